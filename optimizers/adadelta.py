@@ -1,0 +1,49 @@
+"""Adadelta (torch.optim.Adadelta): steps sized by the ratio of past update and gradient RMS."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from common.params import Param
+from optimizers.base import OptimizerSpec, common_params, has_decay
+
+
+class State(NamedTuple):
+    square_avg: np.ndarray
+    acc_delta: np.ndarray
+
+
+def init(params: np.ndarray, hp) -> State:
+    zeros = np.zeros_like(params)
+    return State(zeros, zeros)
+
+
+def step(p, g, s, hp, t, flags):
+    if flags["decay"]:
+        g = g + hp["weight_decay"] * p
+    rho, eps = hp["rho"], hp["eps"]
+    square_avg = s.square_avg * rho + (1 - rho) * g * g
+    std = np.sqrt(square_avg + eps)
+    delta = np.sqrt(s.acc_delta + eps) / std * g
+    acc_delta = s.acc_delta * rho + (1 - rho) * delta * delta
+    return p + (-hp["lr"]) * delta, State(square_avg, acc_delta)
+
+
+def flags(hp):
+    return {"decay": has_decay(hp)}
+
+
+ADADELTA = OptimizerSpec(
+    name="adadelta",
+    title="Adadelta",
+    params=(Param("rho", 0.9, low=0.0, high=1.0, help="decay rate of both running averages"),)
+    + common_params(eps=1e-6, weight_decay=0.0),
+    default_lr=1.0,
+    init=init,
+    step=step,
+    flags=flags,
+    torch_name="Adadelta",
+    help="Matches the units of the step to the parameters using past update sizes.",
+)

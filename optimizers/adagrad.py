@@ -1,0 +1,57 @@
+"""AdaGrad (torch.optim.Adagrad): per-coordinate steps shrink with the sum of squared gradients."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from common.params import Param
+from optimizers.base import OptimizerSpec, common_params, has_decay
+
+
+class State(NamedTuple):
+    sum: np.ndarray
+
+
+def init(params: np.ndarray, hp) -> State:
+    return State(np.zeros_like(params) + hp["initial_accumulator_value"])
+
+
+def step(p, g, s, hp, t, flags):
+    if flags["decay"]:
+        g = g + hp["weight_decay"] * p
+    clr = hp["lr"] / (1 + (t - 1) * hp["lr_decay"])
+    total = s.sum + g * g
+    std = np.sqrt(total) + hp["eps"]
+    return p + (-clr * g) / std, State(total)
+
+
+def flags(hp):
+    return {"decay": has_decay(hp)}
+
+
+ADAGRAD = OptimizerSpec(
+    name="adagrad",
+    title="AdaGrad",
+    params=(
+        Param("lr_decay", 0.0, low=0.0, high=10.0, help="divides the rate by 1 + (t−1)·lr_decay"),
+    )
+    + common_params(weight_decay=0.0)
+    + (
+        Param(
+            "initial_accumulator_value",
+            0.0,
+            low=0.0,
+            high=100.0,
+            help="starting value of the sum of squared gradients",
+        ),
+    )
+    + common_params(eps=1e-10),
+    default_lr=1e-2,
+    init=init,
+    step=step,
+    flags=flags,
+    torch_name="Adagrad",
+    help="Sums every squared gradient, so each coordinate's step only ever shrinks.",
+)

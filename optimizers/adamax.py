@@ -1,0 +1,47 @@
+"""Adamax (torch.optim.Adamax): Adam with an infinity-norm second moment."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from optimizers.base import OptimizerSpec, common_params, has_decay, lerp, lerp_mode
+
+
+class State(NamedTuple):
+    m: np.ndarray
+    u: np.ndarray
+
+
+def init(params: np.ndarray, hp) -> State:
+    zeros = np.zeros_like(params)
+    return State(zeros, zeros)
+
+
+def step(p, g, s, hp, t, flags):
+    if flags["decay"]:
+        g = g + hp["weight_decay"] * p
+    b1 = hp["beta1"]
+    m = lerp(s.m, g, 1 - b1, flags["lerp"])
+    u = np.maximum(s.u * hp["beta2"], np.abs(g) + hp["eps"])
+    clr = hp["lr"] / (1 - b1**t)
+    return p + (-clr * m) / u, State(m, u)
+
+
+def flags(hp):
+    return {"decay": has_decay(hp), "lerp": lerp_mode(1 - hp["beta1"])}
+
+
+ADAMAX = OptimizerSpec(
+    name="adamax",
+    title="Adamax",
+    params=common_params(betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0),
+    default_lr=2e-3,
+    init=init,
+    step=step,
+    flags=flags,
+    cycles="beta1",
+    torch_name="Adamax",
+    help="Adam whose denominator is a decaying maximum of |g| instead of an RMS.",
+)

@@ -1,0 +1,68 @@
+"""Validated, typed race configuration. Only ``optimizers.validate`` builds these from JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass(frozen=True)
+class NamedParams:
+    """A registry name with its full parameter set (defaults filled in)."""
+
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"name": self.name, "params": _plain(self.params)}
+
+
+@dataclass(frozen=True)
+class RacerConfig:
+    optimizer: str
+    lr: float
+    params: dict[str, Any]
+    schedule: NamedParams = field(default_factory=lambda: NamedParams("constant"))
+    clip_norm: float | None = None
+    label: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "optimizer": self.optimizer,
+            "lr": self.lr,
+            "params": _plain(self.params),
+            "schedule": self.schedule.to_json(),
+            "clip_norm": self.clip_norm,
+            "label": self.label,
+        }
+
+
+@dataclass(frozen=True)
+class NoiseConfig:
+    std: float = 0.0
+    seed: int = 0
+
+
+@dataclass(frozen=True)
+class RaceConfig:
+    surface: NamedParams
+    start: tuple[float, float]
+    steps: int
+    tol: float
+    noise: NoiseConfig
+    racers: tuple[RacerConfig, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        """The normalised JSON form: every default explicit, so equal races compare equal."""
+        return {
+            "surface": self.surface.to_json(),
+            "start": list(self.start),
+            "steps": self.steps,
+            "tol": self.tol,
+            "noise": {"std": self.noise.std, "seed": self.noise.seed},
+            "racers": [r.to_json() for r in self.racers],
+        }
+
+
+def _plain(params: dict[str, Any]) -> dict[str, Any]:
+    return {k: list(v) if isinstance(v, tuple) else v for k, v in params.items()}

@@ -1,0 +1,48 @@
+"""Lion (Chen et al. 2023, "Symbolic Discovery of Optimization Algorithms"): sign of a momentum mix.
+
+Not in torch.optim; follows the paper's update: c = β1·m + (1−β1)·g, x ← x − lr·(sign(c) + λx),
+m ← β2·m + (1−β2)·g. Every coordinate moves by exactly ±lr (plus decay) each step.
+"""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from optimizers.base import OptimizerSpec, common_params, has_decay
+
+
+class State(NamedTuple):
+    m: np.ndarray
+
+
+def init(params: np.ndarray, hp) -> State:
+    return State(np.zeros_like(params))
+
+
+def step(p, g, s, hp, t, flags):
+    lr, b1, b2 = hp["lr"], hp["beta1"], hp["beta2"]
+    if flags["decay"]:
+        p = p * (1 - lr * hp["weight_decay"])
+    direction = np.sign(s.m * b1 + (1 - b1) * g)
+    p = p + (-lr) * direction
+    return p, State(s.m * b2 + (1 - b2) * g)
+
+
+def flags(hp):
+    return {"decay": has_decay(hp)}
+
+
+LION = OptimizerSpec(
+    name="lion",
+    title="Lion",
+    params=common_params(betas=(0.9, 0.99), weight_decay=0.0),
+    default_lr=1e-4,
+    init=init,
+    step=step,
+    flags=flags,
+    cycles="beta1",
+    torch_name=None,
+    help="Steps by the sign of a momentum blend: every coordinate moves by the same amount.",
+)

@@ -1,0 +1,59 @@
+"""RAdam (torch.optim.RAdam): Adam that falls back to momentum SGD until the variance is reliable."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+import numpy as np
+
+from common.params import Param
+from optimizers.base import OptimizerSpec, common_params, has_decay, lerp, lerp_mode
+
+
+class State(NamedTuple):
+    m: np.ndarray
+    v: np.ndarray
+
+
+def init(params: np.ndarray, hp) -> State:
+    zeros = np.zeros_like(params)
+    return State(zeros, zeros)
+
+
+def step(p, g, s, hp, t, flags):
+    lr, b1, b2 = hp["lr"], hp["beta1"], hp["beta2"]
+    if flags["decay"]:
+        if flags["decoupled_weight_decay"]:
+            p = p * (1 - lr * hp["weight_decay"])
+        else:
+            g = g + hp["weight_decay"] * p
+    m = lerp(s.m, g, 1 - b1, flags["lerp"])
+    v = s.v * b2 + (1 - b2) * g * g
+    bias_correction1 = 1 - b1**t
+    bias_correction2 = 1 - b2**t
+    corrected = m / bias_correction1
+    rho_inf = 2 / (1 - b2) - 1
+    rho_t = rho_inf - 2 * t * (b2**t) / bias_correction2
+    rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
+    adaptive = (bias_correction2**0.5) / (np.sqrt(v) + hp["eps"])
+    rectified = np.where(rho_t > 5.0, corrected * lr * adaptive * rect, corrected * lr)
+    return p - rectified, State(m, v)
+
+
+def flags(hp):
+    return {"decay": has_decay(hp), "lerp": lerp_mode(1 - hp["beta1"])}
+
+
+RADAM = OptimizerSpec(
+    name="radam",
+    title="RAdam",
+    params=common_params(betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
+    + (Param("decoupled_weight_decay", False, kind="bool", help="apply weight decay to the weights (AdamW style)"),),
+    default_lr=1e-3,
+    init=init,
+    step=step,
+    flags=flags,
+    cycles="beta1",
+    torch_name="RAdam",
+    help="Adam with a rectifier that damps the adaptive step while its variance estimate is young.",
+)

@@ -1,0 +1,30 @@
+"""Every optimizer the engine, the UI and the API know, in display order: one line each."""
+
+from optimizers.adadelta import ADADELTA
+from optimizers.adagrad import ADAGRAD
+from optimizers.adam import ADAM, ADAMW
+from optimizers.adamax import ADAMAX
+from optimizers.base import OptimizerSpec
+from optimizers.lion import LION
+from optimizers.nadam import NADAM
+from optimizers.radam import RADAM
+from optimizers.rmsprop import RMSPROP
+from optimizers.sgd import MOMENTUM, NESTEROV, SGD
+
+OPTIMIZERS: dict[str, OptimizerSpec] = {
+    spec.name: spec
+    for spec in (
+        SGD,
+        MOMENTUM,
+        NESTEROV,
+        ADAGRAD,
+        RMSPROP,
+        ADADELTA,
+        ADAM,
+        ADAMW,
+        ADAMAX,
+        NADAM,
+        RADAM,
+        LION,
+    )
+}

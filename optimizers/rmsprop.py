@@ -1,0 +1,69 @@
+"""RMSProp (torch.optim.RMSprop), with centring and momentum."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from common.params import Param
+from optimizers.base import OptimizerSpec, common_params, has_decay, lerp, lerp_mode
+
+
+class State(NamedTuple):
+    square_avg: np.ndarray
+    grad_avg: np.ndarray
+    buf: np.ndarray
+
+
+def init(params: np.ndarray, hp) -> State:
+    zeros = np.zeros_like(params)
+    return State(zeros, zeros, zeros)
+
+
+def step(p, g, s, hp, t, flags):
+    if flags["decay"]:
+        g = g + hp["weight_decay"] * p
+    alpha = hp["alpha"]
+    square_avg = s.square_avg * alpha + (1 - alpha) * g * g
+    grad_avg = s.grad_avg
+    if flags["centered"]:
+        grad_avg = lerp(grad_avg, g, 1 - alpha, flags["lerp"])
+        avg = np.sqrt(square_avg - grad_avg * grad_avg)
+    else:
+        avg = np.sqrt(square_avg)
+    avg = avg + hp["eps"]
+    buf = s.buf
+    if flags["momentum"]:
+        buf = buf * hp["momentum"] + g / avg
+        p = p + (-hp["lr"]) * buf
+    else:
+        p = p + (-hp["lr"] * g) / avg
+    return p, State(square_avg, grad_avg, buf)
+
+
+def flags(hp):
+    return {"decay": has_decay(hp), "lerp": lerp_mode(1 - hp["alpha"])}
+
+
+def group_key(values: dict[str, Any], cycled: bool) -> dict[str, bool]:
+    return {"momentum": values["momentum"] > 0 or cycled, "centered": values["centered"]}
+
+
+RMSPROP = OptimizerSpec(
+    name="rmsprop",
+    title="RMSProp",
+    params=(
+        Param("alpha", 0.99, low=0.0, high=1.0, high_open=True, help="decay rate of the running mean of squared gradients"),
+    )
+    + common_params(eps=1e-8, weight_decay=0.0, momentum=0.0)
+    + (Param("centered", False, kind="bool", help="divide by the gradient's variance, not its raw second moment"),),
+    default_lr=1e-2,
+    init=init,
+    step=step,
+    flags=flags,
+    group_key=group_key,
+    cycles="momentum",
+    torch_name="RMSprop",
+    help="Divides each coordinate by a running RMS of its gradient, so old history fades.",
+)

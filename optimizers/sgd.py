@@ -1,0 +1,78 @@
+"""SGD with momentum, dampening, Nesterov and weight decay, as torch.optim.SGD; plus presets."""
+
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from common.params import Param
+from optimizers.base import OptimizerSpec, common_params, has_decay, require
+
+
+class State(NamedTuple):
+    buf: np.ndarray
+
+
+def init(params: np.ndarray, hp) -> State:
+    return State(np.zeros_like(params))
+
+
+def step(p, g, s, hp, t, flags):
+    if flags["decay"]:
+        g = g + hp["weight_decay"] * p
+    buf = s.buf
+    if flags["momentum"]:
+        mom = hp["momentum"]
+        # torch starts the buffer as a copy of the first gradient, without dampening.
+        buf = g.copy() if t == 1 else buf * mom + (1 - hp["dampening"]) * g
+        g = g + mom * buf if flags["nesterov"] else buf
+    return p + (-hp["lr"]) * g, State(buf)
+
+
+def flags(hp):
+    return {"decay": has_decay(hp)}
+
+
+def group_key(values: dict[str, Any], cycled: bool) -> dict[str, bool]:
+    # torch branches on `momentum != 0`: runs with and without a buffer follow different code.
+    return {"momentum": values["momentum"] != 0 or cycled, "nesterov": values["nesterov"]}
+
+
+def check(values: dict[str, Any], field: str) -> None:
+    if values["nesterov"]:
+        require(
+            values["momentum"] > 0 and values["dampening"] == 0,
+            f"{field}.nesterov",
+            "Nesterov momentum needs momentum > 0 and dampening 0",
+        )
+
+
+def make(name: str, title: str, momentum: float, nesterov: bool, help: str) -> OptimizerSpec:
+    params = common_params(momentum=momentum) + (
+        Param("dampening", 0.0, low=0.0, high=1.0, help="scales down the gradient added to the velocity"),
+        Param("nesterov", nesterov, kind="bool", help="look ahead: take the gradient's step from the momentum point"),
+    ) + common_params(weight_decay=0.0)
+    return OptimizerSpec(
+        name=name,
+        title=title,
+        params=params,
+        default_lr=1e-3,
+        init=init,
+        step=step,
+        flags=flags,
+        group_key=group_key,
+        check=check,
+        cycles="momentum",
+        torch_name="SGD",
+        help=help,
+    )
+
+
+SGD = make("sgd", "SGD", 0.0, False, "Plain gradient descent: step against the gradient.")
+MOMENTUM = make(
+    "momentum", "Momentum", 0.9, False, "SGD with a heavy-ball velocity (torch SGD, momentum 0.9)."
+)
+NESTEROV = make(
+    "nesterov", "Nesterov", 0.9, True, "SGD with Nesterov's look-ahead momentum (torch SGD, nesterov)."
+)

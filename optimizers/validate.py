@@ -1,0 +1,158 @@
+"""The one door for untrusted input: JSON in, a typed RaceConfig or a ConfigError out.
+
+Every callback and API route goes through ``validate_race`` (or ``parse_race`` for raw request
+bodies). It never evaluates anything, never recurses into values it does not expect, and
+checks sizes before it walks a list, so hostile input costs little.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from common.errors import ConfigError
+from common.params import Param, as_float, as_int, as_text, type_name, validate_params
+from optimizers.base import LR
+from optimizers.config import NamedParams, NoiseConfig, RaceConfig, RacerConfig
+from optimizers.registry import OPTIMIZERS
+from optimizers.schedules import SCHEDULES
+from surfaces import SURFACES, get_surface
+
+MAX_RACERS = 12
+MAX_STEPS = 5000
+MAX_BODY_BYTES = 64 * 1024
+MAX_LABEL = 60
+
+STEPS = Param("steps", 300, kind="int", low=1, high=MAX_STEPS, help="optimizer steps per racer")
+TOL = Param("tol", 1e-6, low=0.0, high=1e6, help="a racer has arrived once f − f* ≤ tol")
+NOISE_STD = Param("std", 0.0, low=0.0, high=1000.0, help="σ of Gaussian noise added to each gradient coordinate")
+NOISE_SEED = Param("seed", 0, kind="int", low=0, high=2**32 - 1, help="seed shared by every racer")
+CLIP = Param("clip_norm", None, low=0.0, high=1e6, low_open=True, nullable=True, help="clip the gradient to this L2 norm")
+
+RACE_KEYS = ("surface", "start", "steps", "tol", "noise", "racers")
+RACER_KEYS = ("optimizer", "lr", "params", "schedule", "clip_norm", "label")
+
+
+def _object(value: Any, field: str, allowed: tuple[str, ...]) -> dict[str, Any]:
+    if not isinstance(value, dict):
+        raise ConfigError(field, f"must be an object, got {type_name(value)}")
+    for key in value:
+        if key not in allowed:
+            shown = key if isinstance(key, str) and len(key) <= 40 else "(long key)"
+            where = f"{field}.{shown}" if field else shown
+            raise ConfigError(where, f"is not a known key (known: {', '.join(allowed)})")
+    return value
+
+
+def _registered(value: Any, field: str, registry: dict[str, Any], what: str) -> str:
+    name = as_text(value, field, limit=40) if isinstance(value, str) else None
+    if name is None:
+        raise ConfigError(field, f"must be the name of {what}, got {type_name(value)}")
+    if name not in registry:
+        raise ConfigError(field, f"unknown {what} '{name}' (known: {', '.join(registry)})")
+    return name
+
+
+def _named(value: Any, field: str, registry: dict[str, Any], what: str) -> NamedParams:
+    obj = _object(value, field, ("name", "params"))
+    if "name" not in obj:
+        raise ConfigError(f"{field}.name", "is required")
+    name = _registered(obj["name"], f"{field}.name", registry, what)
+    spec = registry[name]
+    params = validate_params(spec.params, obj.get("params"), f"{field}.params", f"{what} '{name}'")
+    if getattr(spec, "check", None) is not None:
+        spec.check(params, f"{field}.params")
+    return NamedParams(name, params)
+
+
+def _point(value: Any, field: str) -> tuple[float, float]:
+    if not isinstance(value, (list, tuple)) or len(value) != 2:
+        raise ConfigError(field, f"must be a list [x, y] of two numbers, got {type_name(value)}")
+    return as_float(value[0], f"{field}[0]"), as_float(value[1], f"{field}[1]")
+
+
+def validate_racer(value: Any, field: str) -> RacerConfig:
+    obj = _object(value, field, RACER_KEYS)
+    for key in ("optimizer", "lr"):
+        if key not in obj:
+            raise ConfigError(f"{field}.{key}", "is required")
+    name = _registered(obj["optimizer"], f"{field}.optimizer", OPTIMIZERS, "optimizer")
+    spec = OPTIMIZERS[name]
+    lr = LR.validate(obj["lr"], f"{field}.lr")
+    params = validate_params(spec.params, obj.get("params"), f"{field}.params", f"optimizer '{name}'")
+    spec.check(params, f"{field}.params")
+    schedule = obj.get("schedule")
+    schedule = (
+        NamedParams("constant", {})
+        if schedule is None
+        else _named(schedule, f"{field}.schedule", SCHEDULES, "schedule")
+    )
+    clip = CLIP.validate(obj.get("clip_norm"), f"{field}.clip_norm")
+    label = obj.get("label")
+    label = None if label is None else as_text(label, f"{field}.label", limit=MAX_LABEL)
+    return RacerConfig(name, lr, params, schedule, clip, label)
+
+
+def validate_race(data: Any) -> RaceConfig:
+    """Turn untrusted JSON (already parsed) into a RaceConfig, or raise ConfigError."""
+    obj = _object(data, "", RACE_KEYS)
+    if "surface" not in obj:
+        raise ConfigError("surface", "is required")
+    surface_cfg = _named(obj["surface"], "surface", SURFACES, "surface")
+    surface = get_surface(surface_cfg.name, **surface_cfg.params)
+
+    if obj.get("start") is None:
+        start = surface.default_start
+    else:
+        start = _point(obj["start"], "start")
+        low, high = surface.divergence_box()
+        for i in range(2):
+            if not low[i] < start[i] < high[i]:
+                raise ConfigError(
+                    f"start[{i}]",
+                    f"must lie within ({low[i]:.6g}, {high[i]:.6g}) for this surface",
+                )
+
+    steps = STEPS.validate(obj.get("steps", STEPS.default), "steps")
+    tol = TOL.validate(obj.get("tol", TOL.default), "tol")
+    noise_obj = _object(obj.get("noise") or {}, "noise", ("std", "seed"))
+    noise = NoiseConfig(
+        NOISE_STD.validate(noise_obj.get("std", 0.0), "noise.std"),
+        NOISE_SEED.validate(noise_obj.get("seed", 0), "noise.seed"),
+    )
+
+    if "racers" not in obj:
+        raise ConfigError("racers", "is required")
+    racers = obj["racers"]
+    if not isinstance(racers, list):
+        raise ConfigError("racers", f"must be a list, got {type_name(racers)}")
+    if not 1 <= len(racers) <= MAX_RACERS:
+        raise ConfigError("racers", f"must hold 1 to {MAX_RACERS} racers, got {len(racers)}")
+    checked = tuple(validate_racer(r, f"racers[{i}]") for i, r in enumerate(racers))
+    return RaceConfig(surface_cfg, start, steps, tol, noise, checked)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ConfigError("", f"{name} is not allowed in JSON; send finite numbers")
+
+
+def parse_json(body: str | bytes, limit: int = MAX_BODY_BYTES) -> Any:
+    """Parse a request body with a size limit; NaN, Infinity and deep nesting are refused."""
+    size = len(body.encode() if isinstance(body, str) else body)
+    if size > limit:
+        raise ConfigError("", f"body is {size} bytes; the limit is {limit}")
+    try:
+        return json.loads(body, parse_constant=_refuse_constant)
+    except RecursionError:
+        raise ConfigError("", "JSON is nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        if isinstance(exc, ConfigError):
+            raise
+        raise ConfigError("", "body is not valid JSON") from None
+
+
+def parse_race(body: str | bytes) -> RaceConfig:
+    return validate_race(parse_json(body))
+
+
+__all__ = ["ConfigError", "MAX_RACERS", "MAX_STEPS", "parse_json", "parse_race", "validate_race", "as_int"]

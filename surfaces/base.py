@@ -1,0 +1,115 @@
+"""What a loss surface is, independent of which one.
+
+Every function takes points of shape (..., 2) and is vectorized over the leading axes, so the
+engine evaluates a whole batch of runs (or a whole contour grid) in one call.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from common.params import Param
+
+Array = np.ndarray
+Field = Callable[[Array], Array]
+
+# A run is stopped once it leaves the view box scaled by this factor around its centre.
+DIVERGENCE_SCALE = 1e6
+
+
+def pack(first: Array, second: Array) -> Array:
+    """Stack two (...) arrays into (..., 2) without np.stack's per-call cost."""
+    out = np.empty(np.shape(first) + (2,))
+    out[..., 0] = first
+    out[..., 1] = second
+    return out
+
+
+def pack_matrix(xx: Array, xy: Array, yy: Array) -> Array:
+    """A symmetric (..., 2, 2) Hessian from its three distinct entries."""
+    shape = np.broadcast_shapes(np.shape(xx), np.shape(xy), np.shape(yy))
+    out = np.empty(shape + (2, 2))
+    out[..., 0, 0] = xx
+    out[..., 0, 1] = xy
+    out[..., 1, 0] = xy
+    out[..., 1, 1] = yy
+    return out
+
+
+def refine_point(gradient: Field, hessian: Field, start: tuple[float, float]) -> tuple[float, float]:
+    """Newton's method on the gradient, so that tabulated 6-digit points become exact.
+
+    Published critical points carry six decimals; the engine's steps-to-tolerance and the
+    tests need them to machine precision.
+    """
+    p = np.array(start, dtype=float)
+    for _ in range(50):
+        step = np.linalg.solve(hessian(p), gradient(p))
+        p = p - step
+        if np.max(np.abs(step)) < 1e-15:
+            break
+    return float(p[0]), float(p[1])
+
+
+@dataclass(frozen=True)
+class Surface:
+    """A surface with its parameters bound: the math plus what a map needs to draw it."""
+
+    name: str
+    title: str
+    latex: str
+    params: Mapping[str, Any]
+    value: Field
+    gradient: Field
+    hessian: Field
+    view: tuple[tuple[float, float], tuple[float, float]]
+    default_start: tuple[float, float]
+    minima: tuple[tuple[float, float], ...] = ()
+    saddles: tuple[tuple[float, float], ...] = ()
+    maxima: tuple[tuple[float, float], ...] = ()
+    log_color: bool = False
+    f_star: float | None = field(default=None)
+
+    def divergence_box(self) -> tuple[Array, Array]:
+        """(low, high) corners of the box a run must stay inside (race-config.md)."""
+        (x0, x1), (y0, y1) = self.view
+        centre = np.array([(x0 + x1) / 2, (y0 + y1) / 2])
+        half = np.array([(x1 - x0) / 2, (y1 - y0) / 2]) * DIVERGENCE_SCALE
+        return centre - half, centre + half
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "title": self.title,
+            "latex": self.latex,
+            "params": dict(self.params),
+            "view": [list(self.view[0]), list(self.view[1])],
+            "default_start": list(self.default_start),
+            "minima": [list(p) for p in self.minima],
+            "saddles": [list(p) for p in self.saddles],
+            "maxima": [list(p) for p in self.maxima],
+            "f_star": self.f_star,
+            "log_color": self.log_color,
+        }
+
+
+@dataclass(frozen=True)
+class SurfaceSpec:
+    """A registry entry: the surface's knobs and how to build it from their values."""
+
+    name: str
+    title: str
+    build: Callable[..., Surface]
+    params: tuple[Param, ...] = ()
+    help: str = ""
+
+    def to_json(self) -> dict[str, Any]:
+        surface = self.build(**{p.name: p.default for p in self.params})
+        out = surface.to_json()
+        out["params"] = [p.to_json() for p in self.params]
+        out["help"] = self.help
+        return out

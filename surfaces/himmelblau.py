@@ -1,0 +1,52 @@
+"""Himmelblau: four minima of equal depth, so the start decides which one a racer finds."""
+
+from surfaces.base import Surface, SurfaceSpec, pack, pack_matrix, refine_point
+
+
+def value(p):
+    x, y = p[..., 0], p[..., 1]
+    return (x * x + y - 11) ** 2 + (x + y * y - 7) ** 2
+
+
+def gradient(p):
+    x, y = p[..., 0], p[..., 1]
+    a, b = x * x + y - 11, x + y * y - 7
+    return pack(4 * x * a + 2 * b, 2 * a + 4 * y * b)
+
+
+def hessian(p):
+    x, y = p[..., 0], p[..., 1]
+    return pack_matrix(12 * x * x + 4 * y - 42, 4 * x + 4 * y, 4 * x + 12 * y * y - 26)
+
+
+TABLE_MINIMA = ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126))
+TABLE_MAXIMUM = (-0.270845, -0.923039)
+MINIMA = tuple(refine_point(gradient, hessian, p) for p in TABLE_MINIMA)
+MAXIMUM = refine_point(gradient, hessian, TABLE_MAXIMUM)
+
+
+def build() -> Surface:
+    return Surface(
+        name="himmelblau",
+        title="Himmelblau",
+        latex=r"f(x, y) = (x^2 + y - 11)^2 + (x + y^2 - 7)^2",
+        params={},
+        value=value,
+        gradient=gradient,
+        hessian=hessian,
+        view=((-5.0, 5.0), (-5.0, 5.0)),
+        # Beside the central peak: small differences in the first steps pick different basins.
+        default_start=(-0.5, 0.0),
+        minima=MINIMA,
+        maxima=(MAXIMUM,),
+        log_color=True,
+        f_star=0.0,
+    )
+
+
+SPEC = SurfaceSpec(
+    name="himmelblau",
+    title="Himmelblau",
+    build=build,
+    help="Four equal minima around a central peak: which one you reach depends on the path.",
+)

@@ -1,0 +1,42 @@
+"""x³ − 3xy²: a degenerate saddle (all second derivatives vanish at the origin)."""
+
+from surfaces.base import Surface, SurfaceSpec, pack, pack_matrix
+
+
+def value(p):
+    x, y = p[..., 0], p[..., 1]
+    return x**3 - 3 * x * y * y
+
+
+def gradient(p):
+    x, y = p[..., 0], p[..., 1]
+    return pack(3 * x * x - 3 * y * y, -6 * x * y)
+
+
+def hessian(p):
+    x, y = p[..., 0], p[..., 1]
+    return pack_matrix(6 * x, -6 * y, -6 * x)
+
+
+def build() -> Surface:
+    return Surface(
+        name="monkey_saddle",
+        title="Monkey saddle",
+        latex=r"f(x, y) = x^3 - 3\,x\,y^2",
+        params={},
+        value=value,
+        gradient=gradient,
+        hessian=hessian,
+        view=((-1.5, 1.5), (-1.5, 1.5)),
+        # On a ridge heading into the flat origin: curvature gives no signal there.
+        default_start=(1.0, 0.2),
+        saddles=((0.0, 0.0),),
+    )
+
+
+SPEC = SurfaceSpec(
+    name="monkey_saddle",
+    title="Monkey saddle",
+    build=build,
+    help="Three valleys meet at a flat point where second-order information is zero.",
+)

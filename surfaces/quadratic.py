@@ -1,0 +1,63 @@
+"""½(a·u² + b·v²) with (u, v) the point rotated by ``angle``: the ravine every lesson starts from."""
+
+import math
+
+import numpy as np
+
+from common.params import Param
+from surfaces.base import Surface, SurfaceSpec, pack, pack_matrix
+
+
+def build(a: float = 20.0, b: float = 1.0, angle: float = 0.0) -> Surface:
+    c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
+    # Exact zeros for the axis-aligned case keep angle 0 identical to ½(a x² + b y²).
+    if angle % 180 == 0:
+        c, s = (1.0 if angle % 360 == 0 else -1.0), 0.0
+
+    def rotate(p: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        x, y = p[..., 0], p[..., 1]
+        return c * x - s * y, s * x + c * y
+
+    def value(p: np.ndarray) -> np.ndarray:
+        u, v = rotate(p)
+        return 0.5 * (a * u * u + b * v * v)
+
+    def gradient(p: np.ndarray) -> np.ndarray:
+        u, v = rotate(p)
+        au, bv = a * u, b * v
+        return pack(c * au + s * bv, c * bv - s * au)
+
+    hxx, hxy, hyy = a * c * c + b * s * s, (b - a) * c * s, a * s * s + b * c * c
+
+    def hessian(p: np.ndarray) -> np.ndarray:
+        shape = np.shape(p)[:-1]
+        return pack_matrix(np.full(shape, hxx), np.full(shape, hxy), np.full(shape, hyy))
+
+    return Surface(
+        name="quadratic",
+        title="Ill-conditioned quadratic",
+        latex=r"f(x, y) = \tfrac{1}{2}\left(a\,u^2 + b\,v^2\right),\ "
+        r"(u, v) = R_{\theta}\,(x, y)",
+        params={"a": a, "b": b, "angle": angle},
+        value=value,
+        gradient=gradient,
+        hessian=hessian,
+        view=((-2.0, 2.0), (-2.0, 2.0)),
+        default_start=(1.0, 1.0),
+        minima=((0.0, 0.0),),
+        log_color=True,
+        f_star=0.0,
+    )
+
+
+SPEC = SurfaceSpec(
+    name="quadratic",
+    title="Ill-conditioned quadratic",
+    build=build,
+    params=(
+        Param("a", 20.0, low=0.01, high=1000.0, scale="log", help="curvature along u (steep)"),
+        Param("b", 1.0, low=0.01, high=1000.0, scale="log", help="curvature along v (flat)"),
+        Param("angle", 0.0, low=-180.0, high=180.0, help="rotation of the valley, degrees"),
+    ),
+    help="A ravine: the condition number a/b decides how much plain SGD zig-zags.",
+)

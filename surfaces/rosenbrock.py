@@ -1,0 +1,47 @@
+"""Rosenbrock's banana: finding the valley is easy, following its curve to (1, 1) is not."""
+
+import numpy as np
+
+from surfaces.base import Surface, SurfaceSpec, pack, pack_matrix
+
+
+def value(p: np.ndarray) -> np.ndarray:
+    x, y = p[..., 0], p[..., 1]
+    return (1 - x) ** 2 + 100 * (y - x * x) ** 2
+
+
+def gradient(p: np.ndarray) -> np.ndarray:
+    x, y = p[..., 0], p[..., 1]
+    r = y - x * x
+    return pack(-2 * (1 - x) - 400 * x * r, 200 * r)
+
+
+def hessian(p: np.ndarray) -> np.ndarray:
+    x, y = p[..., 0], p[..., 1]
+    return pack_matrix(2 - 400 * y + 1200 * x * x, -400 * x, np.full(np.shape(x), 200.0))
+
+
+def build() -> Surface:
+    return Surface(
+        name="rosenbrock",
+        title="Rosenbrock",
+        latex=r"f(x, y) = (1 - x)^2 + 100\,(y - x^2)^2",
+        params={},
+        value=value,
+        gradient=gradient,
+        hessian=hessian,
+        view=((-2.0, 2.0), (-1.0, 3.0)),
+        # Left arm of the banana: racers must turn the whole curve to reach (1, 1).
+        default_start=(-1.5, 2.0),
+        minima=((1.0, 1.0),),
+        log_color=True,
+        f_star=0.0,
+    )
+
+
+SPEC = SurfaceSpec(
+    name="rosenbrock",
+    title="Rosenbrock",
+    build=build,
+    help="A curved, flat-bottomed valley: momentum helps, a single global rate struggles.",
+)

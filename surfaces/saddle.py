@@ -1,0 +1,43 @@
+"""x² − y²: a saddle, where the gradient vanishes but the point is no minimum."""
+
+import numpy as np
+
+from surfaces.base import Surface, SurfaceSpec, pack, pack_matrix
+
+
+def value(p: np.ndarray) -> np.ndarray:
+    x, y = p[..., 0], p[..., 1]
+    return x * x - y * y
+
+
+def gradient(p: np.ndarray) -> np.ndarray:
+    return pack(2 * p[..., 0], -2 * p[..., 1])
+
+
+def hessian(p: np.ndarray) -> np.ndarray:
+    shape = np.shape(p)[:-1]
+    return pack_matrix(np.full(shape, 2.0), np.zeros(shape), np.full(shape, -2.0))
+
+
+def build() -> Surface:
+    return Surface(
+        name="saddle",
+        title="Saddle",
+        latex=r"f(x, y) = x^2 - y^2",
+        params={},
+        value=value,
+        gradient=gradient,
+        hessian=hessian,
+        view=((-2.0, 2.0), (-2.0, 2.0)),
+        # Just off the ridge: racers slide to the saddle and must then escape along y.
+        default_start=(-1.5, 0.01),
+        saddles=((0.0, 0.0),),
+    )
+
+
+SPEC = SurfaceSpec(
+    name="saddle",
+    title="Saddle",
+    build=build,
+    help="Unbounded below; shows how long each optimizer lingers near a saddle point.",
+)
