@@ -167,9 +167,7 @@ class Param:
         return out
 
 
-def validate_params(
-    specs: tuple[Param, ...], given: Any, field: str, owner: str
-) -> dict[str, Any]:
+def validate_params(specs: tuple[Param, ...], given: Any, field: str, owner: str) -> dict[str, Any]:
     """Fill defaults and validate a ``params`` object against ``specs``; unknown keys fail."""
     if given is None:
         given = {}
@@ -180,9 +178,7 @@ def validate_params(
         if key not in by_name:
             known = ", ".join(by_name) or "none"
             shown = key if isinstance(key, str) and len(key) <= 40 else "(long name)"
-            raise ConfigError(
-                f"{field}.{shown}", f"is not a parameter of {owner} (known: {known})"
-            )
+            raise ConfigError(f"{field}.{shown}", f"is not a parameter of {owner} (known: {known})")
     return {
         p.name: p.validate(given[p.name], f"{field}.{p.name}") if p.name in given else p.default
         for p in specs

@@ -38,8 +38,10 @@ def flags(hp):
 ADADELTA = OptimizerSpec(
     name="adadelta",
     title="Adadelta",
-    params=(Param("rho", 0.9, low=0.0, high=1.0, help="decay rate of both running averages"),)
-    + common_params(eps=1e-6, weight_decay=0.0),
+    params=(
+        Param("rho", 0.9, low=0.0, high=1.0, help="decay rate of both running averages"),
+        *common_params(eps=1e-06, weight_decay=0.0),
+    ),
     default_lr=1.0,
     init=init,
     step=step,

@@ -36,9 +36,7 @@ ADAGRAD = OptimizerSpec(
     title="AdaGrad",
     params=(
         Param("lr_decay", 0.0, low=0.0, high=10.0, help="divides the rate by 1 + (t−1)·lr_decay"),
-    )
-    + common_params(weight_decay=0.0)
-    + (
+        *common_params(weight_decay=0.0),
         Param(
             "initial_accumulator_value",
             0.0,
@@ -46,8 +44,8 @@ ADAGRAD = OptimizerSpec(
             high=100.0,
             help="starting value of the sum of squared gradients",
         ),
-    )
-    + common_params(eps=1e-10),
+        *common_params(eps=1e-10),
+    ),
     default_lr=1e-2,
     init=init,
     step=step,

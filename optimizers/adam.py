@@ -47,9 +47,14 @@ def make(name: str, title: str, weight_decay: float, decoupled: bool, help: str)
     return OptimizerSpec(
         name=name,
         title=title,
-        params=common_params(betas=(0.9, 0.999), eps=1e-8, weight_decay=weight_decay)
-        + (
-            Param("amsgrad", False, kind="bool", help="divide by the largest second moment seen so far"),
+        params=(
+            *common_params(betas=(0.9, 0.999), eps=1e-08, weight_decay=weight_decay),
+            Param(
+                "amsgrad",
+                False,
+                kind="bool",
+                help="divide by the largest second moment seen so far",
+            ),
             Param(
                 "bias_correction",
                 True,
@@ -67,5 +72,17 @@ def make(name: str, title: str, weight_decay: float, decoupled: bool, help: str)
     )
 
 
-ADAM = make("adam", "Adam", 0.0, False, "Momentum plus a per-coordinate step scaled by recent gradient size.")
-ADAMW = make("adamw", "AdamW", 1e-2, True, "Adam with weight decay applied to the weights directly, not via the gradient.")
+ADAM = make(
+    "adam",
+    "Adam",
+    0.0,
+    False,
+    "Momentum plus a per-coordinate step scaled by recent gradient size.",
+)
+ADAMW = make(
+    "adamw",
+    "AdamW",
+    1e-2,
+    True,
+    "Adam with weight decay applied to the weights directly, not via the gradient.",
+)

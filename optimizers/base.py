@@ -115,19 +115,35 @@ def common_params(**defaults: Any) -> tuple[Param, ...]:
     """The hyper-parameters shared by several optimizers, with one wording and one set of bounds."""
     table = {
         "betas": lambda d: Param(
-            "betas", d, kind="pair", low=0.0, high=1.0, high_open=True,
+            "betas",
+            d,
+            kind="pair",
+            low=0.0,
+            high=1.0,
+            high_open=True,
             help="decay rates of the first and second moment estimates",
         ),
         "eps": lambda d: Param(
-            "eps", d, low=0.0, high=1.0, scale="log",
+            "eps",
+            d,
+            low=0.0,
+            high=1.0,
+            scale="log",
             help="added to the denominator so a zero second moment cannot divide by zero",
         ),
         "weight_decay": lambda d: Param(
-            "weight_decay", d, low=0.0, high=10.0,
+            "weight_decay",
+            d,
+            low=0.0,
+            high=10.0,
             help="L2 penalty: pulls the parameters towards the origin",
         ),
         "momentum": lambda d: Param(
-            "momentum", d, low=0.0, high=1.0, high_open=True,
+            "momentum",
+            d,
+            low=0.0,
+            high=1.0,
+            high_open=True,
             help="fraction of the previous velocity kept each step",
         ),
     }

@@ -73,7 +73,9 @@ def run_batch(
     surface = get_surface(config.surface.name, **config.surface.params)
     noise = None
     if config.noise.std > 0:
-        unique = {s: np.random.default_rng(s).standard_normal((config.steps, 2)) for s in set(run_seeds)}
+        unique = {
+            s: np.random.default_rng(s).standard_normal((config.steps, 2)) for s in set(run_seeds)
+        }
         noise = config.noise.std * np.stack([unique[s] for s in run_seeds], axis=1)
     traj = simulate(surface, runs, np.array(points, dtype=float), config.steps, noise, config.tol)
     return BatchResult(

@@ -98,7 +98,9 @@ class _Group:
         return p
 
 
-def _schedules(racers: Sequence[RacerConfig], steps: int) -> tuple[np.ndarray, dict[int, np.ndarray]]:
+def _schedules(
+    racers: Sequence[RacerConfig], steps: int
+) -> tuple[np.ndarray, dict[int, np.ndarray]]:
     """Rates (steps, runs) and each cycled run's momentum (steps,), one call per schedule."""
     rates = np.empty((steps, len(racers)))
     momentum: dict[int, np.ndarray] = {}
@@ -138,12 +140,33 @@ def _groups(
         position = slice(offset, offset + len(members))
         cycled = None
         if any(i in momentum for i in members):
-            static = [racers[i].params["betas"][0] if spec.cycles == "beta1" else racers[i].params[spec.cycles] for i in members]
-            cycled = np.array(
-                [momentum[i] if i in momentum else np.full(steps, s) for i, s in zip(members, static, strict=True)]
-            ).T[:, :, None].copy()
+            static = [
+                racers[i].params["betas"][0]
+                if spec.cycles == "beta1"
+                else racers[i].params[spec.cycles]
+                for i in members
+            ]
+            cycled = (
+                np.array(
+                    [
+                        momentum[i] if i in momentum else np.full(steps, s)
+                        for i, s in zip(members, static, strict=True)
+                    ]
+                )
+                .T[:, :, None]
+                .copy()
+            )
         groups.append(
-            _Group(spec, members, position, racers, rates[:, members], cycled, flags_of[key], ordered_starts)
+            _Group(
+                spec,
+                members,
+                position,
+                racers,
+                rates[:, members],
+                cycled,
+                flags_of[key],
+                ordered_starts,
+            )
         )
         offset += len(members)
     return groups, order, rates[:, order]

@@ -18,7 +18,7 @@ class State(NamedTuple):
 
 def init(params: np.ndarray, hp) -> State:
     zeros = np.zeros_like(params)
-    return State(zeros, zeros, np.ones(params.shape[:-1] + (1,)))
+    return State(zeros, zeros, np.ones((*params.shape[:-1], 1)))
 
 
 def step(p, g, s, hp, t, flags):
@@ -48,10 +48,21 @@ def flags(hp):
 NADAM = OptimizerSpec(
     name="nadam",
     title="NAdam",
-    params=common_params(betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
-    + (
-        Param("momentum_decay", 4e-3, low=0.0, high=1.0, help="how fast the momentum coefficient warms up"),
-        Param("decoupled_weight_decay", False, kind="bool", help="apply weight decay to the weights (AdamW style)"),
+    params=(
+        *common_params(betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0),
+        Param(
+            "momentum_decay",
+            0.004,
+            low=0.0,
+            high=1.0,
+            help="how fast the momentum coefficient warms up",
+        ),
+        Param(
+            "decoupled_weight_decay",
+            False,
+            kind="bool",
+            help="apply weight decay to the weights (AdamW style)",
+        ),
     ),
     default_lr=2e-3,
     init=init,

@@ -1,4 +1,4 @@
-"""RAdam (torch.optim.RAdam): Adam that falls back to momentum SGD until the variance is reliable."""
+"""RAdam (torch.optim.RAdam): Adam that acts as momentum SGD until its variance is reliable."""
 
 from __future__ import annotations
 
@@ -47,8 +47,15 @@ def flags(hp):
 RADAM = OptimizerSpec(
     name="radam",
     title="RAdam",
-    params=common_params(betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
-    + (Param("decoupled_weight_decay", False, kind="bool", help="apply weight decay to the weights (AdamW style)"),),
+    params=(
+        *common_params(betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0),
+        Param(
+            "decoupled_weight_decay",
+            False,
+            kind="bool",
+            help="apply weight decay to the weights (AdamW style)",
+        ),
+    ),
     default_lr=1e-3,
     init=init,
     step=step,

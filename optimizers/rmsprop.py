@@ -54,10 +54,22 @@ RMSPROP = OptimizerSpec(
     name="rmsprop",
     title="RMSProp",
     params=(
-        Param("alpha", 0.99, low=0.0, high=1.0, high_open=True, help="decay rate of the running mean of squared gradients"),
-    )
-    + common_params(eps=1e-8, weight_decay=0.0, momentum=0.0)
-    + (Param("centered", False, kind="bool", help="divide by the gradient's variance, not its raw second moment"),),
+        Param(
+            "alpha",
+            0.99,
+            low=0.0,
+            high=1.0,
+            high_open=True,
+            help="decay rate of the running mean of squared gradients",
+        ),
+        *common_params(eps=1e-08, weight_decay=0.0, momentum=0.0),
+        Param(
+            "centered",
+            False,
+            kind="bool",
+            help="divide by the gradient's variance, not its raw second moment",
+        ),
+    ),
     default_lr=1e-2,
     init=init,
     step=step,

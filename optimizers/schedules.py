@@ -206,15 +206,33 @@ CYCLE_MOMENTUM = Param(
 def _momentum_bounds(base: float, top: float) -> tuple[Param, Param]:
     # Open at 0 so a cycled momentum never switches torch's `momentum != 0` branch mid-run.
     return (
-        Param("base_momentum", base, low=0.0, high=1.0, low_open=True, high_open=True, help="lowest momentum (at the peak rate)"),
-        Param("max_momentum", top, low=0.0, high=1.0, low_open=True, high_open=True, help="highest momentum (at the lowest rate)"),
+        Param(
+            "base_momentum",
+            base,
+            low=0.0,
+            high=1.0,
+            low_open=True,
+            high_open=True,
+            help="lowest momentum (at the peak rate)",
+        ),
+        Param(
+            "max_momentum",
+            top,
+            low=0.0,
+            high=1.0,
+            low_open=True,
+            high_open=True,
+            help="highest momentum (at the lowest rate)",
+        ),
     )
 
 
 STEP_COUNT = dict(kind="int", low=1, high=100_000)
 
 SCHEDULE_LIST = (
-    ScheduleSpec("constant", "Constant", (), constant, "The same rate every step.", "ConstantLR (factor 1)"),
+    ScheduleSpec(
+        "constant", "Constant", (), constant, "The same rate every step.", "ConstantLR (factor 1)"
+    ),
     ScheduleSpec(
         "step",
         "Step decay",
@@ -238,7 +256,13 @@ SCHEDULE_LIST = (
         "cosine",
         "Cosine",
         (
-            Param("t_max", None, **STEP_COUNT, nullable=True, help=f"half-period in steps; {STEPS_PARAM_HELP}"),
+            Param(
+                "t_max",
+                None,
+                **STEP_COUNT,
+                nullable=True,
+                help=f"half-period in steps; {STEPS_PARAM_HELP}",
+            ),
             Param("eta_min", 0.0, low=0.0, high=10.0, help="floor reached at t_max"),
         ),
         cosine,
@@ -249,9 +273,22 @@ SCHEDULE_LIST = (
         "warmup_cosine",
         "Warmup + cosine",
         (
-            Param("warmup_steps", 20, kind="int", low=0, high=100_000, help="steps of linear rise from 0 to the base rate"),
+            Param(
+                "warmup_steps",
+                20,
+                kind="int",
+                low=0,
+                high=100_000,
+                help="steps of linear rise from 0 to the base rate",
+            ),
             Param("min_lr", 0.0, low=0.0, high=10.0, help="floor reached at the end"),
-            Param("total_steps", None, **STEP_COUNT, nullable=True, help=f"length of warmup plus decay; {STEPS_PARAM_HELP}"),
+            Param(
+                "total_steps",
+                None,
+                **STEP_COUNT,
+                nullable=True,
+                help=f"length of warmup plus decay; {STEPS_PARAM_HELP}",
+            ),
         ),
         warmup_cosine,
         "Rise linearly from 0, then follow a cosine down to min_lr.",
@@ -261,15 +298,52 @@ SCHEDULE_LIST = (
         "one_cycle",
         "One cycle",
         (
-            Param("pct_start", 0.3, low=0.0, high=1.0, help="fraction of the cycle spent raising the rate"),
-            Param("anneal_strategy", "cos", kind="choice", choices=("cos", "linear"), help="shape of each phase"),
-            Param("div_factor", 25.0, low=1.0, high=1e6, scale="log", help="initial rate = base rate / div_factor"),
-            Param("final_div_factor", 1e4, low=1.0, high=1e9, scale="log", help="final rate = initial rate / final_div_factor"),
-            Param("three_phase", False, kind="bool", help="come back down symmetrically before the final anneal"),
-            Param("total_steps", None, **STEP_COUNT, nullable=True, help=f"length of the cycle; {STEPS_PARAM_HELP}"),
+            Param(
+                "pct_start",
+                0.3,
+                low=0.0,
+                high=1.0,
+                help="fraction of the cycle spent raising the rate",
+            ),
+            Param(
+                "anneal_strategy",
+                "cos",
+                kind="choice",
+                choices=("cos", "linear"),
+                help="shape of each phase",
+            ),
+            Param(
+                "div_factor",
+                25.0,
+                low=1.0,
+                high=1000000.0,
+                scale="log",
+                help="initial rate = base rate / div_factor",
+            ),
+            Param(
+                "final_div_factor",
+                10000.0,
+                low=1.0,
+                high=1000000000.0,
+                scale="log",
+                help="final rate = initial rate / final_div_factor",
+            ),
+            Param(
+                "three_phase",
+                False,
+                kind="bool",
+                help="come back down symmetrically before the final anneal",
+            ),
+            Param(
+                "total_steps",
+                None,
+                **STEP_COUNT,
+                nullable=True,
+                help=f"length of the cycle; {STEPS_PARAM_HELP}",
+            ),
             CYCLE_MOMENTUM,
-        )
-        + _momentum_bounds(0.85, 0.95),
+            *_momentum_bounds(0.85, 0.95),
+        ),
         one_cycle,
         "Up to the base rate (its peak) and down far below it, in one cycle.",
         "OneCycleLR",
@@ -280,14 +354,40 @@ SCHEDULE_LIST = (
         "cyclic",
         "Cyclic",
         (
-            Param("base_lr", None, low=0.0, high=10.0, nullable=True, help="lower rate of the cycle; null: a tenth of the racer's rate"),
+            Param(
+                "base_lr",
+                None,
+                low=0.0,
+                high=10.0,
+                nullable=True,
+                help="lower rate of the cycle; null: a tenth of the racer's rate",
+            ),
             Param("step_size_up", 50, **STEP_COUNT, help="steps from the lower to the upper rate"),
-            Param("step_size_down", None, **STEP_COUNT, nullable=True, help="steps back down; null: same as up"),
-            Param("mode", "triangular", kind="choice", choices=("triangular", "triangular2", "exp_range"), help="how the amplitude changes from cycle to cycle"),
-            Param("gamma", 1.0, low=0.0, high=1.0, low_open=True, help="exp_range: amplitude factor per step"),
+            Param(
+                "step_size_down",
+                None,
+                **STEP_COUNT,
+                nullable=True,
+                help="steps back down; null: same as up",
+            ),
+            Param(
+                "mode",
+                "triangular",
+                kind="choice",
+                choices=("triangular", "triangular2", "exp_range"),
+                help="how the amplitude changes from cycle to cycle",
+            ),
+            Param(
+                "gamma",
+                1.0,
+                low=0.0,
+                high=1.0,
+                low_open=True,
+                help="exp_range: amplitude factor per step",
+            ),
             CYCLE_MOMENTUM,
-        )
-        + _momentum_bounds(0.8, 0.9),
+            *_momentum_bounds(0.8, 0.9),
+        ),
         cyclic,
         "Bounce between a lower rate and the racer's rate (its upper bound).",
         "CyclicLR",
@@ -299,7 +399,9 @@ SCHEDULE_LIST = (
         "Cosine with restarts",
         (
             Param("t_0", 100, **STEP_COUNT, help="length of the first cycle"),
-            Param("t_mult", 1, kind="int", low=1, high=10, help="each cycle is this many times longer"),
+            Param(
+                "t_mult", 1, kind="int", low=1, high=10, help="each cycle is this many times longer"
+            ),
             Param("eta_min", 0.0, low=0.0, high=10.0, help="floor of each cycle"),
         ),
         cosine_restarts,

@@ -49,10 +49,23 @@ def check(values: dict[str, Any], field: str) -> None:
 
 
 def make(name: str, title: str, momentum: float, nesterov: bool, help: str) -> OptimizerSpec:
-    params = common_params(momentum=momentum) + (
-        Param("dampening", 0.0, low=0.0, high=1.0, help="scales down the gradient added to the velocity"),
-        Param("nesterov", nesterov, kind="bool", help="look ahead: take the gradient's step from the momentum point"),
-    ) + common_params(weight_decay=0.0)
+    params = (
+        *common_params(momentum=momentum),
+        Param(
+            "dampening",
+            0.0,
+            low=0.0,
+            high=1.0,
+            help="scales down the gradient added to the velocity",
+        ),
+        Param(
+            "nesterov",
+            nesterov,
+            kind="bool",
+            help="look ahead: take the gradient's step from the momentum point",
+        ),
+        *common_params(weight_decay=0.0),
+    )
     return OptimizerSpec(
         name=name,
         title=title,
@@ -74,5 +87,9 @@ MOMENTUM = make(
     "momentum", "Momentum", 0.9, False, "SGD with a heavy-ball velocity (torch SGD, momentum 0.9)."
 )
 NESTEROV = make(
-    "nesterov", "Nesterov", 0.9, True, "SGD with Nesterov's look-ahead momentum (torch SGD, nesterov)."
+    "nesterov",
+    "Nesterov",
+    0.9,
+    True,
+    "SGD with Nesterov's look-ahead momentum (torch SGD, nesterov).",
 )

@@ -25,9 +25,19 @@ MAX_LABEL = 60
 
 STEPS = Param("steps", 300, kind="int", low=1, high=MAX_STEPS, help="optimizer steps per racer")
 TOL = Param("tol", 1e-6, low=0.0, high=1e6, help="a racer has arrived once f − f* ≤ tol")
-NOISE_STD = Param("std", 0.0, low=0.0, high=1000.0, help="σ of Gaussian noise added to each gradient coordinate")
+NOISE_STD = Param(
+    "std", 0.0, low=0.0, high=1000.0, help="σ of Gaussian noise added to each gradient coordinate"
+)
 NOISE_SEED = Param("seed", 0, kind="int", low=0, high=2**32 - 1, help="seed shared by every racer")
-CLIP = Param("clip_norm", None, low=0.0, high=1e6, low_open=True, nullable=True, help="clip the gradient to this L2 norm")
+CLIP = Param(
+    "clip_norm",
+    None,
+    low=0.0,
+    high=1e6,
+    low_open=True,
+    nullable=True,
+    help="clip the gradient to this L2 norm",
+)
 
 RACE_KEYS = ("surface", "start", "steps", "tol", "noise", "racers")
 RACER_KEYS = ("optimizer", "lr", "params", "schedule", "clip_norm", "label")
@@ -79,7 +89,9 @@ def validate_racer(value: Any, field: str) -> RacerConfig:
     name = _registered(obj["optimizer"], f"{field}.optimizer", OPTIMIZERS, "optimizer")
     spec = OPTIMIZERS[name]
     lr = LR.validate(obj["lr"], f"{field}.lr")
-    params = validate_params(spec.params, obj.get("params"), f"{field}.params", f"optimizer '{name}'")
+    params = validate_params(
+        spec.params, obj.get("params"), f"{field}.params", f"optimizer '{name}'"
+    )
     spec.check(params, f"{field}.params")
     schedule = obj.get("schedule")
     schedule = (
@@ -155,4 +167,12 @@ def parse_race(body: str | bytes) -> RaceConfig:
     return validate_race(parse_json(body))
 
 
-__all__ = ["ConfigError", "MAX_RACERS", "MAX_STEPS", "parse_json", "parse_race", "validate_race", "as_int"]
+__all__ = [
+    "MAX_RACERS",
+    "MAX_STEPS",
+    "ConfigError",
+    "as_int",
+    "parse_json",
+    "parse_race",
+    "validate_race",
+]

@@ -23,7 +23,7 @@ DIVERGENCE_SCALE = 1e6
 
 def pack(first: Array, second: Array) -> Array:
     """Stack two (...) arrays into (..., 2) without np.stack's per-call cost."""
-    out = np.empty(np.shape(first) + (2,))
+    out = np.empty((*np.shape(first), 2))
     out[..., 0] = first
     out[..., 1] = second
     return out
@@ -32,7 +32,7 @@ def pack(first: Array, second: Array) -> Array:
 def pack_matrix(xx: Array, xy: Array, yy: Array) -> Array:
     """A symmetric (..., 2, 2) Hessian from its three distinct entries."""
     shape = np.broadcast_shapes(np.shape(xx), np.shape(xy), np.shape(yy))
-    out = np.empty(shape + (2, 2))
+    out = np.empty((*shape, 2, 2))
     out[..., 0, 0] = xx
     out[..., 0, 1] = xy
     out[..., 1, 0] = xy
@@ -40,7 +40,9 @@ def pack_matrix(xx: Array, xy: Array, yy: Array) -> Array:
     return out
 
 
-def refine_point(gradient: Field, hessian: Field, start: tuple[float, float]) -> tuple[float, float]:
+def refine_point(
+    gradient: Field, hessian: Field, start: tuple[float, float]
+) -> tuple[float, float]:
     """Newton's method on the gradient, so that tabulated 6-digit points become exact.
 
     Published critical points carry six decimals; the engine's steps-to-tolerance and the

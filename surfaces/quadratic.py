@@ -1,4 +1,4 @@
-"""½(a·u² + b·v²) with (u, v) the point rotated by ``angle``: the ravine every lesson starts from."""
+"""½(a·u² + b·v²), (u, v) the point rotated by ``angle``: the ravine lessons start from."""
 
 import math
 

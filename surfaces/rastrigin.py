@@ -10,7 +10,7 @@ from surfaces.base import Surface, SurfaceSpec, pack, pack_matrix
 TWO_PI = 2 * math.pi
 
 
-def build(A: float = 10.0) -> Surface:  # noqa: N803 - the surface's own symbol
+def build(A: float = 10.0) -> Surface:
     def value(p):
         x, y = p[..., 0], p[..., 1]
         return 2 * A + (x * x - A * np.cos(TWO_PI * x)) + (y * y - A * np.cos(TWO_PI * y))
@@ -23,7 +23,9 @@ def build(A: float = 10.0) -> Surface:  # noqa: N803 - the surface's own symbol
     def hessian(p):
         x, y = p[..., 0], p[..., 1]
         k = TWO_PI * TWO_PI * A
-        return pack_matrix(2 + k * np.cos(TWO_PI * x), np.zeros(np.shape(x)), 2 + k * np.cos(TWO_PI * y))
+        return pack_matrix(
+            2 + k * np.cos(TWO_PI * x), np.zeros(np.shape(x)), 2 + k * np.cos(TWO_PI * y)
+        )
 
     return Surface(
         name="rastrigin",

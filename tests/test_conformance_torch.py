@@ -34,7 +34,10 @@ RATES = {
     "adadelta": {"rosenbrock": 0.05, "quadratic30": 0.1, "himmelblau": 0.1},
 }
 FAMILY = {
-    "sgd": "sgd", "momentum": "sgd", "nesterov": "sgd", "adagrad": "adagrad",
+    "sgd": "sgd",
+    "momentum": "sgd",
+    "nesterov": "sgd",
+    "adagrad": "adagrad",
     "adadelta": "adadelta",
 }
 
@@ -44,7 +47,11 @@ OPTIMIZER_CASES = [(name, {}, 1.0) for name, spec in OPTIMIZERS.items() if spec.
     ("sgd", {"momentum": 0.8, "dampening": 0.3}, 1.0),
     ("sgd", {"momentum": 0.9, "nesterov": True, "weight_decay": 0.05}, 1.0),
     ("momentum", {"weight_decay": 0.1}, 1.0),
-    ("adagrad", {"lr_decay": 0.01, "initial_accumulator_value": 0.5, "weight_decay": 0.01, "eps": 1e-6}, 1.0),
+    (
+        "adagrad",
+        {"lr_decay": 0.01, "initial_accumulator_value": 0.5, "weight_decay": 0.01, "eps": 1e-6},
+        1.0,
+    ),
     # Centering divides by sqrt(E[g²] − E[g]²), which cancels when gradients agree: a larger
     # eps bounds how much that magnifies rounding.
     ("rmsprop", {"centered": True, "momentum": 0.5, "eps": 1e-3}, 0.5),
@@ -68,13 +75,36 @@ SCHEDULE_CASES = [
     ("sgd", {"name": "cosine", "params": {"t_max": 300}}),
     ("adamw", {"name": "warmup_cosine", "params": {"warmup_steps": 50, "min_lr": 1e-4}}),
     ("momentum", {"name": "one_cycle", "params": {}}),
-    ("sgd", {"name": "one_cycle", "params": {"anneal_strategy": "linear", "three_phase": True, "pct_start": 0.25}}),
-    ("adam", {"name": "one_cycle", "params": {"div_factor": 10, "final_div_factor": 100, "base_momentum": 0.8, "max_momentum": 0.9}}),
+    (
+        "sgd",
+        {
+            "name": "one_cycle",
+            "params": {"anneal_strategy": "linear", "three_phase": True, "pct_start": 0.25},
+        },
+    ),
+    (
+        "adam",
+        {
+            "name": "one_cycle",
+            "params": {
+                "div_factor": 10,
+                "final_div_factor": 100,
+                "base_momentum": 0.8,
+                "max_momentum": 0.9,
+            },
+        },
+    ),
     ("rmsprop", {"name": "one_cycle", "params": {"cycle_momentum": False}}),
     ("adagrad", {"name": "one_cycle", "params": {"cycle_momentum": False}}),
     ("momentum", {"name": "cyclic", "params": {"step_size_up": 40, "step_size_down": 60}}),
     ("adam", {"name": "cyclic", "params": {"mode": "triangular2", "base_lr": 1e-3}}),
-    ("nadam", {"name": "cyclic", "params": {"mode": "exp_range", "gamma": 0.999, "cycle_momentum": False}}),
+    (
+        "nadam",
+        {
+            "name": "cyclic",
+            "params": {"mode": "exp_range", "gamma": 0.999, "cycle_momentum": False},
+        },
+    ),
     ("adam", {"name": "cosine_restarts", "params": {"t_0": 100}}),
     ("momentum", {"name": "cosine_restarts", "params": {"t_0": 50, "t_mult": 2, "eta_min": 1e-5}}),
 ]
@@ -100,7 +130,9 @@ def _compare(cfg) -> None:
     surface = get_surface(cfg.surface.name, **cfg.surface.params)
     noise = None
     if cfg.noise.std:
-        noise = cfg.noise.std * np.random.default_rng(cfg.noise.seed).standard_normal((cfg.steps, 2))
+        noise = cfg.noise.std * np.random.default_rng(cfg.noise.seed).standard_normal(
+            (cfg.steps, 2)
+        )
     points, rates = torch_path(torch, surface, cfg.racers[0], cfg.start, cfg.steps, noise)
     assert result.diverged_at is None, "conformance cases must not diverge"
     assert result.path.shape == points.shape
@@ -163,10 +195,18 @@ def test_single_steps_agree_to_an_ulp(name):
         start = tuple(rng.uniform(-2, 2, size=2))
         steps = int(rng.integers(1, 6))
         cfg = validate_race(
-            {"surface": {"name": "quadratic", "params": {"angle": 30}}, "start": list(start),
-             "steps": steps, "racers": [{"optimizer": name, "lr": 0.01}]}
+            {
+                "surface": {"name": "quadratic", "params": {"angle": 30}},
+                "start": list(start),
+                "steps": steps,
+                "racers": [{"optimizer": name, "lr": 0.01}],
+            }
         )
         ours = run_race(cfg).racers[0].path
         theirs, _ = torch_path(torch, surface, cfg.racers[0], start, steps)
         scale = np.maximum(np.abs(theirs), 1.0)
-        assert np.max(np.abs(ours - theirs) / scale) <= 8 * np.finfo(float).eps, (trial, ours, theirs)
+        assert np.max(np.abs(ours - theirs) / scale) <= 8 * np.finfo(float).eps, (
+            trial,
+            ours,
+            theirs,
+        )

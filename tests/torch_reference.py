@@ -72,7 +72,9 @@ def build_scheduler(torch, racer: RacerConfig, opt, steps: int):
             max_momentum=p["max_momentum"],
         )
     if name == "cosine_restarts":
-        return sched.CosineAnnealingWarmRestarts(opt, T_0=p["t_0"], T_mult=p["t_mult"], eta_min=p["eta_min"])
+        return sched.CosineAnnealingWarmRestarts(
+            opt, T_0=p["t_0"], T_mult=p["t_mult"], eta_min=p["eta_min"]
+        )
     raise ValueError(name)
 
 

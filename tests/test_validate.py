@@ -1,0 +1,177 @@
+"""The validator: every bad input becomes one ConfigError naming the field."""
+
+from __future__ import annotations
+
+import copy
+import json
+
+import pytest
+
+from common.errors import ConfigError
+from optimizers.registry import OPTIMIZERS
+from optimizers.schedules import SCHEDULES
+from optimizers.validate import MAX_BODY_BYTES, parse_json, parse_race, validate_race
+from surfaces import SURFACES
+
+BASE = {
+    "surface": {"name": "quadratic", "params": {"a": 20, "b": 1, "angle": 0}},
+    "start": [1.0, 1.0],
+    "steps": 300,
+    "racers": [{"optimizer": "adam", "lr": 0.1}],
+}
+
+
+def with_change(path: list, value) -> dict:
+    config = copy.deepcopy(BASE)
+    target = config
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = value
+    return config
+
+
+BAD = [
+    (["racers", 0, "lr"], 1e9, "racers[0].lr", "must be in"),
+    (["racers", 0, "lr"], 0, "racers[0].lr", "must be in"),
+    (["racers", 0, "lr"], True, "racers[0].lr", "must be a number"),
+    (["racers", 0, "lr"], float("nan"), "racers[0].lr", "finite"),
+    (["racers", 0, "lr"], "0.1", "racers[0].lr", "must be a number"),
+    (["steps"], "x", "steps", "must be a number"),
+    (["steps"], 5001, "steps", "must be in [1, 5000]"),
+    (["steps"], 2.5, "steps", "whole number"),
+    (["racers", 0, "optimizer"], "adamx", "racers[0].optimizer", "unknown optimizer"),
+    (["racers", 0, "optimizer"], ["adam"], "racers[0].optimizer", "must be the name"),
+    (
+        ["racers", 0, "params"],
+        {"betas": [0.9, 1.5]},
+        "racers[0].params.betas[1]",
+        "must be in [0, 1), got 1.5",
+    ),
+    (["racers", 0, "params"], {"betas": [0.9]}, "racers[0].params.betas", "two numbers"),
+    (["racers", 0, "params"], {"momentum": 0.9}, "racers[0].params.momentum", "not a parameter"),
+    (["racers", 0, "params"], {"amsgrad": 1}, "racers[0].params.amsgrad", "true or false"),
+    (["racers", 0, "schedule"], {"name": "linear"}, "racers[0].schedule.name", "unknown schedule"),
+    (
+        ["racers", 0, "schedule"],
+        {"name": "step", "params": {"step_size": 0}},
+        "racers[0].schedule.params.step_size",
+        "must be in",
+    ),
+    (
+        ["racers", 0, "schedule"],
+        {"name": "one_cycle", "params": {"base_momentum": 0.99}},
+        "racers[0].schedule.params.base_momentum",
+        "must not exceed",
+    ),
+    (["racers", 0, "clip_norm"], -1, "racers[0].clip_norm", "must be in"),
+    (["racers", 0, "label"], "x" * 500, "racers[0].label", "at most"),
+    (["racers", 0, "extra"], 1, "racers[0].extra", "not a known key"),
+    (["racers"], [], "racers", "1 to 12"),
+    (["racers"], [{"optimizer": "sgd", "lr": 0.1}] * 13, "racers", "1 to 12"),
+    (["racers"], {"optimizer": "sgd"}, "racers", "must be a list"),
+    (["surface"], {"name": "bowl"}, "surface.name", "unknown surface"),
+    (["surface"], {"name": "quadratic", "params": {"a": -1}}, "surface.params.a", "must be in"),
+    (["surface"], "quadratic", "surface", "must be an object"),
+    (["start"], [1.0], "start", "two numbers"),
+    (["start"], [1.0, float("inf")], "start[1]", "finite"),
+    (["start"], [1e300, 0.0], "start[0]", "within"),
+    (["noise"], {"std": -1}, "noise.std", "must be in"),
+    (["noise"], {"seed": 1.5}, "noise.seed", "whole number"),
+    (["tol"], None, "tol", "must not be null"),
+    (["hack"], 1, "hack", "not a known key"),
+]
+
+
+@pytest.mark.parametrize(
+    ("path", "value", "field", "message"), BAD, ids=[b[2] + ":" + b[3] for b in BAD]
+)
+def test_bad_input_names_the_field(path, value, field, message):
+    with pytest.raises(ConfigError) as caught:
+        validate_race(with_change(path, value))
+    assert caught.value.field == field
+    assert message in caught.value.message
+    assert caught.value.to_json() == {"error": caught.value.message, "field": field}
+
+
+def test_nesterov_needs_momentum_and_no_dampening():
+    config = with_change(
+        ["racers", 0], {"optimizer": "sgd", "lr": 0.1, "params": {"nesterov": True}}
+    )
+    with pytest.raises(ConfigError, match="Nesterov") as caught:
+        validate_race(config)
+    assert caught.value.field == "racers[0].params.nesterov"
+    ok = with_change(["racers", 0], {"optimizer": "nesterov", "lr": 0.1})
+    assert validate_race(ok).racers[0].params["nesterov"] is True
+
+
+def test_defaults_are_filled_from_the_registries():
+    config = validate_race(
+        {"surface": {"name": "rosenbrock"}, "racers": [{"optimizer": "adamw", "lr": 1e-3}]}
+    )
+    assert config.start == SURFACES["rosenbrock"].build().default_start
+    assert config.steps == 300 and config.tol == 1e-6
+    assert config.racers[0].params == OPTIMIZERS["adamw"].defaults()
+    assert config.racers[0].schedule.name == "constant"
+    assert json.loads(json.dumps(config.to_json())) == config.to_json()
+
+
+def test_normalised_form_round_trips():
+    config = validate_race(BASE)
+    assert validate_race(config.to_json()) == config
+
+
+def _out_of_range(param):
+    if param.high is not None:
+        return param.high * 2 + 1
+    return (param.low or 0) - 1
+
+
+def _numeric(params):
+    return [
+        p
+        for p in params
+        if p.kind in ("float", "int") and (p.high is not None or p.low is not None)
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "param"),
+    [(n, p) for n, s in OPTIMIZERS.items() for p in _numeric(s.params)],
+    ids=lambda v: getattr(v, "name", v),
+)
+def test_optimizer_bounds_come_from_the_registry(name, param):
+    racer = {"optimizer": name, "lr": 0.1, "params": {param.name: _out_of_range(param)}}
+    with pytest.raises(ConfigError) as caught:
+        validate_race(with_change(["racers", 0], racer))
+    assert caught.value.field == f"racers[0].params.{param.name}"
+
+
+@pytest.mark.parametrize(
+    ("name", "param"),
+    [(n, p) for n, s in SCHEDULES.items() for p in _numeric(s.params)],
+    ids=lambda v: getattr(v, "name", v),
+)
+def test_schedule_bounds_come_from_the_registry(name, param):
+    racer = {
+        "optimizer": "sgd",
+        "lr": 0.1,
+        "schedule": {"name": name, "params": {param.name: _out_of_range(param)}},
+    }
+    with pytest.raises(ConfigError) as caught:
+        validate_race(with_change(["racers", 0], racer))
+    assert caught.value.field == f"racers[0].schedule.params.{param.name}"
+
+
+def test_raw_bodies():
+    assert parse_race(json.dumps(BASE)).steps == 300
+    for body, message in [
+        ('{"steps": NaN}', "NaN is not allowed"),
+        ('{"steps": Infinity}', "Infinity is not allowed"),
+        ("{not json", "not valid JSON"),
+        (b"\xff\xfe", "not valid JSON"),
+        ("[" * 100_000 + "]" * 100_000, "limit"),
+        ("[" * 20_000 + "]" * 20_000, "nested too deeply"),
+        (" " * (MAX_BODY_BYTES + 1), "limit"),
+    ]:
+        with pytest.raises(ConfigError, match=message):
+            parse_json(body)
