@@ -18,13 +18,16 @@ def init(params: np.ndarray, hp) -> State:
     return State(np.zeros_like(params) + hp["initial_accumulator_value"])
 
 
+def prepare(hp, t, flags):
+    return {"neg_step": -(hp["lr"] / (1 + (t - 1) * hp["lr_decay"]))}
+
+
 def step(p, g, s, hp, t, flags):
     if flags["decay"]:
         g = g + hp["weight_decay"] * p
-    clr = hp["lr"] / (1 + (t - 1) * hp["lr_decay"])
     total = s.sum + g * g
     std = np.sqrt(total) + hp["eps"]
-    return p + (-clr * g) / std, State(total)
+    return p + (hp["neg_step"] * g) / std, State(total)
 
 
 def flags(hp):
@@ -50,6 +53,7 @@ ADAGRAD = OptimizerSpec(
     init=init,
     step=step,
     flags=flags,
+    prepare=prepare,
     torch_name="Adagrad",
     help="Sums every squared gradient, so each coordinate's step only ever shrinks.",
 )

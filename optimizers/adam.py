@@ -21,23 +21,30 @@ def init(params: np.ndarray, hp) -> State:
     return State(zeros, zeros, zeros)
 
 
-def step(p, g, s, hp, t, flags):
+def prepare(hp, t, flags):
     lr, b1, b2 = hp["lr"], hp["beta1"], hp["beta2"]
+    out = {"weight1": 1 - b1, "weight2": 1 - b2}
+    if flags["bias_correction"]:
+        out["neg_step"] = -(lr / (1 - b1**t))
+        out["bc2_sqrt"] = (1 - b2**t) ** 0.5
+    else:
+        out["neg_step"], out["bc2_sqrt"] = -lr, np.ones(np.shape(b2))
+    if flags["decoupled"]:
+        out["shrink"] = 1 - lr * hp["weight_decay"]
+    return out
+
+
+def step(p, g, s, hp, t, flags):
     if flags["decay"]:
         if flags["decoupled"]:
-            p = p * (1 - lr * hp["weight_decay"])
+            p = p * hp["shrink"]
         else:
             g = g + hp["weight_decay"] * p
-    m = lerp(s.m, g, 1 - b1, flags["lerp"])
-    v = s.v * b2 + (1 - b2) * g * g
-    if flags["bias_correction"]:
-        step_size = lr / (1 - b1**t)
-        bias_correction2_sqrt = (1 - b2**t) ** 0.5
-    else:
-        step_size, bias_correction2_sqrt = lr, 1.0
+    m = lerp(s.m, g, hp["weight1"], flags["lerp"])
+    v = s.v * hp["beta2"] + hp["weight2"] * g * g
     v_max = np.maximum(s.v_max, v) if flags["amsgrad"] else s.v_max
-    denom = np.sqrt(v_max if flags["amsgrad"] else v) / bias_correction2_sqrt + hp["eps"]
-    return p + (-step_size * m) / denom, State(m, v, v_max)
+    denom = np.sqrt(v_max if flags["amsgrad"] else v) / hp["bc2_sqrt"] + hp["eps"]
+    return p + (hp["neg_step"] * m) / denom, State(m, v, v_max)
 
 
 def make(name: str, title: str, weight_decay: float, decoupled: bool, help: str) -> OptimizerSpec:
@@ -66,6 +73,7 @@ def make(name: str, title: str, weight_decay: float, decoupled: bool, help: str)
         init=init,
         step=step,
         flags=flags,
+        prepare=prepare,
         cycles="beta1",
         torch_name="AdamW" if decoupled else "Adam",
         help=help,

@@ -19,14 +19,16 @@ def init(params: np.ndarray, hp) -> State:
     return State(zeros, zeros)
 
 
+def prepare(hp, t, flags):
+    return {"weight1": 1 - hp["beta1"], "neg_step": -(hp["lr"] / (1 - hp["beta1"] ** t))}
+
+
 def step(p, g, s, hp, t, flags):
     if flags["decay"]:
         g = g + hp["weight_decay"] * p
-    b1 = hp["beta1"]
-    m = lerp(s.m, g, 1 - b1, flags["lerp"])
+    m = lerp(s.m, g, hp["weight1"], flags["lerp"])
     u = np.maximum(s.u * hp["beta2"], np.abs(g) + hp["eps"])
-    clr = hp["lr"] / (1 - b1**t)
-    return p + (-clr * m) / u, State(m, u)
+    return p + (hp["neg_step"] * m) / u, State(m, u)
 
 
 def flags(hp):
@@ -41,6 +43,7 @@ ADAMAX = OptimizerSpec(
     init=init,
     step=step,
     flags=flags,
+    prepare=prepare,
     cycles="beta1",
     torch_name="Adamax",
     help="Adam whose denominator is a decaying maximum of |g| instead of an RMS.",

@@ -73,6 +73,10 @@ class OptimizerSpec:
     gives a run's path-deciding choices (by default its boolean hyper-parameters), and
     ``flags`` adds the choices computed from a group's values over the whole run (is any
     weight decay non-zero, which branch lerp takes). ``step`` receives both as ``flags``.
+    ``prepare`` (optional) computes, before the first step, quantities that depend on the
+    step number only (bias corrections, NAdam's μ products): it gets every hyper-parameter
+    over the run, the steps ``t`` as a (steps, 1, 1) array and the flags, and returns arrays
+    that ``step`` then finds in ``hp``, one row per step.
     """
 
     name: str
@@ -86,6 +90,7 @@ class OptimizerSpec:
     torch_name: str | None = None
     cycles: str | None = None
     group_key: Callable[[Mapping[str, Any], bool], dict[str, bool]] | None = None
+    prepare: Callable[[Hyper, Array, Flags], dict[str, Array]] | None = None
     check: Callable[[Mapping[str, Any], str], None] = lambda values, field: None
 
     def path_flags(self, values: Mapping[str, Any], cycled: bool) -> dict[str, bool]:

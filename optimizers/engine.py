@@ -85,13 +85,18 @@ class _Group:
         if cycled is not None:
             over_time[spec.cycles] = cycled
         self.flags = {**path_flags, **spec.flags(over_time)}
-        self.state = spec.init(starts[position], dict(self.hp, lr=self.lr[0]))
+        if spec.prepare is not None:
+            t = np.arange(1, self.lr.shape[0] + 1, dtype=float)[:, None, None]
+            over_time.update(spec.prepare(over_time, t, self.flags))
+        # Values with a leading steps axis are handed to `step` one row per step.
+        self.per_step = [(k, v) for k, v in over_time.items() if np.ndim(v) == 3]
+        self.hp.update({k: v for k, v in over_time.items() if np.ndim(v) < 3})
+        self.state = spec.init(starts[position], {k: v[0] for k, v in self.per_step} | self.hp)
 
     def advance(self, x: np.ndarray, g: np.ndarray, t: int) -> np.ndarray:
         hp = self.hp
-        hp["lr"] = self.lr[t - 1]
-        if self.cycled is not None:
-            hp[self.spec.cycles] = self.cycled[t - 1]
+        for name, values in self.per_step:
+            hp[name] = values[t - 1]
         p, self.state = self.spec.step(
             x[self.position], g[self.position], self.state, hp, t, self.flags
         )

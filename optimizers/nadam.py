@@ -13,32 +13,45 @@ from optimizers.base import OptimizerSpec, common_params, has_decay, lerp, lerp_
 class State(NamedTuple):
     m: np.ndarray
     v: np.ndarray
-    mu_product: np.ndarray
 
 
 def init(params: np.ndarray, hp) -> State:
     zeros = np.zeros_like(params)
-    return State(zeros, zeros, np.ones((*params.shape[:-1], 1)))
+    return State(zeros, zeros)
+
+
+def prepare(hp, t, flags):
+    """μ_t, its running product (a cumprod: the same sequential product torch forms) and the
+    two step coefficients, for the whole run."""
+    lr, b1, b2, decay = hp["lr"], hp["beta1"], hp["beta2"], hp["momentum_decay"]
+    mu = b1 * (1.0 - 0.5 * (0.96 ** (t * decay)))
+    mu_next = b1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * decay)))
+    shape = np.broadcast_shapes(np.shape(mu), np.shape(lr))
+    mu, mu_next = np.broadcast_to(mu, shape), np.broadcast_to(mu_next, shape)
+    mu_product = np.cumprod(mu, axis=0)
+    mu_product_next = mu_product * mu_next
+    return {
+        "weight1": 1 - b1,
+        "weight2": 1 - b2,
+        "bias_correction2": (1 - b2**t) + np.zeros(shape),
+        "grad_coef": -lr * (1.0 - mu) / (1.0 - mu_product),
+        "mean_coef": (-lr * mu_next) / (1.0 - mu_product_next),
+        "shrink": 1 - lr * hp["weight_decay"],
+    }
 
 
 def step(p, g, s, hp, t, flags):
-    lr, b1, b2, decay = hp["lr"], hp["beta1"], hp["beta2"], hp["momentum_decay"]
-    bias_correction2 = 1 - b2**t
     if flags["decay"]:
         if flags["decoupled_weight_decay"]:
-            p = p * (1 - lr * hp["weight_decay"])
+            p = p * hp["shrink"]
         else:
             g = g + hp["weight_decay"] * p
-    mu = b1 * (1.0 - 0.5 * (0.96 ** (t * decay)))
-    mu_next = b1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * decay)))
-    mu_product = s.mu_product * mu
-    m = lerp(s.m, g, 1 - b1, flags["lerp"])
-    v = s.v * b2 + (1 - b2) * g * g
-    denom = np.sqrt(v / bias_correction2) + hp["eps"]
-    mu_product_next = mu_product * mu_next
-    p = p + ((-lr * (1.0 - mu) / (1.0 - mu_product)) * g) / denom
-    p = p + (((-lr * mu_next) / (1.0 - mu_product_next)) * m) / denom
-    return p, State(m, v, mu_product)
+    m = lerp(s.m, g, hp["weight1"], flags["lerp"])
+    v = s.v * hp["beta2"] + hp["weight2"] * g * g
+    denom = np.sqrt(v / hp["bias_correction2"]) + hp["eps"]
+    p = p + (hp["grad_coef"] * g) / denom
+    p = p + (hp["mean_coef"] * m) / denom
+    return p, State(m, v)
 
 
 def flags(hp):
@@ -68,6 +81,7 @@ NADAM = OptimizerSpec(
     init=init,
     step=step,
     flags=flags,
+    prepare=prepare,
     cycles="beta1",
     torch_name="NAdam",
     help="Adam with a Nesterov look-ahead on the first moment.",

@@ -20,23 +20,38 @@ def init(params: np.ndarray, hp) -> State:
     return State(zeros, zeros)
 
 
-def step(p, g, s, hp, t, flags):
+def prepare(hp, t, flags):
     lr, b1, b2 = hp["lr"], hp["beta1"], hp["beta2"]
-    if flags["decay"]:
-        if flags["decoupled_weight_decay"]:
-            p = p * (1 - lr * hp["weight_decay"])
-        else:
-            g = g + hp["weight_decay"] * p
-    m = lerp(s.m, g, 1 - b1, flags["lerp"])
-    v = s.v * b2 + (1 - b2) * g * g
-    bias_correction1 = 1 - b1**t
     bias_correction2 = 1 - b2**t
-    corrected = m / bias_correction1
     rho_inf = 2 / (1 - b2) - 1
     rho_t = rho_inf - 2 * t * (b2**t) / bias_correction2
-    rect = ((rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)) ** 0.5
-    adaptive = (bias_correction2**0.5) / (np.sqrt(v) + hp["eps"])
-    rectified = np.where(rho_t > 5.0, corrected * lr * adaptive * rect, corrected * lr)
+    with np.errstate(invalid="ignore"):
+        rect = (
+            (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
+        ) ** 0.5
+    shape = np.broadcast_shapes(np.shape(lr), np.shape(rho_t))
+    return {
+        "weight1": 1 - b1,
+        "weight2": 1 - b2,
+        "bias_correction1": (1 - b1**t) + np.zeros(shape),
+        "bc2_sqrt": bias_correction2**0.5 + np.zeros(shape),
+        "rectified": (rho_t > 5.0) & np.ones(shape, dtype=bool),
+        "rect": rect + np.zeros(shape),
+        "shrink": 1 - lr * hp["weight_decay"],
+    }
+
+
+def step(p, g, s, hp, t, flags):
+    if flags["decay"]:
+        if flags["decoupled_weight_decay"]:
+            p = p * hp["shrink"]
+        else:
+            g = g + hp["weight_decay"] * p
+    m = lerp(s.m, g, hp["weight1"], flags["lerp"])
+    v = s.v * hp["beta2"] + hp["weight2"] * g * g
+    scaled = m / hp["bias_correction1"] * hp["lr"]
+    adaptive = hp["bc2_sqrt"] / (np.sqrt(v) + hp["eps"])
+    rectified = np.where(hp["rectified"], scaled * adaptive * hp["rect"], scaled)
     return p - rectified, State(m, v)
 
 
@@ -60,6 +75,7 @@ RADAM = OptimizerSpec(
     init=init,
     step=step,
     flags=flags,
+    prepare=prepare,
     cycles="beta1",
     torch_name="RAdam",
     help="Adam with a rectifier that damps the adaptive step while its variance estimate is young.",
