@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from optimizers.base import OptimizerSpec, common_params, has_decay, lerp, lerp_mode
+from optimizers.base import OptimizerSpec, common_params, lerp, moment_flags
 
 
 class State(NamedTuple):
@@ -31,10 +31,6 @@ def step(p, g, s, hp, t, flags):
     return p + (hp["neg_step"] * m) / u, State(m, u)
 
 
-def flags(hp):
-    return {"decay": has_decay(hp), "lerp": lerp_mode(1 - hp["beta1"])}
-
-
 ADAMAX = OptimizerSpec(
     name="adamax",
     title="Adamax",
@@ -42,7 +38,7 @@ ADAMAX = OptimizerSpec(
     default_lr=2e-3,
     init=init,
     step=step,
-    flags=flags,
+    flags=moment_flags,
     prepare=prepare,
     cycles="beta1",
     torch_name="Adamax",

@@ -143,6 +143,12 @@ def common_params(**defaults: Any) -> tuple[Param, ...]:
             high=10.0,
             help="L2 penalty: pulls the parameters towards the origin",
         ),
+        "decoupled_weight_decay": lambda d: Param(
+            "decoupled_weight_decay",
+            d,
+            kind="bool",
+            help="apply weight decay to the weights (AdamW style)",
+        ),
         "momentum": lambda d: Param(
             "momentum",
             d,
@@ -153,6 +159,11 @@ def common_params(**defaults: Any) -> tuple[Param, ...]:
         ),
     }
     return tuple(table[name](default) for name, default in defaults.items())
+
+
+def moment_flags(hp: Mapping[str, Array]) -> dict[str, Any]:
+    """Flags of the Adam family: is decay on, and which branch lerp takes for 1 − β1."""
+    return {"decay": has_decay(hp), "lerp": lerp_mode(1 - hp["beta1"])}
 
 
 def require(condition: bool, field: str, message: str) -> None:

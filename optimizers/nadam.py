@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from common.params import Param
-from optimizers.base import OptimizerSpec, common_params, has_decay, lerp, lerp_mode
+from optimizers.base import OptimizerSpec, common_params, lerp, moment_flags
 
 
 class State(NamedTuple):
@@ -54,10 +54,6 @@ def step(p, g, s, hp, t, flags):
     return p, State(m, v)
 
 
-def flags(hp):
-    return {"decay": has_decay(hp), "lerp": lerp_mode(1 - hp["beta1"])}
-
-
 NADAM = OptimizerSpec(
     name="nadam",
     title="NAdam",
@@ -70,17 +66,12 @@ NADAM = OptimizerSpec(
             high=1.0,
             help="how fast the momentum coefficient warms up",
         ),
-        Param(
-            "decoupled_weight_decay",
-            False,
-            kind="bool",
-            help="apply weight decay to the weights (AdamW style)",
-        ),
+        *common_params(decoupled_weight_decay=False),
     ),
     default_lr=2e-3,
     init=init,
     step=step,
-    flags=flags,
+    flags=moment_flags,
     prepare=prepare,
     cycles="beta1",
     torch_name="NAdam",

@@ -6,8 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from common.params import Param
-from optimizers.base import OptimizerSpec, common_params, has_decay, lerp, lerp_mode
+from optimizers.base import OptimizerSpec, common_params, lerp, moment_flags
 
 
 class State(NamedTuple):
@@ -55,26 +54,17 @@ def step(p, g, s, hp, t, flags):
     return p - rectified, State(m, v)
 
 
-def flags(hp):
-    return {"decay": has_decay(hp), "lerp": lerp_mode(1 - hp["beta1"])}
-
-
 RADAM = OptimizerSpec(
     name="radam",
     title="RAdam",
     params=(
         *common_params(betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0),
-        Param(
-            "decoupled_weight_decay",
-            False,
-            kind="bool",
-            help="apply weight decay to the weights (AdamW style)",
-        ),
+        *common_params(decoupled_weight_decay=False),
     ),
     default_lr=1e-3,
     init=init,
     step=step,
-    flags=flags,
+    flags=moment_flags,
     prepare=prepare,
     cycles="beta1",
     torch_name="RAdam",
