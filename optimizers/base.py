@@ -166,6 +166,19 @@ def moment_flags(hp: Mapping[str, Array]) -> dict[str, Any]:
     return {"decay": has_decay(hp), "lerp": lerp_mode(1 - hp["beta1"])}
 
 
+def decay_and_moments(p, g, m, v, hp, flags):
+    """The opening shared by NAdam and RAdam: L2 or decoupled weight decay, then torch's
+    first-moment lerp and second-moment update. Returns (p, g, m, v)."""
+    if flags["decay"]:
+        if flags["decoupled_weight_decay"]:
+            p = p * hp["shrink"]
+        else:
+            g = g + hp["weight_decay"] * p
+    m = lerp(m, g, hp["weight1"], flags["lerp"])
+    v = v * hp["beta2"] + hp["weight2"] * g * g
+    return p, g, m, v
+
+
 def require(condition: bool, field: str, message: str) -> None:
     if not condition:
         raise ConfigError(field, message)

@@ -80,7 +80,6 @@ class _Group:
             else:
                 self.hp[p.name] = np.array(values, dtype=float)[:, None]
         self.lr = lr[:, :, None]
-        self.cycled = cycled
         over_time = dict(self.hp, lr=self.lr)
         if cycled is not None:
             over_time[spec.cycles] = cycled

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from common.params import Param
-from optimizers.base import OptimizerSpec, common_params, lerp, moment_flags
+from optimizers.base import OptimizerSpec, common_params, decay_and_moments, moment_flags
 
 
 class State(NamedTuple):
@@ -41,13 +41,7 @@ def prepare(hp, t, flags):
 
 
 def step(p, g, s, hp, t, flags):
-    if flags["decay"]:
-        if flags["decoupled_weight_decay"]:
-            p = p * hp["shrink"]
-        else:
-            g = g + hp["weight_decay"] * p
-    m = lerp(s.m, g, hp["weight1"], flags["lerp"])
-    v = s.v * hp["beta2"] + hp["weight2"] * g * g
+    p, g, m, v = decay_and_moments(p, g, s.m, s.v, hp, flags)
     denom = np.sqrt(v / hp["bias_correction2"]) + hp["eps"]
     p = p + (hp["grad_coef"] * g) / denom
     p = p + (hp["mean_coef"] * m) / denom

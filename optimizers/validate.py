@@ -11,7 +11,7 @@ import json
 from typing import Any
 
 from common.errors import ConfigError
-from common.params import Param, as_float, as_int, as_text, type_name, validate_params
+from common.params import Param, as_float, as_text, type_name, validate_params
 from optimizers.base import LR
 from optimizers.config import NamedParams, NoiseConfig, RaceConfig, RacerConfig
 from optimizers.registry import OPTIMIZERS
@@ -171,7 +171,6 @@ __all__ = [
     "MAX_RACERS",
     "MAX_STEPS",
     "ConfigError",
-    "as_int",
     "parse_json",
     "parse_race",
     "validate_race",
