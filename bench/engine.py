@@ -6,6 +6,7 @@ Run with ``make bench``; prints a table and rewrites bench/results.md.
 from __future__ import annotations
 
 import datetime
+import os
 import platform
 import statistics
 import time
@@ -77,8 +78,6 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    import os
-
     return (
         f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, "
         f"NumPy {np.__version__}, torch {torch.__version__}"

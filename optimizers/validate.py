@@ -70,7 +70,7 @@ def _named(value: Any, field: str, registry: dict[str, Any], what: str) -> Named
     name = _registered(obj["name"], f"{field}.name", registry, what)
     spec = registry[name]
     params = validate_params(spec.params, obj.get("params"), f"{field}.params", f"{what} '{name}'")
-    if getattr(spec, "check", None) is not None:
+    if spec.check is not None:
         spec.check(params, f"{field}.params")
     return NamedParams(name, params)
 

@@ -108,6 +108,7 @@ class SurfaceSpec:
     build: Callable[..., Surface]
     params: tuple[Param, ...] = ()
     help: str = ""
+    check: Callable[[Mapping[str, Any], str], None] | None = None
 
     def to_json(self) -> dict[str, Any]:
         surface = self.build(**{p.name: p.default for p in self.params})
