@@ -20,15 +20,19 @@ def init(params: np.ndarray, hp) -> State:
     return State(zeros, zeros)
 
 
+def prepare(hp, t, flags):
+    return {"weight": 1 - hp["rho"]}
+
+
 def step(p, g, s, hp, t, flags):
     if flags["decay"]:
         g = g + hp["weight_decay"] * p
     rho, eps = hp["rho"], hp["eps"]
-    square_avg = s.square_avg * rho + (1 - rho) * g * g
+    square_avg = s.square_avg * rho + hp["weight"] * g * g
     std = np.sqrt(square_avg + eps)
     delta = np.sqrt(s.acc_delta + eps) / std * g
-    acc_delta = s.acc_delta * rho + (1 - rho) * delta * delta
-    return p + (-hp["lr"]) * delta, State(square_avg, acc_delta)
+    acc_delta = s.acc_delta * rho + hp["weight"] * delta * delta
+    return p + hp["neg_lr"] * delta, State(square_avg, acc_delta)
 
 
 def flags(hp):
@@ -46,6 +50,7 @@ ADADELTA = OptimizerSpec(
     init=init,
     step=step,
     flags=flags,
+    prepare=prepare,
     torch_name="Adadelta",
     help="Matches the units of the step to the parameters using past update sizes.",
 )

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import numpy as np
 
 from common.params import Param
-from optimizers.base import OptimizerSpec, common_params, has_decay, lerp, lerp_mode
+from optimizers.base import OptimizerSpec, common_params, lerp, moment_flags
 
 
 class State(NamedTuple):
@@ -29,14 +29,23 @@ def prepare(hp, t, flags):
         out["bc2_sqrt"] = (1 - b2**t) ** 0.5
     else:
         out["neg_step"], out["bc2_sqrt"] = -lr, np.ones(np.shape(b2))
-    if flags["decoupled"]:
-        out["shrink"] = 1 - lr * hp["weight_decay"]
+    decay = hp["weight_decay"]
+    if flags["decoupled"] == "mixed":
+        # AdamW runs shrink p and add 0·p to g; Adam runs multiply p by 1 and add λ·p.
+        decoupled = hp["is_decoupled"] == 1
+        out["shrink"] = np.where(decoupled, 1 - lr * decay, 1.0)
+        out["l2"] = np.where(decoupled, 0.0, decay)
+    elif flags["decoupled"]:
+        out["shrink"] = 1 - lr * decay
     return out
 
 
 def step(p, g, s, hp, t, flags):
     if flags["decay"]:
-        if flags["decoupled"]:
+        if flags["decoupled"] == "mixed":
+            p = p * hp["shrink"]
+            g = g + hp["l2"] * p
+        elif flags["decoupled"]:
             p = p * hp["shrink"]
         else:
             g = g + hp["weight_decay"] * p
@@ -48,8 +57,12 @@ def step(p, g, s, hp, t, flags):
 
 
 def make(name: str, title: str, weight_decay: float, decoupled: bool, help: str) -> OptimizerSpec:
-    def flags(hp):
-        return {"decay": has_decay(hp), "decoupled": decoupled, "lerp": lerp_mode(1 - hp["beta1"])}
+    def group_key(values: dict[str, Any], cycled: bool) -> dict[str, bool]:
+        return {
+            "amsgrad": values["amsgrad"],
+            "bias_correction": values["bias_correction"],
+            "decoupled": decoupled,
+        }
 
     return OptimizerSpec(
         name=name,
@@ -72,7 +85,10 @@ def make(name: str, title: str, weight_decay: float, decoupled: bool, help: str)
         default_lr=1e-3,
         init=init,
         step=step,
-        flags=flags,
+        flags=moment_flags,
+        group_key=group_key,
+        family="adam",
+        mixable=("decoupled",),
         prepare=prepare,
         cycles="beta1",
         torch_name="AdamW" if decoupled else "Adam",

@@ -73,6 +73,11 @@ class OptimizerSpec:
     gives a run's path-deciding choices (by default its boolean hyper-parameters), and
     ``flags`` adds the choices computed from a group's values over the whole run (is any
     weight decay non-zero, which branch lerp takes). ``step`` receives both as ``flags``.
+    Specs of one ``family`` (presets, Adam and AdamW) share their functions, and their runs
+    share a group even when they differ in a path choice named in ``mixable``: that flag is
+    then ``"mixed"``, ``hp["is_<flag>"]`` holds 1.0 or 0.0 per run, and the step must give
+    each run exactly what its own path would (multiplying by 1, adding 0). Each group costs
+    a dozen NumPy calls per step, so fewer groups is what makes a race of many optimizers fast.
     ``prepare`` (optional) computes, before the first step, quantities that depend on the
     step number only (bias corrections, NAdam's μ products): it gets every hyper-parameter
     over the run, the steps ``t`` as a (steps, 1, 1) array and the flags, and returns arrays
@@ -92,12 +97,19 @@ class OptimizerSpec:
     group_key: Callable[[Mapping[str, Any], bool], dict[str, bool]] | None = None
     prepare: Callable[[Hyper, Array, Flags], dict[str, Array]] | None = None
     check: Callable[[Mapping[str, Any], str], None] = lambda values, field: None
+    family: str | None = None
+    mixable: tuple[str, ...] = ()
 
     def path_flags(self, values: Mapping[str, Any], cycled: bool) -> dict[str, bool]:
         """The choices that put a run in a group: its booleans unless the spec says more."""
         if self.group_key is not None:
             return self.group_key(values, cycled)
         return {p.name: values[p.name] for p in self.params if p.kind == "bool"}
+
+    @property
+    def kernel(self) -> str:
+        """The family whose shared step function runs this spec's runs."""
+        return self.family or self.name
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}

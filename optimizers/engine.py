@@ -54,7 +54,7 @@ class Trajectories:
 
 
 class _Group:
-    """Runs of one optimizer on one code path: a slice of the batch and their state."""
+    """Runs of one optimizer family on one code path: a slice of the batch and their state."""
 
     def __init__(
         self,
@@ -64,12 +64,13 @@ class _Group:
         racers: Sequence[RacerConfig],
         lr: np.ndarray,
         cycled: np.ndarray | None,
-        path_flags: dict[str, bool],
+        path_flags: dict[str, bool | str],
+        masks: dict[str, np.ndarray],
         starts: np.ndarray,
     ) -> None:
         self.spec = spec
         self.position = position
-        self.hp: dict[str, Any] = {}
+        self.hp: dict[str, Any] = dict(masks)
         for p in spec.params:
             if p.kind == "bool":
                 continue
@@ -80,26 +81,30 @@ class _Group:
             else:
                 self.hp[p.name] = np.array(values, dtype=float)[:, None]
         self.lr = lr[:, :, None]
-        over_time = dict(self.hp, lr=self.lr)
+        over_time = dict(self.hp, lr=self.lr, neg_lr=-self.lr)
         if cycled is not None:
             over_time[spec.cycles] = cycled
         self.flags = {**path_flags, **spec.flags(over_time)}
         if spec.prepare is not None:
             t = np.arange(1, self.lr.shape[0] + 1, dtype=float)[:, None, None]
             over_time.update(spec.prepare(over_time, t, self.flags))
-        # Values with a leading steps axis are handed to `step` one row per step.
-        self.per_step = [(k, v) for k, v in over_time.items() if np.ndim(v) == 3]
-        self.hp.update({k: v for k, v in over_time.items() if np.ndim(v) < 3})
+        # Values that change over the run are handed to `step` one row per step; a value
+        # with the same row at every step (a constant rate) is handed once. Every value is
+        # stored at the full (runs, 2) shape: NumPy takes ~2-4x longer on a tiny operation
+        # that broadcasts a (runs, 1) column or a Python scalar than on equal shapes.
+        runs = position.stop - position.start
+        self.per_step = []
+        for name, value in over_time.items():
+            if np.ndim(value) == 3 and not (value == value[:1]).all():
+                self.per_step.append((name, _full(value, (self.lr.shape[0], runs, 2))))
+            else:
+                self.hp[name] = _full(value[0] if np.ndim(value) == 3 else value, (runs, 2))
         self.state = spec.init(starts[position], {k: v[0] for k, v in self.per_step} | self.hp)
 
-    def advance(self, x: np.ndarray, g: np.ndarray, t: int) -> np.ndarray:
-        hp = self.hp
-        for name, values in self.per_step:
-            hp[name] = values[t - 1]
-        p, self.state = self.spec.step(
-            x[self.position], g[self.position], self.state, hp, t, self.flags
-        )
-        return p
+
+def _full(value: Any, shape: tuple[int, ...]) -> np.ndarray:
+    """``value`` broadcast to ``shape`` and stored contiguously (same numbers, faster steps)."""
+    return np.ascontiguousarray(np.broadcast_to(value, shape))
 
 
 def _schedules(
@@ -129,18 +134,19 @@ def _groups(
 ) -> tuple[list[_Group], np.ndarray, np.ndarray]:
     rates, momentum = _schedules(racers, steps)
     keyed: dict[tuple, list[int]] = {}
-    flags_of: dict[tuple, dict[str, bool]] = {}
+    run_flags: list[dict[str, bool]] = []
     for i, racer in enumerate(racers):
         spec = OPTIMIZERS[racer.optimizer]
         flags = spec.path_flags(racer.params, i in momentum)
-        key = (spec.name, tuple(sorted(flags.items())))
-        keyed.setdefault(key, []).append(i)
-        flags_of[key] = flags
+        run_flags.append(flags)
+        fixed = tuple(sorted((k, v) for k, v in flags.items() if k not in spec.mixable))
+        keyed.setdefault((spec.kernel, fixed), []).append(i)
     order = np.array([i for members in keyed.values() for i in members], dtype=np.intp)
     ordered_starts = starts[order]
     groups, offset = [], 0
-    for key, members in keyed.items():
-        spec = OPTIMIZERS[key[0]]
+    for members in keyed.values():
+        spec = OPTIMIZERS[racers[members[0]].optimizer]
+        path_flags, masks = _merged_flags([run_flags[i] for i in members])
         position = slice(offset, offset + len(members))
         cycled = None
         if any(i in momentum for i in members):
@@ -168,12 +174,29 @@ def _groups(
                 racers,
                 rates[:, members],
                 cycled,
-                flags_of[key],
+                path_flags,
+                masks,
                 ordered_starts,
             )
         )
         offset += len(members)
     return groups, order, rates[:, order]
+
+
+def _merged_flags(
+    flags: list[dict[str, bool]],
+) -> tuple[dict[str, bool | str], dict[str, np.ndarray]]:
+    """A group's path flags: each run's common value, or "mixed" plus a 1/0 column per run."""
+    merged: dict[str, bool | str] = {}
+    masks: dict[str, np.ndarray] = {}
+    for name, first in flags[0].items():
+        values = [f[name] for f in flags]
+        if all(v == first for v in values):
+            merged[name] = first
+        else:
+            merged[name] = "mixed"
+            masks[f"is_{name}"] = np.array(values, dtype=float)[:, None]
+    return merged, masks
 
 
 def _norms(g: np.ndarray) -> np.ndarray:
@@ -206,18 +229,27 @@ def simulate(
     grads = np.empty((steps, runs, 2))
     points[0] = starts[order]
     gradient = surface.gradient
+    # The current points and the gradient the optimizers see live in two buffers, so that each
+    # group's slice of them is a view made once rather than twice per step.
+    x, g = points[0].copy(), np.empty((runs, 2))
+    slices = [(group, x[group.position], g[group.position]) for group in groups]
     with np.errstate(all="ignore"):
         for t in range(1, steps + 1):
-            x = points[t - 1]
-            g = gradient(x)
+            raw = gradient(x)
             if noise is not None:
-                g += noise[t - 1]
-            grads[t - 1] = g
+                raw += noise[t - 1]
+            grads[t - 1] = raw
             if clipping:
-                g = g * np.minimum(clip / (_norms(g)[:, None] + CLIP_EPS), 1.0)
-            following = points[t]
-            for group in groups:
-                following[group.position] = group.advance(x, g, t)
+                raw = raw * np.minimum(clip / (_norms(raw)[:, None] + CLIP_EPS), 1.0)
+            g[...] = raw
+            for group, mine, seen in slices:  # inlined: a method call per group costs too
+                hp = group.hp
+                for name, values in group.per_step:
+                    hp[name] = values[t - 1]
+                mine[...], group.state = group.spec.step(
+                    mine, seen, group.state, hp, t, group.flags
+                )
+            points[t] = x
 
         losses = surface.value(points)
         norms = _norms(grads)

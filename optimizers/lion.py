@@ -21,13 +21,17 @@ def init(params: np.ndarray, hp) -> State:
     return State(np.zeros_like(params))
 
 
+def prepare(hp, t, flags):
+    b1, b2 = hp["beta1"], hp["beta2"]
+    return {"weight1": 1 - b1, "weight2": 1 - b2, "shrink": 1 - hp["lr"] * hp["weight_decay"]}
+
+
 def step(p, g, s, hp, t, flags):
-    lr, b1, b2 = hp["lr"], hp["beta1"], hp["beta2"]
     if flags["decay"]:
-        p = p * (1 - lr * hp["weight_decay"])
-    direction = np.sign(s.m * b1 + (1 - b1) * g)
-    p = p + (-lr) * direction
-    return p, State(s.m * b2 + (1 - b2) * g)
+        p = p * hp["shrink"]
+    direction = np.sign(s.m * hp["beta1"] + hp["weight1"] * g)
+    p = p + hp["neg_lr"] * direction
+    return p, State(s.m * hp["beta2"] + hp["weight2"] * g)
 
 
 def flags(hp):
@@ -42,6 +46,7 @@ LION = OptimizerSpec(
     init=init,
     step=step,
     flags=flags,
+    prepare=prepare,
     cycles="beta1",
     torch_name=None,
     help="Steps by the sign of a momentum blend: every coordinate moves by the same amount.",

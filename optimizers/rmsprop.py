@@ -21,14 +21,17 @@ def init(params: np.ndarray, hp) -> State:
     return State(zeros, zeros, zeros)
 
 
+def prepare(hp, t, flags):
+    return {"weight": 1 - hp["alpha"]}
+
+
 def step(p, g, s, hp, t, flags):
     if flags["decay"]:
         g = g + hp["weight_decay"] * p
-    alpha = hp["alpha"]
-    square_avg = s.square_avg * alpha + (1 - alpha) * g * g
+    square_avg = s.square_avg * hp["alpha"] + hp["weight"] * g * g
     grad_avg = s.grad_avg
     if flags["centered"]:
-        grad_avg = lerp(grad_avg, g, 1 - alpha, flags["lerp"])
+        grad_avg = lerp(grad_avg, g, hp["weight"], flags["lerp"])
         avg = np.sqrt(square_avg - grad_avg * grad_avg)
     else:
         avg = np.sqrt(square_avg)
@@ -36,9 +39,9 @@ def step(p, g, s, hp, t, flags):
     buf = s.buf
     if flags["momentum"]:
         buf = buf * hp["momentum"] + g / avg
-        p = p + (-hp["lr"]) * buf
+        p = p + hp["neg_lr"] * buf
     else:
-        p = p + (-hp["lr"] * g) / avg
+        p = p + (hp["neg_lr"] * g) / avg
     return p, State(square_avg, grad_avg, buf)
 
 
@@ -74,6 +77,7 @@ RMSPROP = OptimizerSpec(
     init=init,
     step=step,
     flags=flags,
+    prepare=prepare,
     group_key=group_key,
     cycles="momentum",
     torch_name="RMSprop",

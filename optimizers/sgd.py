@@ -18,6 +18,18 @@ def init(params: np.ndarray, hp) -> State:
     return State(np.zeros_like(params))
 
 
+def prepare(hp, t, flags):
+    out = {"keep": 1 - hp["dampening"]}
+    if flags["momentum"] == "mixed":
+        # A run without momentum has μ = 0, so buf·0 + 1·g is exactly its own gradient.
+        out["keep"] = np.where(hp["is_momentum"] == 1, out["keep"], 1.0)
+    if flags["nesterov"] == "mixed":
+        # Nesterov runs take 1·g + μ·buf; the others 0·g + 1·buf, which is exactly buf.
+        out["look"] = hp["is_nesterov"]
+        out["ahead"] = np.where(hp["is_nesterov"] == 1, hp["momentum"], 1.0)
+    return out
+
+
 def step(p, g, s, hp, t, flags):
     if flags["decay"]:
         g = g + hp["weight_decay"] * p
@@ -25,9 +37,12 @@ def step(p, g, s, hp, t, flags):
     if flags["momentum"]:
         mom = hp["momentum"]
         # torch starts the buffer as a copy of the first gradient, without dampening.
-        buf = g.copy() if t == 1 else buf * mom + (1 - hp["dampening"]) * g
-        g = g + mom * buf if flags["nesterov"] else buf
-    return p + (-hp["lr"]) * g, State(buf)
+        buf = g.copy() if t == 1 else buf * mom + hp["keep"] * g
+        if flags["nesterov"] == "mixed":
+            g = hp["look"] * g + hp["ahead"] * buf
+        else:
+            g = g + mom * buf if flags["nesterov"] else buf
+    return p + hp["neg_lr"] * g, State(buf)
 
 
 def flags(hp):
@@ -74,7 +89,10 @@ def make(name: str, title: str, momentum: float, nesterov: bool, help: str) -> O
         init=init,
         step=step,
         flags=flags,
+        prepare=prepare,
         group_key=group_key,
+        family="sgd",
+        mixable=("momentum", "nesterov"),
         check=check,
         cycles="momentum",
         torch_name="SGD",

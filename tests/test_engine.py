@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from common.params import Param
-from optimizers import run_batch, run_race
+from optimizers import engine, run_batch, run_race
 from optimizers.base import OptimizerSpec
 from optimizers.registry import OPTIMIZERS
 from optimizers.validate import validate_race
@@ -43,6 +43,33 @@ def test_a_racer_alone_equals_the_same_racer_in_a_race():
         np.testing.assert_array_equal(alone.path, result.path)
         np.testing.assert_array_equal(alone.lr, result.lr)
         assert alone.steps_to_tol == result.steps_to_tol
+
+
+FAMILIES = [
+    {"optimizer": "sgd", "lr": 1e-3, "params": {"weight_decay": 0.1}},
+    {"optimizer": "momentum", "lr": 5e-4, "params": {"dampening": 0.3}},
+    {"optimizer": "nesterov", "lr": 5e-4, "schedule": {"name": "one_cycle"}},
+    {"optimizer": "sgd", "lr": 2e-4, "params": {"momentum": 0.5}},
+    {"optimizer": "adam", "lr": 0.02, "params": {"weight_decay": 0.05}},
+    {"optimizer": "adamw", "lr": 0.03, "params": {"weight_decay": 0.2}},
+    {"optimizer": "adam", "lr": 0.05, "schedule": {"name": "cosine"}},
+    {"optimizer": "adamw", "lr": 0.01},
+]
+
+
+def test_one_family_shares_a_group_and_each_run_keeps_its_own_path():
+    """SGD/momentum/Nesterov and Adam/AdamW advance as two groups ("mixed" flags), and every
+    run's path is still bit for bit the one it takes alone."""
+    config = validate_race(race(FAMILIES, noise={"std": 0.2, "seed": 9}))
+    starts = np.tile(np.array(config.start), (len(FAMILIES), 1))
+    groups, _, _ = engine._groups(config.racers, config.steps, starts)
+    assert sorted(g.spec.kernel for g in groups) == ["adam", "sgd"]
+    assert {g.flags["momentum"] for g in groups if g.spec.kernel == "sgd"} == {"mixed"}
+    assert {g.flags["decoupled"] for g in groups if g.spec.kernel == "adam"} == {"mixed"}
+    together = run_race(race(FAMILIES, noise={"std": 0.2, "seed": 9})).racers
+    for racer, result in zip(FAMILIES, together, strict=True):
+        alone = run_race(race([racer], noise={"std": 0.2, "seed": 9})).racers[0]
+        np.testing.assert_array_equal(alone.path, result.path)
 
 
 def test_order_of_racers_does_not_matter():
