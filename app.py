@@ -1,0 +1,53 @@
+"""Optimizer Race: the Dash app. ``make run`` serves it at http://127.0.0.1:8050.
+
+``create_app`` reads its configuration from the environment (or a mapping, for tests), so
+gunicorn, the tests and ``python app.py`` all build the same app; ``server`` is the WSGI app.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import Any
+
+from dash import Dash
+from flask_caching import Cache
+
+from callbacks.form import OPENING_RACE
+from callbacks.service import RaceService
+from callbacks.wiring import register
+from layouts.page import page
+
+
+def cache_config(env: Mapping[str, str]) -> dict[str, Any]:
+    """flask-caching settings: Redis when CACHE_REDIS_URL is set, else memory in the process."""
+    url = env.get("CACHE_REDIS_URL", "").strip()
+    if url:
+        return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url, "CACHE_KEY_PREFIX": "or:"}
+    return {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000}
+
+
+def create_app(env: Mapping[str, str] | None = None) -> Dash:
+    env = os.environ if env is None else env
+    app = Dash(
+        __name__,
+        title="Optimizer Race",
+        update_title=None,
+        serve_locally=True,
+        assets_folder=os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets"),
+    )
+    cache = Cache(app.server, config=cache_config(env))
+    app.layout = page(OPENING_RACE)
+    register(app, RaceService(cache))
+    return app
+
+
+app = create_app()
+server = app.server
+
+if __name__ == "__main__":
+    app.run(
+        host=os.environ.get("HOST", "127.0.0.1"),
+        port=int(os.environ.get("PORT", "8050")),
+        debug=False,
+    )

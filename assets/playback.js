@@ -1,0 +1,444 @@
+/*
+ * Optimizer Race: drawing and playback in the browser.
+ *
+ * The server sends a race once (race-store, surface-store); from then on, playing, stepping
+ * and scrubbing run here, on animation frames, with no request to the server.
+ *
+ * Plotly draws what does not move (the contour, marked points, the loss and rate curves).
+ * What moves each frame (trails, heads, the two cursors) is drawn on a canvas and two thin
+ * lines laid over the plots, from the axes' current ranges: any Plotly update re-plots the
+ * whole figure (~20 ms here even without the contour), far too slow for 60 frames a second.
+ * The overlays follow zoom and pan through Plotly's relayout events.
+ */
+(function () {
+  "use strict";
+
+  var STEPS_PER_SECOND = 60; // at 1x; the speed menu scales it from 1/4x to 16x
+  var GRID = "#d0d0d0";
+
+  var R = {
+    race: null, surface: null, racers: [], visible: {}, step: 0, steps: 0,
+    playing: false, speed: 1, loop: false, last: null, carry: 0,
+    frames: 0, rendered: -1, heads: [], cursors: {},
+  };
+  window.optimizerRace = R;
+
+  function decode(obj) {
+    if (!obj) return new Float32Array(0);
+    var text = atob(obj.bdata);
+    var bytes = new Uint8Array(text.length);
+    for (var i = 0; i < text.length; i++) bytes[i] = text.charCodeAt(i);
+    return new Float32Array(bytes.buffer);
+  }
+
+  function graph(id) {
+    var el = document.getElementById(id);
+    return el ? el.querySelector(".js-plotly-plot") : null;
+  }
+
+  function fmt(v) {
+    if (v === null || v === undefined) return "–";
+    if (v === 0) return "0";
+    var a = Math.abs(v);
+    return a >= 1e-3 && a < 1e5 ? Number(v.toPrecision(3)).toString() : v.toExponential(2);
+  }
+
+  function baseLayout(extra) {
+    var layout = {
+      margin: {l: 56, r: 12, t: 8, b: 40},
+      paper_bgcolor: "white",
+      plot_bgcolor: "white",
+      font: {size: 14, family: "system-ui, sans-serif"},
+      showlegend: false,
+      hovermode: "closest",
+    };
+    for (var k in extra) layout[k] = extra[k];
+    return layout;
+  }
+
+  function at(r, k) { return Math.min(k, r.n - 1); }
+
+  function points(list, symbol, name) {
+    return {
+      type: "scatter", mode: "markers", name: name,
+      x: list.map(function (p) { return p[0]; }), y: list.map(function (p) { return p[1]; }),
+      marker: {symbol: symbol, size: 16, color: "white", line: {color: "black", width: 2}},
+      hovertemplate: name + " (%{x:.3g}, %{y:.3g})<extra></extra>",
+    };
+  }
+
+  function mapFigure() {
+    var s = R.surface, race = R.race;
+    var data = [
+      {
+        type: "contour", x: s.x, y: s.y, z: decodeGrid(s), colorscale: "Viridis",
+        reversescale: false, ncontours: 24, line: {width: 0.5, color: "rgba(255,255,255,0.35)"},
+        showscale: false,
+        hovertemplate: "x %{x:.3f}, y %{y:.3f}<extra>click: start here</extra>",
+      },
+      points(s.minima, "star", "minimum"),
+      points(s.saddles, "x-thin-open", "saddle"),
+      {
+        type: "scatter", mode: "markers", name: "start",
+        x: [race ? race.start[0] : null], y: [race ? race.start[1] : null],
+        marker: {symbol: "circle-open", size: 18, color: "white", line: {width: 3}},
+        hovertemplate: "start<extra></extra>",
+      },
+    ];
+    return {
+      data: data,
+      layout: baseLayout({
+        uirevision: s.name,
+        xaxis: {range: s.view[0], showgrid: false, zeroline: false, title: {text: "x"}},
+        yaxis: {range: s.view[1], showgrid: false, zeroline: false, title: {text: "y"}},
+        dragmode: "pan",
+      }),
+    };
+  }
+
+  function decodeGrid(s) {
+    var flat = decode(s.z), rows = [];
+    for (var i = 0; i < s.grid; i++) rows.push(flat.subarray(i * s.grid, (i + 1) * s.grid));
+    return rows;
+  }
+
+  function seriesFigure(field, axisTitle, log, first) {
+    var data = R.racers.map(function (r) {
+      var y = r[field];
+      var x = new Float32Array(y.length);
+      for (var i = 0; i < y.length; i++) x[i] = i + first;
+      return {type: "scatter", mode: "lines", name: r.label, x: x, y: y,
+              line: {color: r.color, width: 2.5}, visible: R.visible[r.index] !== false,
+              hovertemplate: r.label + ": %{y:.3g} at step %{x}<extra></extra>"};
+    });
+    return {
+      data: data,
+      layout: baseLayout({
+        uirevision: "series",
+        xaxis: {title: {text: "step"}, range: [0, R.steps], gridcolor: GRID},
+        yaxis: {title: {text: axisTitle}, type: log ? "log" : "linear", gridcolor: GRID,
+                exponentformat: "power"},
+      }),
+    };
+  }
+
+  function load(store) {
+    R.race = store;
+    R.steps = store ? store.steps : 0;
+    R.racers = !store ? [] : store.order.map(function (key) {
+      var src = store.racers[key];
+      return {
+        index: Number(key), label: src.label, color: src.color, marker: src.marker, n: src.n,
+        x: decode(src.x), y: decode(src.y), loss: decode(src.loss), lr: decode(src.lr),
+        diverged_at: src.diverged_at, steps_to_tol: src.steps_to_tol,
+        final_loss: src.final_loss, best_loss: src.best_loss,
+      };
+    });
+    if (R.step > R.steps) R.step = R.steps;
+  }
+
+  function leaderboard(k) {
+    var el = document.getElementById("leaderboard");
+    if (!el) return;
+    var gap = R.race && R.race.f_star !== null;
+    var rows = R.racers.filter(function (r) { return R.visible[r.index] !== false; })
+      .map(function (r) {
+        var out = r.diverged_at !== null && k >= r.diverged_at;
+        return {r: r, out: out, now: r.loss[at(r, k)]};
+      });
+    rows.sort(function (a, b) {
+      if (a.out !== b.out) return a.out ? 1 : -1;
+      return a.now - b.now;
+    });
+    var html = "<table><thead><tr><th>#</th><th>racer</th><th>" +
+      (gap ? "f − f* now" : "loss now") + "</th><th>final loss</th><th>best loss</th>" +
+      "<th>steps to tol</th></tr></thead><tbody>";
+    rows.forEach(function (row, i) {
+      var r = row.r;
+      var status = r.diverged_at !== null
+        ? "<span class=\"diverged\">diverged at step " + r.diverged_at + "</span>"
+        : (r.steps_to_tol !== null ? String(r.steps_to_tol) : "–");
+      html += "<tr data-racer=\"" + r.index + "\"><td>" + (i + 1) + "</td>" +
+        "<td><span class=\"swatch\" style=\"background:" + r.color + "\"></span>" +
+        escapeHtml(r.label) + "</td><td>" + (row.out ? "–" : fmt(row.now)) + "</td><td>" +
+        fmt(r.final_loss) + "</td><td>" + fmt(r.best_loss) + "</td><td>" + status + "</td></tr>";
+    });
+    el.innerHTML = html + "</tbody></table>";
+  }
+
+  function escapeHtml(text) {
+    return String(text).replace(/[&<>"']/g, function (c) {
+      return {"&": "&amp;", "<": "&lt;", ">": "&gt;", "\"": "&quot;", "'": "&#39;"}[c];
+    });
+  }
+
+  function plotArea(gd, ranges) {
+    var fl = gd && gd._fullLayout;
+    if (!fl || !fl._size || !fl.xaxis || !fl.yaxis) return null;
+    var xr = ranges && ranges.x ? ranges.x : fl.xaxis.range;
+    var yr = ranges && ranges.y ? ranges.y : fl.yaxis.range;
+    return {l: fl._size.l, t: fl._size.t, w: fl._size.w, h: fl._size.h,
+            x0: Number(xr[0]), x1: Number(xr[1]), y0: Number(yr[0]), y1: Number(yr[1]),
+            ylog: fl.yaxis.type === "log"};
+  }
+
+  function overlay(gd, tag, kind) {
+    var box = gd.parentElement;
+    var el = box.querySelector(kind + "." + tag);
+    if (!el) {
+      el = document.createElement(kind);
+      el.className = tag;
+      box.style.position = "relative";
+      box.appendChild(el);
+    }
+    return el;
+  }
+
+  function ranged(event) {
+    // plotly_relayouting carries the ranges of a pan or zoom still in progress.
+    if (!event) return null;
+    var x = event["xaxis.range"] || (event["xaxis.range[0]"] !== undefined
+      ? [event["xaxis.range[0]"], event["xaxis.range[1]"]] : null);
+    var y = event["yaxis.range"] || (event["yaxis.range[0]"] !== undefined
+      ? [event["yaxis.range[0]"], event["yaxis.range[1]"]] : null);
+    return x || y ? {x: x, y: y} : null;
+  }
+
+  function hook(gd, id) {
+    if (!gd || gd.__raceHooked || !gd.on) return;
+    gd.__raceHooked = true;
+    var again = function (event) { draw(id, R.step, ranged(event)); };
+    gd.on("plotly_relayouting", again);
+    gd.on("plotly_relayout", function () { draw(id, R.step, null); });
+    gd.on("plotly_afterplot", function () { draw(id, R.step, null); });
+  }
+
+  function shape(ctx, symbol, x, y, size) {
+    var s = size / 2;
+    ctx.beginPath();
+    if (symbol === "square") {
+      ctx.rect(x - s * 0.85, y - s * 0.85, s * 1.7, s * 1.7);
+    } else if (symbol === "diamond") {
+      ctx.moveTo(x, y - s * 1.1); ctx.lineTo(x + s * 1.1, y); ctx.lineTo(x, y + s * 1.1);
+      ctx.lineTo(x - s * 1.1, y); ctx.closePath();
+    } else if (symbol === "triangle-up") {
+      ctx.moveTo(x, y - s * 1.15); ctx.lineTo(x + s * 1.1, y + s * 0.8);
+      ctx.lineTo(x - s * 1.1, y + s * 0.8); ctx.closePath();
+    } else if (symbol === "cross" || symbol === "x") {
+      var a = symbol === "x" ? Math.PI / 4 : 0, w = s * 0.45;
+      var pts = [[-w, -s], [w, -s], [w, -w], [s, -w], [s, w], [w, w], [w, s], [-w, s],
+                 [-w, w], [-s, w], [-s, -w], [-w, -w]];
+      pts.forEach(function (p, i) {
+        var px = x + p[0] * Math.cos(a) - p[1] * Math.sin(a);
+        var py = y + p[0] * Math.sin(a) + p[1] * Math.cos(a);
+        if (i === 0) ctx.moveTo(px, py); else ctx.lineTo(px, py);
+      });
+      ctx.closePath();
+    } else if (symbol === "star" || symbol === "pentagon") {
+      var n = symbol === "star" ? 10 : 5;
+      for (var i = 0; i < n; i++) {
+        var rad = symbol === "star" && i % 2 ? s * 0.5 : s * 1.15;
+        var ang = -Math.PI / 2 + i * 2 * Math.PI / n;
+        var qx = x + rad * Math.cos(ang), qy = y + rad * Math.sin(ang);
+        if (i === 0) ctx.moveTo(qx, qy); else ctx.lineTo(qx, qy);
+      }
+      ctx.closePath();
+    } else {
+      ctx.arc(x, y, s, 0, 2 * Math.PI);
+    }
+  }
+
+  function drawMap(gd, k, ranges) {
+    var area = plotArea(gd, ranges);
+    if (!area) return;
+    var canvas = overlay(gd, "race-overlay", "canvas");
+    var ratio = window.devicePixelRatio || 1;
+    canvas.style.left = area.l + "px";
+    canvas.style.top = area.t + "px";
+    canvas.style.width = area.w + "px";
+    canvas.style.height = area.h + "px";
+    if (canvas.width !== Math.round(area.w * ratio)) canvas.width = Math.round(area.w * ratio);
+    if (canvas.height !== Math.round(area.h * ratio)) canvas.height = Math.round(area.h * ratio);
+    var ctx = canvas.getContext("2d");
+    ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
+    ctx.clearRect(0, 0, area.w, area.h);
+    var sx = area.w / (area.x1 - area.x0), sy = area.h / (area.y1 - area.y0);
+    var heads = [];
+    R.racers.forEach(function (r) {
+      if (R.visible[r.index] === false) return;
+      var kk = at(r, k);
+      ctx.beginPath();
+      for (var i = 0; i <= kk; i++) {
+        var px = (r.x[i] - area.x0) * sx, py = (area.y1 - r.y[i]) * sy;
+        if (i === 0) ctx.moveTo(px, py); else ctx.lineTo(px, py);
+      }
+      ctx.lineJoin = "round";
+      ctx.strokeStyle = r.color;
+      ctx.lineWidth = 3;
+      ctx.stroke();
+      heads.push({index: r.index, x: r.x[kk], y: r.y[kk], step: kk,
+                  px: (r.x[kk] - area.x0) * sx, py: (area.y1 - r.y[kk]) * sy, r: r});
+    });
+    heads.forEach(function (h) {
+      shape(ctx, h.r.marker, h.px, h.py, 15);
+      ctx.fillStyle = h.r.color;
+      ctx.fill();
+      ctx.lineWidth = 2;
+      ctx.strokeStyle = "white";
+      ctx.stroke();
+    });
+    R.heads = heads.map(function (h) { return {index: h.index, x: h.x, y: h.y, step: h.step}; });
+  }
+
+  function drawCursor(gd, id, k, ranges) {
+    var area = plotArea(gd, ranges);
+    if (!area) return;
+    var line = overlay(gd, "race-cursor", "div");
+    var left = area.l + (k - area.x0) / (area.x1 - area.x0) * area.w;
+    var inside = left >= area.l - 1 && left <= area.l + area.w + 1;
+    line.style.display = inside ? "block" : "none";
+    line.style.left = left + "px";
+    line.style.top = area.t + "px";
+    line.style.height = area.h + "px";
+    R.cursors[id] = k;
+  }
+
+  function draw(id, k, ranges) {
+    var gd = graph(id);
+    if (!gd) return;
+    hook(gd, id);
+    if (id === "race-graph") drawMap(gd, k, ranges); else drawCursor(gd, id, k, ranges);
+  }
+
+  function attach(tries) {
+    var ids = ["race-graph", "loss-graph", "lr-graph"];
+    var ready = ids.every(function (id) { var g = graph(id); return g && g.on; });
+    if (ready) {
+      ids.forEach(function (id) { hook(graph(id), id); });
+      render(R.step);
+    } else if (tries > 0) {
+      window.requestAnimationFrame(function () { attach(tries - 1); });
+    }
+  }
+
+  function render(k) {
+    R.step = k;
+    draw("race-graph", k, null);
+    draw("loss-graph", k, null);
+    draw("lr-graph", k, null);
+    leaderboard(k);
+    R.rendered = k;
+    R.frames += 1;
+  }
+
+  function setPlaying(on) {
+    R.playing = on;
+    R.last = null;
+    R.carry = 0;
+    if (on) {
+      if (R.step >= R.steps) R.step = 0;
+      window.requestAnimationFrame(tick);
+    }
+    return on ? "❚❚ Pause" : "▶ Play";
+  }
+
+  function tick(time) {
+    if (!R.playing) return;
+    if (R.last !== null) R.carry += (time - R.last) / 1000 * STEPS_PER_SECOND * R.speed;
+    R.last = time;
+    var whole = Math.floor(R.carry);
+    if (whole > 0) {
+      R.carry -= whole;
+      var k = R.step + whole;
+      if (k >= R.steps) {
+        if (R.loop) { k = 0; } else {
+          k = R.steps;
+          R.playing = false;
+          window.dash_clientside.set_props("play-button", {children: "▶ Play"});
+        }
+      }
+      render(k);
+      window.dash_clientside.set_props("step-slider", {value: k});
+    }
+    if (R.playing) window.requestAnimationFrame(tick);
+  }
+
+  function triggeredIds() {
+    var c = window.dash_clientside.callback_context;
+    return (c && c.triggered ? c.triggered : []).map(function (t) { return t.prop_id; });
+  }
+
+  document.addEventListener("keydown", function (event) {
+    var t = event.target;
+    var typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+    if (typing || event.altKey || event.ctrlKey || event.metaKey) return;
+    var id = {" ": "play-button", ArrowLeft: "step-back", ArrowRight: "step-forward"}[event.key];
+    if (!id) return;
+    var button = document.getElementById(id);
+    if (button) { event.preventDefault(); button.click(); }
+  });
+
+  var NO = function () { return window.dash_clientside.no_update; };
+
+  window.dash_clientside = window.dash_clientside || {};
+  window.dash_clientside.race = {
+    syncRate: function (lr, slider) {
+      var fired = triggeredIds().join(" ");
+      if (fired.indexOf("racer-lr-slider") >= 0) {
+        if (typeof slider !== "number") return [NO(), NO()];
+        return [Number(Math.pow(10, slider).toPrecision(3)), NO()];
+      }
+      if (typeof lr !== "number" || !(lr > 0)) return [NO(), NO()];
+      return [NO(), Math.min(1, Math.max(-5, Math.log10(lr)))];
+    },
+    draw: function (store, surface, visibleValues) {
+      if (!store || !surface) return [NO(), NO(), NO(), NO()];
+      var ids = window.dash_clientside.callback_context.inputs_list[2] || [];
+      R.visible = {};
+      ids.forEach(function (entry) {
+        R.visible[entry.id.index] = (entry.value || []).indexOf("on") >= 0;
+      });
+      R.surface = surface;
+      load(store);
+      var gap = store.f_star !== null;
+      var figures = [
+        mapFigure(),
+        seriesFigure("loss", gap ? "f − f*" : "loss", gap, 0),
+        seriesFigure("lr", "learning rate", false, 1),
+      ];
+      leaderboard(R.step);
+      R.rendered = R.step;
+      // The overlays redraw when Plotly has drawn the new figures (plotly_afterplot); on the
+      // first load the plots may not exist yet, so look for them on the next frames.
+      attach(120);
+      window.dash_clientside.set_props("step-label", {children: "step " + R.step + " / " + R.steps});
+      return figures.concat([R.steps]);
+    },
+    pickStart: function (click) {
+      if (!click || !click.points || !click.points.length) return NO();
+      var p = click.points[0];
+      if (typeof p.x !== "number" || typeof p.y !== "number") return NO();
+      return [Number(p.x.toPrecision(6)), Number(p.y.toPrecision(6))];
+    },
+    togglePlay: function () { return setPlaying(!R.playing); },
+    stepBy: function () {
+      var fired = triggeredIds().join(" ");
+      var delta = fired.indexOf("step-back") >= 0 ? -1 : 1;
+      if (R.playing) {
+        setPlaying(false);
+        window.dash_clientside.set_props("play-button", {children: "▶ Play"});
+      }
+      return Math.max(0, Math.min(R.steps, R.step + delta));
+    },
+    seek: function (value) {
+      var k = typeof value === "number" ? Math.max(0, Math.min(R.steps, Math.round(value))) : 0;
+      if (k !== R.rendered) render(k);
+      return "step " + k + " / " + R.steps;
+    },
+    setOptions: function (speed, loop) {
+      if (typeof speed === "number" && speed > 0) R.speed = speed;
+      R.loop = Array.isArray(loop) && loop.indexOf("on") >= 0;
+      return "speed-select";
+    },
+  };
+})();

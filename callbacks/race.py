@@ -1,0 +1,158 @@
+"""The race callback's logic, free of Dash: page inputs in, store update and messages out.
+
+Kept apart from the wiring so the integration tests can drive it with forged inputs directly
+as well as through HTTP.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from callbacks.compact import style
+from callbacks.form import (
+    MAX_PAGE_RACERS,
+    grouped,
+    racer_from_controls,
+    surface_from_controls,
+)
+from callbacks.service import RaceService
+from common.errors import ConfigError
+from optimizers.validate import validate_race
+
+log = logging.getLogger(__name__)
+RACER_FIELD = re.compile(r"^racers\[(\d+)\]\.?")
+SERVER_FAULT = "Something went wrong on the server; the last race is kept."
+
+
+@dataclass
+class PageInputs:
+    """Everything the page sends for one race, as raw (untrusted) values."""
+
+    surface: Any
+    surface_params: list[dict[str, Any]]
+    steps: Any
+    noise_std: Any
+    noise_seed: Any
+    start: Any
+    optimizers: list[dict[str, Any]]
+    lrs: list[dict[str, Any]]
+    params: list[dict[str, Any]]
+    schedules: list[dict[str, Any]]
+    schedule_params: list[dict[str, Any]]
+    clips: list[dict[str, Any]]
+    # What changed: controls whose dependent controls are about to be regenerated are stale.
+    stale_surface: bool = False
+    stale_params: set[int] = field(default_factory=set)
+    stale_schedule_params: set[int] = field(default_factory=set)
+
+
+@dataclass
+class RaceUpdate:
+    """The callback's answer. ``store`` is None when nothing must change on the page."""
+
+    order: list[int]
+    store: dict[str, Any] | None = None
+    full: bool = False
+    keys: dict[str, str] | None = None
+    surface: dict[str, Any] | None = None
+    racer_errors: dict[int, str] = field(default_factory=dict)
+    surface_error: str = ""
+    settings_error: str = ""
+
+
+def build_race(inputs: PageInputs) -> tuple[dict[str, Any], list[int]]:
+    """The race JSON the controls describe, and the racer indices in page order."""
+    optimizers = grouped(inputs.optimizers, "racers")
+    order = list(optimizers)
+    if len(order) > MAX_PAGE_RACERS:
+        raise ConfigError("racers", f"the page races at most {MAX_PAGE_RACERS} racers")
+    lrs = grouped(inputs.lrs, "racers")
+    params = grouped(inputs.params, "racers")
+    schedules = grouped(inputs.schedules, "racers")
+    schedule_params = grouped(inputs.schedule_params, "racers")
+    clips = grouped(inputs.clips, "racers")
+    racers = []
+    for i in order:
+        racers.append(
+            racer_from_controls(
+                optimizers[i].get(""),
+                lrs.get(i, {}).get(""),
+                {} if i in inputs.stale_params else params.get(i, {}),
+                schedules.get(i, {}).get("", "constant"),
+                {} if i in inputs.stale_schedule_params else schedule_params.get(i, {}),
+                clips.get(i, {}).get(""),
+            )
+        )
+    surface_params = {}
+    if not inputs.stale_surface:
+        for entry in inputs.surface_params:
+            ident = entry.get("id") if isinstance(entry, dict) else None
+            name = ident.get("name") if isinstance(ident, dict) else None
+            if not isinstance(name, str):
+                raise ConfigError("surface.params", "has a malformed control id")
+            surface_params[name] = entry.get("value")
+    race = {
+        "surface": surface_from_controls(inputs.surface, surface_params),
+        "steps": inputs.steps,
+        "noise": {"std": inputs.noise_std, "seed": inputs.noise_seed},
+        "racers": racers,
+    }
+    if inputs.start is not None and not inputs.stale_surface:
+        race["start"] = inputs.start
+    return race, order
+
+
+def place_error(error: ConfigError, order: list[int], update: RaceUpdate) -> None:
+    """Put a validation message beside the control it is about."""
+    match = RACER_FIELD.match(error.field)
+    if match and int(match.group(1)) < len(order):
+        local = error.field[match.end() :] or "racer"
+        update.racer_errors[order[int(match.group(1))]] = f"{local}: {error.message}"
+    elif error.field.startswith("surface"):
+        update.surface_error = str(error)
+    else:
+        update.settings_error = str(error)
+
+
+def race_update(inputs: PageInputs, known_keys: Any, service: RaceService) -> RaceUpdate:
+    """Validate, run what changed, and say how the page's stores must change."""
+    order: list[int] = []
+    try:
+        race, order = build_race(inputs)
+        config = validate_race(race)
+        update = RaceUpdate(order=order)
+        previous = known_keys if isinstance(known_keys, dict) else {}
+        surface_key, surface = service.surface(config)
+        keys = {"surface": surface_key}
+        racers: dict[str, Any] = {}
+        for position, index in enumerate(order):
+            key, compact = service.racer(config, position)
+            keys[str(index)] = key
+            racers[str(index)] = compact | style(index)
+        update.full = previous.get("surface") != surface_key or not previous
+        if surface_key != previous.get("surface"):
+            update.surface = surface
+        if keys == previous:
+            return update
+        update.keys = keys
+        update.store = {
+            "steps": config.steps,
+            "start": list(config.start),
+            "f_star": surface["f_star"],
+            "order": [str(i) for i in order],
+            "racers": racers,
+        }
+        # Only racers whose key changed travel (the wiring turns this into a dash.Patch).
+        if not update.full:
+            update.store["changed"] = [k for k in racers if previous.get(k) != keys[k]]
+        return update
+    except ConfigError as error:
+        update = RaceUpdate(order=order)
+        place_error(error, order, update)
+        return update
+    except Exception:
+        log.exception("race update failed")
+        return RaceUpdate(order=order, settings_error=SERVER_FAULT)

@@ -1,0 +1,231 @@
+"""Dash callbacks: each one adapts requests to a plain function and shapes its answer.
+
+Every server callback is a public endpoint (``/_dash-update-component``): values, ids and
+names in a request may be forged, so they only ever reach the validator, and a failure turns
+into a message beside the control, never a traceback.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, Patch, State, ctx, no_update
+
+from callbacks.form import MAX_PAGE_RACERS, known
+from callbacks.race import PageInputs, RaceUpdate, race_update
+from callbacks.service import RaceService
+from layouts.page import surface_params
+from layouts.racer import optimizer_params, racer_card, schedule_params
+from optimizers.registry import OPTIMIZERS
+from optimizers.schedules import SCHEDULES
+from surfaces import SURFACES
+
+
+def _ids(kind: str, **extra: Any) -> dict[str, Any]:
+    return {"type": kind, "index": ALL, **extra}
+
+
+def _triggered() -> list[Any]:
+    return [t.get("prop_id", "") for t in ctx.triggered or [] if isinstance(t, dict)]
+
+
+def _stale(triggered: list[str], kind: str) -> set[int]:
+    """Racer indices whose ``kind`` control fired: their dependent controls are being rebuilt."""
+    out = set()
+    for prop in triggered:
+        ident = ctx.triggered_prop_ids.get(prop)
+        if isinstance(ident, dict) and ident.get("type") == kind:
+            index = ident.get("index")
+            if isinstance(index, int):
+                out.add(index)
+    return out
+
+
+def _store_output(update: RaceUpdate, previous: Any) -> Any:
+    if update.store is None:
+        return no_update
+    store = dict(update.store)
+    changed = store.pop("changed", None)
+    if update.full or changed is None:
+        return store
+    patch = Patch()
+    for key in ("steps", "start", "f_star", "order"):
+        patch[key] = store[key]
+    for key in changed:
+        patch["racers"][key] = store["racers"][key]
+    old = previous if isinstance(previous, dict) else {}
+    for key in old:
+        if key != "surface" and key not in store["racers"]:
+            del patch["racers"][key]
+    return patch
+
+
+def register(app: Dash, service: RaceService) -> None:
+    @app.callback(
+        Output("race-store", "data"),
+        Output("race-keys", "data"),
+        Output("surface-store", "data"),
+        Output("start-store", "data"),
+        Output(_ids("racer-error"), "children"),
+        Output("surface-error", "children"),
+        Output("settings-error", "children"),
+        Input("surface-select", "value"),
+        Input({"type": "surface-param", "name": ALL}, "value"),
+        Input("steps-input", "value"),
+        Input("noise-std", "value"),
+        Input("noise-seed", "value"),
+        Input("start-store", "data"),
+        Input(_ids("racer-optimizer"), "value"),
+        Input(_ids("racer-lr"), "value"),
+        Input(_ids("racer-param", name=ALL), "value"),
+        Input(_ids("racer-schedule"), "value"),
+        Input(_ids("racer-sched-param", name=ALL), "value"),
+        Input(_ids("racer-clip"), "value"),
+        State("race-keys", "data"),
+    )
+    def update_race(surface, _sp, steps, noise_std, noise_seed, start, *rest):
+        known_keys = rest[-1]
+        listed = ctx.inputs_list
+        triggered = _triggered()
+        inputs = PageInputs(
+            surface=surface,
+            surface_params=listed[1],
+            steps=steps,
+            noise_std=noise_std,
+            noise_seed=noise_seed,
+            start=start,
+            optimizers=listed[6],
+            lrs=listed[7],
+            params=listed[8],
+            schedules=listed[9],
+            schedule_params=listed[10],
+            clips=listed[11],
+            stale_surface="surface-select.value" in triggered,
+            stale_params=_stale(triggered, "racer-optimizer"),
+            stale_schedule_params=_stale(triggered, "racer-schedule"),
+        )
+        update = race_update(inputs, known_keys, service)
+        error_ids = [o["id"] for o in ctx.outputs_list[4]]
+        return (
+            _store_output(update, known_keys),
+            update.keys if update.keys is not None else no_update,
+            update.surface if update.surface is not None else no_update,
+            None if inputs.stale_surface else no_update,
+            [update.racer_errors.get(i.get("index"), "") for i in error_ids],
+            update.surface_error,
+            update.settings_error,
+        )
+
+    @app.callback(
+        Output({"type": "racer-params", "index": MATCH}, "children"),
+        Input({"type": "racer-optimizer", "index": MATCH}, "value"),
+        prevent_initial_call=True,
+    )
+    def optimizer_controls(optimizer):
+        index = ctx.triggered_id["index"]
+        if known(OPTIMIZERS, optimizer) is None:
+            return no_update  # the race callback reports the unknown name
+        return optimizer_params(index, optimizer, {})
+
+    @app.callback(
+        Output({"type": "racer-sched-params", "index": MATCH}, "children"),
+        Input({"type": "racer-schedule", "index": MATCH}, "value"),
+        prevent_initial_call=True,
+    )
+    def schedule_controls(schedule):
+        index = ctx.triggered_id["index"]
+        if known(SCHEDULES, schedule) is None:
+            return no_update
+        return schedule_params(index, schedule, {})
+
+    @app.callback(
+        Output("surface-params", "children"),
+        Input("surface-select", "value"),
+        prevent_initial_call=True,
+    )
+    def surface_controls(name):
+        if known(SURFACES, name) is None:
+            return no_update
+        return surface_params(name, {})
+
+    @app.callback(
+        Output("racers", "children"),
+        Output("next-index", "data"),
+        Input("add-racer", "n_clicks"),
+        Input(_ids("racer-remove"), "n_clicks"),
+        State(_ids("racer-optimizer"), "value"),
+        State("next-index", "data"),
+        prevent_initial_call=True,
+    )
+    def add_or_remove(_add, removes, optimizers, next_index):
+        present = [o["id"].get("index") for o in ctx.states_list[0]]
+        trigger = ctx.triggered_id
+        patch = Patch()
+        if trigger == "add-racer":
+            if len(present) >= MAX_PAGE_RACERS or not isinstance(next_index, int):
+                return no_update, no_update
+            used = set(optimizers)
+            name = next((n for n in OPTIMIZERS if n not in used), "adam")
+            patch.append(
+                racer_card(next_index, {"optimizer": name, "lr": OPTIMIZERS[name].default_lr})
+            )
+            return patch, next_index + 1
+        if isinstance(trigger, dict) and trigger.get("type") == "racer-remove":
+            clicked = [r for r in ctx.inputs_list[1] if r["id"] == trigger]
+            if not clicked or not clicked[0].get("value") or len(present) <= 1:
+                return no_update, no_update
+            if trigger.get("index") not in present:
+                return no_update, no_update
+            del patch[present.index(trigger["index"])]
+            return patch, no_update
+        return no_update, no_update
+
+    # Playback and drawing happen in the browser (assets/playback.js): no request while playing.
+    app.clientside_callback(
+        ClientsideFunction("race", "syncRate"),
+        Output({"type": "racer-lr", "index": MATCH}, "value"),
+        Output({"type": "racer-lr-slider", "index": MATCH}, "value"),
+        Input({"type": "racer-lr", "index": MATCH}, "value"),
+        Input({"type": "racer-lr-slider", "index": MATCH}, "value"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction("race", "draw"),
+        Output("race-graph", "figure"),
+        Output("loss-graph", "figure"),
+        Output("lr-graph", "figure"),
+        Output("step-slider", "max"),
+        Input("race-store", "data"),
+        Input("surface-store", "data"),
+        Input(_ids("racer-visible"), "value"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("race", "pickStart"),
+        Output("start-store", "data", allow_duplicate=True),
+        Input("race-graph", "clickData"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction("race", "togglePlay"),
+        Output("play-button", "children"),
+        Input("play-button", "n_clicks"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction("race", "stepBy"),
+        Output("step-slider", "value"),
+        Input("step-back", "n_clicks"),
+        Input("step-forward", "n_clicks"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
+        ClientsideFunction("race", "seek"),
+        Output("step-label", "children"),
+        Input("step-slider", "value"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("race", "setOptions"),
+        Output("speed-select", "className"),
+        Input("speed-select", "value"),
+        Input("loop-toggle", "value"),
+    )

@@ -1,0 +1,1 @@
+"""Component trees for the page. No computation: values in, components out."""

@@ -1,0 +1,195 @@
+"""The whole page: map and playback on the left, charts and leaderboard beside, settings below.
+
+The ids listed in the issue are stable: tests, the bench and other people's checks use them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from dash import dcc, html
+
+from callbacks.form import MAX_PAGE_RACERS
+from layouts.controls import param_controls
+from layouts.racer import racer_card
+from surfaces import SURFACES
+
+SPEEDS = (0.25, 0.5, 1, 2, 4, 8, 16)
+GRAPH_CONFIG = {"displaylogo": False, "scrollZoom": True, "responsive": True}
+
+
+def surface_params(name: str, values: dict[str, Any]) -> list:
+    return param_controls("surface-param", SURFACES[name].params, values)
+
+
+def _graph(id_: str, height: str) -> dcc.Graph:
+    # The figure is drawn in the browser from the race stores (assets/playback.js).
+    return dcc.Graph(id=id_, config=GRAPH_CONFIG, style={"height": height})
+
+
+def playback_bar() -> html.Div:
+    return html.Div(
+        className="playback",
+        children=[
+            html.Button("▶ Play", id="play-button", n_clicks=0, title="Play / pause (Space)"),
+            html.Button("◀", id="step-back", n_clicks=0, title="One step back (←)"),
+            html.Button("▶|", id="step-forward", n_clicks=0, title="One step forward (→)"),
+            html.Div(
+                dcc.Slider(
+                    id="step-slider",
+                    min=0,
+                    max=1,
+                    step=1,
+                    value=0,
+                    marks=None,
+                    allow_direct_input=False,
+                ),
+                className="step-slider",
+            ),
+            html.Span("step 0", id="step-label", className="step-label"),
+            dcc.Dropdown(
+                id="speed-select",
+                options=[{"label": f"{s:g}×", "value": s} for s in SPEEDS],
+                value=1,
+                clearable=False,
+                searchable=False,
+                className="speed-select",
+            ),
+            dcc.Checklist(id="loop-toggle", options=[{"label": "loop", "value": "on"}], value=[]),
+        ],
+    )
+
+
+def settings_panel(race: dict[str, Any]) -> html.Div:
+    surface = race["surface"]
+    return html.Div(
+        className="settings",
+        children=[
+            html.H2("Surface"),
+            dcc.Dropdown(
+                id="surface-select",
+                options=[{"label": s.title, "value": s.name} for s in SURFACES.values()],
+                value=surface["name"],
+                clearable=False,
+            ),
+            html.Div(
+                id="surface-params",
+                className="racer-params",
+                children=surface_params(surface["name"], surface.get("params", {})),
+            ),
+            html.Div(id="surface-error", className="field-error"),
+            html.P("Click the map to move every racer's start.", className="hint"),
+            html.H2("Race"),
+            html.Label(
+                className="param",
+                title="number of optimizer steps, 10 … 5,000",
+                children=[
+                    html.Span("steps", className="param-name"),
+                    dcc.Input(
+                        id="steps-input",
+                        type="number",
+                        value=race["steps"],
+                        min=10,
+                        max=5000,
+                        step=1,
+                        debounce=True,
+                        className="param-number",
+                    ),
+                ],
+            ),
+            html.Label(
+                className="param",
+                title="σ of Gaussian noise added to every gradient coordinate (0: exact gradients)",
+                children=[
+                    html.Span("noise σ", className="param-name"),
+                    dcc.Input(
+                        id="noise-std",
+                        type="number",
+                        value=race["noise"]["std"],
+                        min=0,
+                        debounce=True,
+                        className="param-number",
+                    ),
+                ],
+            ),
+            html.Label(
+                className="param",
+                title="seed of the noise; every racer gets the same noise sequence",
+                children=[
+                    html.Span("noise seed", className="param-name"),
+                    dcc.Input(
+                        id="noise-seed",
+                        type="number",
+                        value=race["noise"]["seed"],
+                        step=1,
+                        debounce=True,
+                        className="param-number",
+                    ),
+                ],
+            ),
+            html.Div(id="settings-error", className="field-error"),
+        ],
+    )
+
+
+def page(race: dict[str, Any]) -> html.Div:
+    racers = race["racers"]
+    return html.Div(
+        className="page",
+        children=[
+            html.Header(
+                [
+                    html.H1("Optimizer Race"),
+                    html.Span(
+                        "gradient-descent optimizers racing on 2-D loss surfaces",
+                        className="subtitle",
+                    ),
+                ]
+            ),
+            html.Main(
+                className="stage",
+                children=[
+                    html.Section(
+                        className="map",
+                        children=[_graph("race-graph", "62vh"), playback_bar()],
+                    ),
+                    html.Aside(
+                        className="side",
+                        children=[
+                            _graph("loss-graph", "24vh"),
+                            _graph("lr-graph", "18vh"),
+                            html.Div(id="leaderboard", className="leaderboard"),
+                        ],
+                    ),
+                ],
+            ),
+            html.Div(
+                className="controls",
+                children=[
+                    settings_panel(race),
+                    html.Div(
+                        className="racers",
+                        children=[
+                            html.H2("Racers"),
+                            html.Div(
+                                id="racers",
+                                className="racer-list",
+                                children=[racer_card(i, r) for i, r in enumerate(racers)],
+                            ),
+                            html.Button(
+                                "+ Add racer",
+                                id="add-racer",
+                                n_clicks=0,
+                                title=f"up to {MAX_PAGE_RACERS} racers",
+                            ),
+                        ],
+                    ),
+                ],
+            ),
+            dcc.Store(id="race-store"),
+            dcc.Store(id="race-keys", data={}),
+            dcc.Store(id="surface-store"),
+            dcc.Store(id="start-store", data=race.get("start")),
+            dcc.Store(id="next-index", data=len(racers)),
+        ],
+    )

@@ -1,0 +1,140 @@
+"""A racer's card: optimizer, rate, its hyper-parameters, schedule, clipping, visibility."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+from dash import dcc, html
+
+from callbacks.compact import style
+from layouts.controls import param_controls
+from optimizers.base import LR
+from optimizers.registry import OPTIMIZERS
+from optimizers.schedules import SCHEDULES
+
+LOG_LR_MIN, LOG_LR_MAX = -5, 1  # the slider spans 1e-5 … 10; the box takes any valid rate
+
+
+def racer_id(kind: str, index: int) -> dict[str, Any]:
+    return {"type": kind, "index": index}
+
+
+def optimizer_params(index: int, optimizer: str, values: dict[str, Any]) -> list:
+    return param_controls("racer-param", OPTIMIZERS[optimizer].params, values, index)
+
+
+def schedule_params(index: int, schedule: str, values: dict[str, Any]) -> list:
+    return param_controls("racer-sched-param", SCHEDULES[schedule].params, values, index)
+
+
+def lr_slider_value(lr: Any) -> float | None:
+    """Position of a rate on the log slider, or None when the box holds no usable rate."""
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
+        return None
+    return min(max(math.log10(lr), LOG_LR_MIN), LOG_LR_MAX)
+
+
+def racer_card(index: int, racer: dict[str, Any]) -> html.Div:
+    optimizer = racer["optimizer"]
+    schedule = racer.get("schedule", {"name": "constant", "params": {}})
+    look = style(index)
+    return html.Div(
+        id=racer_id("racer-card", index),
+        className="racer-card",
+        style={"borderLeftColor": look["color"]},
+        children=[
+            html.Div(
+                className="racer-head",
+                children=[
+                    html.Span(
+                        className=f"racer-swatch marker-{look['marker']}",
+                        style={"backgroundColor": look["color"]},
+                        title=look["marker"],
+                    ),
+                    dcc.Dropdown(
+                        id=racer_id("racer-optimizer", index),
+                        options=[{"label": s.title, "value": s.name} for s in OPTIMIZERS.values()],
+                        value=optimizer,
+                        clearable=False,
+                        className="racer-optimizer",
+                    ),
+                    dcc.Checklist(
+                        id=racer_id("racer-visible", index),
+                        options=[{"label": "show", "value": "on"}],
+                        value=["on"],
+                        className="racer-visible",
+                    ),
+                    html.Button(
+                        "✕",
+                        id=racer_id("racer-remove", index),
+                        className="racer-remove",
+                        title="remove this racer",
+                        n_clicks=0,
+                    ),
+                ],
+            ),
+            html.Div(
+                className="racer-lr",
+                title=LR.help,
+                children=[
+                    html.Span("learning rate", className="param-name"),
+                    dcc.Slider(
+                        id=racer_id("racer-lr-slider", index),
+                        min=LOG_LR_MIN,
+                        max=LOG_LR_MAX,
+                        step=0.01,
+                        value=lr_slider_value(racer["lr"]),
+                        marks={d: f"1e{d}" for d in range(LOG_LR_MIN, LOG_LR_MAX + 1)},
+                        updatemode="mouseup",
+                        allow_direct_input=False,
+                    ),
+                    dcc.Input(
+                        id=racer_id("racer-lr", index),
+                        type="number",
+                        value=racer["lr"],
+                        debounce=True,
+                        className="param-number",
+                    ),
+                ],
+            ),
+            html.Div(
+                id=racer_id("racer-params", index),
+                className="racer-params",
+                children=optimizer_params(index, optimizer, racer.get("params", {})),
+            ),
+            html.Label(
+                className="param",
+                children=[
+                    html.Span("schedule", className="param-name"),
+                    dcc.Dropdown(
+                        id=racer_id("racer-schedule", index),
+                        options=[{"label": s.title, "value": s.name} for s in SCHEDULES.values()],
+                        value=schedule["name"],
+                        clearable=False,
+                    ),
+                ],
+            ),
+            html.Div(
+                id=racer_id("racer-sched-params", index),
+                className="racer-params",
+                children=schedule_params(index, schedule["name"], schedule.get("params", {})),
+            ),
+            html.Label(
+                className="param",
+                title="clip the gradient to this L2 norm before the update; empty: no clipping",
+                children=[
+                    html.Span("clip norm", className="param-name"),
+                    dcc.Input(
+                        id=racer_id("racer-clip", index),
+                        type="number",
+                        value=racer.get("clip_norm"),
+                        placeholder="off",
+                        debounce=True,
+                        className="param-number",
+                    ),
+                ],
+            ),
+            html.Div(id=racer_id("racer-error", index), className="field-error"),
+        ],
+    )

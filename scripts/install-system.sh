@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# System packages the tests need and pip cannot give: Debian's Chromium (browser tests) and
+# redis-server (shared-cache tests). Idempotent; a no-op when both are present.
+set -euo pipefail
+need=()
+command -v chromium >/dev/null 2>&1 || need+=(chromium)
+command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+if [ ${#need[@]} -eq 0 ]; then
+    exit 0
+fi
+if [ "$(id -u)" -eq 0 ]; then
+    sudo=()
+elif command -v sudo >/dev/null 2>&1; then
+    sudo=(sudo)
+else
+    echo "install-system: need ${need[*]} but cannot apt-get as $(id -un); tests that need them" \
+        "fail in CI and are skipped elsewhere" >&2
+    exit 0
+fi
+echo "install-system: apt-get install ${need[*]}"
+"${sudo[@]}" apt-get update -qq
+DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -qq --no-install-recommends \
+    "${need[@]}" >/dev/null
