@@ -2,24 +2,42 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
+RUNTIME := $(VENV)/.runtime
 STAMP := $(VENV)/.installed
 
-.PHONY: test lint bench clean
+.PHONY: run test lint system bench screenshot clean
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(RUNTIME): requirements.txt
 	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -r requirements.txt
+	touch $(RUNTIME)
+
+$(STAMP): $(RUNTIME) requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
+
+# The app on http://127.0.0.1:8050 with the embedded cache (set CACHE_REDIS_URL for Redis).
+run: $(RUNTIME)
+	$(BIN)/python app.py
+
+# Debian's Chromium and redis-server, which pip cannot provide (needs root or sudo).
+system:
+	bash scripts/install-system.sh
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-test: lint
+test: lint system
 	$(BIN)/python -m pytest -q
 
-bench: $(STAMP)
+bench: $(STAMP) system
 	$(BIN)/python -m bench.engine
+	$(BIN)/python -m bench.browser
+
+# Retake docs/screenshot.png (the README's) from the browser tests.
+screenshot: $(STAMP) system
+	UPDATE_SCREENSHOT=1 $(BIN)/python -m pytest -q tests/test_browser.py -k screenshot
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis

@@ -370,7 +370,8 @@
 
   document.addEventListener("keydown", function (event) {
     var t = event.target;
-    var typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+    var typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName) ||
+                       (t.getAttribute && t.getAttribute("role") === "slider"));
     if (typing || event.altKey || event.ctrlKey || event.metaKey) return;
     var id = {" ": "play-button", ArrowLeft: "step-back", ArrowRight: "step-forward"}[event.key];
     if (!id) return;

@@ -24,6 +24,7 @@ from optimizers.validate import validate_race
 
 log = logging.getLogger(__name__)
 RACER_FIELD = re.compile(r"^racers\[(\d+)\]\.?")
+MIN_PAGE_STEPS = 10  # shorter races show nothing; the engine itself accepts 1
 SERVER_FAULT = "Something went wrong on the server; the last race is kept."
 
 
@@ -69,6 +70,9 @@ def build_race(inputs: PageInputs) -> tuple[dict[str, Any], list[int]]:
     order = list(optimizers)
     if len(order) > MAX_PAGE_RACERS:
         raise ConfigError("racers", f"the page races at most {MAX_PAGE_RACERS} racers")
+    steps = inputs.steps
+    if isinstance(steps, int) and not isinstance(steps, bool) and steps < MIN_PAGE_STEPS:
+        raise ConfigError("steps", f"the page races {MIN_PAGE_STEPS} to 5,000 steps, got {steps}")
     lrs = grouped(inputs.lrs, "racers")
     params = grouped(inputs.params, "racers")
     schedules = grouped(inputs.schedules, "racers")

@@ -19,3 +19,12 @@ def require_module(name: str) -> ModuleType:
         if IN_CI:
             raise RuntimeError(f"{name} is required in CI but cannot be imported: {exc}") from exc
         pytest.skip(f"{name} is not installed (run `make test` to set up the environment)")
+
+
+def require_executable(path: str) -> str:
+    """``path`` if it is an executable; outside CI a missing one skips the test with a reason."""
+    if os.access(path, os.X_OK):
+        return path
+    if IN_CI:
+        raise RuntimeError(f"{path} is required in CI (scripts/install-system.sh installs it)")
+    pytest.skip(f"{path} is missing (scripts/install-system.sh installs it)")

@@ -1,0 +1,216 @@
+"""The page's server callbacks through Flask's test client: valid, changed and forged input."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from app import cache_config, create_app
+from callbacks.compact import decode
+from callbacks.form import MAX_PAGE_RACERS
+from optimizers import run_race
+from tests.dash_requests import (
+    dependency,
+    error_of,
+    opening_controls,
+    post,
+    race_body,
+    racer_controls,
+)
+
+
+@pytest.fixture(scope="module")
+def client():
+    return create_app({}).server.test_client()
+
+
+@pytest.fixture(scope="module")
+def first(client):
+    response = post(client, race_body(client, opening_controls()))
+    assert response.status_code == 200
+    return response.get_json()["response"]
+
+
+def test_first_race_holds_every_racer_and_matches_the_engine(first):
+    store = first["race-store"]["data"]
+    assert store["order"] == ["0", "1", "2", "3"]
+    engine = run_race(
+        {
+            "surface": {"name": "rosenbrock"},
+            "steps": 300,
+            "racers": [{"optimizer": r["optimizer"], "lr": r["lr"]} for r in opening_controls()],
+        }
+    )
+    for key, expected in zip(store["order"], engine.racers, strict=True):
+        racer = store["racers"][key]
+        assert racer["n"] == len(expected.path)
+        np.testing.assert_allclose(decode(racer["x"]), expected.path[:, 0], rtol=1e-6)
+        np.testing.assert_allclose(decode(racer["y"]), expected.path[:, 1], rtol=1e-6)
+        assert racer["final_loss"] == expected.final_loss
+    assert first["surface-store"]["data"]["name"] == "rosenbrock"
+    assert set(first["race-keys"]["data"]) == {"surface", "0", "1", "2", "3"}
+
+
+def test_changing_one_rate_sends_only_that_racer(client, first):
+    racers = opening_controls()
+    racers[2]["lr"] = 0.02
+    body = race_body(client, racers, keys=first["race-keys"]["data"])
+    response = post(client, body).get_json()["response"]
+    patch = response["race-store"]["data"]
+    assert patch["__dash_patch_update"] == "__dash_patch_update"
+    racer_ops = [op for op in patch["operations"] if op["location"][0] == "racers"]
+    assert [op["location"] for op in racer_ops] == [["racers", "2"]]
+    assert "surface-store" not in response  # the contour is not sent again
+    keys = response["race-keys"]["data"]
+    assert keys["2"] != first["race-keys"]["data"]["2"]
+    assert {k: v for k, v in keys.items() if k != "2"} == {
+        k: v for k, v in first["race-keys"]["data"].items() if k != "2"
+    }
+
+
+def test_an_unchanged_race_sends_nothing(client, first):
+    body = race_body(client, opening_controls(), keys=first["race-keys"]["data"])
+    response = post(client, body).get_json()["response"]
+    assert "race-store" not in response and "race-keys" not in response
+
+
+@pytest.mark.parametrize(
+    ("change", "where", "words"),
+    [
+        ({"lr": 1e9}, 1, ["lr", "(0, 10]"]),
+        ({"lr": "fast"}, 1, ["lr", "number"]),
+        ({"lr": None}, 1, ["lr"]),
+        ({"optimizer": "evil()"}, 1, ["optimizer", "unknown"]),
+        ({"params": {"momentum": -1}}, 1, ["params.momentum", "[0, 1)"]),
+        ({"params": {"no_such_knob": 1}}, 1, ["no_such_knob", "not a parameter"]),
+        ({"params": {"nesterov": "yes"}}, 1, ["params.nesterov"]),
+        ({"schedule": "os.system"}, 1, ["schedule", "unknown"]),
+        ({"clip": -3}, 1, ["clip_norm"]),
+    ],
+)
+def test_a_bad_racer_value_is_named_beside_its_racer(client, first, change, where, words):
+    racers = opening_controls()
+    racers[where].update(change)
+    response = post(client, race_body(client, racers, keys=first["race-keys"]["data"]))
+    assert response.status_code == 200
+    body = response.get_json()["response"]
+    message = error_of(body, where)
+    for word in words:
+        assert word in message, message
+    assert "race-store" not in body  # the last good race stays
+    assert all(error_of(body, i) == "" for i in range(4) if i != where)
+    assert "Traceback" not in response.get_data(as_text=True)
+
+
+@pytest.mark.parametrize(
+    ("settings", "target", "words"),
+    [
+        ({"steps": "x"}, "settings-error", ["steps", "number"]),
+        ({"steps": 10**9}, "settings-error", ["steps", "5000"]),
+        ({"steps": 3}, "settings-error", ["steps", "10 to 5,000"]),
+        ({"noise_std": float("nan")}, "settings-error", ["noise.std"]),
+        ({"noise_seed": 1.5}, "settings-error", ["noise.seed"]),
+        ({"start": ["a", 0]}, "settings-error", ["start"]),
+        ({"surface": "nowhere"}, "surface-error", ["surface.name", "unknown"]),
+        ({"surface": "quadratic", "surface_params": {"a": -5}}, "surface-error", ["surface"]),
+    ],
+)
+def test_a_bad_shared_setting_is_named(client, first, settings, target, words):
+    body = race_body(client, opening_controls(), keys=first["race-keys"]["data"], **settings)
+    text = json.dumps(body, allow_nan=True)
+    response = client.post("/_dash-update-component", data=text, content_type="application/json")
+    assert response.status_code == 200
+    answer = response.get_json()["response"]
+    for word in words:
+        assert word in answer[target]["children"], answer[target]["children"]
+    assert "race-store" not in answer
+
+
+def test_forged_control_ids_are_refused(client, first):
+    body = race_body(client, opening_controls(), keys=first["race-keys"]["data"])
+    body["inputs"][7][0]["id"] = {"type": "racer-lr", "index": "0; DROP"}
+    answer = post(client, body).get_json()["response"]
+    assert "racer index" in answer["settings-error"]["children"]
+    assert "race-store" not in answer
+
+
+def test_too_many_racers_for_the_page(client):
+    racers = [racer_controls(i, {"optimizer": "sgd", "lr": 1e-3}) for i in range(9)]
+    answer = post(client, race_body(client, racers)).get_json()["response"]
+    assert str(MAX_PAGE_RACERS) in answer["settings-error"]["children"]
+
+
+def test_malformed_requests_never_show_a_traceback(client):
+    for data in ("{not json", json.dumps({"output": "race-store.data"}), "[]"):
+        response = client.post(
+            "/_dash-update-component", data=data, content_type="application/json"
+        )
+        assert response.status_code >= 400
+        assert "Traceback" not in response.get_data(as_text=True)
+
+
+def test_optimizer_change_regenerates_its_controls_and_ignores_unknown_names(client):
+    dep = dependency(client, "racer-params")
+    out = {"id": {"type": "racer-params", "index": 0}, "property": "children"}
+
+    def ask(value):
+        body = {
+            "output": dep["output"],
+            "outputs": out,
+            "inputs": [
+                {"id": {"type": "racer-optimizer", "index": 0}, "property": "value", "value": value}
+            ],
+            "changedPropIds": ['{"index":0,"type":"racer-optimizer"}.value'],
+            "state": [],
+        }
+        return post(client, body)
+
+    text = ask("adam").get_data(as_text=True)
+    assert "betas:0" in text and "amsgrad" in text and "momentum" not in text
+    assert ask("no_such_optimizer").get_json()["response"] == {}  # nothing to update
+
+
+def test_adding_racers_stops_at_the_page_limit(client):
+    dep = dependency(client, "racers.children")
+
+    def ask(present):
+        body = {
+            "output": dep["output"],
+            "outputs": [
+                {"id": "racers", "property": "children"},
+                {"id": "next-index", "property": "data"},
+            ],
+            "inputs": [
+                {"id": "add-racer", "property": "n_clicks", "value": 1},
+                [
+                    {"id": {"type": "racer-remove", "index": i}, "property": "n_clicks", "value": 0}
+                    for i in range(present)
+                ],
+            ],
+            "changedPropIds": ["add-racer.n_clicks"],
+            "state": [
+                [
+                    {
+                        "id": {"type": "racer-optimizer", "index": i},
+                        "property": "value",
+                        "value": "sgd",
+                    }
+                    for i in range(present)
+                ],
+                {"id": "next-index", "property": "data", "value": present},
+            ],
+        }
+        return post(client, body)
+
+    added = ask(3).get_json()["response"]
+    assert added["next-index"]["data"] == 4
+    assert "racer-optimizer" in json.dumps(added["racers"])
+    assert ask(MAX_PAGE_RACERS).get_json()["response"] == {}
+
+
+def test_cache_is_embedded_unless_redis_is_configured():
+    assert cache_config({})["CACHE_TYPE"] == "SimpleCache"
+    redis = cache_config({"CACHE_REDIS_URL": "redis://127.0.0.1:6379/0"})
+    assert redis["CACHE_TYPE"] == "RedisCache"

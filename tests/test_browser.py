@@ -1,0 +1,211 @@
+"""The page in a real headless Chromium (Debian's), driven by Playwright."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from app import create_app
+from tests.browser import READY, VIEWPORT, control, launch, serve
+from tests.conftest import require_executable, require_module
+from tests.dash_requests import opening_controls, race_body
+
+RACE = "window.optimizerRace"
+
+
+@pytest.fixture(scope="module")
+def live():
+    app = create_app({})
+    with serve(app.server) as url:
+        yield url, app
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_executable("/usr/bin/chromium")
+    sync_api = require_module("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live):
+    context = browser.new_context(viewport=VIEWPORT)
+    tab = context.new_page()
+    tab.problems = []
+    tab.on("console", lambda m: tab.problems.append(m.text) if m.type == "error" else None)
+    tab.on("pageerror", lambda e: tab.problems.append(str(e)))
+    tab.goto(live[0])
+    tab.wait_for_function(READY)
+    yield tab
+    context.close()
+
+
+def state(page, expression: str):
+    return page.evaluate(f"() => {expression}")
+
+
+def test_page_loads_without_console_errors(page):
+    assert page.problems == []
+    assert state(page, f"{RACE}.heads.length") == 4
+    assert page.locator("#leaderboard tbody tr").count() == 4
+    assert page.locator(".racer-card").count() == 4
+    for id_ in (
+        "surface-select",
+        "race-graph",
+        "loss-graph",
+        "lr-graph",
+        "play-button",
+        "step-slider",
+        "speed-select",
+        "leaderboard",
+        "add-racer",
+        "steps-input",
+    ):
+        assert page.locator(f"#{id_}").count() == 1, id_
+
+
+def test_changing_a_rate_changes_that_path(page):
+    end = "(r => [r.x[r.n - 1], r.y[r.n - 1]])"
+    before = [state(page, f"{end}({RACE}.racers[{i}])") for i in range(4)]
+    box = page.locator(control("racer-lr", 0))
+    box.fill("0.0015")
+    box.press("Enter")
+    page.wait_for_function(f"() => {end}({RACE}.racers[0])[0] !== {before[0][0]}")
+    after = [state(page, f"{end}({RACE}.racers[{i}])") for i in range(4)]
+    assert after[0] != before[0]
+    assert after[1:] == before[1:]
+    assert page.problems == []
+
+
+def test_play_moves_the_heads_and_makes_no_request(page):
+    start = state(page, f"{RACE}.heads.map(h => [h.x, h.y])")
+    requests = []
+    page.on("request", lambda r: requests.append(r.url))
+    page.click("#play-button")
+    page.wait_for_function(f"() => {RACE}.step >= 120")
+    page.click("#play-button")
+    page.wait_for_function(f"() => !{RACE}.playing")
+    moved = state(page, f"{RACE}.heads.map(h => [h.x, h.y])")
+    assert requests == []
+    assert all(m != s for m, s in zip(moved, start, strict=True))
+
+
+def cursors(page):
+    return state(
+        page,
+        f"[{RACE}.step, {RACE}.cursors['loss-graph'], {RACE}.cursors['lr-graph'],"
+        f" {RACE}.heads[0].step, document.querySelector('#loss-graph .race-cursor').style.left]",
+    )
+
+
+def test_scrubber_and_arrow_keys_move_every_cursor(page):
+    track = page.locator("#step-slider .dash-slider-track")
+    box = track.bounding_box()
+    page.mouse.click(box["x"] + box["width"] * 0.5, box["y"] + box["height"] / 2)
+    page.wait_for_function(f"() => {RACE}.step > 300")
+    step, loss_cursor, lr_cursor, head_step, left = cursors(page)
+    assert 300 < step < 700
+    assert loss_cursor == lr_cursor == head_step == step
+    page.locator("#race-graph").hover()
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"() => {RACE}.step === {step + 1}")
+    assert cursors(page)[:4] == [step + 1] * 4
+    assert cursors(page)[4] != left
+    page.keyboard.press("ArrowLeft")
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function(f"() => {RACE}.step === {step - 1}")
+    assert cursors(page)[:4] == [step - 1] * 4
+    assert page.inner_text("#step-label") == f"step {step - 1} / 1000"
+
+
+def test_a_click_on_the_map_moves_the_start(page):
+    target = (0.5, -0.5)
+    where = state(
+        page,
+        "(() => { const gd = document.querySelector('#race-graph .js-plotly-plot');"
+        " const fl = gd._fullLayout, box = gd.getBoundingClientRect();"
+        f" return [box.left + fl._size.l + fl.xaxis.l2p({target[0]}),"
+        f" box.top + fl._size.t + fl.yaxis.l2p({target[1]})]; }})()",
+    )
+    page.mouse.click(*where)
+    page.wait_for_function(f"() => {RACE}.race.start[1] < 0")
+    x, y = state(page, f"{RACE}.race.start")
+    assert abs(x - target[0]) < 0.05 and abs(y - target[1]) < 0.05
+    page.wait_for_function(f"() => {RACE}.heads.every(h => h.y < 0)")
+    heads = state(page, f"{RACE}.heads")
+    assert all(abs(h["x"] - x) < 1e-6 and abs(h["y"] - y) < 1e-6 for h in heads)
+
+
+def test_space_toggles_playback(page):
+    page.locator("#race-graph").hover()
+    page.keyboard.press("Space")
+    page.wait_for_function(f"() => {RACE}.playing && {RACE}.step > 5")
+    assert "Pause" in page.inner_text("#play-button")
+    page.keyboard.press("Space")
+    page.wait_for_function(f"() => !{RACE}.playing")
+    assert "Play" in page.inner_text("#play-button")
+
+
+def test_adding_and_removing_a_racer(page):
+    page.click("#add-racer")
+    page.wait_for_function(f"() => {RACE}.racers.length === 5")
+    assert page.locator(".racer-card").count() == 5
+    added = state(page, f"{RACE}.racers[4]")
+    assert added["index"] == 4 and added["n"] > 1
+    page.click(control("racer-remove", 1))
+    page.wait_for_function(f"() => {RACE}.racers.length === 4")
+    assert state(page, f"{RACE}.racers.map(r => r.index)") == [0, 2, 3, 4]
+    assert page.locator("#leaderboard tbody tr").count() == 4
+    assert page.problems == []
+
+
+@pytest.mark.parametrize(
+    ("forge", "where", "words"),
+    [
+        ({"racer": {"lr": 1e9}}, '{"index":0,"type":"racer-error"}', ["lr", "(0, 10]"]),
+        ({"steps": "x"}, "settings-error", ["steps", "number"]),
+        ({"racer": {"optimizer": "rm -rf"}}, '{"index":0,"type":"racer-error"}', ["unknown"]),
+    ],
+)
+def test_forged_posts_get_clear_errors_and_the_page_keeps_working(page, live, forge, where, words):
+    racers = opening_controls()
+    racers[0].update(forge.get("racer", {}))
+    client = live[1].server.test_client()
+    body = race_body(client, racers, steps=forge.get("steps", 1000))
+    answer = page.evaluate(
+        "async body => { const r = await fetch('/_dash-update-component', {method: 'POST',"
+        " headers: {'Content-Type': 'application/json'}, body: JSON.stringify(body)});"
+        " return [r.status, await r.text()]; }",
+        body,
+    )
+    status, text = answer
+    assert status == 200 and "Traceback" not in text
+    message = json.loads(text)["response"][where]["children"]
+    for word in words:
+        assert word in message
+    page.click("#play-button")
+    page.wait_for_function(f"() => {RACE}.step >= 30")
+    page.click("#play-button")
+    assert page.problems == []
+
+
+def test_screenshot_for_the_readme(page, tmp_path):
+    """The README's picture is taken here (``make screenshot`` keeps it)."""
+    page.evaluate(f"() => {{ {RACE}.speed = 16; }}")
+    page.click("#play-button")
+    page.wait_for_function(f"() => {RACE}.step >= 450")
+    page.click("#play-button")
+    shot = tmp_path / "screenshot.png"
+    page.screenshot(path=str(shot))
+    data = shot.read_bytes()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and len(data) > 20_000
+    if os.environ.get("UPDATE_SCREENSHOT"):
+        target = Path(__file__).resolve().parent.parent / "docs" / "screenshot.png"
+        target.parent.mkdir(exist_ok=True)
+        target.write_bytes(data)
