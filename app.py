@@ -14,6 +14,7 @@ from dash import Dash
 from flask_caching import Cache
 
 from callbacks.form import OPENING_RACE
+from callbacks.race import opening_update
 from callbacks.service import RaceService
 from callbacks.wiring import register
 from layouts.page import page
@@ -34,11 +35,17 @@ def create_app(env: Mapping[str, str] | None = None) -> Dash:
         title="Optimizer Race",
         update_title=None,
         serve_locally=True,
+        # Load plotly.js with the page rather than after the first graph mounts.
+        eager_loading=False,
         assets_folder=os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets"),
     )
-    cache = Cache(app.server, config=cache_config(env))
-    app.layout = page(OPENING_RACE)
-    register(app, RaceService(cache))
+    service = RaceService(Cache(app.server, config=cache_config(env)))
+    # The first race is computed here and sent with the layout: no round trip before it shows.
+    opening = opening_update(OPENING_RACE, service)
+    app.layout = page(
+        OPENING_RACE, {"race": opening.store, "keys": opening.keys, "surface": opening.surface}
+    )
+    register(app, service)
     return app
 
 

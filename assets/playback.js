@@ -19,7 +19,7 @@
   var R = {
     race: null, surface: null, racers: [], visible: {}, step: 0, steps: 0,
     playing: false, speed: 1, loop: false, last: null, carry: 0,
-    frames: 0, rendered: -1, heads: [], cursors: {},
+    frames: 0, rendered: -1, heads: [], cursors: {}, loadedAt: 0, drawnAt: 0, frameLog: null,
   };
   window.optimizerRace = R;
 
@@ -123,6 +123,7 @@
   }
 
   function load(store) {
+    R.loadedAt = performance.now();
     R.race = store;
     R.steps = store ? store.steps : 0;
     R.racers = !store ? [] : store.order.map(function (key) {
@@ -329,6 +330,7 @@
     leaderboard(k);
     R.rendered = k;
     R.frames += 1;
+    R.drawnAt = performance.now();
   }
 
   function setPlaying(on) {
@@ -346,6 +348,7 @@
     if (!R.playing) return;
     if (R.last !== null) R.carry += (time - R.last) / 1000 * STEPS_PER_SECOND * R.speed;
     R.last = time;
+    if (R.frameLog) R.frameLog.push(time);
     var whole = Math.floor(R.carry);
     if (whole > 0) {
       R.carry -= whole;
@@ -387,6 +390,11 @@
       var fired = triggeredIds().join(" ");
       if (fired.indexOf("racer-lr-slider") >= 0) {
         if (typeof slider !== "number") return [NO(), NO()];
+        // The slider echoing a typed rate must not round it: only a real move sets the box.
+        if (typeof lr === "number" && lr > 0 &&
+            Math.abs(Math.min(1, Math.max(-5, Math.log10(lr))) - slider) < 1e-9) {
+          return [NO(), NO()];
+        }
         return [Number(Math.pow(10, slider).toPrecision(3)), NO()];
       }
       if (typeof lr !== "number" || !(lr > 0)) return [NO(), NO()];

@@ -5,23 +5,19 @@ Run with ``make bench``; prints a table and rewrites bench/results.md.
 
 from __future__ import annotations
 
-import datetime
-import os
-import platform
 import statistics
 import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import torch
 
+from bench.report import RESULTS, stamp, write_section
 from optimizers import run_batch, run_race
 from optimizers.validate import validate_race
 from tests.torch_reference import build_optimizer
 
 REPEATS = 7
-RESULTS = Path(__file__).with_name("results.md")
 
 EIGHT = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "nadam"]
 TEN = [*EIGHT[:5], "adadelta", "adam", "adamw", "adamax", "nadam"]
@@ -69,21 +65,6 @@ def measure(ours: Callable[[], object], theirs: Callable[[], object]) -> tuple[f
     return statistics.median(mine), statistics.median(ref)
 
 
-def machine() -> str:
-    cpu = "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return (
-        f"{cpu}, {os.cpu_count()} cores; Python {platform.python_version()}, "
-        f"NumPy {np.__version__}, torch {torch.__version__}"
-    )
-
-
 def main() -> None:
     torch.set_default_dtype(torch.float64)
     torch.set_num_threads(1)
@@ -119,9 +100,9 @@ def main() -> None:
         )
 
     lines = [
-        "# Engine benchmarks",
+        "## Engine",
         "",
-        f"Measured {datetime.date.today().isoformat()} on {machine()}.",
+        f"{stamp()}, NumPy {np.__version__}, torch {torch.__version__}.",
         f"Each figure is the median of {REPEATS} runs; each run times our engine and then",
         "torch.optim doing the same work (float64, one thread, analytic gradient in torch,",
         "one torch optimizer per run) back to back. Ratio = ours / torch.",
@@ -132,7 +113,7 @@ def main() -> None:
     for name, mine, ref, ratio, target, verdict in rows:
         shown = "" if target is None else f"≤ {target:g}"
         lines.append(f"| {name} | {mine:.1f} | {ref:.1f} | {ratio:.3f} | {shown} | {verdict} |")
-    RESULTS.write_text("\n".join(lines) + "\n")
+    write_section("engine", lines)
     print(f"wrote {RESULTS}")
 
 

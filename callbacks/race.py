@@ -20,6 +20,7 @@ from callbacks.form import (
 )
 from callbacks.service import RaceService
 from common.errors import ConfigError
+from optimizers.config import RaceConfig
 from optimizers.validate import validate_race
 
 log = logging.getLogger(__name__)
@@ -121,38 +122,49 @@ def place_error(error: ConfigError, order: list[int], update: RaceUpdate) -> Non
         update.settings_error = str(error)
 
 
+def run_update(
+    config: RaceConfig, order: list[int], known_keys: Any, service: RaceService
+) -> RaceUpdate:
+    """Run what changed since ``known_keys`` and say how the page's stores must change."""
+    update = RaceUpdate(order=order)
+    previous = known_keys if isinstance(known_keys, dict) else {}
+    surface_key, surface = service.surface(config)
+    keys = {"surface": surface_key}
+    racers: dict[str, Any] = {}
+    for position, index in enumerate(order):
+        key, compact = service.racer(config, position)
+        keys[str(index)] = key
+        racers[str(index)] = compact | style(index)
+    update.full = previous.get("surface") != surface_key or not previous
+    if surface_key != previous.get("surface"):
+        update.surface = surface
+    if keys == previous:
+        return update
+    update.keys = keys
+    update.store = {
+        "steps": config.steps,
+        "start": list(config.start),
+        "f_star": surface["f_star"],
+        "order": [str(i) for i in order],
+        "racers": racers,
+    }
+    # Only racers whose key changed travel (the wiring turns this into a dash.Patch).
+    if not update.full:
+        update.store["changed"] = [k for k in racers if previous.get(k) != keys[k]]
+    return update
+
+
+def opening_update(race: dict[str, Any], service: RaceService) -> RaceUpdate:
+    """The stores of the page as it opens: the first race arrives with the layout."""
+    return run_update(validate_race(race), list(range(len(race["racers"]))), {}, service)
+
+
 def race_update(inputs: PageInputs, known_keys: Any, service: RaceService) -> RaceUpdate:
-    """Validate, run what changed, and say how the page's stores must change."""
+    """Validate the page's inputs, then run what changed; errors become messages."""
     order: list[int] = []
     try:
         race, order = build_race(inputs)
-        config = validate_race(race)
-        update = RaceUpdate(order=order)
-        previous = known_keys if isinstance(known_keys, dict) else {}
-        surface_key, surface = service.surface(config)
-        keys = {"surface": surface_key}
-        racers: dict[str, Any] = {}
-        for position, index in enumerate(order):
-            key, compact = service.racer(config, position)
-            keys[str(index)] = key
-            racers[str(index)] = compact | style(index)
-        update.full = previous.get("surface") != surface_key or not previous
-        if surface_key != previous.get("surface"):
-            update.surface = surface
-        if keys == previous:
-            return update
-        update.keys = keys
-        update.store = {
-            "steps": config.steps,
-            "start": list(config.start),
-            "f_star": surface["f_star"],
-            "order": [str(i) for i in order],
-            "racers": racers,
-        }
-        # Only racers whose key changed travel (the wiring turns this into a dash.Patch).
-        if not update.full:
-            update.store["changed"] = [k for k in racers if previous.get(k) != keys[k]]
-        return update
+        return run_update(validate_race(race), order, known_keys, service)
     except ConfigError as error:
         update = RaceUpdate(order=order)
         place_error(error, order, update)

@@ -82,6 +82,7 @@ def register(app: Dash, service: RaceService) -> None:
         Input(_ids("racer-sched-param", name=ALL), "value"),
         Input(_ids("racer-clip"), "value"),
         State("race-keys", "data"),
+        prevent_initial_call=True,  # the opening race arrives with the layout
     )
     def update_race(surface, _sp, steps, noise_std, noise_seed, start, *rest):
         known_keys = rest[-1]

@@ -132,7 +132,8 @@ def settings_panel(race: dict[str, Any]) -> html.Div:
     )
 
 
-def page(race: dict[str, Any]) -> html.Div:
+def page(race: dict[str, Any], opening: dict[str, Any]) -> html.Div:
+    """The page with ``race`` in its controls and ``opening`` (its computed stores) loaded."""
     racers = race["racers"]
     return html.Div(
         className="page",
@@ -186,9 +187,9 @@ def page(race: dict[str, Any]) -> html.Div:
                     ),
                 ],
             ),
-            dcc.Store(id="race-store"),
-            dcc.Store(id="race-keys", data={}),
-            dcc.Store(id="surface-store"),
+            dcc.Store(id="race-store", data=opening["race"]),
+            dcc.Store(id="race-keys", data=opening["keys"]),
+            dcc.Store(id="surface-store", data=opening["surface"]),
             dcc.Store(id="start-store", data=race.get("start")),
             dcc.Store(id="next-index", data=len(racers)),
         ],
