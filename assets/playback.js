@@ -85,12 +85,19 @@
         hovertemplate: "start<extra></extra>",
       },
     ];
+    // A new race keeps the user's zoom and pan; a new surface starts from its own view.
+    // (Carried over by hand: Plotly's uirevision did not keep a scroll zoom across react.)
+    var gd = graph("race-graph"), old = gd && gd.layout;
+    var keep = old && old.uirevision === s.name && old.xaxis && old.yaxis &&
+      old.xaxis.range && old.yaxis.range;
     return {
       data: data,
       layout: baseLayout({
         uirevision: s.name,
-        xaxis: {range: s.view[0], showgrid: false, zeroline: false, title: {text: "x"}},
-        yaxis: {range: s.view[1], showgrid: false, zeroline: false, title: {text: "y"}},
+        xaxis: {range: keep ? old.xaxis.range.slice() : s.view[0], showgrid: false,
+                zeroline: false, title: {text: "x"}},
+        yaxis: {range: keep ? old.yaxis.range.slice() : s.view[1], showgrid: false,
+                zeroline: false, title: {text: "y"}},
         dragmode: "pan",
       }),
     };

@@ -209,3 +209,42 @@ def test_screenshot_for_the_readme(page, tmp_path):
         target = Path(__file__).resolve().parent.parent / "docs" / "screenshot.png"
         target.parent.mkdir(exist_ok=True)
         target.write_bytes(data)
+
+
+def test_a_new_race_keeps_the_users_zoom(page):
+    ranges = "document.querySelector('#race-graph .js-plotly-plot').layout.xaxis.range"
+    box = page.locator("#race-graph .nsewdrag").bounding_box()
+    page.mouse.move(box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.5)
+    page.mouse.wheel(0, -400)  # a user's scroll zoom
+    page.wait_for_function(f"() => {ranges}[0] > -1.9")
+    zoom = state(page, ranges)
+    loaded = state(page, f"{RACE}.loadedAt")
+    box = page.locator(control("racer-lr", 2))
+    box.fill("0.004")
+    box.press("Enter")
+    page.wait_for_function(
+        f"t => {RACE}.loadedAt > t && {RACE}.drawnAt > {RACE}.loadedAt", arg=loaded
+    )
+    page.click("#play-button")
+    page.wait_for_function(f"() => {RACE}.step > 20")
+    page.click("#play-button")
+    kept = state(page, "document.querySelector('#race-graph .js-plotly-plot').layout.xaxis.range")
+    assert kept == zoom
+
+
+def test_switching_the_surface_brings_its_parameters_and_start(page):
+    page.click("#surface-select")
+    page.get_by_role("option", name="Ill-conditioned quadratic").click()
+    page.wait_for_function(f"() => {RACE}.surface.name === 'quadratic' && {RACE}.heads.length")
+    names = page.locator("#surface-params .param-name").all_inner_texts()
+    assert names == ["a", "b", "angle"]
+    start = state(page, f"{RACE}.race.start")
+    assert start != [-1.5, 2.0]
+    assert page.locator("#surface-error").inner_text() == ""
+
+
+def test_hiding_a_racer_takes_it_off_the_map_and_the_board(page):
+    page.locator(control("racer-visible", 3)).get_by_role("checkbox").uncheck()
+    page.wait_for_function(f"() => {RACE}.heads.length === 3")
+    assert sorted(h["index"] for h in state(page, f"{RACE}.heads")) == [0, 1, 2]
+    assert page.locator("#leaderboard tbody tr").count() == 3
