@@ -7,9 +7,10 @@ STAMP := $(VENV)/.installed
 
 .PHONY: run test lint system bench screenshot clean
 
-$(RUNTIME): requirements.txt
+$(RUNTIME): requirements.txt scripts/vendor-plotly.sh
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -r requirements.txt
+	bash scripts/vendor-plotly.sh
 	touch $(RUNTIME)
 
 $(STAMP): $(RUNTIME) requirements-dev.txt

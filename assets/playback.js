@@ -319,12 +319,18 @@
   }
 
   function attach(tries) {
-    var ids = ["race-graph", "loss-graph", "lr-graph"];
-    var ready = ids.every(function (id) { var g = graph(id); return g && g.on; });
-    if (ready) {
-      ids.forEach(function (id) { hook(graph(id), id); });
-      render(R.step);
-    } else if (tries > 0) {
+    // Each plot is hooked (and its overlay drawn) as soon as Plotly has drawn it.
+    var waiting = 0;
+    ["race-graph", "loss-graph", "lr-graph"].forEach(function (id) {
+      var g = graph(id);
+      if (g && g.on && g._fullLayout && g._fullLayout._size) {
+        if (!g.__raceHooked) { hook(g, id); draw(id, R.step, null); }
+        if (id === "race-graph") R.drawnAt = performance.now();
+      } else {
+        waiting += 1;
+      }
+    });
+    if (waiting && tries > 0) {
       window.requestAnimationFrame(function () { attach(tries - 1); });
     }
   }

@@ -10,10 +10,12 @@ import pytest
 
 from app import create_app
 from tests.browser import READY, VIEWPORT, control, launch, serve
-from tests.conftest import require_executable, require_module
+from tests.conftest import IN_CI, require_executable, require_module
 from tests.dash_requests import opening_controls, race_body
 
 RACE = "window.optimizerRace"
+RESOURCES = "performance.getEntriesByType('resource').map(e => e.name)"
+VENDORED = Path(__file__).resolve().parent.parent / "assets" / "vendor" / "plotly-cartesian.min.js"
 
 
 @pytest.fixture(scope="module")
@@ -52,6 +54,9 @@ def state(page, expression: str):
 
 def test_page_loads_without_console_errors(page):
     assert page.problems == []
+    plotly = [u for u in state(page, RESOURCES) if "plotly" in u]
+    if IN_CI or VENDORED.exists():  # make installs the cartesian bundle (vendor-plotly.sh)
+        assert len(plotly) == 1 and "vendor/plotly-cartesian.min.js" in plotly[0], plotly
     assert state(page, f"{RACE}.heads.length") == 4
     assert page.locator("#leaderboard tbody tr").count() == 4
     assert page.locator(".racer-card").count() == 4
