@@ -117,27 +117,21 @@ def register(app: Dash, service: RaceService) -> None:
             update.settings_error,
         )
 
-    @app.callback(
-        Output({"type": "racer-params", "index": MATCH}, "children"),
-        Input({"type": "racer-optimizer", "index": MATCH}, "value"),
-        prevent_initial_call=True,
-    )
-    def optimizer_controls(optimizer):
-        index = ctx.triggered_id["index"]
-        if known(OPTIMIZERS, optimizer) is None:
-            return no_update  # the race callback reports the unknown name
-        return optimizer_params(index, optimizer, {})
+    def regenerate(control: str, container: str, registry: dict, build) -> None:
+        """When a racer's optimizer or schedule changes, its parameter controls follow."""
 
-    @app.callback(
-        Output({"type": "racer-sched-params", "index": MATCH}, "children"),
-        Input({"type": "racer-schedule", "index": MATCH}, "value"),
-        prevent_initial_call=True,
-    )
-    def schedule_controls(schedule):
-        index = ctx.triggered_id["index"]
-        if known(SCHEDULES, schedule) is None:
-            return no_update
-        return schedule_params(index, schedule, {})
+        @app.callback(
+            Output({"type": container, "index": MATCH}, "children"),
+            Input({"type": control, "index": MATCH}, "value"),
+            prevent_initial_call=True,
+        )
+        def controls(name):
+            if known(registry, name) is None:
+                return no_update  # the race callback reports the unknown name
+            return build(ctx.triggered_id["index"], name, {})
+
+    regenerate("racer-optimizer", "racer-params", OPTIMIZERS, optimizer_params)
+    regenerate("racer-schedule", "racer-sched-params", SCHEDULES, schedule_params)
 
     @app.callback(
         Output("surface-params", "children"),

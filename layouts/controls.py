@@ -78,3 +78,22 @@ def _number(id_: dict[str, Any], value: Any, p: Param):
         placeholder="auto" if p.nullable else "",
         className="param-number",
     )
+
+
+def number_field(id_: Any, label: str, value: Any, help: str, **bounds: Any) -> html.Label:
+    """A labelled number box outside the registries (steps, noise, clipping)."""
+    return html.Label(
+        className="param",
+        title=help,
+        children=[
+            html.Span(label, className="param-name"),
+            dcc.Input(
+                id=id_,
+                type="number",
+                value=value,
+                debounce=True,
+                className="param-number",
+                **bounds,
+            ),
+        ],
+    )

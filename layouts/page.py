@@ -10,7 +10,7 @@ from typing import Any
 from dash import dcc, html
 
 from callbacks.form import MAX_PAGE_RACERS
-from layouts.controls import param_controls
+from layouts.controls import number_field, param_controls
 from layouts.racer import racer_card
 from surfaces import SURFACES
 
@@ -80,52 +80,28 @@ def settings_panel(race: dict[str, Any]) -> html.Div:
             html.Div(id="surface-error", className="field-error"),
             html.P("Click the map to move every racer's start.", className="hint"),
             html.H2("Race"),
-            html.Label(
-                className="param",
-                title="number of optimizer steps, 10 … 5,000",
-                children=[
-                    html.Span("steps", className="param-name"),
-                    dcc.Input(
-                        id="steps-input",
-                        type="number",
-                        value=race["steps"],
-                        min=10,
-                        max=5000,
-                        step=1,
-                        debounce=True,
-                        className="param-number",
-                    ),
-                ],
+            number_field(
+                "steps-input",
+                "steps",
+                race["steps"],
+                "number of optimizer steps, 10 … 5,000",
+                min=10,
+                max=5000,
+                step=1,
             ),
-            html.Label(
-                className="param",
-                title="σ of Gaussian noise added to every gradient coordinate (0: exact gradients)",
-                children=[
-                    html.Span("noise σ", className="param-name"),
-                    dcc.Input(
-                        id="noise-std",
-                        type="number",
-                        value=race["noise"]["std"],
-                        min=0,
-                        debounce=True,
-                        className="param-number",
-                    ),
-                ],
+            number_field(
+                "noise-std",
+                "noise σ",
+                race["noise"]["std"],
+                "σ of Gaussian noise added to every gradient coordinate (0: exact gradients)",
+                min=0,
             ),
-            html.Label(
-                className="param",
-                title="seed of the noise; every racer gets the same noise sequence",
-                children=[
-                    html.Span("noise seed", className="param-name"),
-                    dcc.Input(
-                        id="noise-seed",
-                        type="number",
-                        value=race["noise"]["seed"],
-                        step=1,
-                        debounce=True,
-                        className="param-number",
-                    ),
-                ],
+            number_field(
+                "noise-seed",
+                "noise seed",
+                race["noise"]["seed"],
+                "seed of the noise; every racer gets the same noise sequence",
+                step=1,
             ),
             html.Div(id="settings-error", className="field-error"),
         ],

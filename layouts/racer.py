@@ -8,7 +8,7 @@ from typing import Any
 from dash import dcc, html
 
 from callbacks.compact import style
-from layouts.controls import param_controls
+from layouts.controls import number_field, param_controls
 from optimizers.base import LR
 from optimizers.registry import OPTIMIZERS
 from optimizers.schedules import SCHEDULES
@@ -120,20 +120,12 @@ def racer_card(index: int, racer: dict[str, Any]) -> html.Div:
                 className="racer-params",
                 children=schedule_params(index, schedule["name"], schedule.get("params", {})),
             ),
-            html.Label(
-                className="param",
-                title="clip the gradient to this L2 norm before the update; empty: no clipping",
-                children=[
-                    html.Span("clip norm", className="param-name"),
-                    dcc.Input(
-                        id=racer_id("racer-clip", index),
-                        type="number",
-                        value=racer.get("clip_norm"),
-                        placeholder="off",
-                        debounce=True,
-                        className="param-number",
-                    ),
-                ],
+            number_field(
+                racer_id("racer-clip", index),
+                "clip norm",
+                racer.get("clip_norm"),
+                "clip the gradient to this L2 norm before the update; empty: no clipping",
+                placeholder="off",
             ),
             html.Div(id=racer_id("racer-error", index), className="field-error"),
         ],
