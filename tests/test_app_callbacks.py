@@ -214,3 +214,21 @@ def test_cache_is_embedded_unless_redis_is_configured():
     assert cache_config({})["CACHE_TYPE"] == "SimpleCache"
     redis = cache_config({"CACHE_REDIS_URL": "redis://127.0.0.1:6379/0"})
     assert redis["CACHE_TYPE"] == "RedisCache"
+
+
+def test_surface_change_regenerates_its_parameters_and_ignores_unknown_names(client):
+    dep = dependency(client, "surface-params.children")
+
+    def ask(value):
+        body = {
+            "output": dep["output"],
+            "outputs": {"id": "surface-params", "property": "children"},
+            "inputs": [{"id": "surface-select", "property": "value", "value": value}],
+            "changedPropIds": ["surface-select.value"],
+            "state": [],
+        }
+        return post(client, body).get_json()["response"]
+
+    text = json.dumps(ask("quadratic"))
+    assert '"name": "angle"' in text and '"name": "a"' in text
+    assert ask({"__proto__": 1}) == {}
