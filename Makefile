@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 RUNTIME := $(VENV)/.runtime
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint system bench screenshot clean
+.PHONY: run serve test lint system bench screenshot clean
 
 $(RUNTIME): requirements.txt scripts/vendor-plotly.sh
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +20,10 @@ $(STAMP): $(RUNTIME) requirements-dev.txt
 # The app on http://127.0.0.1:8050 with the embedded cache (set CACHE_REDIS_URL for Redis).
 run: $(RUNTIME)
 	$(BIN)/python app.py
+
+# Production serving: gunicorn with gunicorn.conf.py (HOST, PORT, WORKERS, ... from the env).
+serve: $(RUNTIME)
+	$(BIN)/gunicorn -c gunicorn.conf.py app:server
 
 # Debian's Chromium and redis-server, which pip cannot provide (needs root or sudo).
 system:

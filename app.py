@@ -18,6 +18,8 @@ from callbacks.race import opening_update
 from callbacks.service import RaceService
 from callbacks.wiring import register
 from layouts.page import page
+from web.api import make_api
+from web.hardening import harden, settings
 
 
 def cache_config(env: Mapping[str, str]) -> dict[str, Any]:
@@ -46,6 +48,10 @@ def create_app(env: Mapping[str, str] | None = None) -> Dash:
         OPENING_RACE, {"race": opening.store, "keys": opening.keys, "surface": opening.surface}
     )
     register(app, service)
+    limiter = harden(app, service, env)
+    api = make_api(service)
+    limiter.limit(settings(env)["api_rate_limit"])(api)
+    app.server.register_blueprint(api)
     return app
 
 

@@ -1,24 +1,32 @@
-"""The engine behind the page: one validated race in, compact racers out, memoized per racer.
+"""The engine behind the page and the API: validated races in, results out, memoized per racer.
 
 A racer's result depends only on the shared settings and its own configuration (the engine
 guarantees it: a racer alone equals the same racer in a race), so each racer is cached under
-a hash of exactly those. Changing one racer's rate recomputes that racer only.
+a hash of exactly those. Changing one racer's rate recomputes that racer only, and every
+worker and host that shares the cache (Redis) shares the results.
+
+The cache is an accelerator, never a dependency: if it fails (Redis gone), results are
+computed without it, the outage is logged once, and caching resumes when it answers again.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
+import logging
+from collections.abc import Callable
 from typing import Any
 
 from flask_caching import Cache
 
 from callbacks.compact import compact_racer, surface_payload
 from optimizers.config import RaceConfig
-from optimizers.race import run_race
+from optimizers.race import RacerResult, run_race
 from surfaces import get_surface
 
 CACHE_TIMEOUT = 24 * 3600
+log = logging.getLogger(__name__)
 
 
 def _digest(kind: str, payload: Any) -> str:
@@ -26,11 +34,11 @@ def _digest(kind: str, payload: Any) -> str:
     return f"race:{kind}:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def racer_key(config: RaceConfig, index: int) -> str:
+def racer_key(config: RaceConfig, index: int, kind: str = "racer") -> str:
     """The cache key of racer ``index``: shared settings plus its own normalized config."""
     full = config.to_json()
     shared = {k: v for k, v in full.items() if k != "racers"}
-    return _digest("racer", [shared, full["racers"][index]])
+    return _digest(kind, [shared, full["racers"][index]])
 
 
 def surface_key(config: RaceConfig) -> str:
@@ -38,35 +46,65 @@ def surface_key(config: RaceConfig) -> str:
 
 
 class RaceService:
-    """Runs races for the page through a flask-caching cache (memory, file or Redis)."""
+    """Runs races through a flask-caching cache (memory in the process, or Redis)."""
 
     def __init__(self, cache: Cache) -> None:
         self.cache = cache
+        self.engine_runs = 0  # per process; the scale-out test reads it through /healthz
+        self.cache_down = False
+
+    def _cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        try:
+            hit = self.cache.get(key)
+            self._cache_answered()
+        except Exception:
+            self._cache_failed()
+            return compute()
+        if hit is not None:
+            return hit
+        value = compute()
+        try:
+            self.cache.set(key, value, timeout=CACHE_TIMEOUT)
+        except Exception:
+            self._cache_failed()
+        return value
+
+    def _cache_failed(self) -> None:
+        if not self.cache_down:
+            log.warning("cache unavailable: computing without it until it answers again")
+        self.cache_down = True
+
+    def _cache_answered(self) -> None:
+        if self.cache_down:
+            log.warning("cache available again")
+        self.cache_down = False
+
+    def _run_one(self, config: RaceConfig, index: int) -> RacerResult:
+        self.engine_runs += 1
+        single = dataclasses.replace(config, racers=(config.racers[index],))
+        return run_race(single).racers[0]
 
     def racer(self, config: RaceConfig, index: int) -> tuple[str, dict[str, Any]]:
-        """(key, compact result) of one racer, from the cache when it has been run before."""
+        """(key, compact result for the page) of one racer."""
         key = racer_key(config, index)
-        hit = self.cache.get(key)
-        if hit is not None:
-            return key, hit
-        single = RaceConfig(
-            surface=config.surface,
-            start=config.start,
-            steps=config.steps,
-            tol=config.tol,
-            noise=config.noise,
-            racers=(config.racers[index],),
-        )
-        result = run_race(single)
-        surface = get_surface(config.surface.name, **config.surface.params)
-        compact = compact_racer(result.racers[0], surface.f_star)
-        self.cache.set(key, compact, timeout=CACHE_TIMEOUT)
-        return key, compact
+        f_star = get_surface(config.surface.name, **config.surface.params).f_star
+        return key, self._cached(key, lambda: compact_racer(self._run_one(config, index), f_star))
+
+    def racer_json(self, config: RaceConfig, index: int) -> dict[str, Any]:
+        """One racer's result in the contract's JSON form (the API's)."""
+        key = racer_key(config, index, kind="result")
+        return self._cached(key, lambda: self._run_one(config, index).to_json())
+
+    def race_json(self, config: RaceConfig) -> dict[str, Any]:
+        """A whole race's result JSON (race-config.md), racer by racer through the cache."""
+        return {
+            "surface": config.surface.to_json(),
+            "start": list(config.start),
+            "steps": config.steps,
+            "racers": [self.racer_json(config, i) for i in range(len(config.racers))],
+        }
 
     def surface(self, config: RaceConfig) -> tuple[str, dict[str, Any]]:
         key = surface_key(config)
-        hit = self.cache.get(key)
-        if hit is None:
-            hit = surface_payload(get_surface(config.surface.name, **config.surface.params))
-            self.cache.set(key, hit, timeout=CACHE_TIMEOUT)
-        return key, hit
+        build = get_surface(config.surface.name, **config.surface.params)
+        return key, self._cached(key, lambda: surface_payload(build))

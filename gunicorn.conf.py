@@ -1,0 +1,24 @@
+"""gunicorn settings for the public demo (`make serve`); every knob can be set from the environment.
+
+The app is loaded once before forking (preload), so each worker starts with the opening race
+already computed; workers share nothing but Redis (CACHE_REDIS_URL), so any of them, on any
+host, can answer any request.
+"""
+
+import multiprocessing
+import os
+
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8050')}"
+workers = int(os.environ.get("WORKERS", multiprocessing.cpu_count() * 2 + 1))
+worker_class = "sync"
+timeout = int(os.environ.get("WORKER_TIMEOUT", "30"))  # a 12 × 5,000-step race takes < 1 s
+graceful_timeout = 20
+keepalive = 5
+preload_app = True
+max_requests = 5000  # recycle workers now and then, jittered so they do not all go at once
+max_requests_jitter = 500
+limit_request_line = 8190
+limit_request_fields = 100
+accesslog = "-"
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info")

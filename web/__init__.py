@@ -1,0 +1,1 @@
+"""HTTP around the engine: the JSON API, its OpenAPI document, and serving hardening."""

@@ -1,0 +1,121 @@
+"""What a public server needs around the app: limits, compression, headers, quiet errors.
+
+Each piece is an existing engine configured here (flask-compress, flask-limiter with its
+counters in the shared Redis, Flask's body limit), not code of ours.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from dash import Dash
+from flask import Flask, Response, jsonify, request
+from flask_compress import Compress
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from werkzeug.exceptions import HTTPException
+
+from callbacks.service import RaceService
+
+log = logging.getLogger(__name__)
+MAX_REQUEST_BYTES = 1024 * 1024  # the page's callbacks send a few KB; the API's limit is lower
+
+
+def settings(env: Mapping[str, str]) -> dict[str, str]:
+    """Serving settings from the environment (documented in the README)."""
+    return {
+        "rate_limit": env.get("RATE_LIMIT", "600 per minute"),
+        "api_rate_limit": env.get("API_RATE_LIMIT", "120 per minute"),
+        "frame_ancestors": env.get("FRAME_ANCESTORS", "'self'"),
+        "redis": env.get("CACHE_REDIS_URL", "").strip(),
+    }
+
+
+def content_security_policy(app: Dash, frame_ancestors: str) -> str:
+    scripts = " ".join(app.csp_hashes())  # each already quoted, e.g. 'sha256-…'
+    return "; ".join(
+        [
+            "default-src 'self'",
+            f"script-src 'self' {scripts}",
+            # Plotly and Dash's components set inline styles; no inline script runs.
+            "style-src 'self' 'unsafe-inline'",
+            "img-src 'self' data: blob:",
+            "font-src 'self' data:",
+            "connect-src 'self'",
+            "object-src 'none'",
+            "base-uri 'self'",
+            "form-action 'self'",
+            f"frame-ancestors {frame_ancestors}",
+        ]
+    )
+
+
+def _error_response(status: int, message: str) -> Any:
+    if request.path.startswith("/api/"):
+        return jsonify({"error": message, "field": ""}), status
+    return Response(message + "\n", status=status, mimetype="text/plain")
+
+
+def harden(app: Dash, service: RaceService, env: Mapping[str, str]) -> Limiter:
+    server: Flask = app.server
+    conf = settings(env)
+    server.config.update(
+        MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
+        COMPRESS_MIMETYPES=[
+            "text/html",
+            "text/css",
+            "application/json",
+            "text/javascript",
+            "application/javascript",
+        ],
+        COMPRESS_MIN_SIZE=500,
+    )
+    Compress(server)
+    limiter = Limiter(
+        get_remote_address,
+        app=server,
+        storage_uri=conf["redis"] or "memory://",
+        in_memory_fallback_enabled=True,  # Redis gone: count in memory, keep answering
+        default_limits=[],
+        headers_enabled=True,
+    )
+    update = "/_dash-update-component"
+    server.view_functions[update] = limiter.limit(conf["rate_limit"])(server.view_functions[update])
+    csp = content_security_policy(app, conf["frame_ancestors"])
+
+    @server.after_request
+    def headers(response: Response) -> Response:
+        response.headers["X-Content-Type-Options"] = "nosniff"
+        response.headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
+        response.headers["Content-Security-Policy"] = csp
+        return response
+
+    @server.errorhandler(HTTPException)
+    def http_error(exc: HTTPException) -> Any:
+        messages = {
+            413: f"request body too large (at most {MAX_REQUEST_BYTES} bytes)",
+            429: "too many requests; slow down and retry shortly",
+        }
+        return _error_response(exc.code or 500, messages.get(exc.code or 0, exc.name))
+
+    @server.errorhandler(Exception)
+    def crash(exc: Exception) -> Any:
+        if request.path == "/_dash-update-component":
+            # The page's own requests never fail here (its callbacks catch and report);
+            # a request that trips Dash's parsing was malformed or forged.
+            log.warning("malformed callback request refused (%s)", type(exc).__name__)
+            return _error_response(400, "malformed callback request")
+        log.exception("unhandled error on %s", request.path)
+        return _error_response(500, "internal error")
+
+    @server.get("/healthz")
+    def health() -> Any:
+        return jsonify(
+            status="ok",
+            cache="down" if service.cache_down else "ok",
+            engine_runs=service.engine_runs,
+        )
+
+    return limiter

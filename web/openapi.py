@@ -1,0 +1,193 @@
+"""The OpenAPI 3 document of the JSON API, generated from the registries and the validator."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from common.params import Param
+from optimizers.base import LR
+from optimizers.registry import OPTIMIZERS
+from optimizers.schedules import SCHEDULES
+from optimizers.validate import CLIP, MAX_LABEL, MAX_RACERS, NOISE_SEED, NOISE_STD, STEPS, TOL
+from surfaces import SURFACES
+
+
+def param_schema(p: Param) -> dict[str, Any]:
+    """JSON Schema (OpenAPI 3.0 dialect) of one registry parameter."""
+    if p.kind == "bool":
+        out: dict[str, Any] = {"type": "boolean"}
+    elif p.kind == "choice":
+        out = {"type": "string", "enum": list(p.choices)}
+    elif p.kind == "pair":
+        item = param_schema(
+            Param(p.name, 0.0, low=p.low, high=p.high, low_open=p.low_open, high_open=p.high_open)
+        )
+        out = {"type": "array", "items": item, "minItems": 2, "maxItems": 2}
+    else:
+        out = {"type": "integer" if p.kind == "int" else "number"}
+        if p.low is not None:
+            out["minimum"] = p.low
+            if p.low_open:
+                out["exclusiveMinimum"] = True
+        if p.high is not None:
+            out["maximum"] = p.high
+            if p.high_open:
+                out["exclusiveMaximum"] = True
+    if p.nullable:
+        out["nullable"] = True
+    if p.help:
+        out["description"] = p.help
+    return out
+
+
+def _named(registry: dict[str, Any], what: str) -> dict[str, Any]:
+    return {
+        "type": "object",
+        "required": ["name"],
+        "additionalProperties": False,
+        "properties": {
+            "name": {"type": "string", "enum": list(registry), "description": what},
+            "params": {
+                "type": "object",
+                "description": f"the {what}'s parameters by name (see its listing)",
+            },
+        },
+    }
+
+
+def _numbers() -> dict[str, Any]:
+    return {"type": "array", "items": {"type": "number"}}
+
+
+ERROR = {
+    "type": "object",
+    "required": ["error", "field"],
+    "properties": {
+        "error": {"type": "string", "description": "what is wrong, for a person"},
+        "field": {"type": "string", "description": "the JSON path of the field, or empty"},
+    },
+}
+
+LISTING = {"type": "array", "items": {"type": "object", "required": ["name", "title", "params"]}}
+
+
+def openapi_document() -> dict[str, Any]:
+    racer = {
+        "type": "object",
+        "required": ["optimizer", "lr"],
+        "additionalProperties": False,
+        "properties": {
+            "optimizer": {"type": "string", "enum": list(OPTIMIZERS)},
+            "lr": param_schema(LR),
+            "params": {"type": "object", "description": "hyper-parameters by torch's names"},
+            "schedule": _named(SCHEDULES, "schedule"),
+            "clip_norm": param_schema(CLIP),
+            "label": {"type": "string", "maxLength": MAX_LABEL, "nullable": True},
+        },
+    }
+    race = {
+        "type": "object",
+        "required": ["surface", "racers"],
+        "additionalProperties": False,
+        "properties": {
+            "surface": _named(SURFACES, "surface"),
+            "start": {
+                "type": "array",
+                "items": {"type": "number"},
+                "minItems": 2,
+                "maxItems": 2,
+                "nullable": True,
+            },
+            "steps": param_schema(STEPS),
+            "tol": param_schema(TOL),
+            "noise": {
+                "type": "object",
+                "additionalProperties": False,
+                "nullable": True,
+                "properties": {"std": param_schema(NOISE_STD), "seed": param_schema(NOISE_SEED)},
+            },
+            "racers": {"type": "array", "minItems": 1, "maxItems": MAX_RACERS, "items": racer},
+        },
+    }
+    racer_result = {
+        "type": "object",
+        "required": [
+            "label",
+            "optimizer",
+            "path",
+            "loss",
+            "lr",
+            "grad_norm",
+            "diverged_at",
+            "steps_to_tol",
+            "final_loss",
+            "best_loss",
+        ],
+        "properties": {
+            "label": {"type": "string"},
+            "optimizer": {"type": "string"},
+            "path": {
+                "type": "array",
+                "items": {
+                    "type": "array",
+                    "items": {"type": "number"},
+                    "minItems": 2,
+                    "maxItems": 2,
+                },
+            },
+            "loss": _numbers(),
+            "lr": _numbers(),
+            "grad_norm": _numbers(),
+            "diverged_at": {"type": "integer", "nullable": True},
+            "steps_to_tol": {"type": "integer", "nullable": True},
+            "final_loss": {"type": "number"},
+            "best_loss": {"type": "number"},
+        },
+    }
+    result = {
+        "type": "object",
+        "required": ["surface", "start", "steps", "racers"],
+        "properties": {
+            "surface": {"type": "object"},
+            "start": {"type": "array", "items": {"type": "number"}},
+            "steps": {"type": "integer"},
+            "racers": {"type": "array", "items": racer_result},
+        },
+    }
+
+    def answer(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+        return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+    errors = {
+        "400": answer("invalid race: the field and what is wrong", ERROR),
+        "413": answer("body too large", ERROR),
+        "429": answer("too many requests from this client", ERROR),
+    }
+
+    def listing(what: str) -> dict[str, Any]:
+        return {
+            "get": {
+                "summary": f"every {what} with its parameters, defaults, bounds and help",
+                "responses": {"200": answer(f"the {what} registry", LISTING), "429": errors["429"]},
+            }
+        }
+
+    return {
+        "openapi": "3.0.3",
+        "info": {"title": "Optimizer Race API", "version": "1"},
+        "paths": {
+            "/api/surfaces": listing("surface"),
+            "/api/optimizers": listing("optimizer"),
+            "/api/schedules": listing("schedule"),
+            "/api/race": {
+                "post": {
+                    "summary": "run a race (race-config.md) and return every racer's history",
+                    "requestBody": {
+                        "required": True,
+                        "content": {"application/json": {"schema": race}},
+                    },
+                    "responses": {"200": answer("the race result", result), **errors},
+                }
+            },
+        },
+    }
