@@ -1,0 +1,174 @@
+"""Thousands of malformed and hostile requests: never a 5xx, never a leak, and the server goes on.
+
+The payloads are generated deterministically: every field of a valid request (API race and
+page callback) replaced in turn by every hostile value, plus broken and oversized bodies.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from app import create_app
+from tests.dash_requests import opening_controls, race_body
+
+LEAKS = ("Traceback", "Werkzeug", "Python/", "/work/", "site-packages", 'File "')
+DEEP = json.loads("[" * 200 + "]" * 200)
+HOSTILE: list[Any] = [
+    None,
+    True,
+    False,
+    0,
+    -1,
+    1,
+    2**63,
+    -(2**63),
+    2**200,
+    1e308,
+    -1e308,
+    5e-324,
+    -0.0,
+    0.5,
+    1e-300,
+    "",
+    "x",
+    "NaN",
+    "Infinity",
+    "-inf",
+    "1e999",
+    "__proto__",
+    "constructor",
+    "../../etc/passwd",
+    "<script>alert(1)</script>",
+    "%s%s%n",
+    "\u0000",
+    "\ud83d",
+    "é" * 50,
+    "a" * 20000,
+    [],
+    [None],
+    [1, 2, 3],
+    [[1, 2]],
+    [1] * 5000,
+    ["x"] * 300,
+    {},
+    {"a": 1},
+    {"__class__": "x"},
+    {"name": "rosenbrock"},
+    DEEP,
+    [DEEP],
+    {"x": DEEP},
+    3.14,
+]
+
+API_RACE = {
+    "surface": {"name": "quadratic", "params": {"a": 20, "b": 1, "angle": 30}},
+    "start": [1.0, 1.0],
+    "steps": 60,
+    "tol": 1e-6,
+    "noise": {"std": 0.1, "seed": 2},
+    "racers": [
+        {
+            "optimizer": "adam",
+            "lr": 0.05,
+            "params": {"betas": [0.9, 0.999], "amsgrad": False},
+            "schedule": {"name": "one_cycle", "params": {"pct_start": 0.3}},
+            "clip_norm": 1.0,
+            "label": "A",
+        },
+        {"optimizer": "sgd", "lr": 0.01, "params": {"momentum": 0.9}},
+    ],
+}
+
+
+def paths(value: Any, prefix: tuple = ()) -> Iterator[tuple]:
+    """Every location in a JSON value (the value itself included)."""
+    yield prefix
+    if isinstance(value, dict):
+        for k, v in value.items():
+            yield from paths(v, (*prefix, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from paths(v, (*prefix, i))
+
+
+def replaced(value: Any, path: tuple, new: Any) -> Any:
+    if not path:
+        return new
+    out = copy.deepcopy(value)
+    target = out
+    for key in path[:-1]:
+        target = target[key]
+    target[path[-1]] = new
+    return out
+
+
+def mutants(valid: Any, limit: int) -> list[str]:
+    """About ``limit`` copies of ``valid``, each with one location replaced by a hostile value,
+    sampled evenly over every (location, value) pair."""
+    locations = list(paths(valid))
+    pairs = [(path, new) for path in locations for new in HOSTILE]
+    stride = max(1, len(pairs) // limit)
+    return [json.dumps(replaced(valid, path, new)) for path, new in pairs[::stride]]
+
+
+RAW = [
+    "",
+    "{",
+    "}",
+    "[",
+    "null",
+    "0",
+    '"race"',
+    "{'single': 'quotes'}",
+    '{"a": NaN}',
+    '{"steps": Infinity}',
+    '{"x": -Infinity}',
+    "\x00\x01\x02",
+    "{" * 100000,
+    "[" * 100000,
+    '{"surface": {"name": "rosenbrock"}, "racers": [' + "{}," * 20000 + "{}]}",
+]
+
+
+@pytest.fixture(scope="module")
+def client():
+    app = create_app({"RATE_LIMIT": "1000000 per minute", "API_RATE_LIMIT": "1000000 per minute"})
+    return app.server.test_client()
+
+
+def check(answer) -> None:
+    assert answer.status_code < 500, answer.get_data(as_text=True)[:300]
+    text = answer.get_data(as_text=True)
+    assert not any(leak in text for leak in LEAKS), text[:300]
+
+
+def test_hostile_api_races(client):
+    bodies = [*mutants(API_RACE, 1400), *RAW]
+    assert len(bodies) >= 1200
+    for body in bodies:
+        check(client.post("/api/race", data=body, content_type="application/json"))
+    huge = b'{"racers": "' + b"x" * (10 * 1024 * 1024) + b'"}'
+    check(client.post("/api/race", data=huge, content_type="application/json"))
+    check(client.post("/api/race", data=b"\xff\xfe\xfd", content_type="application/json"))
+    normal = client.post("/api/race", json=API_RACE)
+    assert normal.status_code == 200 and len(normal.get_json()["racers"]) == 2
+
+
+def test_hostile_callback_requests(client):
+    valid = race_body(client, opening_controls(), steps=60)
+    bodies = [*mutants(valid, 1000), *RAW]
+    assert len(bodies) >= 800
+    for body in bodies:
+        check(client.post("/_dash-update-component", data=body, content_type="application/json"))
+    huge = b'{"output": "' + b"x" * (10 * 1024 * 1024) + b'"}'
+    check(client.post("/_dash-update-component", data=huge, content_type="application/json"))
+    normal = client.post(
+        "/_dash-update-component", data=json.dumps(valid), content_type="application/json"
+    )
+    assert normal.status_code == 200
+    assert normal.get_json()["response"]["race-store"]["data"]["order"] == ["0", "1", "2", "3"]
