@@ -39,6 +39,7 @@ test: lint system
 bench: $(STAMP) system
 	$(BIN)/python -m bench.engine
 	$(BIN)/python -m bench.browser
+	$(BIN)/python -m bench.load
 
 # Retake docs/screenshot.png (the README's) from the browser tests.
 screenshot: $(STAMP) system

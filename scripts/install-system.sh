@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# System packages the tests need and pip cannot give: Debian's Chromium (browser tests) and
-# redis-server (shared-cache tests). Idempotent; a no-op when both are present.
+# System packages the tests and benches need and pip cannot give: Debian's Chromium (browser
+# tests), redis-server (shared-cache tests) and wrk (load bench). Idempotent.
 set -euo pipefail
 need=()
 command -v chromium >/dev/null 2>&1 || need+=(chromium)
 command -v redis-server >/dev/null 2>&1 || need+=(redis-server)
+command -v wrk >/dev/null 2>&1 || need+=(wrk)
 if [ ${#need[@]} -eq 0 ]; then
     exit 0
 fi
