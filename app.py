@@ -12,6 +12,7 @@ from typing import Any
 
 from dash import Dash
 from flask_caching import Cache
+from werkzeug.serving import WSGIRequestHandler
 
 from callbacks.form import OPENING_RACE
 from callbacks.race import opening_update
@@ -58,9 +59,18 @@ def create_app(env: Mapping[str, str] | None = None) -> Dash:
 app = create_app()
 server = app.server
 
+
+class QuietHandler(WSGIRequestHandler):
+    """The development server without its version banner in the Server header."""
+
+    server_version = "optimizer-race"
+    sys_version = ""
+
+
 if __name__ == "__main__":
     app.run(
         host=os.environ.get("HOST", "127.0.0.1"),
         port=int(os.environ.get("PORT", "8050")),
         debug=False,
+        request_handler=QuietHandler,
     )

@@ -125,3 +125,13 @@ def test_two_instances_share_redis_and_survive_its_outage(redis_server, caplog):
         before_b = runs(b)
         assert call(b, "/api/race", race(0.03)) == run_race(race(0.03)).to_json()
         assert runs(b) == before_b
+
+
+def test_rate_limit_counters_are_shared_through_redis(redis_server):
+    env = {
+        "CACHE_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/0",
+        "API_RATE_LIMIT": "3 per minute",
+    }
+    first, second = (create_app(env).server.test_client() for _ in range(2))
+    codes = [c.get("/api/schedules").status_code for c in (first, second, first, second)]
+    assert codes == [200, 200, 200, 429]  # one budget for the client, whichever worker answers
