@@ -9,12 +9,14 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import parse_qs, urlsplit
 
 from dash import Dash
+from flask import has_request_context, request
 from flask_caching import Cache
 from werkzeug.serving import WSGIRequestHandler
 
-from callbacks.form import OPENING_RACE
+from callbacks.entry import entry_race
 from callbacks.race import opening_update
 from callbacks.service import RaceService
 from callbacks.wiring import register
@@ -31,6 +33,18 @@ def cache_config(env: Mapping[str, str]) -> dict[str, Any]:
     return {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000}
 
 
+def page_args() -> dict[str, str]:
+    """The page URL's query: Dash's renderer fetches the layout from /_dash-layout, without
+    the page's query string, so it is read from the Referer (same origin; the referrer
+    policy keeps the full URL for same-origin requests)."""
+    if not has_request_context():
+        return {}
+    if request.args:
+        return dict(request.args)
+    query = urlsplit(request.referrer or "").query
+    return {k: v[0] for k, v in parse_qs(query).items()}
+
+
 def create_app(env: Mapping[str, str] | None = None) -> Dash:
     env = os.environ if env is None else env
     app = Dash(
@@ -43,11 +57,16 @@ def create_app(env: Mapping[str, str] | None = None) -> Dash:
         assets_folder=os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets"),
     )
     service = RaceService(Cache(app.server, config=cache_config(env)))
-    # The first race is computed here and sent with the layout: no round trip before it shows.
-    opening = opening_update(OPENING_RACE, service)
-    app.layout = page(
-        OPENING_RACE, {"race": opening.store, "keys": opening.keys, "surface": opening.surface}
-    )
+
+    def serve_layout() -> Any:
+        # The page's race (the opening race, or a lesson named in the URL) is computed here
+        # and sent with the layout: no round trip before it shows.
+        race, lesson, note = entry_race(page_args())
+        opening = opening_update(race, service)
+        stores = {"race": opening.store, "keys": opening.keys, "surface": opening.surface}
+        return page(race, stores, lesson=lesson, note=note)
+
+    app.layout = serve_layout
     register(app, service)
     limiter = harden(app, service, env)
     api = make_api(service)

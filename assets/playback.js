@@ -440,7 +440,8 @@
       if (!click || !click.points || !click.points.length) return NO();
       var p = click.points[0];
       if (typeof p.x !== "number" || typeof p.y !== "number") return NO();
-      return [Number(p.x.toPrecision(6)), Number(p.y.toPrecision(6))];
+      return {surface: R.surface ? R.surface.name : null,
+              point: [Number(p.x.toPrecision(6)), Number(p.y.toPrecision(6))]};
     },
     togglePlay: function () { return setPlaying(!R.playing); },
     stepBy: function () {

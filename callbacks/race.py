@@ -105,8 +105,15 @@ def build_race(inputs: PageInputs) -> tuple[dict[str, Any], list[int]]:
         "noise": {"std": inputs.noise_std, "seed": inputs.noise_seed},
         "racers": racers,
     }
-    if inputs.start is not None and not inputs.stale_surface:
-        race["start"] = inputs.start
+    start = inputs.start
+    if isinstance(start, dict):
+        # A start belongs to the surface it was chosen on; after a surface change it lapses
+        # (whatever order the browser's requests arrive in).
+        if start.get("surface") == inputs.surface and not inputs.stale_surface:
+            if start.get("point") is not None:
+                race["start"] = start.get("point")
+    elif start is not None:
+        race["start"] = start  # not the page's shape: the validator says what is wrong
     return race, order
 
 

@@ -12,6 +12,7 @@ from dash import dcc, html
 from callbacks.form import MAX_PAGE_RACERS
 from layouts.controls import number_field, param_controls
 from layouts.racer import racer_card
+from lessons import LESSONS, Lesson
 from surfaces import SURFACES
 
 SPEEDS = (0.25, 0.5, 1, 2, 4, 8, 16)
@@ -108,7 +109,44 @@ def settings_panel(race: dict[str, Any]) -> html.Div:
     )
 
 
-def page(race: dict[str, Any], opening: dict[str, Any]) -> html.Div:
+def lesson_menu(current: Lesson | None) -> html.Details:
+    """One link per lesson: a lesson is a page load with its race in the URL."""
+    return html.Details(
+        className="lessons",
+        open=current is None,
+        children=[
+            html.Summary("Lessons"),
+            html.Ul(
+                [
+                    html.Li(
+                        html.A(
+                            lesson.title,
+                            href=f"?lesson={name}",
+                            className="current" if current and current.name == name else "",
+                        )
+                    )
+                    for name, lesson in LESSONS.items()
+                ]
+            ),
+        ],
+    )
+
+
+def caption(lesson: Lesson | None, note: str) -> html.Div:
+    children = []
+    if lesson is not None:
+        children = [html.Strong(lesson.title + ". "), html.Span(lesson.caption)]
+    if note:
+        children.append(html.Span(note, className="field-error"))
+    return html.Div(children, id="lesson-caption", className="caption", hidden=not children)
+
+
+def page(
+    race: dict[str, Any],
+    opening: dict[str, Any],
+    lesson: Lesson | None = None,
+    note: str = "",
+) -> html.Div:
     """The page with ``race`` in its controls and ``opening`` (its computed stores) loaded."""
     racers = race["racers"]
     return html.Div(
@@ -121,8 +159,10 @@ def page(race: dict[str, Any], opening: dict[str, Any]) -> html.Div:
                         "gradient-descent optimizers racing on 2-D loss surfaces",
                         className="subtitle",
                     ),
+                    lesson_menu(lesson),
                 ]
             ),
+            caption(lesson, note),
             html.Main(
                 className="stage",
                 children=[
@@ -166,7 +206,10 @@ def page(race: dict[str, Any], opening: dict[str, Any]) -> html.Div:
             dcc.Store(id="race-store", data=opening["race"]),
             dcc.Store(id="race-keys", data=opening["keys"]),
             dcc.Store(id="surface-store", data=opening["surface"]),
-            dcc.Store(id="start-store", data=race.get("start")),
+            dcc.Store(
+                id="start-store",
+                data={"surface": race["surface"]["name"], "point": race.get("start")},
+            ),
             dcc.Store(id="next-index", data=len(racers)),
         ],
     )

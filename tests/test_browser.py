@@ -253,3 +253,23 @@ def test_hiding_a_racer_takes_it_off_the_map_and_the_board(page):
     page.wait_for_function(f"() => {RACE}.heads.length === 3")
     assert sorted(h["index"] for h in state(page, f"{RACE}.heads")) == [0, 1, 2]
     assert page.locator("#leaderboard tbody tr").count() == 3
+
+
+def test_a_lesson_link_opens_its_race_and_caption(browser, live):
+    context = browser.new_context(viewport=VIEWPORT)
+    tab = context.new_page()
+    tab.goto(live[0])
+    tab.wait_for_function(READY)
+    tab.click("#lesson-caption >> xpath=..", trial=True)
+    tab.click("details.lessons summary") if not tab.locator(
+        "details.lessons[open]"
+    ).count() else None
+    tab.click("text=Warmup saves a large rate")
+    tab.wait_for_url("**?lesson=warmup")
+    tab.wait_for_function(READY)
+    assert "Ramped up over the first fifty steps" in tab.inner_text("#lesson-caption")
+    racers = state(tab, f"{RACE}.racers.map(r => [r.label, r.diverged_at])")
+    assert len(racers) == 2
+    assert racers[0][1] is not None and racers[1][1] is None  # constant blows up, warmup not
+    assert tab.locator(".racer-card").count() == 2
+    context.close()
