@@ -113,7 +113,7 @@ def lesson_menu(current: Lesson | None) -> html.Details:
     """One link per lesson: a lesson is a page load with its race in the URL."""
     return html.Details(
         className="lessons",
-        open=current is None,
+        open=False,
         children=[
             html.Summary("Lessons"),
             html.Ul(
