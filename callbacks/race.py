@@ -21,7 +21,7 @@ from callbacks.form import (
 from callbacks.service import RaceService
 from common.errors import ConfigError
 from optimizers.config import RaceConfig
-from optimizers.validate import validate_race
+from optimizers.validate import MAX_STEPS, validate_race
 
 log = logging.getLogger(__name__)
 RACER_FIELD = re.compile(r"^racers\[(\d+)\]\.?")
@@ -73,7 +73,9 @@ def build_race(inputs: PageInputs) -> tuple[dict[str, Any], list[int]]:
         raise ConfigError("racers", f"the page races at most {MAX_PAGE_RACERS} racers")
     steps = inputs.steps
     if isinstance(steps, int) and not isinstance(steps, bool) and steps < MIN_PAGE_STEPS:
-        raise ConfigError("steps", f"the page races {MIN_PAGE_STEPS} to 5,000 steps, got {steps}")
+        raise ConfigError(
+            "steps", f"the page races {MIN_PAGE_STEPS} to {MAX_STEPS:,} steps, got {steps}"
+        )
     lrs = grouped(inputs.lrs, "racers")
     params = grouped(inputs.params, "racers")
     schedules = grouped(inputs.schedules, "racers")
@@ -108,8 +110,8 @@ def build_race(inputs: PageInputs) -> tuple[dict[str, Any], list[int]]:
     start = inputs.start
     if isinstance(start, dict):
         # A start belongs to the surface it was chosen on; after a surface change it lapses
-        # (whatever order the browser's requests arrive in).
-        if start.get("surface") == inputs.surface and not inputs.stale_surface:
+        # (whatever order the browser's requests arrive in), so nothing needs resetting.
+        if start.get("surface") == inputs.surface:
             if start.get("point") is not None:
                 race["start"] = start.get("point")
     elif start is not None:
@@ -138,8 +140,7 @@ def run_update(
     surface_key, surface = service.surface(config)
     keys = {"surface": surface_key}
     racers: dict[str, Any] = {}
-    for position, index in enumerate(order):
-        key, compact = service.racer(config, position)
+    for index, (key, compact) in zip(order, service.racers(config), strict=True):
         keys[str(index)] = key
         racers[str(index)] = compact | style(index)
     update.full = previous.get("surface") != surface_key or not previous

@@ -34,11 +34,11 @@ def _digest(kind: str, payload: Any) -> str:
     return f"race:{kind}:" + hashlib.sha256(text.encode()).hexdigest()
 
 
-def racer_key(config: RaceConfig, index: int, kind: str = "racer") -> str:
-    """The cache key of racer ``index``: shared settings plus its own normalized config."""
+def racer_keys(config: RaceConfig, kind: str) -> list[str]:
+    """Each racer's cache key: the shared settings plus its own normalized config."""
     full = config.to_json()
     shared = {k: v for k, v in full.items() if k != "racers"}
-    return _digest(kind, [shared, full["racers"][index]])
+    return [_digest(kind, [shared, racer]) for racer in full["racers"]]
 
 
 def surface_key(config: RaceConfig) -> str:
@@ -84,24 +84,27 @@ class RaceService:
         single = dataclasses.replace(config, racers=(config.racers[index],))
         return run_race(single).racers[0]
 
-    def racer(self, config: RaceConfig, index: int) -> tuple[str, dict[str, Any]]:
-        """(key, compact result for the page) of one racer."""
-        key = racer_key(config, index)
+    def racers(self, config: RaceConfig) -> list[tuple[str, dict[str, Any]]]:
+        """(key, compact result for the page) of every racer, in order."""
         f_star = get_surface(config.surface.name, **config.surface.params).f_star
-        return key, self._cached(key, lambda: compact_racer(self._run_one(config, index), f_star))
 
-    def racer_json(self, config: RaceConfig, index: int) -> dict[str, Any]:
-        """One racer's result in the contract's JSON form (the API's)."""
-        key = racer_key(config, index, kind="result")
-        return self._cached(key, lambda: self._run_one(config, index).to_json())
+        def compact(index: int) -> dict[str, Any]:
+            return compact_racer(self._run_one(config, index), f_star)
+
+        keys = racer_keys(config, "racer")
+        return [(key, self._cached(key, lambda i=i: compact(i))) for i, key in enumerate(keys)]
 
     def race_json(self, config: RaceConfig) -> dict[str, Any]:
         """A whole race's result JSON (race-config.md), racer by racer through the cache."""
+        keys = racer_keys(config, "result")
         return {
             "surface": config.surface.to_json(),
             "start": list(config.start),
             "steps": config.steps,
-            "racers": [self.racer_json(config, i) for i in range(len(config.racers))],
+            "racers": [
+                self._cached(key, lambda i=i: self._run_one(config, i).to_json())
+                for i, key in enumerate(keys)
+            ],
         }
 
     def surface(self, config: RaceConfig) -> tuple[str, dict[str, Any]]:

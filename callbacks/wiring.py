@@ -65,7 +65,6 @@ def register(app: Dash, service: RaceService) -> None:
         Output("race-store", "data"),
         Output("race-keys", "data"),
         Output("surface-store", "data"),
-        Output("start-store", "data"),
         Output(_ids("racer-error"), "children"),
         Output("surface-error", "children"),
         Output("settings-error", "children"),
@@ -106,12 +105,11 @@ def register(app: Dash, service: RaceService) -> None:
             stale_schedule_params=_stale(triggered, "racer-schedule"),
         )
         update = race_update(inputs, known_keys, service)
-        error_ids = [o["id"] for o in ctx.outputs_list[4]]
+        error_ids = [o["id"] for o in ctx.outputs_list[3]]
         return (
             _store_output(update, known_keys),
             update.keys if update.keys is not None else no_update,
             update.surface if update.surface is not None else no_update,
-            None if inputs.stale_surface else no_update,
             [update.racer_errors.get(i.get("index"), "") for i in error_ids],
             update.surface_error,
             update.settings_error,
@@ -196,7 +194,7 @@ def register(app: Dash, service: RaceService) -> None:
     )
     app.clientside_callback(
         ClientsideFunction("race", "pickStart"),
-        Output("start-store", "data", allow_duplicate=True),
+        Output("start-store", "data"),
         Input("race-graph", "clickData"),
         prevent_initial_call=True,
     )

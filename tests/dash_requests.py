@@ -82,7 +82,6 @@ def race_body(
         {"id": "race-store", "property": "data"},
         {"id": "race-keys", "property": "data"},
         {"id": "surface-store", "property": "data"},
-        {"id": "start-store", "property": "data"},
         [
             {"id": {"type": "racer-error", "index": r["index"]}, "property": "children"}
             for r in racers

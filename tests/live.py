@@ -1,0 +1,92 @@
+"""Live servers (in-process or gunicorn) and Debian's Chromium, for the tests and the benches."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Any
+
+from werkzeug.serving import make_server
+
+ROOT = Path(__file__).resolve().parent.parent
+CHROMIUM = "/usr/bin/chromium"
+# No internet here: without these, Chromium's background connections fail noisily.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-quic",
+    "--disable-sync",
+    "--no-first-run",
+]
+VIEWPORT = {"width": 1400, "height": 1000}
+READY = "() => window.optimizerRace && window.optimizerRace.heads.length > 0"
+
+
+@contextlib.contextmanager
+def serve(wsgi_app: Any) -> Iterator[str]:
+    """Serve ``wsgi_app`` on a free loopback port in a thread; yields its URL."""
+    server = make_server("127.0.0.1", 0, wsgi_app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join()
+
+
+def launch(playwright: Any) -> Any:
+    return playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+
+
+def control(kind: str, index: int) -> str:
+    """CSS selector of a pattern-matching control (Dash writes the id as sorted JSON)."""
+    return f'[id=\'{{"index":{index},"type":"{kind}"}}\']'
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def workers_of(master: int) -> list[int]:
+    """The gunicorn master's worker processes."""
+    return [int(pid) for pid in Path(f"/proc/{master}/task/{master}/children").read_text().split()]
+
+
+def start_gunicorn(
+    port: int, env: Mapping[str, str], *, workers: int = 1, output: Any = subprocess.DEVNULL
+) -> subprocess.Popen:
+    """gunicorn with gunicorn.conf.py on ``port``, returned once ``/healthz`` answers and at
+    least ``workers`` workers are forked (a readiness poll, not a sleep)."""
+    gunicorn = Path(sys.executable).with_name("gunicorn")
+    proc = subprocess.Popen(
+        [str(gunicorn), "-c", "gunicorn.conf.py", "app:server"],
+        cwd=ROOT,
+        env=dict(os.environ, PORT=str(port), **env),
+        stdout=output,
+        stderr=output,
+    )
+    deadline = time.monotonic() + 60
+    while True:
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
+            if len(workers_of(proc.pid)) >= workers:
+                return proc
+        except OSError:
+            pass
+        if proc.poll() is not None or time.monotonic() > deadline:
+            proc.kill()
+            raise RuntimeError("gunicorn did not start")
