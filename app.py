@@ -6,6 +6,7 @@ gunicorn, the tests and ``python app.py`` all build the same app; ``server`` is 
 
 from __future__ import annotations
 
+import functools
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -16,7 +17,7 @@ from flask import has_request_context, request
 from flask_caching import Cache
 from werkzeug.serving import WSGIRequestHandler
 
-from callbacks.entry import entry_race
+from callbacks.entry import entry_key, entry_race
 from callbacks.race import opening_update
 from callbacks.service import RaceService
 from callbacks.wiring import register
@@ -27,7 +28,7 @@ from web.hardening import harden, settings
 
 def cache_config(env: Mapping[str, str]) -> dict[str, Any]:
     """flask-caching settings: Redis when CACHE_REDIS_URL is set, else memory in the process."""
-    url = env.get("CACHE_REDIS_URL", "").strip()
+    url = settings(env)["redis"]
     if url:
         return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url, "CACHE_KEY_PREFIX": "or:"}
     return {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000}
@@ -54,24 +55,26 @@ def create_app(env: Mapping[str, str] | None = None) -> Dash:
         serve_locally=True,
         # Load plotly.js with the page rather than after the first graph mounts.
         eager_loading=False,
+        # With a layout function Dash would otherwise embed a whole "validation layout" (the
+        # opening race included, ~190 KB) in every index page; the ids are tested instead.
+        suppress_callback_exceptions=True,
         assets_folder=os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets"),
     )
     service = RaceService(Cache(app.server, config=cache_config(env)))
 
-    def serve_layout() -> Any:
-        # The page's race (the opening race, or a lesson named in the URL) is computed here
-        # and sent with the layout: no round trip before it shows.
-        race, lesson, note = entry_race(page_args())
+    @functools.cache
+    def layout_for(key: str) -> Any:
+        # The page's race (the opening race or a lesson) is computed once per key and sent
+        # with the layout: no round trip before it shows.
+        race, lesson, note = entry_race(key)
         opening = opening_update(race, service)
         stores = {"race": opening.store, "keys": opening.keys, "surface": opening.surface}
         return page(race, stores, lesson=lesson, note=note)
 
-    app.layout = serve_layout
+    app.layout = lambda: layout_for(entry_key(page_args()))
+    layout_for("")  # the opening page at start-up (gunicorn preloads it into every worker)
     register(app, service)
-    limiter = harden(app, service, env)
-    api = make_api(service)
-    limiter.limit(settings(env)["api_rate_limit"])(api)
-    app.server.register_blueprint(api)
+    harden(app, service, env, make_api(service))
     return app
 
 

@@ -11,11 +11,21 @@ from callbacks.form import OPENING_RACE
 from lessons import LESSONS, Lesson
 from optimizers.validate import validate_race
 
+UNKNOWN = "?"
 
-def entry_race(args: Mapping[str, str]) -> tuple[dict[str, Any], Lesson | None, str]:
-    """(normalized race JSON for the controls, the lesson if any, a note for the reader)."""
+
+def entry_key(args: Mapping[str, str]) -> str:
+    """What the URL asks for, reduced to a few possible keys: a lesson's name, "" for the
+    opening race, or UNKNOWN. Pages are built (and cached) per key, never per raw URL."""
     name = args.get("lesson")
-    lesson = LESSONS.get(name) if isinstance(name, str) else None
-    note = "" if name is None or lesson else "There is no such lesson; here is the opening race."
+    if name is None:
+        return ""
+    return name if isinstance(name, str) and name in LESSONS else UNKNOWN
+
+
+def entry_race(key: str) -> tuple[dict[str, Any], Lesson | None, str]:
+    """(normalized race JSON for the controls, the lesson if any, a note for the reader)."""
+    lesson = LESSONS.get(key)
+    note = "There is no such lesson; here is the opening race." if key == UNKNOWN else ""
     source = lesson.race if lesson else OPENING_RACE
     return validate_race(copy.deepcopy(source)).to_json(), lesson, note

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from dash import Dash
-from flask import Flask, Response, jsonify, request
+from flask import Blueprint, Flask, Response, jsonify, request
 from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -58,7 +58,9 @@ def _error_response(status: int, message: str) -> Any:
     return Response(message + "\n", status=status, mimetype="text/plain")
 
 
-def harden(app: Dash, service: RaceService, env: Mapping[str, str]) -> Limiter:
+def harden(app: Dash, service: RaceService, env: Mapping[str, str], api: Blueprint) -> None:
+    """Limits, compression, headers and quiet errors around the app; registers the ``api``
+    blueprint under its own rate limit."""
     server: Flask = app.server
     conf = settings(env)
     server.config.update(
@@ -83,6 +85,8 @@ def harden(app: Dash, service: RaceService, env: Mapping[str, str]) -> Limiter:
     )
     update = "/_dash-update-component"
     server.view_functions[update] = limiter.limit(conf["rate_limit"])(server.view_functions[update])
+    limiter.limit(conf["api_rate_limit"])(api)
+    server.register_blueprint(api)
     csp = content_security_policy(app, conf["frame_ancestors"])
 
     @server.after_request
@@ -117,5 +121,3 @@ def harden(app: Dash, service: RaceService, env: Mapping[str, str]) -> Limiter:
             cache="down" if service.cache_down else "ok",
             engine_runs=service.engine_runs,
         )
-
-    return limiter
