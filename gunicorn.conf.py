@@ -19,6 +19,6 @@ max_requests = 5000  # recycle workers now and then, jittered so they do not all
 max_requests_jitter = 500
 limit_request_line = 8190
 limit_request_fields = 100
-accesslog = "-"
+accesslog = os.environ.get("ACCESS_LOG", "-") or None  # "" turns it off (the load bench)
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")

@@ -24,8 +24,8 @@ from playwright.sync_api import sync_playwright
 from app import create_app
 from bench.report import stamp, write_section
 from optimizers import run_race
-from tests.browser import READY, VIEWPORT, control, launch, serve
 from tests.dash_requests import opening_controls, post, race_body
+from tests.live import READY, VIEWPORT, control, launch, serve
 
 REPEATS = 20
 RACE = "window.optimizerRace"

@@ -12,48 +12,27 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
-import time
-import urllib.request
-from pathlib import Path
 
 from bench.report import stamp, write_section
-from tests.test_serving import free_port
+from tests.live import ROOT, free_port, start_gunicorn, workers_of
 
-ROOT = Path(__file__).resolve().parent.parent
 SECONDS = int(os.environ.get("LOAD_SECONDS", "60"))
 CONNECTIONS = 16
 RESULT = re.compile(r"RESULT (.*)")
 
 
-def start_gunicorn(port: int) -> subprocess.Popen:
-    env = dict(
-        os.environ,
-        PORT=str(port),
-        RATE_LIMIT="100000000 per minute",
-        API_RATE_LIMIT="100000000 per minute",
-        LOG_LEVEL="warning",
+def start_server(port: int) -> subprocess.Popen:
+    return start_gunicorn(
+        port,
+        {
+            "RATE_LIMIT": "100000000 per minute",
+            "API_RATE_LIMIT": "100000000 per minute",
+            "LOG_LEVEL": "warning",
+            "ACCESS_LOG": "",
+        },
+        workers=(os.cpu_count() or 1) * 2 + 1,  # gunicorn.conf.py's default
     )
-    gunicorn = Path(sys.executable).with_name("gunicorn")
-    proc = subprocess.Popen(
-        [str(gunicorn), "-c", "gunicorn.conf.py", "--access-logfile", "/dev/null", "app:server"],
-        cwd=ROOT,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    deadline = time.monotonic() + 60
-    expected = (os.cpu_count() or 1) * 2 + 1  # gunicorn.conf.py's default
-    while True:  # readiness poll: answering, with every worker forked
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
-            if len(workers_of(proc.pid)) >= expected:
-                return proc
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError("gunicorn did not start")
 
 
 def wrk(url: str, script: str, env: dict[str, str] | None = None) -> dict[str, float]:
@@ -80,15 +59,10 @@ def wrk(url: str, script: str, env: dict[str, str] | None = None) -> dict[str, f
     return result
 
 
-def workers_of(master: int) -> list[int]:
-    children = Path(f"/proc/{master}/task/{master}/children").read_text().split()
-    return [int(pid) for pid in children]
-
-
 def main() -> None:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    server = start_gunicorn(port)
+    server = start_server(port)
     try:
         workers = len(workers_of(server.pid))
         health = wrk(f"{base}/healthz", "page.lua")

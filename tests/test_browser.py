@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from app import create_app
-from tests.browser import READY, VIEWPORT, control, launch, serve
 from tests.conftest import IN_CI, require_executable, require_module
 from tests.dash_requests import opening_controls, race_body
+from tests.live import READY, VIEWPORT, control, launch, serve
 
 RACE = "window.optimizerRace"
 RESOURCES = "performance.getEntriesByType('resource').map(e => e.name)"

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import logging
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
@@ -19,14 +18,8 @@ import pytest
 
 from app import create_app
 from optimizers import run_race
-from tests.browser import serve
 from tests.conftest import require_executable, require_module
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.live import free_port, serve
 
 
 class RedisServer:
