@@ -17,7 +17,7 @@ from flask import has_request_context, request
 from flask_caching import Cache
 from werkzeug.serving import WSGIRequestHandler
 
-from callbacks.entry import entry_key, entry_race
+from callbacks.entry import EntryKey, entry_key, entry_race
 from callbacks.race import opening_update
 from callbacks.service import RaceService
 from callbacks.wiring import register
@@ -62,17 +62,17 @@ def create_app(env: Mapping[str, str] | None = None) -> Dash:
     )
     service = RaceService(Cache(app.server, config=cache_config(env)))
 
-    @functools.cache
-    def layout_for(key: str) -> Any:
-        # The page's race (the opening race or a lesson) is computed once per key and sent
-        # with the layout: no round trip before it shows.
+    @functools.lru_cache(maxsize=256)
+    def layout_for(key: EntryKey) -> Any:
+        # The page's race (the opening race, a lesson or a shared race) is computed once per
+        # key and sent with the layout: no round trip before it shows.
         race, lesson, note = entry_race(key)
         opening = opening_update(race, service)
         stores = {"race": opening.store, "keys": opening.keys, "surface": opening.surface}
         return page(race, stores, lesson=lesson, note=note)
 
     app.layout = lambda: layout_for(entry_key(page_args()))
-    layout_for("")  # the opening page at start-up (gunicorn preloads it into every worker)
+    layout_for(EntryKey())  # the opening page at start-up (gunicorn preloads it into every worker)
     register(app, service)
     harden(app, service, env, make_api(service))
     return app

@@ -20,6 +20,9 @@
     race: null, surface: null, racers: [], visible: {}, step: 0, steps: 0,
     playing: false, speed: 1, loop: false, last: null, carry: 0,
     frames: 0, rendered: -1, heads: [], cursors: {}, loadedAt: 0, drawnAt: 0, frameLog: null,
+    // Set by assets/tools.js: state restored from a link, presentation mode, and hooks called
+    // after a race loads, after each rendered step, and to draw on the map (the inspector).
+    pending: {}, presenting: false, onLoad: null, onStep: null, decorate: null,
   };
   window.optimizerRace = R;
 
@@ -43,12 +46,20 @@
     return a >= 1e-3 && a < 1e5 ? Number(v.toPrecision(3)).toString() : v.toExponential(2);
   }
 
+  // Type and margins: larger in presentation mode (assets/tools.js toggles it).
+  R.layoutSize = function () {
+    return R.presenting
+      ? {"font.size": 22, "margin.l": 84, "margin.b": 66}
+      : {"font.size": 14, "margin.l": 56, "margin.b": 40};
+  };
+
   function baseLayout(extra) {
+    var size = R.layoutSize();
     var layout = {
-      margin: {l: 56, r: 12, t: 8, b: 40},
+      margin: {l: size["margin.l"], r: 12, t: 8, b: size["margin.b"]},
       paper_bgcolor: "white",
       plot_bgcolor: "white",
-      font: {size: 14, family: "system-ui, sans-serif"},
+      font: {size: size["font.size"], family: "system-ui, sans-serif"},
       showlegend: false,
       hovermode: "closest",
     };
@@ -90,13 +101,18 @@
     var gd = graph("race-graph"), old = gd && gd.layout;
     var keep = old && old.uirevision === s.name && old.xaxis && old.yaxis &&
       old.xaxis.range && old.yaxis.range;
+    // A shared link's zoom applies once, to the first map drawn (the link's own race).
+    var linked = R.pending.view || null;
+    delete R.pending.view;
     return {
       data: data,
       layout: baseLayout({
         uirevision: s.name,
-        xaxis: {range: keep ? old.xaxis.range.slice() : s.view[0], showgrid: false,
+        xaxis: {range: keep ? old.xaxis.range.slice() : linked ? linked.x : s.view[0],
+                showgrid: false,
                 zeroline: false, title: {text: "x"}},
-        yaxis: {range: keep ? old.yaxis.range.slice() : s.view[1], showgrid: false,
+        yaxis: {range: keep ? old.yaxis.range.slice() : linked ? linked.y : s.view[1],
+                showgrid: false,
                 zeroline: false, title: {text: "y"}},
         dragmode: "pan",
       }),
@@ -217,7 +233,10 @@
     gd.__raceHooked = true;
     var again = function (event) { draw(id, R.step, ranged(event)); };
     gd.on("plotly_relayouting", again);
-    gd.on("plotly_relayout", function () { draw(id, R.step, null); });
+    gd.on("plotly_relayout", function () {
+      draw(id, R.step, null);
+      if (id === "race-graph" && R.syncUrl) R.syncUrl();  // zoom and pan are in the link
+    });
     gd.on("plotly_afterplot", function () { draw(id, R.step, null); });
   }
 
@@ -271,7 +290,7 @@
     ctx.setTransform(ratio, 0, 0, ratio, 0, 0);
     ctx.clearRect(0, 0, area.w, area.h);
     var sx = area.w / (area.x1 - area.x0), sy = area.h / (area.y1 - area.y0);
-    var heads = [];
+    var heads = [], big = R.presenting;
     R.racers.forEach(function (r) {
       if (R.visible[r.index] === false) return;
       var kk = at(r, k);
@@ -282,20 +301,24 @@
       }
       ctx.lineJoin = "round";
       ctx.strokeStyle = r.color;
-      ctx.lineWidth = 3;
+      ctx.lineWidth = big ? 6 : 3;
       ctx.stroke();
       heads.push({index: r.index, x: r.x[kk], y: r.y[kk], step: kk,
                   px: (r.x[kk] - area.x0) * sx, py: (area.y1 - r.y[kk]) * sy, r: r});
     });
     heads.forEach(function (h) {
-      shape(ctx, h.r.marker, h.px, h.py, 15);
+      shape(ctx, h.r.marker, h.px, h.py, big ? 30 : 15);
       ctx.fillStyle = h.r.color;
       ctx.fill();
-      ctx.lineWidth = 2;
+      ctx.lineWidth = big ? 3 : 2;
       ctx.strokeStyle = "white";
       ctx.stroke();
     });
     R.heads = heads.map(function (h) { return {index: h.index, x: h.x, y: h.y, step: h.step}; });
+    if (R.decorate) {
+      R.decorate(ctx, function (x, y) { return [(x - area.x0) * sx, (area.y1 - y) * sy]; }, k,
+                 sx, sy);
+    }
   }
 
   function drawCursor(gd, id, k, ranges) {
@@ -344,7 +367,13 @@
     R.rendered = k;
     R.frames += 1;
     R.drawnAt = performance.now();
+    if (R.onStep) R.onStep(k);
   }
+
+  R.render = function () { render(R.step); };
+  R.graph = graph;
+  R.fmt = fmt;
+  R.escapeHtml = escapeHtml;
 
   function setPlaying(on) {
     R.playing = on;
@@ -353,6 +382,8 @@
     if (on) {
       if (R.step >= R.steps) R.step = 0;
       window.requestAnimationFrame(tick);
+    } else if (R.onStep) {
+      R.onStep(R.step);
     }
     return on ? "❚❚ Pause" : "▶ Play";
   }
@@ -371,6 +402,7 @@
           k = R.steps;
           R.playing = false;
           window.dash_clientside.set_props("play-button", {children: "▶ Play"});
+          if (R.onStep) R.onStep(k);
         }
       }
       render(k);
@@ -428,8 +460,15 @@
         seriesFigure("loss", gap ? "f − f*" : "loss", gap, 0),
         seriesFigure("lr", "learning rate", false, 1),
       ];
+      if (typeof R.pending.step === "number") {
+        // A shared link's playback step, once the race it belongs to is here.
+        R.step = Math.max(0, Math.min(R.steps, R.pending.step));
+        delete R.pending.step;
+        window.dash_clientside.set_props("step-slider", {value: R.step});
+      }
       leaderboard(R.step);
       R.rendered = R.step;
+      if (R.onLoad) R.onLoad();
       // The overlays redraw when Plotly has drawn the new figures (plotly_afterplot); on the
       // first load the plots may not exist yet, so look for them on the next frames.
       attach(120);

@@ -1,31 +1,57 @@
-"""Which race a page load opens with: a lesson named in the URL (``?lesson=ravine``) or the
-opening race. The URL is untrusted: an unknown lesson opens the default race with a note."""
+"""Which race a page load opens with: a shared race (``?race=…``), a lesson (``?lesson=…``)
+or the opening race. The URL is untrusted: what it names is validated, and anything unknown
+or invalid opens the default race with a note saying so.
+"""
 
 from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 from callbacks.form import OPENING_RACE
+from callbacks.share import decode_race, encode_race
+from common.errors import ConfigError
 from lessons import LESSONS, Lesson
 from optimizers.validate import validate_race
 
 UNKNOWN = "?"
 
 
-def entry_key(args: Mapping[str, str]) -> str:
-    """What the URL asks for, reduced to a few possible keys: a lesson's name, "" for the
-    opening race, or UNKNOWN. Pages are built (and cached) per key, never per raw URL."""
+class EntryKey(NamedTuple):
+    """What the URL asks for, reduced to what decides the page: pages are built (and cached)
+    per key, never per raw URL. ``race`` is the canonical link of a valid shared race, or
+    UNKNOWN with ``problem`` saying what was wrong."""
+
+    lesson: str = ""
+    race: str = ""
+    problem: str = ""
+
+
+def entry_key(args: Mapping[str, str]) -> EntryKey:
     name = args.get("lesson")
-    if name is None:
-        return ""
-    return name if isinstance(name, str) and name in LESSONS else UNKNOWN
+    lesson = "" if name is None else name if name in LESSONS else UNKNOWN
+    shared = args.get("race")
+    if shared is None:
+        return EntryKey(lesson)
+    try:
+        # Re-encoded after validation: every spelling of one race shares one cached page.
+        return EntryKey(lesson, encode_race(decode_race(shared)))
+    except ConfigError as error:
+        return EntryKey(lesson, UNKNOWN, str(error))
 
 
-def entry_race(key: str) -> tuple[dict[str, Any], Lesson | None, str]:
+def entry_race(key: EntryKey) -> tuple[dict[str, Any], Lesson | None, str]:
     """(normalized race JSON for the controls, the lesson if any, a note for the reader)."""
-    lesson = LESSONS.get(key)
-    note = "There is no such lesson; here is the opening race." if key == UNKNOWN else ""
+    lesson = LESSONS.get(key.lesson)
+    notes = []
+    if key.lesson == UNKNOWN:
+        notes.append("There is no such lesson.")
+    if key.race == UNKNOWN:
+        notes.append(f"This link's race is not valid ({key.problem}).")
+    if key.race and key.race != UNKNOWN:
+        return decode_race(key.race).to_json(), lesson, ""
     source = lesson.race if lesson else OPENING_RACE
-    return validate_race(copy.deepcopy(source)).to_json(), lesson, note
+    if notes:
+        notes.append("Here is the " + ("lesson's race." if lesson else "opening race."))
+    return validate_race(copy.deepcopy(source)).to_json(), lesson, " ".join(notes)

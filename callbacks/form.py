@@ -91,6 +91,7 @@ def racer_from_controls(
     schedule: Any,
     schedule_params: Mapping[str, Any],
     clip: Any,
+    label: Any = None,
 ) -> dict[str, Any]:
     spec = known(OPTIMIZERS, optimizer)
     sched = known(SCHEDULES, schedule)
@@ -105,6 +106,7 @@ def racer_from_controls(
             else dict(schedule_params),
         },
         "clip_norm": clip,
+        "label": label if label != "" else None,  # an emptied box means the default label
     }
 
 

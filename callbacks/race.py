@@ -19,7 +19,9 @@ from callbacks.form import (
     surface_from_controls,
 )
 from callbacks.service import RaceService
+from callbacks.share import encode_race
 from common.errors import ConfigError
+from layouts.equation import update_rule
 from optimizers.config import RaceConfig
 from optimizers.validate import MAX_STEPS, validate_race
 
@@ -45,6 +47,7 @@ class PageInputs:
     schedules: list[dict[str, Any]]
     schedule_params: list[dict[str, Any]]
     clips: list[dict[str, Any]]
+    labels: list[dict[str, Any]] = field(default_factory=list)
     # What changed: controls whose dependent controls are about to be regenerated are stale.
     stale_surface: bool = False
     stale_params: set[int] = field(default_factory=set)
@@ -63,6 +66,7 @@ class RaceUpdate:
     racer_errors: dict[int, str] = field(default_factory=dict)
     surface_error: str = ""
     settings_error: str = ""
+    equations: dict[int, str] = field(default_factory=dict)
 
 
 def build_race(inputs: PageInputs) -> tuple[dict[str, Any], list[int]]:
@@ -81,6 +85,7 @@ def build_race(inputs: PageInputs) -> tuple[dict[str, Any], list[int]]:
     schedules = grouped(inputs.schedules, "racers")
     schedule_params = grouped(inputs.schedule_params, "racers")
     clips = grouped(inputs.clips, "racers")
+    labels = grouped(inputs.labels, "racers")
     racers = []
     for i in order:
         racers.append(
@@ -91,6 +96,7 @@ def build_race(inputs: PageInputs) -> tuple[dict[str, Any], list[int]]:
                 schedules.get(i, {}).get("", "constant"),
                 {} if i in inputs.stale_schedule_params else schedule_params.get(i, {}),
                 clips.get(i, {}).get(""),
+                labels.get(i, {}).get(""),
             )
         )
     surface_params = {}
@@ -148,12 +154,18 @@ def run_update(
         update.surface = surface
     if keys == previous:
         return update
+    # Each changed racer's update rule is typeset again in the browser; unchanged ones stay.
+    noisy = config.noise.std > 0
+    for index, racer in zip(order, config.racers, strict=True):
+        if update.full or previous.get(str(index)) != keys[str(index)]:
+            update.equations[index] = update_rule(racer.to_json(), noisy)
     update.keys = keys
     update.store = {
         "steps": config.steps,
         "start": list(config.start),
         "f_star": surface["f_star"],
         "order": [str(i) for i in order],
+        "share": encode_race(config),
         "racers": racers,
     }
     # Only racers whose key changed travel (the wiring turns this into a dash.Patch).

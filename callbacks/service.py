@@ -23,6 +23,7 @@ from flask_caching import Cache
 from callbacks.compact import compact_racer, surface_payload
 from optimizers.config import RaceConfig
 from optimizers.race import RacerResult, run_race
+from optimizers.trace import trace_racer
 from surfaces import get_surface
 
 CACHE_TIMEOUT = 24 * 3600
@@ -106,6 +107,16 @@ class RaceService:
                 for i, key in enumerate(keys)
             ],
         }
+
+    def trace(self, config: RaceConfig, index: int) -> dict[str, Any]:
+        """Racer ``index``'s state after every step, for the step inspector."""
+        key = racer_keys(config, "trace")[index]
+
+        def compute() -> dict[str, Any]:
+            self.engine_runs += 1
+            return trace_racer(config, index).to_json()
+
+        return self._cached(key, compute)
 
     def surface(self, config: RaceConfig) -> tuple[str, dict[str, Any]]:
         key = surface_key(config)

@@ -18,6 +18,7 @@ from layouts.page import surface_params
 from layouts.racer import optimizer_params, racer_card, schedule_params
 from optimizers.registry import OPTIMIZERS
 from optimizers.schedules import SCHEDULES
+from optimizers.validate import validate_racer
 from surfaces import SURFACES
 
 
@@ -49,7 +50,7 @@ def _store_output(update: RaceUpdate, previous: Any) -> Any:
     if update.full or changed is None:
         return store
     patch = Patch()
-    for key in ("steps", "start", "f_star", "order"):
+    for key in ("steps", "start", "f_star", "order", "share"):
         patch[key] = store[key]
     for key in changed:
         patch["racers"][key] = store["racers"][key]
@@ -68,6 +69,7 @@ def register(app: Dash, service: RaceService) -> None:
         Output(_ids("racer-error"), "children"),
         Output("surface-error", "children"),
         Output("settings-error", "children"),
+        Output(_ids("racer-equation"), "children"),
         Input("surface-select", "value"),
         Input({"type": "surface-param", "name": ALL}, "value"),
         Input("steps-input", "value"),
@@ -80,6 +82,7 @@ def register(app: Dash, service: RaceService) -> None:
         Input(_ids("racer-schedule"), "value"),
         Input(_ids("racer-sched-param", name=ALL), "value"),
         Input(_ids("racer-clip"), "value"),
+        Input(_ids("racer-label"), "value"),
         State("race-keys", "data"),
         prevent_initial_call=True,  # the opening race arrives with the layout
     )
@@ -100,6 +103,7 @@ def register(app: Dash, service: RaceService) -> None:
             schedules=listed[9],
             schedule_params=listed[10],
             clips=listed[11],
+            labels=listed[12],
             stale_surface="surface-select.value" in triggered,
             stale_params=_stale(triggered, "racer-optimizer"),
             stale_schedule_params=_stale(triggered, "racer-schedule"),
@@ -113,6 +117,7 @@ def register(app: Dash, service: RaceService) -> None:
             [update.racer_errors.get(i.get("index"), "") for i in error_ids],
             update.surface_error,
             update.settings_error,
+            [update.equations.get(i.get("index"), no_update) for i in error_ids],
         )
 
     def regenerate(control: str, container: str, registry: dict, build) -> None:
@@ -159,9 +164,8 @@ def register(app: Dash, service: RaceService) -> None:
                 return no_update, no_update
             used = set(optimizers)
             name = next((n for n in OPTIMIZERS if n not in used), "adam")
-            patch.append(
-                racer_card(next_index, {"optimizer": name, "lr": OPTIMIZERS[name].default_lr})
-            )
+            racer = {"optimizer": name, "lr": OPTIMIZERS[name].default_lr}
+            patch.append(racer_card(next_index, validate_racer(racer, "racer").to_json()))
             return patch, next_index + 1
         if isinstance(trigger, dict) and trigger.get("type") == "racer-remove":
             clicked = [r for r in ctx.inputs_list[1] if r["id"] == trigger]

@@ -61,6 +61,86 @@ def playback_bar() -> html.Div:
     )
 
 
+def toolbar() -> html.Div:
+    """View, presentation, sharing and export. These act in the browser (assets/tools.js):
+    they read the race already on the page, or ask the export API for full precision."""
+    return html.Div(
+        className="toolbar",
+        children=[
+            dcc.RadioItems(
+                id="view-select",
+                options=[{"label": "map", "value": "2d"}, {"label": "3-D", "value": "3d"}],
+                value="2d",
+                inline=True,
+                className="view-select",
+            ),
+            html.Button(
+                "Present",
+                id="present-button",
+                title="presentation mode: the map fills the screen (P; Esc leaves)",
+                **{"data-action": "present", "aria-pressed": "false"},
+            ),
+            html.Button("Copy link", id="copy-link", **{"data-action": "copy-link"}),
+            html.Label(
+                className="share-link",
+                children=[
+                    html.Span("link to this race", className="visually-hidden"),
+                    dcc.Input(id="share-link", type="text", readOnly=True, value=""),
+                ],
+            ),
+            html.Details(
+                className="menu export-menu",
+                children=[
+                    html.Summary("Export"),
+                    html.Div(
+                        className="menu-items",
+                        children=[
+                            html.A("race as JSON", id="export-json", href="#", download=""),
+                            html.Div(id="export-csv", className="export-csv"),
+                            html.Button(
+                                "figure as PNG", id="export-png", **{"data-action": "png"}
+                            ),
+                        ],
+                    ),
+                ],
+            ),
+            html.Span(id="tool-status", role="status", className="tool-status"),
+            html.Label(
+                className="inspect-choice",
+                children=[
+                    html.Span("inspect"),
+                    html.Select(id="inspect-select", children=[html.Option("off", value="")]),
+                ],
+            ),
+        ],
+    )
+
+
+def inspector() -> html.Div:
+    """The state of the inspected racer at the playback step (filled by assets/tools.js)."""
+    return html.Div(id="inspect-panel", className="inspect-panel", hidden=True)
+
+
+def code_dialog() -> html.Dialog:
+    """Where "PyTorch" shows a racer's torch.optim code, with a button to copy it."""
+    return html.Dialog(
+        id="code-dialog",
+        className="code-dialog",
+        children=[
+            html.H2("This racer in PyTorch", id="code-title"),
+            html.Pre(html.Code(id="code-text")),
+            html.Div(
+                className="dialog-buttons",
+                children=[
+                    html.Button("Copy code", id="copy-code", **{"data-action": "copy-code"}),
+                    html.Button("Close", id="close-code", **{"data-action": "close-code"}),
+                ],
+            ),
+        ],
+        **{"aria-labelledby": "code-title"},
+    )
+
+
 def settings_panel(race: dict[str, Any]) -> html.Div:
     surface = race["surface"]
     return html.Div(
@@ -149,6 +229,7 @@ def page(
 ) -> html.Div:
     """The page with ``race`` in its controls and ``opening`` (its computed stores) loaded."""
     racers = race["racers"]
+    noisy = race["noise"]["std"] > 0
     return html.Div(
         className="page",
         children=[
@@ -168,7 +249,13 @@ def page(
                 children=[
                     html.Section(
                         className="map",
-                        children=[_graph("race-graph", "62vh"), playback_bar()],
+                        children=[
+                            toolbar(),
+                            _graph("race-graph", "62vh"),
+                            html.Div(id="race-3d", className="race-3d", hidden=True),
+                            playback_bar(),
+                            inspector(),
+                        ],
                     ),
                     html.Aside(
                         className="side",
@@ -191,7 +278,7 @@ def page(
                             html.Div(
                                 id="racers",
                                 className="racer-list",
-                                children=[racer_card(i, r) for i, r in enumerate(racers)],
+                                children=[racer_card(i, r, noisy) for i, r in enumerate(racers)],
                             ),
                             html.Button(
                                 "+ Add racer",
@@ -211,5 +298,6 @@ def page(
                 data={"surface": race["surface"]["name"], "point": race.get("start")},
             ),
             dcc.Store(id="next-index", data=len(racers)),
+            code_dialog(),
         ],
     )

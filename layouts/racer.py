@@ -9,9 +9,11 @@ from dash import dcc, html
 
 from callbacks.compact import style
 from layouts.controls import number_field, param_controls
+from layouts.equation import update_rule
 from optimizers.base import LR
 from optimizers.registry import OPTIMIZERS
 from optimizers.schedules import SCHEDULES
+from optimizers.validate import MAX_LABEL
 
 LOG_LR_MIN, LOG_LR_MAX = -5, 1  # the slider spans 1e-5 … 10; the box takes any valid rate
 
@@ -35,7 +37,8 @@ def lr_slider_value(lr: Any) -> float | None:
     return min(max(math.log10(lr), LOG_LR_MIN), LOG_LR_MAX)
 
 
-def racer_card(index: int, racer: dict[str, Any]) -> html.Div:
+def racer_card(index: int, racer: dict[str, Any], noisy: bool = False) -> html.Div:
+    """``racer`` is a validated racer's JSON form (every parameter present)."""
     optimizer = racer["optimizer"]
     schedule = racer.get("schedule", {"name": "constant", "params": {}})
     look = style(index)
@@ -64,6 +67,13 @@ def racer_card(index: int, racer: dict[str, Any]) -> html.Div:
                         options=[{"label": "show", "value": "on"}],
                         value=["on"],
                         className="racer-visible",
+                    ),
+                    html.Button(
+                        "PyTorch",
+                        id=racer_id("racer-pytorch", index),
+                        className="racer-pytorch",
+                        title="this racer's setup as torch.optim code",
+                        **{"data-action": "pytorch", "data-index": str(index)},
                     ),
                     html.Button(
                         "✕",
@@ -127,6 +137,34 @@ def racer_card(index: int, racer: dict[str, Any]) -> html.Div:
                 "clip the gradient to this L2 norm before the update; empty: no clipping",
                 placeholder="off",
             ),
+            html.Label(
+                className="param",
+                title="the racer's name in the leaderboard and legends; empty: automatic",
+                children=[
+                    html.Span("label", className="param-name"),
+                    dcc.Input(
+                        id=racer_id("racer-label", index),
+                        type="text",
+                        value=racer.get("label") or "",
+                        debounce=True,
+                        maxLength=MAX_LABEL,
+                        placeholder="automatic",
+                        className="param-text",
+                    ),
+                ],
+            ),
             html.Div(id=racer_id("racer-error", index), className="field-error"),
+            html.Details(
+                className="equation",
+                open=True,
+                children=[
+                    html.Summary("update rule"),
+                    dcc.Markdown(
+                        update_rule(racer, noisy),
+                        id=racer_id("racer-equation", index),
+                        mathjax=True,
+                    ),
+                ],
+            ),
         ],
     )

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from common.params import Param
-from optimizers.base import OptimizerSpec, common_params, has_decay
+from optimizers.base import OptimizerSpec, common_params, has_decay, l2_line, tex
 
 
 class State(NamedTuple):
@@ -39,6 +39,17 @@ def flags(hp):
     return {"decay": has_decay(hp)}
 
 
+def equation(lr: str, v) -> list[str]:
+    rho, keep, eps = tex(v["rho"]), tex(1 - v["rho"]), tex(v["eps"])
+    return [
+        *l2_line(v),
+        rf"v &\leftarrow {rho}\,v + {keep}\,g^2",
+        rf"\Delta &= \frac{{\sqrt{{u + {eps}}}}}{{\sqrt{{v + {eps}}}}}\,g",
+        rf"u &\leftarrow {rho}\,u + {keep}\,\Delta^2",
+        rf"\theta &\leftarrow \theta - {lr}\,\Delta",
+    ]
+
+
 ADADELTA = OptimizerSpec(
     name="adadelta",
     title="Adadelta",
@@ -52,5 +63,6 @@ ADADELTA = OptimizerSpec(
     flags=flags,
     prepare=prepare,
     torch_name="Adadelta",
+    equation=equation,
     help="Matches the units of the step to the parameters using past update sizes.",
 )

@@ -7,7 +7,7 @@ from typing import NamedTuple
 import numpy as np
 
 from common.params import Param
-from optimizers.base import OptimizerSpec, common_params, has_decay
+from optimizers.base import OptimizerSpec, common_params, has_decay, l2_line, tex
 
 
 class State(NamedTuple):
@@ -30,8 +30,22 @@ def step(p, g, s, hp, t, flags):
     return p + (hp["neg_step"] * g) / std, State(total)
 
 
+def inspect(s, hp, t, flags):
+    return {"effective_lr": -hp["neg_step"] / (np.sqrt(s.sum) + hp["eps"])}
+
+
 def flags(hp):
     return {"decay": has_decay(hp)}
+
+
+def equation(lr: str, v) -> list[str]:
+    rate = lr if v["lr_decay"] == 0 else rf"\frac{{{lr}}}{{1 + (t-1)\cdot {tex(v['lr_decay'])}}}"
+    start = v["initial_accumulator_value"]
+    return [
+        *l2_line(v),
+        rf"s &\leftarrow s + g^2 \quad (s_0 = {tex(start)})",
+        rf"\theta &\leftarrow \theta - {rate}\,\frac{{g}}{{\sqrt{{s}} + {tex(v['eps'])}}}",
+    ]
 
 
 ADAGRAD = OptimizerSpec(
@@ -55,5 +69,7 @@ ADAGRAD = OptimizerSpec(
     flags=flags,
     prepare=prepare,
     torch_name="Adagrad",
+    equation=equation,
+    inspect=inspect,
     help="Sums every squared gradient, so each coordinate's step only ever shrinks.",
 )

@@ -7,7 +7,15 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from common.params import Param
-from optimizers.base import OptimizerSpec, common_params, lerp, moment_flags
+from optimizers.base import (
+    OptimizerSpec,
+    common_params,
+    decay_lines,
+    lerp,
+    moment_flags,
+    moment_lines,
+    tex,
+)
 
 
 class State(NamedTuple):
@@ -56,7 +64,40 @@ def step(p, g, s, hp, t, flags):
     return p + (hp["neg_step"] * m) / denom, State(m, v, v_max)
 
 
+def inspect(s, hp, t, flags):
+    b1, b2 = hp["beta1"], hp["beta2"]
+    one = np.ones_like(b1)
+    bc1 = 1 - b1**t if flags["bias_correction"] else one
+    bc2 = 1 - b2**t if flags["bias_correction"] else one
+    v_hat = (s.v_max if flags["amsgrad"] else s.v) / bc2
+    return {
+        "bias_correction1": bc1,
+        "bias_correction2": bc2,
+        "m_hat": s.m / bc1,
+        "v_hat": v_hat,
+        "effective_lr": hp["lr"] / (np.sqrt(v_hat) + hp["eps"]),
+    }
+
+
 def make(name: str, title: str, weight_decay: float, decoupled: bool, help: str) -> OptimizerSpec:
+    def equation(lr: str, v) -> list[str]:
+        b1, b2 = v["betas"]
+        lines = [*decay_lines(lr, v, decoupled), *moment_lines(v)]
+        second = "v"
+        if v["amsgrad"]:
+            lines.append(r"v_{\max} &\leftarrow \max(v_{\max}, v)")
+            second = r"v_{\max}"
+        if v["bias_correction"]:
+            lines.append(
+                rf"\hat m &= m / (1 - {tex(b1)}^t),\quad \hat v = {second} / (1 - {tex(b2)}^t)"
+            )
+        else:
+            lines.append(
+                rf"\hat m &= m,\quad \hat v = {second} \quad \text{{(no bias correction)}}"
+            )
+        step = rf"\frac{{\hat m}}{{\sqrt{{\hat v}} + {tex(v['eps'])}}}"
+        return [*lines, rf"\theta &\leftarrow \theta - {lr}\,{step}"]
+
     def group_key(values: dict[str, Any], cycled: bool) -> dict[str, bool]:
         return {
             "amsgrad": values["amsgrad"],
@@ -92,6 +133,8 @@ def make(name: str, title: str, weight_decay: float, decoupled: bool, help: str)
         prepare=prepare,
         cycles="beta1",
         torch_name="AdamW" if decoupled else "Adam",
+        equation=equation,
+        inspect=inspect,
         help=help,
     )
 

@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from optimizers.base import OptimizerSpec, common_params, lerp, moment_flags
+from optimizers.base import OptimizerSpec, common_params, l2_line, lerp, moment_flags, tex
 
 
 class State(NamedTuple):
@@ -31,6 +31,16 @@ def step(p, g, s, hp, t, flags):
     return p + (hp["neg_step"] * m) / u, State(m, u)
 
 
+def equation(lr: str, v) -> list[str]:
+    b1, b2 = v["betas"]
+    return [
+        *l2_line(v),
+        rf"m &\leftarrow {tex(b1)}\,m + {tex(1 - b1)}\,g",
+        rf"u &\leftarrow \max({tex(b2)}\,u,\ |g| + {tex(v['eps'])})",
+        rf"\theta &\leftarrow \theta - \frac{{{lr}}}{{1 - {tex(b1)}^t}}\,\frac{{m}}{{u}}",
+    ]
+
+
 ADAMAX = OptimizerSpec(
     name="adamax",
     title="Adamax",
@@ -42,5 +52,6 @@ ADAMAX = OptimizerSpec(
     prepare=prepare,
     cycles="beta1",
     torch_name="Adamax",
+    equation=equation,
     help="Adam whose denominator is a decaying maximum of |g| instead of an RMS.",
 )

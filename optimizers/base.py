@@ -58,6 +58,42 @@ def lerp(start: Array, end: Array, weight: Array, mode: LerpMode) -> Array:
     return np.where(np.abs(weight) < 0.5, start + weight * diff, end - diff * (1 - weight))
 
 
+def tex(value: float) -> str:
+    """A number as LaTeX: plain where it reads easily, a power of ten where it does not."""
+    if value == 0:
+        return "0"
+    if 1e-3 <= abs(value) < 1e4:
+        return f"{value:.6g}"
+    mantissa, exponent = f"{value:.3e}".split("e")
+    mantissa = mantissa.rstrip("0").rstrip(".")
+    power = f"10^{{{int(exponent)}}}"
+    return power if mantissa == "1" else f"{mantissa}\\cdot {power}"
+
+
+def l2_line(values: Mapping[str, Any]) -> list[str]:
+    """torch's coupled weight decay, as an equation line (none when the decay is 0)."""
+    decay = values.get("weight_decay", 0.0)
+    return [rf"g &\leftarrow g + {tex(decay)}\,\theta"] if decay else []
+
+
+def moment_lines(v) -> list[str]:
+    """The first and second moment updates shared by the Adam family's equations."""
+    b1, b2 = v["betas"]
+    return [
+        rf"m &\leftarrow {tex(b1)}\,m + {tex(1 - b1)}\,g",
+        rf"v &\leftarrow {tex(b2)}\,v + {tex(1 - b2)}\,g^2",
+    ]
+
+
+def decay_lines(lr: str, v, decoupled: bool) -> list[str]:
+    """Weight decay as the Adam family applies it: on the weights, or through the gradient."""
+    if not v["weight_decay"]:
+        return []
+    if decoupled:
+        return [rf"\theta &\leftarrow (1 - {lr}\cdot {tex(v['weight_decay'])})\,\theta"]
+    return l2_line(v)
+
+
 def has_decay(hp: Mapping[str, Array]) -> bool:
     """torch skips the weight-decay term entirely when it is 0; so do we, per group."""
     return bool(np.any(hp["weight_decay"] != 0))
@@ -99,6 +135,12 @@ class OptimizerSpec:
     check: Callable[[Mapping[str, Any], str], None] = lambda values, field: None
     family: str | None = None
     mixable: tuple[str, ...] = ()
+    # The update rule as aligned LaTeX lines, given the rate (already as LaTeX, η_t when a
+    # schedule drives it) and the hyper-parameter values: shown beside each racer.
+    equation: Callable[[str, Mapping[str, Any]], list[str]] = lambda lr, values: []
+    # For the step inspector (optional): quantities derived from the state after step t,
+    # such as bias corrections and the per-coordinate effective rate, by name.
+    inspect: Callable[[Any, Hyper, int, Flags], dict[str, Array]] | None = None
 
     def path_flags(self, values: Mapping[str, Any], cycled: bool) -> dict[str, bool]:
         """The choices that put a run in a group: its booleans unless the spec says more."""

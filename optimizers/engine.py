@@ -14,7 +14,7 @@ keeps calls per step low rather than arithmetic low:
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -211,11 +211,15 @@ def simulate(
     steps: int,
     noise: np.ndarray | None = None,
     tol: float = 1e-6,
+    observe: Callable[[int, np.ndarray, np.ndarray, list[_Group]], None] | None = None,
 ) -> Trajectories:
     """Run every racer from its start for ``steps`` steps in one pass.
 
     ``starts`` is (runs, 2). ``noise``, if given, is added to the gradient: shape (steps, 2)
     for noise common to all runs, or (steps, runs, 2) for a noise sequence per run.
+    ``observe(t, raw, g, groups)``, if given, is called after step t with the gradient (noise
+    added), the one the optimizers saw (clipped; runs in group order) and the groups holding
+    their state after the step: the step inspector reads the engine's own state this way.
     """
     runs = len(racers)
     starts = np.asarray(starts, dtype=float).reshape(runs, 2)
@@ -250,6 +254,8 @@ def simulate(
                     mine, seen, group.state, hp, t, group.flags
                 )
             points[t] = x
+            if observe is not None:
+                observe(t, grads[t - 1], g, groups)
 
         losses = surface.value(points)
         norms = _norms(grads)

@@ -10,7 +10,7 @@ from typing import NamedTuple
 
 import numpy as np
 
-from optimizers.base import OptimizerSpec, common_params, has_decay
+from optimizers.base import OptimizerSpec, common_params, has_decay, tex
 
 
 class State(NamedTuple):
@@ -38,6 +38,19 @@ def flags(hp):
     return {"decay": has_decay(hp)}
 
 
+def equation(lr: str, v) -> list[str]:
+    b1, b2 = v["betas"]
+    shrink = []
+    if v["weight_decay"]:
+        shrink = [rf"\theta &\leftarrow (1 - {lr}\cdot {tex(v['weight_decay'])})\,\theta"]
+    return [
+        rf"c &= {tex(b1)}\,m + {tex(1 - b1)}\,g",
+        *shrink,
+        rf"\theta &\leftarrow \theta - {lr}\,\operatorname{{sign}}(c)",
+        rf"m &\leftarrow {tex(b2)}\,m + {tex(1 - b2)}\,g",
+    ]
+
+
 LION = OptimizerSpec(
     name="lion",
     title="Lion",
@@ -49,5 +62,6 @@ LION = OptimizerSpec(
     prepare=prepare,
     cycles="beta1",
     torch_name=None,
+    equation=equation,
     help="Steps by the sign of a momentum blend: every coordinate moves by the same amount.",
 )

@@ -7,7 +7,15 @@ from typing import NamedTuple
 import numpy as np
 
 from common.params import Param
-from optimizers.base import OptimizerSpec, common_params, decay_and_moments, moment_flags
+from optimizers.base import (
+    OptimizerSpec,
+    common_params,
+    decay_and_moments,
+    decay_lines,
+    moment_flags,
+    moment_lines,
+    tex,
+)
 
 
 class State(NamedTuple):
@@ -48,6 +56,20 @@ def step(p, g, s, hp, t, flags):
     return p, State(m, v)
 
 
+def equation(lr: str, v) -> list[str]:
+    b1, b2 = v["betas"]
+    mu = rf"\mu_t &= {tex(b1)}\,(1 - \tfrac12\,0.96^{{{tex(v['momentum_decay'])}\,t}})"
+    ahead = r"\frac{\mu_{t+1}\,m}{1 - \prod_{i\le t+1} \mu_i}"
+    now = r"\frac{(1 - \mu_t)\,g}{1 - \prod_{i\le t} \mu_i}"
+    denominator = rf"\sqrt{{v / (1 - {tex(b2)}^t)}} + {tex(v['eps'])}"
+    return [
+        *decay_lines(lr, v, v["decoupled_weight_decay"]),
+        *moment_lines(v),
+        mu,
+        rf"\theta &\leftarrow \theta - {lr}\,\frac{{{ahead} + {now}}}{{{denominator}}}",
+    ]
+
+
 NADAM = OptimizerSpec(
     name="nadam",
     title="NAdam",
@@ -69,5 +91,6 @@ NADAM = OptimizerSpec(
     prepare=prepare,
     cycles="beta1",
     torch_name="NAdam",
+    equation=equation,
     help="Adam with a Nesterov look-ahead on the first moment.",
 )

@@ -6,7 +6,15 @@ from typing import NamedTuple
 
 import numpy as np
 
-from optimizers.base import OptimizerSpec, common_params, decay_and_moments, moment_flags
+from optimizers.base import (
+    OptimizerSpec,
+    common_params,
+    decay_and_moments,
+    decay_lines,
+    moment_flags,
+    moment_lines,
+    tex,
+)
 
 
 class State(NamedTuple):
@@ -48,6 +56,20 @@ def step(p, g, s, hp, t, flags):
     return p - rectified, State(m, v)
 
 
+def equation(lr: str, v) -> list[str]:
+    b1, b2 = v["betas"]
+    eps = tex(v["eps"])
+    return [
+        *decay_lines(lr, v, v["decoupled_weight_decay"]),
+        *moment_lines(v),
+        rf"\rho_t &= \rho_\infty - \frac{{2t\,{tex(b2)}^t}}{{1 - {tex(b2)}^t}},"
+        rf"\quad \rho_\infty = \frac{{2}}{{1 - {tex(b2)}}} - 1",
+        rf"\hat m &= m / (1 - {tex(b1)}^t),\quad \hat v = v / (1 - {tex(b2)}^t)",
+        rf"\theta &\leftarrow \theta - {lr}\,\hat m\ \text{{ while }} \rho_t \le 5,"
+        rf"\text{{ then }} \theta - {lr}\,r_t\,\frac{{\hat m}}{{\sqrt{{\hat v}} + {eps}}}",
+    ]
+
+
 RADAM = OptimizerSpec(
     name="radam",
     title="RAdam",
@@ -62,5 +84,6 @@ RADAM = OptimizerSpec(
     prepare=prepare,
     cycles="beta1",
     torch_name="RAdam",
+    equation=equation,
     help="Adam with a rectifier that damps the adaptive step while its variance estimate is young.",
 )

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from common.params import Param
-from optimizers.base import OptimizerSpec, common_params, has_decay, lerp, lerp_mode
+from optimizers.base import OptimizerSpec, common_params, has_decay, l2_line, lerp, lerp_mode, tex
 
 
 class State(NamedTuple):
@@ -45,12 +45,37 @@ def step(p, g, s, hp, t, flags):
     return p, State(square_avg, grad_avg, buf)
 
 
+def inspect(s, hp, t, flags):
+    if flags["centered"]:
+        avg = np.sqrt(s.square_avg - s.grad_avg * s.grad_avg)
+    else:
+        avg = np.sqrt(s.square_avg)
+    return {"effective_lr": hp["lr"] / (avg + hp["eps"])}
+
+
 def flags(hp):
     return {"decay": has_decay(hp), "lerp": lerp_mode(1 - hp["alpha"])}
 
 
 def group_key(values: dict[str, Any], cycled: bool) -> dict[str, bool]:
     return {"momentum": values["momentum"] > 0 or cycled, "centered": values["centered"]}
+
+
+def equation(lr: str, v) -> list[str]:
+    a, eps = tex(v["alpha"]), tex(v["eps"])
+    lines = [*l2_line(v), rf"v &\leftarrow {a}\,v + {tex(1 - v['alpha'])}\,g^2"]
+    if v["centered"]:
+        lines.append(rf"\bar g &\leftarrow {a}\,\bar g + {tex(1 - v['alpha'])}\,g")
+        denominator = rf"\sqrt{{v - \bar g^2}} + {eps}"
+    else:
+        denominator = rf"\sqrt{{v}} + {eps}"
+    if v["momentum"] == 0:
+        return [*lines, rf"\theta &\leftarrow \theta - {lr}\,\frac{{g}}{{{denominator}}}"]
+    return [
+        *lines,
+        rf"b &\leftarrow {tex(v['momentum'])}\,b + \frac{{g}}{{{denominator}}}",
+        rf"\theta &\leftarrow \theta - {lr}\,b",
+    ]
 
 
 RMSPROP = OptimizerSpec(
@@ -81,5 +106,7 @@ RMSPROP = OptimizerSpec(
     group_key=group_key,
     cycles="momentum",
     torch_name="RMSprop",
+    equation=equation,
+    inspect=inspect,
     help="Divides each coordinate by a running RMS of its gradient, so old history fades.",
 )

@@ -7,7 +7,7 @@ from typing import Any, NamedTuple
 import numpy as np
 
 from common.params import Param
-from optimizers.base import OptimizerSpec, common_params, has_decay, require
+from optimizers.base import OptimizerSpec, common_params, has_decay, l2_line, require, tex
 
 
 class State(NamedTuple):
@@ -63,6 +63,17 @@ def check(values: dict[str, Any], field: str) -> None:
         )
 
 
+def equation(lr: str, v) -> list[str]:
+    lines = l2_line(v)
+    if v["momentum"] == 0:
+        return [*lines, rf"\theta &\leftarrow \theta - {lr}\,g"]
+    kept = "g" if v["dampening"] == 0 else rf"{tex(1 - v['dampening'])}\,g"
+    lines.append(rf"b &\leftarrow {tex(v['momentum'])}\,b + {kept}")
+    if v["nesterov"]:
+        return [*lines, rf"\theta &\leftarrow \theta - {lr}\,(g + {tex(v['momentum'])}\,b)"]
+    return [*lines, rf"\theta &\leftarrow \theta - {lr}\,b"]
+
+
 def make(name: str, title: str, momentum: float, nesterov: bool, help: str) -> OptimizerSpec:
     params = (
         *common_params(momentum=momentum),
@@ -96,6 +107,7 @@ def make(name: str, title: str, momentum: float, nesterov: bool, help: str) -> O
         check=check,
         cycles="momentum",
         torch_name="SGD",
+        equation=equation,
         help=help,
     )
 

@@ -42,6 +42,7 @@ def racer_controls(index: int, racer: dict[str, Any]) -> dict[str, Any]:
         "schedule": racer.get("schedule", "constant"),
         "schedule_params": racer.get("schedule_params", {}),
         "clip": racer.get("clip"),
+        "label": racer.get("label"),
     }
 
 
@@ -88,6 +89,10 @@ def race_body(
         ],
         {"id": "surface-error", "property": "children"},
         {"id": "settings-error", "property": "children"},
+        [
+            {"id": {"type": "racer-equation", "index": r["index"]}, "property": "children"}
+            for r in racers
+        ],
     ]
     inputs = [
         _one("surface-select", "value", surface),
@@ -105,6 +110,7 @@ def race_body(
         each("racer-schedule", "schedule"),
         named("racer-sched-param", "schedule_params"),
         each("racer-clip", "clip"),
+        each("racer-label", "label"),
     ]
     return {
         "output": dep["output"],

@@ -4,19 +4,41 @@ from __future__ import annotations
 
 from typing import Any
 
+from exports.pytorch import pytorch_snippet
 from flask import Blueprint, Response, jsonify, request
 
 from callbacks.service import RaceService
+from callbacks.share import decode_race
 from common.errors import ConfigError
+from exports.tables import racer_csv
+from optimizers.config import RaceConfig
 from optimizers.registry import OPTIMIZERS
 from optimizers.schedules import SCHEDULES
 from optimizers.validate import MAX_BODY_BYTES, parse_race
 from surfaces import SURFACES
 from web.openapi import openapi_document
 
+EXPORT_FORMATS = ("json", "csv", "pytorch")
+
 
 def error(status: int, message: str, field: str = "") -> tuple[Response, int]:
     return jsonify({"error": message, "field": field}), status
+
+
+def racer_index(value: Any, config: RaceConfig) -> int:
+    """The ``racer`` query value: a racer's position in the race, from 0."""
+    count = len(config.racers)
+    if not isinstance(value, str) or not value.isdigit() or len(value) > 3:
+        raise ConfigError("racer", f"must be a racer's position, 0 to {count - 1}")
+    index = int(value)
+    if index >= count:
+        raise ConfigError("racer", f"must be a racer's position, 0 to {count - 1}")
+    return index
+
+
+def attachment(response: Response, name: str) -> Response:
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+    return response
 
 
 def make_api(service: RaceService) -> Blueprint:
@@ -57,6 +79,40 @@ def make_api(service: RaceService) -> Blueprint:
         except ConfigError as exc:
             return error(400, exc.message, exc.field)
         return jsonify(service.race_json(config))
+
+    @api.get("/export")
+    def export() -> Any:
+        """A shared race (the page's ``race`` link value) as a download: the result JSON, a
+        racer's trajectory as CSV, or a racer's setup as PyTorch code."""
+        try:
+            config = decode_race(request.args.get("race"))
+            kind = request.args.get("format", "json")
+            if kind not in EXPORT_FORMATS:
+                raise ConfigError("format", f"must be one of {', '.join(EXPORT_FORMATS)}")
+            if kind == "json":
+                response = jsonify(service.race_json(config))
+                return attachment(response, "race.json")
+            index = racer_index(request.args.get("racer"), config)
+            if kind == "csv":
+                table = racer_csv(service.race_json(config)["racers"][index])
+                return attachment(Response(table, mimetype="text/csv"), f"racer-{index + 1}.csv")
+            try:
+                code = pytorch_snippet(config, index)
+            except ValueError as exc:
+                raise ConfigError("racer", str(exc)) from None
+            return Response(code, mimetype="text/x-python")
+        except ConfigError as exc:
+            return error(400, exc.message, exc.field)
+
+    @api.get("/inspect")
+    def inspect() -> Any:
+        """One racer's state after every step (the page's step inspector)."""
+        try:
+            config = decode_race(request.args.get("race"))
+            index = racer_index(request.args.get("racer"), config)
+        except ConfigError as exc:
+            return error(400, exc.message, exc.field)
+        return jsonify(service.trace(config, index))
 
     @api.route("/race", methods=["GET", "PUT", "PATCH", "DELETE"])
     def race_other_methods() -> Any:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from callbacks.share import MAX_SHARE_CHARS
 from common.params import Param
 from optimizers.base import LR
 from optimizers.registry import OPTIMIZERS
@@ -172,6 +173,40 @@ def openapi_document() -> dict[str, Any]:
             }
         }
 
+    def query(name: str, schema: dict[str, Any], description: str, required: bool) -> dict:
+        return {
+            "name": name,
+            "in": "query",
+            "required": required,
+            "schema": schema,
+            "description": description,
+        }
+
+    shared = query(
+        "race",
+        {"type": "string", "minLength": 1, "maxLength": MAX_SHARE_CHARS},
+        "a race as in the page's share links: compact race JSON in URL-safe base64",
+        True,
+    )
+    position = query(
+        "racer",
+        {"type": "integer", "minimum": 0, "maximum": MAX_RACERS - 1},
+        "the racer's position in the race, from 0",
+        False,
+    )
+    kind = query(
+        "format", {"type": "string", "enum": ["json", "csv", "pytorch"]}, "what to export", False
+    )
+    read_errors = {
+        "400": answer("invalid link, format or racer: the field and what is wrong", ERROR),
+        "429": errors["429"],
+    }
+    downloads = {
+        "application/json": {"schema": result},
+        "text/csv": {"schema": {"type": "string"}},
+        "text/x-python": {"schema": {"type": "string"}},
+    }
+
     return {
         "openapi": "3.0.3",
         "info": {"title": "Optimizer Race API", "version": "1"},
@@ -187,6 +222,26 @@ def openapi_document() -> dict[str, Any]:
                         "content": {"application/json": {"schema": race}},
                     },
                     "responses": {"200": answer("the race result", result), **errors},
+                }
+            },
+            "/api/export": {
+                "get": {
+                    "summary": "a shared race's result JSON, a racer's CSV or its PyTorch code",
+                    "parameters": [shared, kind, position],
+                    "responses": {
+                        "200": {"description": "the export", "content": downloads},
+                        **read_errors,
+                    },
+                }
+            },
+            "/api/inspect": {
+                "get": {
+                    "summary": "a racer's optimizer state after every step (step inspector)",
+                    "parameters": [shared, {**position, "required": True}],
+                    "responses": {
+                        "200": answer("the racer's trace", {"type": "object"}),
+                        **read_errors,
+                    },
                 }
             },
         },

@@ -1,0 +1,387 @@
+/*
+ * Optimizer Race: the page's state in its URL, presentation mode, export and the step
+ * inspector. Everything here works on the race already in the browser (assets/playback.js),
+ * or asks the API for what needs full precision (exports, the inspector's trace).
+ *
+ * The URL always describes the page: the server reads ``race`` and ``lesson`` to build it;
+ * the rest (step, zoom, view, inspected racer, presentation, hidden groups) is restored here.
+ */
+(function () {
+  "use strict";
+
+  var R = window.optimizerRace;
+  // Control groups a course page may hide in an embed (?hide=settings,racers).
+  var HIDEABLE = ["header", "lessons", "caption", "toolbar", "charts", "playback", "settings",
+                  "racers", "controls"];
+  var query = new URLSearchParams(window.location.search);
+  var root = document.documentElement;
+  var state = {
+    lesson: query.get("lesson"),
+    hide: (query.get("hide") || "").split(",").filter(function (name, i, all) {
+      return HIDEABLE.indexOf(name) >= 0 && all.indexOf(name) === i;
+    }),
+    view: query.get("view") === "3d" ? "3d" : "2d",
+    inspect: /^\d{1,3}$/.test(query.get("inspect") || "") ? query.get("inspect") : "",
+    syncTimer: null,
+  };
+  state.hide.forEach(function (name) { root.classList.add("hide-" + name); });
+  if (/^\d{1,5}$/.test(query.get("step") || "")) R.pending.step = Number(query.get("step"));
+  var zoom = ["x", "y"].map(function (axis) {
+    var parts = (query.get(axis) || "").split(",").map(Number);
+    return parts.length === 2 && parts.every(isFinite) && parts[0] < parts[1] ? parts : null;
+  });
+  if (zoom[0] && zoom[1]) R.pending.view = {x: zoom[0], y: zoom[1]};
+  R.state = state;
+
+  function byId(id) { return document.getElementById(id); }
+
+  function announce(text) {
+    var el = byId("tool-status");
+    if (el) el.textContent = text;
+  }
+
+  function api(path, params) {
+    var q = new URLSearchParams(params);
+    return "/api/" + path + "?" + q.toString();
+  }
+
+  function position(index) {
+    return R.race ? R.race.order.indexOf(String(index)) : -1;
+  }
+
+  // ----- the URL -------------------------------------------------------------------------
+
+  function rounded(range) {
+    return range.map(function (v) { return Number(Number(v).toPrecision(6)); }).join(",");
+  }
+
+  function currentQuery() {
+    var q = new URLSearchParams();
+    if (state.lesson) q.set("lesson", state.lesson);
+    if (R.race && R.race.share) q.set("race", R.race.share);
+    if (R.step > 0) q.set("step", String(R.step));
+    var gd = R.graph("race-graph");
+    if (gd && gd.layout && gd.layout.xaxis && R.surface) {
+      var x = gd.layout.xaxis.range, y = gd.layout.yaxis.range, view = R.surface.view;
+      if (x && y && (rounded(x) !== rounded(view[0]) || rounded(y) !== rounded(view[1]))) {
+        q.set("x", rounded(x));
+        q.set("y", rounded(y));
+      }
+    }
+    if (state.view === "3d") q.set("view", "3d");
+    if (state.inspect !== "") q.set("inspect", state.inspect);
+    if (R.presenting) q.set("present", "1");
+    if (state.hide.length) q.set("hide", state.hide.join(","));
+    return q.toString();
+  }
+
+  function syncUrl() {
+    // Coalesced: a burst of changes (a drag, a scrub) writes the address once.
+    if (state.syncTimer) return;
+    state.syncTimer = window.setTimeout(function () {
+      state.syncTimer = null;
+      window.history.replaceState(null, "", "?" + currentQuery());
+      window.dash_clientside.set_props("share-link", {value: window.location.href});
+    }, 120);
+  }
+  R.syncUrl = syncUrl;
+
+  function copyText(text, done) {
+    var fallback = function () {
+      var box = document.createElement("textarea");
+      box.value = text;
+      document.body.appendChild(box);
+      box.select();
+      var ok = document.execCommand && document.execCommand("copy");
+      box.remove();
+      announce(ok ? done : "Select the text and copy it (Ctrl+C).");
+    };
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(text).then(function () { announce(done); }, fallback);
+    } else {
+      fallback();
+    }
+  }
+
+  // ----- presentation mode ---------------------------------------------------------------
+
+  function setPresenting(on) {
+    R.presenting = on;
+    root.classList.toggle("presenting", on);
+    var button = byId("present-button");
+    if (button) {
+      button.setAttribute("aria-pressed", on ? "true" : "false");
+      button.textContent = on ? "Leave presentation" : "Present";
+    }
+    // Larger type in the plots, and the plots resized to their new boxes.
+    ["race-graph", "loss-graph", "lr-graph"].forEach(function (id) {
+      var gd = R.graph(id);
+      if (gd && window.Plotly && gd._fullLayout) {
+        window.Plotly.relayout(gd, R.layoutSize());
+        window.Plotly.Plots.resize(gd);
+      }
+    });
+    if (R.race) R.render();
+    syncUrl();
+  }
+  R.setPresenting = setPresenting;
+  if (query.get("present") === "1") {
+    R.presenting = true;
+    root.classList.add("presenting");
+  }
+
+  // ----- export --------------------------------------------------------------------------
+
+  function exportLinks() {
+    var share = R.race && R.race.share;
+    var json = byId("export-json");
+    if (!share || !json) return;
+    json.setAttribute("href", api("export", {race: share, format: "json"}));
+    json.setAttribute("download", "race.json");
+    var list = byId("export-csv");
+    if (!list) return;
+    list.textContent = "";
+    R.racers.forEach(function (r, i) {
+      var link = document.createElement("a");
+      link.href = api("export", {race: share, format: "csv", racer: String(i)});
+      link.setAttribute("download", "racer-" + (i + 1) + ".csv");
+      link.textContent = r.label + " as CSV";
+      link.className = "export-racer";
+      list.appendChild(link);
+    });
+  }
+
+  function download(blob, name) {
+    var link = document.createElement("a");
+    link.href = URL.createObjectURL(blob);
+    link.download = name;
+    document.body.appendChild(link);
+    link.click();
+    link.remove();
+    window.setTimeout(function () { URL.revokeObjectURL(link.href); }, 10000);
+  }
+
+  function exportPng() {
+    // Plotly's image of the map, with the trails and heads of the canvas overlay on top.
+    var gd = R.graph("race-graph");
+    if (!gd || !window.Plotly) return;
+    var fl = gd._fullLayout, scale = 2;
+    var overlay = gd.parentElement.querySelector("canvas.race-overlay");
+    window.Plotly.toImage(gd, {format: "png", width: fl.width, height: fl.height, scale: scale})
+      .then(function (url) {
+        var img = new Image();
+        img.onload = function () {
+          var canvas = document.createElement("canvas");
+          canvas.width = fl.width * scale;
+          canvas.height = fl.height * scale;
+          var ctx = canvas.getContext("2d");
+          ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
+          if (overlay) {
+            ctx.drawImage(overlay, fl._size.l * scale, fl._size.t * scale,
+                          fl._size.w * scale, fl._size.h * scale);
+          }
+          R.lastExport = canvas;
+          canvas.toBlob(function (blob) {
+            download(blob, "optimizer-race.png");
+            announce("Figure saved as PNG.");
+          });
+        };
+        img.src = url;
+      });
+  }
+
+  function showCode(index) {
+    var share = R.race && R.race.share, pos = position(index);
+    var dialog = byId("code-dialog"), text = byId("code-text");
+    if (!share || pos < 0 || !dialog || !text) return;
+    fetch(api("export", {race: share, format: "pytorch", racer: String(pos)}))
+      .then(function (response) {
+        return response.ok ? response.text() : response.json().then(function (body) {
+          return "# " + (body.error || "This racer cannot be exported.");
+        });
+      })
+      .then(function (code) {
+        text.textContent = code;
+        dialog.dataset.racer = String(index);
+        if (!dialog.open) dialog.showModal();
+      });
+  }
+
+  // ----- the step inspector --------------------------------------------------------------
+
+  var ARROW = {gradient: "#000000", moment: "#D55E00", step: "#ffffff"};
+
+  function inspectOptions() {
+    var select = byId("inspect-select");
+    if (!select) return;
+    var keep = state.inspect;
+    select.textContent = "";
+    var off = document.createElement("option");
+    off.value = "";
+    off.textContent = "off";
+    select.appendChild(off);
+    R.racers.forEach(function (r) {
+      var option = document.createElement("option");
+      option.value = String(r.index);
+      option.textContent = r.label;
+      select.appendChild(option);
+    });
+    if (keep !== "" && position(keep) < 0) keep = "";
+    select.value = keep;
+    state.inspect = keep;
+  }
+
+  function loadTrace() {
+    var panel = byId("inspect-panel");
+    var index = state.inspect, share = R.race && R.race.share;
+    if (index === "" || !share || position(index) < 0) {
+      R.trace = null;
+      if (panel) panel.hidden = true;
+      if (R.race) R.render();
+      return;
+    }
+    var wanted = share + "#" + index;
+    if (R.trace && R.trace.key === wanted) { inspectPanel(R.step); return; }
+    fetch(api("inspect", {race: share, racer: String(position(index))}))
+      .then(function (response) { return response.ok ? response.json() : null; })
+      .then(function (data) {
+        if (!data || state.inspect !== index || !R.race || R.race.share !== share) return;
+        R.trace = {key: wanted, index: Number(index), data: data};
+        R.render();
+      });
+  }
+
+  function row(name, values, note) {
+    var cells = values.map(function (v) {
+      return "<td data-value=\"" + String(v) + "\">" + R.fmt(v) + "</td>";
+    });
+    while (cells.length < 2) cells.push("<td></td>");
+    return "<tr data-name=\"" + name + "\"><th scope=\"row\">" + R.escapeHtml(note || name) +
+      "</th>" + cells.join("") + "</tr>";
+  }
+
+  function inspectPanel(k) {
+    var panel = byId("inspect-panel");
+    if (!panel || !R.trace) return;
+    var d = R.trace.data, r = k;  // row r is step k+1: the step that leaves x_k
+    var racer = R.racers.filter(function (q) { return q.index === R.trace.index; })[0];
+    panel.hidden = false;
+    if (r >= d.gradient.length) {
+      panel.innerHTML = "<p><strong>" + R.escapeHtml(racer ? racer.label : "") +
+        "</strong>: no step leaves step " + k + " (the race ends or diverged here).</p>";
+      return;
+    }
+    var next = d.path[r + 1], here = d.path[r];
+    var html = "<p><strong>" + R.escapeHtml(racer ? racer.label : "") + "</strong>, step " +
+      (r + 1) + " (from x<sub>" + k + "</sub>). Arrows: <span class=\"key key-gradient\">" +
+      "−gradient</span> <span class=\"key key-moment\">−" + (d.moment || "moment") +
+      "</span> <span class=\"key key-step\">step taken</span> (directions; sizes below)</p>" +
+      "<table class=\"inspect\"><thead><tr><th></th><th>x</th><th>y</th></tr></thead><tbody>";
+    html += row("point", here, "point x");
+    html += row("gradient", d.gradient[r], "gradient g (noise added)");
+    html += row("clip_factor", [d.clip_factor[r]], "clip factor");
+    html += row("lr", [d.lr[r]], "learning rate");
+    Object.keys(d.state).forEach(function (name) { html += row(name, d.state[name][r]); });
+    Object.keys(d.derived).forEach(function (name) {
+      var v = d.derived[name][r];
+      html += row(name, v[0] === v[1] && /^bias/.test(name) ? [v[0]] : v);
+    });
+    html += row("step", [next[0] - here[0], next[1] - here[1]], "step taken");
+    panel.innerHTML = html + "</tbody></table>";
+  }
+
+  function arrow(ctx, from, dx, dy, length, color, dash) {
+    var norm = Math.sqrt(dx * dx + dy * dy);
+    if (!(norm > 0)) return;
+    var ux = dx / norm, uy = dy / norm;
+    var tip = [from[0] + ux * length, from[1] + uy * length];
+    ctx.save();
+    ctx.setLineDash(dash);
+    ctx.lineWidth = R.presenting ? 5 : 3;
+    ctx.strokeStyle = "#111";
+    ctx.beginPath(); ctx.moveTo(from[0], from[1]); ctx.lineTo(tip[0], tip[1]); ctx.stroke();
+    ctx.lineWidth = R.presenting ? 3 : 1.5;
+    ctx.strokeStyle = color;
+    ctx.stroke();
+    ctx.setLineDash([]);
+    var head = R.presenting ? 16 : 10;
+    ctx.beginPath();
+    ctx.moveTo(tip[0], tip[1]);
+    ctx.lineTo(tip[0] - head * (ux - uy * 0.5), tip[1] - head * (uy + ux * 0.5));
+    ctx.lineTo(tip[0] - head * (ux + uy * 0.5), tip[1] - head * (uy - ux * 0.5));
+    ctx.closePath();
+    ctx.fillStyle = color;
+    ctx.fill();
+    ctx.strokeStyle = "#111";
+    ctx.lineWidth = 1;
+    ctx.stroke();
+    ctx.restore();
+  }
+
+  R.decorate = function (ctx, toPx, k, sx, sy) {
+    // Arrows from the racer's point x_k: their directions on the map, at fixed lengths
+    // (the panel gives the sizes, which span many orders of magnitude).
+    if (!R.trace || R.visible[R.trace.index] === false) return;
+    var d = R.trace.data;
+    if (k >= d.gradient.length) return;
+    var here = d.path[k], next = d.path[k + 1], from = toPx(here[0], here[1]);
+    var toward = function (v) { return [-v[0] * sx, v[1] * sy]; };  // −v, in pixels
+    var length = R.presenting ? 110 : 70;
+    var g = toward(d.gradient[k]);
+    arrow(ctx, from, g[0], g[1], length, ARROW.gradient, [8, 5]);
+    if (d.moment) {
+      var m = toward(d.state[d.moment][k]);
+      arrow(ctx, from, m[0], m[1], length * 0.85, ARROW.moment, [3, 3]);
+    }
+    var s = toward([here[0] - next[0], here[1] - next[1]]);
+    arrow(ctx, from, s[0], s[1], length * 0.7, ARROW.step, []);
+  };
+
+  // ----- hooks from playback.js ----------------------------------------------------------
+
+  R.onLoad = function () {
+    exportLinks();
+    inspectOptions();
+    loadTrace();
+    syncUrl();
+  };
+
+  R.onStep = function (k) {
+    inspectPanel(k);
+    if (!R.playing) syncUrl();  // the address follows the step once playback stops
+  };
+
+  // ----- events --------------------------------------------------------------------------
+
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest ? event.target.closest("[data-action]") : null;
+    if (!target) return;
+    var action = target.getAttribute("data-action");
+    if (action === "present") setPresenting(!R.presenting);
+    else if (action === "copy-link") copyText(window.location.href, "Link copied.");
+    else if (action === "png") exportPng();
+    else if (action === "pytorch") showCode(target.getAttribute("data-index"));
+    else if (action === "copy-code") copyText(byId("code-text").textContent, "Code copied.");
+    else if (action === "close-code") byId("code-dialog").close();
+  });
+
+  document.addEventListener("change", function (event) {
+    if (event.target && event.target.id === "inspect-select") {
+      state.inspect = event.target.value;
+      loadTrace();
+      syncUrl();
+    }
+  });
+
+  document.addEventListener("keydown", function (event) {
+    var t = event.target;
+    var typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
+    if (typing || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (event.key === "p" || event.key === "P") {
+      event.preventDefault();
+      setPresenting(!R.presenting);
+    } else if (event.key === "Escape" && R.presenting) {
+      setPresenting(false);
+    }
+  });
+})();

@@ -1,0 +1,100 @@
+"""The step inspector's data: one racer's internal state after every step.
+
+Read from the engine's own loop (``simulate(observe=…)``), not recomputed beside it, so what
+the inspector shows is what the race did.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from optimizers.config import RaceConfig
+from optimizers.engine import _Group, common_noise, simulate
+from optimizers.registry import OPTIMIZERS
+from surfaces import get_surface
+
+# The state entry drawn as the racer's velocity or first moment, if it has one.
+MOMENT_NAMES = ("m", "buf")
+
+
+@dataclass(frozen=True)
+class Trace:
+    """Row t−1 of every per-step array belongs to step t (1 … n). Cut before divergence, so
+    every number in it is finite."""
+
+    optimizer: str
+    path: np.ndarray  # (n+1, 2): x_0 … x_n
+    gradient: np.ndarray  # (n, 2): the gradient at x_{t−1}, noise added, before clipping
+    clip_factor: np.ndarray  # (n,): what clipping multiplied the gradient by (1: no clipping)
+    lr: np.ndarray  # (n,)
+    state: dict[str, np.ndarray]  # each (n, 2), after step t
+    derived: dict[str, np.ndarray]  # each (n, 2), from the optimizer's inspect hook
+    moment: str | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "optimizer": self.optimizer,
+            "path": self.path.tolist(),
+            "gradient": self.gradient.tolist(),
+            "clip_factor": self.clip_factor.tolist(),
+            "lr": self.lr.tolist(),
+            "state": {k: v.tolist() for k, v in self.state.items()},
+            "derived": {k: v.tolist() for k, v in self.derived.items()},
+            "moment": self.moment,
+        }
+
+
+def trace_racer(config: RaceConfig, index: int) -> Trace:
+    """Run racer ``index`` of ``config`` alone (racers never interact) and record its state."""
+    racer = config.racers[index]
+    spec = OPTIMIZERS[racer.optimizer]
+    steps = config.steps
+    raw = np.empty((steps, 2))
+    seen = np.empty((steps, 2))
+    state: dict[str, np.ndarray] = {}
+    derived: dict[str, np.ndarray] = {}
+
+    def record(target: dict[str, np.ndarray], values: dict[str, Any], t: int) -> None:
+        for name, value in values.items():
+            if name not in target:
+                target[name] = np.full((steps, 2), np.nan)
+            target[name][t - 1] = np.broadcast_to(value[0], (2,))
+
+    def observe(t: int, gradient: np.ndarray, g: np.ndarray, groups: list[_Group]) -> None:
+        group = groups[0]
+        raw[t - 1], seen[t - 1] = gradient[0], g[0]
+        record(state, group.state._asdict(), t)
+        if spec.inspect is not None:
+            record(derived, spec.inspect(group.state, group.hp, t, group.flags), t)
+
+    surface = get_surface(config.surface.name, **config.surface.params)
+    noise = common_noise(config.noise.std, config.noise.seed, steps)
+    start = np.array([config.start], dtype=float)
+    traj = simulate(surface, [racer], start, steps, noise, config.tol, observe=observe)
+    with np.errstate(all="ignore"):
+        norm_raw = np.hypot(raw[:, 0], raw[:, 1])
+        norm_seen = np.hypot(seen[:, 0], seen[:, 1])
+        factor = np.where(norm_raw > 0, norm_seen / norm_raw, 1.0)
+    # Steps before divergence, and before any recorded number stops being finite.
+    n = traj.length(0) - 1
+    rows = [raw, factor[:, None], *state.values(), *derived.values()]
+    finite = np.all([np.isfinite(r).all(axis=1) for r in rows], axis=0)
+    if not finite[:n].all():
+        n = int(np.argmin(finite[:n]))
+    # Buffers a run never touched (plain SGD's velocity, v_max without amsgrad) stay zero:
+    # they would only clutter the panel.
+    state = {k: v for k, v in state.items() if np.any(v[:n] != 0)}
+    moment = next((name for name in MOMENT_NAMES if name in state), None)
+    return Trace(
+        optimizer=racer.optimizer,
+        path=traj.points[: n + 1, 0],
+        gradient=raw[:n],
+        clip_factor=factor[:n],
+        lr=traj.lrs[:n, 0],
+        state={k: v[:n] for k, v in state.items()},
+        derived={k: v[:n] for k, v in derived.items()},
+        moment=moment,
+    )
