@@ -55,6 +55,10 @@ def build() -> Surface:
         value=value,
         gradient=gradient,
         hessian=hessian,
+        expression=(
+            "-20 * exp(-0.2 * sqrt(0.5 * (x**2 + y**2)))"
+            " - exp(0.5 * (cos(2 * pi * x) + cos(2 * pi * y))) + e + 20"
+        ),
         view=((-5.0, 5.0), (-5.0, 5.0)),
         default_start=(3.2, 2.4),
         minima=((0.0, 0.0),),

@@ -20,6 +20,10 @@ Field = Callable[[Array], Array]
 # A run is stopped once it leaves the view box scaled by this factor around its centre.
 DIVERGENCE_SCALE = 1e6
 
+# The names a surface's ``expression`` may use besides x and y. math, NumPy and torch all
+# have functions by these names, so the one text evaluates under any of them.
+EXPRESSION_NAMES = ("cos", "sin", "exp", "sqrt", "pi", "e")
+
 
 def pack(first: Array, second: Array) -> Array:
     """Stack two (...) arrays into (..., 2) without np.stack's per-call cost."""
@@ -68,6 +72,10 @@ class Surface:
     value: Field
     gradient: Field
     hessian: Field
+    # f as Python source in x and y: numbers, + - * / ** and EXPRESSION_NAMES only, with the
+    # surface's parameters written in as repr'd floats. "Copy as PyTorch" hands it to
+    # autograd, so the exported code needs no hand-written gradient.
+    expression: str
     view: tuple[tuple[float, float], tuple[float, float]]
     default_start: tuple[float, float]
     minima: tuple[tuple[float, float], ...] = ()

@@ -42,6 +42,9 @@ def build() -> Surface:
         value=value,
         gradient=gradient,
         hessian=hessian,
+        expression=(
+            "(1.5 - x + x * y) ** 2 + (2.25 - x + x * y**2) ** 2 + (2.625 - x + x * y**3) ** 2"
+        ),
         view=((-4.5, 4.5), (-4.5, 4.5)),
         default_start=(1.0, 1.5),
         minima=((3.0, 0.5),),

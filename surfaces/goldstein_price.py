@@ -52,6 +52,11 @@ def build() -> Surface:
         value=value,
         gradient=gradient,
         hessian=hessian,
+        expression=(
+            "(1 + (x + y + 1) ** 2 * (19 - 14 * x + 3 * x**2 - 14 * y + 6 * x * y + 3 * y**2))"
+            " * (30 + (2 * x - 3 * y) ** 2"
+            " * (18 - 32 * x + 12 * x**2 + 48 * y - 36 * x * y + 27 * y**2))"
+        ),
         view=((-2.0, 2.0), (-2.0, 2.0)),
         default_start=(-1.2, 1.3),
         minima=((0.0, -1.0),),

@@ -34,6 +34,7 @@ def build() -> Surface:
         value=value,
         gradient=gradient,
         hessian=hessian,
+        expression="(x**2 + y - 11) ** 2 + (x + y**2 - 7) ** 2",
         view=((-5.0, 5.0), (-5.0, 5.0)),
         # Beside the central peak: small differences in the first steps pick different basins.
         default_start=(-0.5, 0.0),

@@ -27,6 +27,7 @@ def build() -> Surface:
         value=value,
         gradient=gradient,
         hessian=hessian,
+        expression="x**3 - 3 * x * y * y",
         view=((-1.5, 1.5), (-1.5, 1.5)),
         # On a ridge heading into the flat origin: curvature gives no signal there.
         default_start=(1.0, 0.2),

@@ -8,6 +8,12 @@ from common.params import Param
 from surfaces.base import Surface, SurfaceSpec, pack, pack_matrix
 
 
+def _combine(p: float, first: str, q: float, second: str) -> str:
+    """p·first + q·second as source, the sign of q folded into the operator (same value)."""
+    sign = "-" if math.copysign(1.0, q) < 0 else "+"
+    return f"{p!r} * {first} {sign} {abs(q)!r} * {second}"
+
+
 def build(a: float = 20.0, b: float = 1.0, angle: float = 0.0) -> Surface:
     c, s = math.cos(math.radians(angle)), math.sin(math.radians(angle))
     # Exact zeros for the axis-aligned case keep angle 0 identical to ½(a x² + b y²).
@@ -33,6 +39,13 @@ def build(a: float = 20.0, b: float = 1.0, angle: float = 0.0) -> Surface:
         shape = np.shape(p)[:-1]
         return pack_matrix(np.full(shape, hxx), np.full(shape, hxy), np.full(shape, hyy))
 
+    # ½a·u² + ½b·v²; halving is exact, and on the axes autograd then gives a·x exactly.
+    if s == 0:
+        expression = f"{a / 2!r} * x**2 + {b / 2!r} * y**2"
+    else:
+        u, v = _combine(c, "x", -s, "y"), _combine(s, "x", c, "y")
+        expression = f"{a / 2!r} * ({u}) ** 2 + {b / 2!r} * ({v}) ** 2"
+
     return Surface(
         name="quadratic",
         title="Ill-conditioned quadratic",
@@ -42,6 +55,7 @@ def build(a: float = 20.0, b: float = 1.0, angle: float = 0.0) -> Surface:
         value=value,
         gradient=gradient,
         hessian=hessian,
+        expression=expression,
         view=((-2.0, 2.0), (-2.0, 2.0)),
         default_start=(1.0, 1.0),
         minima=((0.0, 0.0),),

@@ -35,6 +35,8 @@ def build(A: float = 10.0) -> Surface:
         value=value,
         gradient=gradient,
         hessian=hessian,
+        expression=f"{2 * A!r} + (x**2 - {A!r} * cos(2 * pi * x))"
+        f" + (y**2 - {A!r} * cos(2 * pi * y))",
         view=((-5.12, 5.12), (-5.12, 5.12)),
         # Far out on the ripples: most racers stop in a local minimum on the way in.
         default_start=(-3.3, 2.8),

@@ -36,6 +36,7 @@ def build() -> Surface:
         value=value,
         gradient=gradient,
         hessian=hessian,
+        expression="(1 - x) ** 2 + 100 * (y - x**2) ** 2",
         view=((-2.0, 2.0), (-1.0, 3.0)),
         # Left arm of the banana: racers must turn the whole curve to reach (1, 1).
         default_start=(-1.5, 2.0),

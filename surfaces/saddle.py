@@ -28,6 +28,7 @@ def build() -> Surface:
         value=value,
         gradient=gradient,
         hessian=hessian,
+        expression="x**2 - y**2",
         view=((-2.0, 2.0), (-2.0, 2.0)),
         # Just off the ridge: racers slide to the saddle and must then escape along y.
         default_start=(-1.5, 0.01),

@@ -36,6 +36,7 @@ def build() -> Surface:
         value=value,
         gradient=gradient,
         hessian=hessian,
+        expression="(4 - 2.1 * x**2 + x**4 / 3) * x**2 + x * y + (-4 + 4 * y**2) * y**2",
         view=((-3.0, 3.0), (-2.0, 2.0)),
         default_start=(-1.5, -1.0),
         minima=MINIMA,

@@ -33,6 +33,7 @@ def build() -> Surface:
         value=value,
         gradient=gradient,
         hessian=hessian,
+        expression="0.5 * ((x**4 - 16 * x**2 + 5 * x) + (y**4 - 16 * y**2 + 5 * y))",
         view=((-5.0, 5.0), (-5.0, 5.0)),
         # Between the shallow and the deep basin: the first steps decide the outcome.
         default_start=(0.5, 4.5),

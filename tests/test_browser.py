@@ -265,7 +265,7 @@ def test_a_lesson_link_opens_its_race_and_caption(browser, live):
         "details.lessons[open]"
     ).count() else None
     tab.click("text=Warmup saves a large rate")
-    tab.wait_for_url("**?lesson=warmup")
+    tab.wait_for_url("**?lesson=warmup*")
     tab.wait_for_function(READY)
     assert "Ramped up over the first fifty steps" in tab.inner_text("#lesson-caption")
     racers = state(tab, f"{RACE}.racers.map(r => [r.label, r.diverged_at])")

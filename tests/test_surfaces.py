@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import math
 
 import numpy as np
 import pytest
 
 from surfaces import SURFACES, get_surface
+from surfaces.base import EXPRESSION_NAMES
 
 # f at chosen points, computed by hand from surfaces.md. Several guard against the sign and
 # constant errors of widely copied versions (Beale's "−xy²", Goldstein–Price's "4y").
@@ -148,3 +150,58 @@ def test_log_colour_where_values_span_decades():
     assert get_surface("goldstein_price").log_color
     assert get_surface("rosenbrock").log_color
     assert not get_surface("saddle").log_color
+
+
+# Every surface with its defaults, and every surface with parameters at other settings.
+EXPRESSION_CASES = [(name, {}) for name in SURFACES] + [
+    ("quadratic", {"a": 3.5, "b": 0.2, "angle": 30.0}),
+    ("quadratic", {"a": 50.0, "b": 2.0, "angle": -120.0}),
+    ("quadratic", {"a": 7.0, "b": 0.5, "angle": 90.0}),
+    ("quadratic", {"a": 0.01, "b": 1000.0, "angle": 180.0}),
+    ("rastrigin", {"A": 3.7}),
+    ("rastrigin", {"A": 0.0}),
+]
+EXPRESSION_NODES = (
+    ast.Expression,
+    ast.BinOp,
+    ast.UnaryOp,
+    ast.Call,
+    ast.Name,
+    ast.Load,
+    ast.Constant,
+    ast.Add,
+    ast.Sub,
+    ast.Mult,
+    ast.Div,
+    ast.Pow,
+    ast.USub,
+)
+
+
+def test_every_surface_with_parameters_has_other_expression_cases():
+    with_params = {name for name, spec in SURFACES.items() if spec.params}
+    assert with_params <= {name for name, params in EXPRESSION_CASES if params}
+
+
+@pytest.mark.parametrize(("name", "params"), EXPRESSION_CASES, ids=str)
+def test_expression_is_the_surface(name, params):
+    """``expression`` (written out by "copy as PyTorch") is f, in the allowed vocabulary."""
+    surface = get_surface(name, **params)
+    tree = ast.parse(surface.expression, mode="eval")
+    for node in ast.walk(tree):
+        assert isinstance(node, EXPRESSION_NODES), ast.dump(node)
+        if isinstance(node, ast.Name):
+            assert node.id in ("x", "y", *EXPRESSION_NAMES)
+        if isinstance(node, ast.Call):
+            assert isinstance(node.func, ast.Name) and not node.keywords
+        if isinstance(node, ast.Constant):
+            assert type(node.value) in (int, float)
+
+    (x0, x1), (y0, y1) = surface.view
+    grid = np.stack(np.meshgrid(np.linspace(x0, x1, 41), np.linspace(y0, y1, 37)), axis=-1)
+    points = np.concatenate([grid.reshape(-1, 2), _random_points(surface, seed=2)])
+    names = {n: getattr(np, n) for n in EXPRESSION_NAMES}
+    # Our own registry text, not user input: evaluating it here is the point of the test.
+    code = compile(tree, f"<{name} expression>", "eval")
+    got = eval(code, {"__builtins__": {}, **names, "x": points[:, 0], "y": points[:, 1]})
+    np.testing.assert_allclose(got, surface.value(points), rtol=1e-12, atol=1e-12)

@@ -1,0 +1,252 @@
+"""Classroom features in a real headless Chromium: share links, embeds, presentation mode,
+the step inspector, equations and exports."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from urllib.parse import parse_qs, urlsplit
+
+import numpy as np
+import pytest
+
+from callbacks.share import decode_race
+from optimizers.race import run_race
+from optimizers.trace import trace_racer
+from tests.live import READY, VIEWPORT, control
+from tests.test_browser import RACE, browser, live, page, state  # noqa: F401 (fixtures)
+
+SYNCED = "() => new URLSearchParams(location.search).get('step') === '{step}'"
+
+
+def open_tab(browser, url, **context):  # noqa: F811
+    ctx = browser.new_context(viewport=VIEWPORT, **context)
+    tab = ctx.new_page()
+    tab.problems = []
+    tab.on("console", lambda m: tab.problems.append(m.text) if m.type == "error" else None)
+    tab.on("pageerror", lambda e: tab.problems.append(str(e)))
+    tab.goto(url)
+    tab.wait_for_function(READY)
+    return ctx, tab
+
+
+def paths(tab):
+    return state(tab, f"{RACE}.racers.map(r => [r.label, Array.from(r.x), Array.from(r.y)])")
+
+
+def ranges(tab):
+    return state(
+        tab,
+        "(() => { const l = document.querySelector('#race-graph .js-plotly-plot').layout;"
+        " return [l.xaxis.range, l.yaxis.range]; })()",
+    )
+
+
+def test_a_share_link_restores_the_whole_state(page, browser):  # noqa: F811
+    # Change the race, the playback step, the zoom and the inspected racer.
+    box = page.locator(control("racer-lr", 2))
+    box.fill("0.0234")
+    box.press("Enter")
+    label = page.locator(control("racer-label", 1))
+    label.fill("heavy ball")
+    label.press("Enter")
+    page.fill("#noise-std", "0.3")
+    page.press("#noise-std", "Enter")
+    page.wait_for_function(f"() => {RACE}.racers[1].label === 'heavy ball'")
+    page.wait_for_function(f"() => {RACE}.race.share && {RACE}.racers[2].label.includes('0.0234')")
+    page.evaluate(
+        "Plotly.relayout(document.querySelector('#race-graph .js-plotly-plot'),"
+        " {'xaxis.range': [-1.75, 1.25], 'yaxis.range': [-0.5, 2.5]})"
+    )
+    page.select_option("#inspect-select", "3")
+    for _ in range(7):
+        page.click("#step-forward")
+    page.wait_for_function(SYNCED.format(step=7))
+    page.wait_for_function(
+        "() => location.search.includes('x=') && location.search.includes('inspect=3')"
+    )
+    before = paths(page)
+    link = page.url
+    query = parse_qs(urlsplit(link).query)
+    assert decode_race(query["race"][0]).noise.std == 0.3
+    assert page.input_value("#share-link") == link
+
+    context, tab = open_tab(browser, link)
+    tab.wait_for_function(f"() => {RACE}.step === 7 && {RACE}.trace")
+    assert paths(tab) == before  # same racers, same paths, point for point
+    assert ranges(tab) == [[-1.75, 1.25], [-0.5, 2.5]]
+    assert tab.input_value(control("racer-lr", 2)) == "0.0234"
+    assert tab.input_value(control("racer-label", 1)) == "heavy ball"
+    assert tab.input_value("#noise-std") == "0.3"
+    assert tab.input_value("#inspect-select") == "3"
+    assert tab.inner_text("#step-label") == "step 7 / 1000"
+    assert tab.problems == []
+    context.close()
+
+
+def test_copy_link_puts_the_address_on_the_clipboard(browser, live):  # noqa: F811
+    context, tab = open_tab(browser, live[0], permissions=["clipboard-read", "clipboard-write"])
+    tab.wait_for_function("() => location.search.includes('race=')")
+    tab.click("#copy-link")
+    tab.wait_for_function("() => document.getElementById('tool-status').textContent !== ''")
+    assert tab.evaluate("navigator.clipboard.readText()") == tab.url
+    assert tab.inner_text("#tool-status") == "Link copied."
+    context.close()
+
+
+@pytest.mark.parametrize(
+    ("flags", "hidden", "shown"),
+    [
+        ("settings,racers", [".settings", ".racers"], ["#race-graph", ".side", ".playback"]),
+        ("header,charts,toolbar", ["header", ".side", ".toolbar"], ["#race-graph", ".racers"]),
+        ("controls,playback,lessons", [".controls", ".playback", ".lessons"], [".toolbar"]),
+        ("racers,bogus,racers", [".racers"], [".settings", "header"]),
+    ],
+)
+def test_embed_flags_hide_what_they_name(browser, live, flags, hidden, shown):  # noqa: F811
+    context, tab = open_tab(browser, f"{live[0]}/?hide={flags}")
+    for selector in hidden:
+        assert not tab.locator(selector).first.is_visible(), selector
+    for selector in shown:
+        assert tab.locator(selector).first.is_visible(), selector
+    tab.wait_for_function("() => location.search.includes('race=')")
+    kept = parse_qs(urlsplit(tab.url).query)["hide"][0].split(",")
+    assert "bogus" not in kept and len(kept) == len(set(kept))  # the link keeps valid flags
+    context.close()
+
+
+def focus_ring(tab, presses: int) -> list[str]:
+    seen = []
+    for _ in range(presses):
+        tab.keyboard.press("Tab")
+        seen.append(
+            tab.evaluate(
+                "(() => { const e = document.activeElement;"
+                " return e.id || e.getAttribute('role') || e.outerHTML.slice(0, 80); })()"
+            )
+        )
+    return seen
+
+
+def test_presentation_mode_fills_the_screen_and_works_from_the_keyboard(page):
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("p")
+    page.wait_for_function("() => document.documentElement.classList.contains('presenting')")
+    page.wait_for_function(
+        "() => document.querySelector('#race-graph .js-plotly-plot')._fullLayout.font.size === 22"
+    )
+    box = page.locator("#race-graph").bounding_box()
+    assert box["width"] > 0.9 * VIEWPORT["width"] and box["height"] > 0.7 * VIEWPORT["height"]
+    assert not page.locator(".controls").is_visible() and not page.locator(".side").is_visible()
+    assert page.get_attribute("#present-button", "aria-pressed") == "true"
+    # Large type and markers: the playback buttons and the racer heads grow.
+    font = page.evaluate(
+        "parseFloat(getComputedStyle(document.getElementById('play-button')).fontSize)"
+    )
+    assert font >= 22
+    # Everything on screen is reachable with Tab, and the keys drive playback.
+    ring = focus_ring(page, 30)  # past the map's own toolbar (Plotly's modebar)
+    for target in (
+        "present-button",
+        "copy-link",
+        "play-button",
+        "step-back",
+        "step-forward",
+        "slider",
+    ):
+        assert target in ring, (target, ring)
+    page.locator("body").click(position={"x": 5, "y": 5})
+    page.keyboard.press("Space")
+    page.wait_for_function(f"() => {RACE}.playing")
+    page.keyboard.press("Space")
+    page.wait_for_function(f"() => !{RACE}.playing")
+    step = state(page, f"{RACE}.step")
+    page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"() => {RACE}.step === {step + 1}")
+    page.wait_for_function("() => location.search.includes('present=1')")
+    page.keyboard.press("Escape")
+    page.wait_for_function("() => !document.documentElement.classList.contains('presenting')")
+    assert page.locator(".controls").is_visible()
+    assert page.problems == []
+
+
+def test_the_inspector_shows_the_engines_state_at_the_step(page):
+    page.select_option("#inspect-select", "3")  # Adam
+    page.wait_for_function(f"() => {RACE}.trace")
+    for _ in range(5):
+        page.click("#step-forward")
+    page.wait_for_function(f"() => {RACE}.step === 5")
+    shown = page.evaluate(
+        "Object.fromEntries(Array.from(document.querySelectorAll('#inspect-panel tr[data-name]'))"
+        ".map(r => [r.dataset.name, Array.from(r.querySelectorAll('td[data-value]'))"
+        ".map(c => Number(c.dataset.value))]))"
+    )
+    config = decode_race(parse_qs(urlsplit(page.url).query)["race"][0])
+    trace = trace_racer(config, 3)
+    row = 5  # the step that leaves x_5
+    assert shown["point"] == trace.path[5].tolist()
+    assert shown["gradient"] == trace.gradient[row].tolist()
+    assert shown["clip_factor"] == [trace.clip_factor[row]]
+    assert shown["lr"] == [trace.lr[row]]
+    for name in ("m", "v"):
+        assert shown[name] == trace.state[name][row].tolist(), name
+    for name in ("m_hat", "v_hat", "effective_lr"):
+        assert shown[name] == trace.derived[name][row].tolist(), name
+    assert shown["bias_correction1"] == [trace.derived["bias_correction1"][row][0]]
+    assert shown["step"] == (trace.path[6] - trace.path[5]).tolist()
+    assert "arrows" in page.inner_text("#inspect-panel").lower()
+    page.select_option("#inspect-select", "")
+    page.wait_for_function("() => document.getElementById('inspect-panel').hidden")
+
+
+def test_each_racer_shows_its_update_rule_in_mathjax(page):
+    first = page.locator(control("racer-equation", 3))
+    first.locator("mjx-container").first.wait_for()
+    assert page.locator(".equation mjx-container").count() >= 4
+    box = page.locator(control("racer-lr", 3))
+    box.fill("0.0456")
+    box.press("Enter")
+    page.wait_for_function(
+        '() => document.getElementById(\'{"index":3,"type":"racer-equation"}\')'
+        ".textContent.includes('0.0456')"
+    )
+    assert page.problems == []
+
+
+def test_exports_json_csv_png_and_pytorch(page):
+    page.wait_for_function("() => location.search.includes('race=')")
+    config = decode_race(parse_qs(urlsplit(page.url).query)["race"][0])
+    result = run_race(config)
+    page.click(".export-menu summary")
+    with page.expect_download() as download:
+        page.click("#export-json")
+    body = json.loads(open(download.value.path()).read())
+    assert [r["path"] for r in body["racers"]] == [r.path.tolist() for r in result.racers]
+    with page.expect_download() as download:
+        page.click("#export-csv a >> nth=1")
+    assert download.value.suggested_filename == "racer-2.csv"
+    rows = list(csv.DictReader(io.StringIO(open(download.value.path()).read())))
+    assert [[float(r["x"]), float(r["y"])] for r in rows] == result.racers[1].path.tolist()
+    with page.expect_download() as download:
+        page.click("#export-png")
+    png = open(download.value.path(), "rb").read()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    assert width > 800 and height > 500
+    # The trails are in the picture: the first racer's start is painted in its colour.
+    painted = page.evaluate(
+        f"(() => {{ const c = {RACE}.lastExport, gd = document.querySelector('#race-graph .js-plotly-plot');"
+        " const fl = gd._fullLayout, r = window.optimizerRace.racers[0];"
+        " const x = (fl._size.l + fl.xaxis.l2p(r.x[0])) * 2, y = (fl._size.t + fl.yaxis.l2p(r.y[0])) * 2;"
+        " return Array.from(c.getContext('2d').getImageData(x, y, 1, 1).data); })()"
+    )
+    colours = state(page, f"{RACE}.racers.map(r => r.color)")  # every racer starts there
+    rgb = [[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in colours]
+    assert any(np.allclose(painted[:3], c, atol=40) for c in rgb), (painted, rgb)
+    page.click(control("racer-pytorch", 3))
+    page.wait_for_function("() => document.getElementById('code-dialog').open")
+    code = page.inner_text("#code-text")
+    assert "torch.optim.Adam" in code and "path" in code
+    page.click("#close-code")
+    assert page.problems == []
