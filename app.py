@@ -46,6 +46,28 @@ def page_args() -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(query).items()}
 
 
+# The icon is inline: browsers fetch a linked favicon again whenever the page's address
+# changes, and the address follows every change of the race (share links).
+INDEX = """<!DOCTYPE html>
+<html lang="en">
+    <head>
+        {%metas%}
+        <title>{%title%}</title>
+        <link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'
+ viewBox='0 0 16 16'%3E%3Ccircle cx='8' cy='8' r='6' fill='%23D55E00'/%3E%3C/svg%3E">
+        {%css%}
+    </head>
+    <body>
+        {%app_entry%}
+        <footer>
+            {%config%}
+            {%scripts%}
+            {%renderer%}
+        </footer>
+    </body>
+</html>"""
+
+
 def create_app(env: Mapping[str, str] | None = None) -> Dash:
     env = os.environ if env is None else env
     app = Dash(
@@ -59,6 +81,10 @@ def create_app(env: Mapping[str, str] | None = None) -> Dash:
         # opening race included, ~190 KB) in every index page; the ids are tested instead.
         suppress_callback_exceptions=True,
         assets_folder=os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets"),
+        # The 3-D view's plotly bundle is served but not loaded with the page: the view
+        # loads it when it first opens (assets/view3d.js).
+        assets_ignore=r"plotly-gl3d",
+        index_string=INDEX,
     )
     service = RaceService(Cache(app.server, config=cache_config(env)))
 

@@ -371,6 +371,7 @@
   }
 
   R.render = function () { render(R.step); };
+  R.decodeGrid = decodeGrid;
   R.graph = graph;
   R.fmt = fmt;
   R.escapeHtml = escapeHtml;

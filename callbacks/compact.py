@@ -72,10 +72,13 @@ def surface_payload(surface: Surface, grid: int = GRID) -> dict[str, Any]:
     with np.errstate(all="ignore"):
         z = surface.value(points)
     z = np.where(np.isfinite(z), z, np.nan)
+    # Colours (and the 3-D view's heights) by decade above the lowest value on the grid:
+    # valleys stay readable. The browser maps a path's losses to heights the same way.
+    height = {"log": False, "low": 0.0, "offset": 0.0}
     if surface.log_color:
-        # Colours by decade above the lowest value on the grid: valleys stay readable.
         low, span = float(np.nanmin(z)), float(np.nanmax(z) - np.nanmin(z))
-        z = np.log10(z - low + max(span * 1e-6, 1e-12))
+        height = {"log": True, "low": low, "offset": max(span * 1e-6, 1e-12)}
+        z = np.log10(z - low + height["offset"])
     z = np.nan_to_num(z, nan=float(np.nanmax(z)))
     return {
         "name": surface.name,
@@ -86,6 +89,7 @@ def surface_payload(surface: Surface, grid: int = GRID) -> dict[str, Any]:
         "z": typed(z.ravel()),
         "grid": grid,
         "log": surface.log_color,
+        "height": height,
         "view": [list(surface.view[0]), list(surface.view[1])],
         "minima": [list(p) for p in surface.minima],
         "saddles": [list(p) for p in surface.saddles],

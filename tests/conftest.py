@@ -8,6 +8,8 @@ from types import ModuleType
 
 import pytest
 
+from tests.live import READY, VIEWPORT, launch, serve
+
 IN_CI = bool(os.environ.get("CI"))
 
 
@@ -28,3 +30,38 @@ def require_executable(path: str) -> str:
     if IN_CI:
         raise RuntimeError(f"{path} is required in CI (scripts/install-system.sh installs it)")
     pytest.skip(f"{path} is missing (scripts/install-system.sh installs it)")
+
+
+# The live app and a real headless Chromium, shared by the browser tests (one app per module).
+
+
+@pytest.fixture(scope="module")
+def live():
+    from app import create_app  # only the browser tests need the app served
+
+    app = create_app({})
+    with serve(app.server) as url:
+        yield url, app
+
+
+@pytest.fixture(scope="module")
+def browser():
+    require_executable("/usr/bin/chromium")
+    sync_api = require_module("playwright.sync_api")
+    with sync_api.sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser, live):
+    context = browser.new_context(viewport=VIEWPORT)
+    tab = context.new_page()
+    tab.problems = []
+    tab.on("console", lambda m: tab.problems.append(m.text) if m.type == "error" else None)
+    tab.on("pageerror", lambda e: tab.problems.append(str(e)))
+    tab.goto(live[0])
+    tab.wait_for_function(READY)
+    yield tab
+    context.close()

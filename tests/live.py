@@ -28,9 +28,17 @@ CHROMIUM_ARGS = [
     "--disable-quic",
     "--disable-sync",
     "--no-first-run",
+    # WebGL (the 3-D view) through the software renderer: there is no GPU here.
+    "--enable-unsafe-swiftshader",
 ]
 VIEWPORT = {"width": 1400, "height": 1000}
 READY = "() => window.optimizerRace && window.optimizerRace.heads.length > 0"
+RACE = "window.optimizerRace"
+
+
+def state(page: Any, expression: str) -> Any:
+    """The value of a JavaScript expression in the page."""
+    return page.evaluate(f"() => {expression}")
 
 
 @contextlib.contextmanager

@@ -8,48 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from app import create_app
-from tests.conftest import IN_CI, require_executable, require_module
+from tests.conftest import IN_CI
 from tests.dash_requests import opening_controls, race_body
-from tests.live import READY, VIEWPORT, control, launch, serve
+from tests.live import RACE, READY, VIEWPORT, control, state
 
-RACE = "window.optimizerRace"
 RESOURCES = "performance.getEntriesByType('resource').map(e => e.name)"
 VENDORED = Path(__file__).resolve().parent.parent / "assets" / "vendor" / "plotly-cartesian.min.js"
-
-
-@pytest.fixture(scope="module")
-def live():
-    app = create_app({})
-    with serve(app.server) as url:
-        yield url, app
-
-
-@pytest.fixture(scope="module")
-def browser():
-    require_executable("/usr/bin/chromium")
-    sync_api = require_module("playwright.sync_api")
-    with sync_api.sync_playwright() as playwright:
-        chromium = launch(playwright)
-        yield chromium
-        chromium.close()
-
-
-@pytest.fixture
-def page(browser, live):
-    context = browser.new_context(viewport=VIEWPORT)
-    tab = context.new_page()
-    tab.problems = []
-    tab.on("console", lambda m: tab.problems.append(m.text) if m.type == "error" else None)
-    tab.on("pageerror", lambda e: tab.problems.append(str(e)))
-    tab.goto(live[0])
-    tab.wait_for_function(READY)
-    yield tab
-    context.close()
-
-
-def state(page, expression: str):
-    return page.evaluate(f"() => {expression}")
 
 
 def test_page_loads_without_console_errors(page):

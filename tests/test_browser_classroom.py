@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import numpy as np
@@ -14,13 +15,13 @@ import pytest
 from callbacks.share import decode_race
 from optimizers.race import run_race
 from optimizers.trace import trace_racer
-from tests.live import READY, VIEWPORT, control
-from tests.test_browser import RACE, browser, live, page, state  # noqa: F401 (fixtures)
+from tests.conftest import IN_CI
+from tests.live import RACE, READY, VIEWPORT, control, state
 
 SYNCED = "() => new URLSearchParams(location.search).get('step') === '{step}'"
 
 
-def open_tab(browser, url, **context):  # noqa: F811
+def open_tab(browser, url, **context):
     ctx = browser.new_context(viewport=VIEWPORT, **context)
     tab = ctx.new_page()
     tab.problems = []
@@ -43,7 +44,7 @@ def ranges(tab):
     )
 
 
-def test_a_share_link_restores_the_whole_state(page, browser):  # noqa: F811
+def test_a_share_link_restores_the_whole_state(page, browser):
     # Change the race, the playback step, the zoom and the inspected racer.
     box = page.locator(control("racer-lr", 2))
     box.fill("0.0234")
@@ -85,7 +86,7 @@ def test_a_share_link_restores_the_whole_state(page, browser):  # noqa: F811
     context.close()
 
 
-def test_copy_link_puts_the_address_on_the_clipboard(browser, live):  # noqa: F811
+def test_copy_link_puts_the_address_on_the_clipboard(browser, live):
     context, tab = open_tab(browser, live[0], permissions=["clipboard-read", "clipboard-write"])
     tab.wait_for_function("() => location.search.includes('race=')")
     tab.click("#copy-link")
@@ -104,7 +105,7 @@ def test_copy_link_puts_the_address_on_the_clipboard(browser, live):  # noqa: F8
         ("racers,bogus,racers", [".racers"], [".settings", "header"]),
     ],
 )
-def test_embed_flags_hide_what_they_name(browser, live, flags, hidden, shown):  # noqa: F811
+def test_embed_flags_hide_what_they_name(browser, live, flags, hidden, shown):
     context, tab = open_tab(browser, f"{live[0]}/?hide={flags}")
     for selector in hidden:
         assert not tab.locator(selector).first.is_visible(), selector
@@ -236,9 +237,10 @@ def test_exports_json_csv_png_and_pytorch(page):
     assert width > 800 and height > 500
     # The trails are in the picture: the first racer's start is painted in its colour.
     painted = page.evaluate(
-        f"(() => {{ const c = {RACE}.lastExport, gd = document.querySelector('#race-graph .js-plotly-plot');"
-        " const fl = gd._fullLayout, r = window.optimizerRace.racers[0];"
-        " const x = (fl._size.l + fl.xaxis.l2p(r.x[0])) * 2, y = (fl._size.t + fl.yaxis.l2p(r.y[0])) * 2;"
+        f"(() => {{ const c = {RACE}.lastExport, r = {RACE}.racers[0];"
+        " const fl = document.querySelector('#race-graph .js-plotly-plot')._fullLayout;"
+        " const x = (fl._size.l + fl.xaxis.l2p(r.x[0])) * 2;"
+        " const y = (fl._size.t + fl.yaxis.l2p(r.y[0])) * 2;"
         " return Array.from(c.getContext('2d').getImageData(x, y, 1, 1).data); })()"
     )
     colours = state(page, f"{RACE}.racers.map(r => r.color)")  # every racer starts there
@@ -250,3 +252,62 @@ def test_exports_json_csv_png_and_pytorch(page):
     assert "torch.optim.Adam" in code and "path" in code
     page.click("#close-code")
     assert page.problems == []
+
+
+GL3D = Path(__file__).resolve().parent.parent / "assets" / "vendor" / "plotly-gl3d.min.js"
+
+
+COLOURS_3D = """async () => {
+  const el = document.getElementById('race-3d');
+  const url = await window.optimizerRace.view3d.plotly.toImage(el, {format: 'png', width: 300,
+                                                                    height: 300});
+  const img = new Image();
+  await new Promise(done => { img.onload = done; img.src = url; });
+  const canvas = document.createElement('canvas');
+  canvas.width = canvas.height = 300;
+  const ctx = canvas.getContext('2d');
+  ctx.drawImage(img, 0, 0);
+  const d = ctx.getImageData(0, 0, 300, 300).data, seen = new Set();
+  for (let i = 0; i < d.length; i += 4) seen.add((d[i] << 16) | (d[i + 1] << 8) | d[i + 2]);
+  return seen.size;
+}"""
+
+
+def test_the_3d_view_shows_the_surface_and_follows_playback(page):
+    if not GL3D.exists():
+        if IN_CI:
+            raise RuntimeError("scripts/vendor-plotly.sh must install the 3-D bundle in CI")
+        pytest.skip("the 3-D bundle is not installed (make test runs scripts/vendor-plotly.sh)")
+    page.check("input[name='view-select'][value='3d']")
+    page.wait_for_function(f"() => {RACE}.view3d.drawn === 0")
+    assert page.locator("#race-3d").is_visible() and not page.locator("#race-graph").is_visible()
+    kinds = state(page, "document.getElementById('race-3d')._fullData.map(t => t.type)")
+    assert kinds[0] == "surface" and kinds.count("scatter3d") == 2 * 4
+    # WebGL drew something: an image of the scene holds many colours, not a blank canvas.
+    colours = page.evaluate(COLOURS_3D)
+    assert colours > 100, colours
+    for _ in range(3):
+        page.click("#step-forward")
+    page.wait_for_function(f"() => {RACE}.view3d.drawn === 3")
+    lines = "document.getElementById('race-3d').data.filter(t => t.mode === 'lines')"
+    assert state(page, f"{lines}.map(t => t.x.length)") == [4, 4, 4, 4]
+    assert "view=3d" in page.url or page.wait_for_function(
+        "() => location.search.includes('view=3d')"
+    )
+    # The page's own Plotly is still the cartesian one, and the map comes back.
+    assert state(page, "window.Plotly !== window.optimizerRace.view3d.plotly")
+    page.check("input[name='view-select'][value='2d']")
+    page.wait_for_function("() => !document.documentElement.classList.contains('view-3d')")
+    assert page.locator("#race-graph").is_visible()
+    assert page.problems == []
+
+
+def test_a_3d_link_opens_in_3d(browser, live):
+    if not GL3D.exists():
+        if IN_CI:
+            raise RuntimeError("scripts/vendor-plotly.sh must install the 3-D bundle in CI")
+        pytest.skip("the 3-D bundle is not installed (make test runs scripts/vendor-plotly.sh)")
+    context, tab = open_tab(browser, f"{live[0]}/?view=3d&step=12")
+    tab.wait_for_function(f"() => {RACE}.view3d.drawn === 12")
+    assert tab.is_checked("input[name='view-select'][value='3d']")
+    context.close()
