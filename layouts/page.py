@@ -97,9 +97,7 @@ def toolbar() -> html.Div:
                         children=[
                             html.A("race as JSON", id="export-json", href="#", download=""),
                             html.Div(id="export-csv", className="export-csv"),
-                            html.Button(
-                                "figure as PNG", id="export-png", **{"data-action": "png"}
-                            ),
+                            html.Button("figure as PNG", id="export-png", **{"data-action": "png"}),
                         ],
                     ),
                 ],
