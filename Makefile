@@ -13,8 +13,9 @@ $(RUNTIME): requirements.txt scripts/vendor-plotly.sh
 	bash scripts/vendor-plotly.sh
 	touch $(RUNTIME)
 
-$(STAMP): $(RUNTIME) requirements-dev.txt
+$(STAMP): $(RUNTIME) requirements-dev.txt scripts/vendor-axe.sh
 	$(BIN)/pip install --quiet -r requirements-dev.txt
+	bash scripts/vendor-axe.sh
 	touch $(STAMP)
 
 # The app on http://127.0.0.1:8050 with the embedded cache (set CACHE_REDIS_URL for Redis).

@@ -126,7 +126,8 @@ def code_dialog() -> html.Dialog:
         className="code-dialog",
         children=[
             html.H2("This racer in PyTorch", id="code-title"),
-            html.Pre(html.Code(id="code-text")),
+            # Focusable, so the code scrolls from the keyboard too.
+            html.Pre(html.Code(id="code-text"), tabIndex="0"),
             html.Div(
                 className="dialog-buttons",
                 children=[
@@ -219,6 +220,33 @@ def caption(lesson: Lesson | None, note: str) -> html.Div:
     return html.Div(children, id="lesson-caption", className="caption", hidden=not children)
 
 
+def stage() -> html.Div:
+    """The map with its tools and playback; beside it the charts and the leaderboard."""
+    return html.Div(
+        className="stage",
+        children=[
+            html.Section(
+                className="map",
+                children=[
+                    toolbar(),
+                    _graph("race-graph", "62vh"),
+                    html.Div(id="race-3d", className="race-3d", hidden=True),
+                    playback_bar(),
+                    inspector(),
+                ],
+            ),
+            html.Aside(
+                className="side",
+                children=[
+                    _graph("loss-graph", "24vh"),
+                    _graph("lr-graph", "18vh"),
+                    html.Div(id="leaderboard", className="leaderboard"),
+                ],
+            ),
+        ],
+    )
+
+
 def page(
     race: dict[str, Any],
     opening: dict[str, Any],
@@ -241,52 +269,37 @@ def page(
                     lesson_menu(lesson),
                 ]
             ),
-            caption(lesson, note),
             html.Main(
-                className="stage",
-                children=[
+                [
+                    caption(lesson, note),
+                    stage(),
                     html.Section(
-                        className="map",
+                        className="controls",
+                        **{"aria-label": "surface, race and racers"},
                         children=[
-                            toolbar(),
-                            _graph("race-graph", "62vh"),
-                            html.Div(id="race-3d", className="race-3d", hidden=True),
-                            playback_bar(),
-                            inspector(),
-                        ],
-                    ),
-                    html.Aside(
-                        className="side",
-                        children=[
-                            _graph("loss-graph", "24vh"),
-                            _graph("lr-graph", "18vh"),
-                            html.Div(id="leaderboard", className="leaderboard"),
-                        ],
-                    ),
-                ],
-            ),
-            html.Div(
-                className="controls",
-                children=[
-                    settings_panel(race),
-                    html.Div(
-                        className="racers",
-                        children=[
-                            html.H2("Racers"),
+                            settings_panel(race),
                             html.Div(
-                                id="racers",
-                                className="racer-list",
-                                children=[racer_card(i, r, noisy) for i, r in enumerate(racers)],
-                            ),
-                            html.Button(
-                                "+ Add racer",
-                                id="add-racer",
-                                n_clicks=0,
-                                title=f"up to {MAX_PAGE_RACERS} racers",
+                                className="racers",
+                                children=[
+                                    html.H2("Racers"),
+                                    html.Div(
+                                        id="racers",
+                                        className="racer-list",
+                                        children=[
+                                            racer_card(i, r, noisy) for i, r in enumerate(racers)
+                                        ],
+                                    ),
+                                    html.Button(
+                                        "+ Add racer",
+                                        id="add-racer",
+                                        n_clicks=0,
+                                        title=f"up to {MAX_PAGE_RACERS} racers",
+                                    ),
+                                ],
                             ),
                         ],
                     ),
-                ],
+                ]
             ),
             dcc.Store(id="race-store", data=opening["race"]),
             dcc.Store(id="race-keys", data=opening["keys"]),

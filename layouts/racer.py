@@ -84,7 +84,7 @@ def racer_card(index: int, racer: dict[str, Any], noisy: bool = False) -> html.D
                     ),
                 ],
             ),
-            html.Div(
+            html.Label(  # the label names the box; the slider is named by assets/a11y.js
                 className="racer-lr",
                 title=LR.help,
                 children=[
