@@ -15,6 +15,9 @@
 
   var STEPS_PER_SECOND = 60; // at 1x; the speed menu scales it from 1/4x to 16x
   var GRID = "#d0d0d0";
+  // Plotly's line patterns, for the trails drawn on the canvas (in pixels at width 3).
+  var CANVAS_DASHES = {solid: [], dash: [12, 6], dot: [3, 5], dashdot: [12, 5, 3, 5],
+                       longdash: [22, 7], longdashdot: [22, 6, 3, 6]};
 
   var R = {
     race: null, surface: null, racers: [], visible: {}, step: 0, steps: 0,
@@ -131,7 +134,8 @@
       var x = new Float32Array(y.length);
       for (var i = 0; i < y.length; i++) x[i] = i + first;
       return {type: "scatter", mode: "lines", name: r.label, x: x, y: y,
-              line: {color: r.color, width: 2.5}, visible: R.visible[r.index] !== false,
+              line: {color: r.color, width: 2.5, dash: r.dash},
+              visible: R.visible[r.index] !== false,
               hovertemplate: r.label + ": %{y:.3g} at step %{x}<extra></extra>"};
     });
     return {
@@ -153,6 +157,7 @@
       var src = store.racers[key];
       return {
         index: Number(key), label: src.label, color: src.color, marker: src.marker, n: src.n,
+        dash: src.dash || "solid",
         x: decode(src.x), y: decode(src.y), loss: decode(src.loss), lr: decode(src.lr),
         diverged_at: src.diverged_at, steps_to_tol: src.steps_to_tol,
         final_loss: src.final_loss, best_loss: src.best_loss,
@@ -302,7 +307,9 @@
       ctx.lineJoin = "round";
       ctx.strokeStyle = r.color;
       ctx.lineWidth = big ? 6 : 3;
+      ctx.setLineDash((CANVAS_DASHES[r.dash] || []).map(function (d) { return d * (big ? 2 : 1); }));
       ctx.stroke();
+      ctx.setLineDash([]);
       heads.push({index: r.index, x: r.x[kk], y: r.y[kk], step: kk,
                   px: (r.x[kk] - area.x0) * sx, py: (area.y1 - r.y[kk]) * sy, r: r});
     });

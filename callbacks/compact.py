@@ -18,6 +18,9 @@ from surfaces.base import Surface
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies and on a projector.
 COLORS = ("#E69F00", "#56B4E9", "#009E73", "#D55E00", "#CC79A7", "#0072B2", "#F0E442", "#000000")
 MARKERS = ("circle", "square", "diamond", "triangle-up", "cross", "x", "star", "pentagon")
+# Line patterns (Plotly's names; the map's canvas draws the same), so that no racer is told
+# apart by colour alone.
+DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot", "solid", "dash")
 # Losses are drawn on a log axis as f − f*; a gap of exactly 0 is shown at this floor.
 GAP_FLOOR = 1e-30
 GRID = 90
@@ -35,8 +38,13 @@ def decode(obj: dict[str, str]) -> np.ndarray:
 
 
 def style(index: int) -> dict[str, str]:
-    """A racer's colour and marker, fixed by its index so they never jump when others change."""
-    return {"color": COLORS[index % len(COLORS)], "marker": MARKERS[index % len(MARKERS)]}
+    """A racer's colour, marker and line pattern, fixed by its index so they never jump when
+    others change."""
+    return {
+        "color": COLORS[index % len(COLORS)],
+        "marker": MARKERS[index % len(MARKERS)],
+        "dash": DASHES[index % len(DASHES)],
+    }
 
 
 def loss_gap(loss: np.ndarray, f_star: float | None) -> np.ndarray:

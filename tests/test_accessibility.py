@@ -67,3 +67,16 @@ def test_focus_is_visible(page):
     )
     page.keyboard.press("Tab")
     assert outline[0] != "none" and outline[1] >= 2
+
+
+def test_racers_differ_by_more_than_colour(page):
+    from callbacks.compact import COLORS, style
+
+    looks = [style(i) for i in range(len(COLORS))]
+    assert len({s["marker"] for s in looks}) == len(looks)  # a distinct marker each
+    assert len({(s["marker"], s["dash"]) for s in looks}) == len(looks)
+    drawn = state(
+        page,
+        "document.querySelector('#loss-graph .js-plotly-plot').data.map(t => t.line.dash)",
+    )
+    assert drawn == [looks[i]["dash"] for i in range(4)] and len(set(drawn)) == 4
