@@ -6,6 +6,7 @@ page callback) replaced in turn by every hostile value, plus broken and oversize
 
 from __future__ import annotations
 
+import base64
 import copy
 import json
 from collections.abc import Iterator
@@ -172,3 +173,35 @@ def test_hostile_callback_requests(client):
     )
     assert normal.status_code == 200
     assert normal.get_json()["response"]["race-store"]["data"]["order"] == ["0", "1", "2", "3"]
+
+
+def encodable(text: str) -> bool:
+    """A URL can carry it (lone surrogates cannot be percent-encoded as UTF-8)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def test_hostile_share_links_and_exports(client):
+    """Links arrive as query strings: the race inside is mutated like a body, then encoded;
+    the other query values get the raw hostile strings."""
+    links = [
+        base64.urlsafe_b64encode(body.encode()).decode().rstrip("=")
+        for body in [*mutants(API_RACE, 300), *RAW[:12]]
+    ]
+    words = [str(v) for v in HOSTILE if isinstance(v, (str, int, float)) and encodable(str(v))]
+    assert len(links) >= 250
+    for link in links:
+        check(client.get("/api/export", query_string={"race": link, "format": "json"}))
+        check(client.get("/api/inspect", query_string={"race": link, "racer": "0"}))
+        check(client.get("/_dash-layout", headers={"Referer": f"http://localhost/?race={link}"}))
+    good = base64.urlsafe_b64encode(json.dumps(API_RACE).encode()).decode()
+    for word in words:
+        for query in ({"format": word}, {"format": "csv", "racer": word}):
+            check(client.get("/api/export", query_string={"race": good, **query}))
+        check(client.get("/api/inspect", query_string={"race": good, "racer": word}))
+        check(client.get("/api/export", query_string={"race": word}))
+    normal = client.get("/api/export", query_string={"race": good, "format": "csv", "racer": "1"})
+    assert normal.status_code == 200 and normal.get_data(as_text=True).startswith("step,x,y")
