@@ -203,7 +203,7 @@ def test_a_new_race_keeps_the_users_zoom(page):
 
 def test_switching_the_surface_brings_its_parameters_and_start(page):
     page.click("#surface-select")
-    page.get_by_role("radio", name="Ill-conditioned quadratic").click()
+    page.get_by_text("Ill-conditioned quadratic", exact=True).click()
     page.wait_for_function(f"() => {RACE}.surface.name === 'quadratic' && {RACE}.heads.length")
     names = page.locator("#surface-params .param-name").all_inner_texts()
     assert names == ["a", "b", "angle"]
