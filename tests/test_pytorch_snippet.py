@@ -25,6 +25,9 @@ from optimizers.validate import validate_race
 from surfaces import SURFACES, get_surface
 from tests.conftest import require_executable, require_module
 
+# A contractive rate per optimizer family and surface, as in the conformance tests.
+from tests.test_conformance_torch import FAMILY, RATES
+
 TOLERANCE = 1e-9
 STEPS = 1000
 
@@ -34,20 +37,6 @@ SURFACE_CASES = {
     "himmelblau": {"name": "himmelblau"},
 }
 
-# A contractive rate per optimizer family and surface (as in test_conformance_torch.py).
-RATES = {
-    "sgd": {"rosenbrock": 2e-4, "quadratic30": 0.02, "himmelblau": 2e-3},
-    "adaptive": {"rosenbrock": 2e-3, "quadratic30": 5e-3, "himmelblau": 5e-3},
-    "adagrad": {"rosenbrock": 0.3, "quadratic30": 0.3, "himmelblau": 0.3},
-    "adadelta": {"rosenbrock": 0.05, "quadratic30": 0.1, "himmelblau": 0.1},
-}
-FAMILY = {
-    "sgd": "sgd",
-    "momentum": "sgd",
-    "nesterov": "sgd",
-    "adagrad": "adagrad",
-    "adadelta": "adadelta",
-}
 TORCH_OPTIMIZERS = [name for name, spec in OPTIMIZERS.items() if spec.torch_name]
 
 
