@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from exports.pytorch import pytorch_snippet
 from flask import Blueprint, Response, jsonify, request
 
 from callbacks.service import RaceService
 from callbacks.share import decode_race
 from common.errors import ConfigError
+from exports.pytorch import pytorch_snippet
 from exports.tables import racer_csv
 from optimizers.config import RaceConfig
 from optimizers.registry import OPTIMIZERS
