@@ -23,7 +23,7 @@ from typing import Any
 from optimizers.config import RaceConfig, RacerConfig
 from optimizers.race import default_label
 from optimizers.registry import OPTIMIZERS
-from optimizers.schedules import SCHEDULES
+from optimizers.schedules import SCHEDULES, one_cycle_phases
 from surfaces import get_surface
 
 WIDTH = 100  # longest line written, as in the project's own code
@@ -123,7 +123,7 @@ def _refuse_what_torch_lacks(racer: RacerConfig, steps: int) -> None:
         raise ValueError(f"The {title} schedule has no torch.optim copy yet.")
     if schedule.name == "one_cycle":
         p = schedule.params
-        if _one_cycle_ends(p, p["total_steps"] or steps)[0] == 0:
+        if one_cycle_phases(p, steps)[1][0][0] == 0:
             raise ValueError(
                 "torch's OneCycleLR divides by zero when pct_start × total_steps = 1 (its first "
                 "phase has no length): change either to copy this racer as PyTorch."
@@ -215,18 +215,9 @@ def _one_cycle_end(name: str, p: Kwargs, steps: int) -> int | None:
     """
     if name != "one_cycle":
         return None
-    total = p["total_steps"] or steps
-    ends = _one_cycle_ends(p, total)
+    total, phases = one_cycle_phases(p, steps)
+    ends = [end for end, _, _ in phases]
     return total if total < steps or (total == steps and ends[-1] == ends[-2]) else None
-
-
-def _one_cycle_ends(p: Kwargs, total: int) -> list[float]:
-    """The last step of each OneCycleLR phase, computed as torch computes it."""
-    pct = p["pct_start"]
-    first = float(pct * total) - 1
-    if p["three_phase"]:
-        return [first, float(2 * pct * total) - 2, total - 1]
-    return [first, total - 1]
 
 
 def _warmup_factor(racer: RacerConfig, p: Kwargs, steps: int) -> list[str]:

@@ -87,7 +87,8 @@ def warmup_cosine(t, base, p, steps):
     return np.where(tc < warmup, rising, falling)
 
 
-def _one_cycle_phases(p: Mapping[str, Any], steps: int) -> tuple[int, list[tuple[float, str, str]]]:
+def one_cycle_phases(p: Mapping[str, Any], steps: int) -> tuple[int, list[tuple[float, str, str]]]:
+    """(total steps, each phase as (its last step, as torch computes it; from; to))."""
     total = p["total_steps"] or steps
     pct = p["pct_start"]
     if p["three_phase"]:
@@ -111,7 +112,7 @@ def _one_cycle(t: Array, p: Mapping[str, Any], steps: int, values: Mapping[str, 
     Past ``total_steps`` the last value is held (torch raises instead). A phase of zero length
     (torch divides by zero) counts as finished.
     """
-    total, phases = _one_cycle_phases(p, steps)
+    total, phases = one_cycle_phases(p, steps)
     tc = np.minimum(_column(t), total - 1)
     shape = np.broadcast_shapes(tc.shape, np.shape(values["max"]))
     out = np.empty(shape)
