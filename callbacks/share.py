@@ -28,14 +28,10 @@ MAX_SHARE_CHARS = 6000
 
 
 def _changed(params: dict[str, Any], spec: Any) -> dict[str, Any]:
-    """The values that differ from the registry's defaults (``spec.params``)."""
-    defaults = {p.name: _plain(p.default) for p in spec.params}
+    """The values that differ from the registry's defaults (``spec.params``), in JSON form."""
+    defaults = NamedParams("", {p.name: p.default for p in spec.params}).to_json()["params"]
     plain = NamedParams("", params).to_json()["params"]
     return {k: v for k, v in plain.items() if defaults.get(k) != v}
-
-
-def _plain(value: Any) -> Any:
-    return list(value) if isinstance(value, tuple) else value
 
 
 def _named(named: NamedParams, registry: dict[str, Any]) -> dict[str, Any]:
