@@ -95,6 +95,11 @@ class RaceService:
         keys = racer_keys(config, "racer")
         return [(key, self._cached(key, lambda i=i: compact(i))) for i, key in enumerate(keys)]
 
+    def racer_json(self, config: RaceConfig, index: int, key: str | None = None) -> dict:
+        """Racer ``index``'s result JSON (one racer of race-config.md's result), cached."""
+        key = key or racer_keys(config, "result")[index]
+        return self._cached(key, lambda: self._run_one(config, index).to_json())
+
     def race_json(self, config: RaceConfig) -> dict[str, Any]:
         """A whole race's result JSON (race-config.md), racer by racer through the cache."""
         keys = racer_keys(config, "result")
@@ -102,10 +107,7 @@ class RaceService:
             "surface": config.surface.to_json(),
             "start": list(config.start),
             "steps": config.steps,
-            "racers": [
-                self._cached(key, lambda i=i: self._run_one(config, i).to_json())
-                for i, key in enumerate(keys)
-            ],
+            "racers": [self.racer_json(config, i, key) for i, key in enumerate(keys)],
         }
 
     def trace(self, config: RaceConfig, index: int) -> dict[str, Any]:

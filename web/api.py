@@ -94,7 +94,7 @@ def make_api(service: RaceService) -> Blueprint:
                 return attachment(response, "race.json")
             index = racer_index(request.args.get("racer"), config)
             if kind == "csv":
-                table = racer_csv(service.race_json(config)["racers"][index])
+                table = racer_csv(service.racer_json(config, index))
                 return attachment(Response(table, mimetype="text/csv"), f"racer-{index + 1}.csv")
             try:
                 code = pytorch_snippet(config, index)
