@@ -23,10 +23,17 @@
     race: null, surface: null, racers: [], visible: {}, step: 0, steps: 0,
     playing: false, speed: 1, loop: false, last: null, carry: 0,
     frames: 0, rendered: -1, heads: [], cursors: {}, loadedAt: 0, drawnAt: 0, frameLog: null,
-    // Set by assets/tools.js: state restored from a link, presentation mode, and hooks called
-    // after a race loads, after each rendered step, and to draw on the map (the inspector).
-    pending: {}, presenting: false, onLoad: null, onStep: null, decorate: null,
+    // Set by assets/tools.js: state restored from a link, presentation mode, and what draws
+    // on the map besides the racers (the inspector's arrows). Other scripts follow the race
+    // through R.on("load" | "step", fn): after a race loads, after each rendered step.
+    pending: {}, presenting: false, decorate: null, listeners: {load: [], step: []},
   };
+
+  R.on = function (event, fn) { R.listeners[event].push(fn); };
+
+  function emit(event, arg) {
+    R.listeners[event].forEach(function (fn) { fn(arg); });
+  }
   window.optimizerRace = R;
 
   function decode(obj) {
@@ -374,7 +381,7 @@
     R.rendered = k;
     R.frames += 1;
     R.drawnAt = performance.now();
-    if (R.onStep) R.onStep(k);
+    emit("step", k);
   }
 
   R.render = function () { render(R.step); };
@@ -390,8 +397,8 @@
     if (on) {
       if (R.step >= R.steps) R.step = 0;
       window.requestAnimationFrame(tick);
-    } else if (R.onStep) {
-      R.onStep(R.step);
+    } else {
+      emit("step", R.step);
     }
     return on ? "❚❚ Pause" : "▶ Play";
   }
@@ -410,7 +417,7 @@
           k = R.steps;
           R.playing = false;
           window.dash_clientside.set_props("play-button", {children: "▶ Play"});
-          if (R.onStep) R.onStep(k);
+          emit("step", k);
         }
       }
       render(k);
@@ -476,7 +483,7 @@
       }
       leaderboard(R.step);
       R.rendered = R.step;
-      if (R.onLoad) R.onLoad();
+      emit("load");
       // The overlays redraw when Plotly has drawn the new figures (plotly_afterplot); on the
       // first load the plots may not exist yet, so look for them on the next frames.
       attach(120);

@@ -337,19 +337,19 @@
     arrow(ctx, from, s[0], s[1], length * 0.7, ARROW.step, []);
   };
 
-  // ----- hooks from playback.js ----------------------------------------------------------
+  // ----- events from playback.js ---------------------------------------------------------
 
-  R.onLoad = function () {
+  R.on("load", function () {
     exportLinks();
     inspectOptions();
     loadTrace();
     syncUrl();
-  };
+  });
 
-  R.onStep = function (k) {
+  R.on("step", function (k) {
     inspectPanel(k);
     if (!R.playing) syncUrl();  // the address follows the step once playback stops
-  };
+  });
 
   // ----- events --------------------------------------------------------------------------
 

@@ -113,15 +113,12 @@
   }
   R.showView3d = show;
 
-  // Playback, races and visibility reach the view through playback.js's hooks.
-  var onStep = R.onStep, onLoad = R.onLoad;
-  R.onStep = function (k) {
-    if (onStep) onStep(k);
+  // Playback and new races reach the view through playback.js's events.
+  R.on("step", function (k) {
     if (!V.shown) return;
     if (!R.playing || performance.now() - V.drawnAt >= PLAYING_INTERVAL) draw(k);
-  };
-  R.onLoad = function () {
-    if (onLoad) onLoad();
+  });
+  R.on("load", function () {
     if (V.shown) {
       draw(R.step);
     } else if (R.state && R.state.view === "3d" && !V.loading) {
@@ -129,11 +126,10 @@
       window.dash_clientside.set_props("view-select", {value: "3d"});
       show(true);
     }
-  };
+  });
 
   document.addEventListener("change", function (event) {
     var t = event.target;
     if (t && t.name === "view-select") show(t.value === "3d");
   });
-
 })();
