@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import importlib
 import os
+from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from tests.live import READY, VIEWPORT, launch, serve
+from tests.live import launch, open_tab, serve
 
 IN_CI = bool(os.environ.get("CI"))
 
@@ -21,6 +22,15 @@ def require_module(name: str) -> ModuleType:
         if IN_CI:
             raise RuntimeError(f"{name} is required in CI but cannot be imported: {exc}") from exc
         pytest.skip(f"{name} is not installed (run `make test` to set up the environment)")
+
+
+def require_file(path: Path, installer: str) -> Path:
+    """``path`` if it exists (a file a set-up script fetches); else skip, or fail in CI."""
+    if path.exists():
+        return path
+    if IN_CI:
+        raise RuntimeError(f"{path} is required in CI ({installer} installs it)")
+    pytest.skip(f"{path} is missing (make test runs {installer})")
 
 
 def require_executable(path: str) -> str:
@@ -56,12 +66,6 @@ def browser():
 
 @pytest.fixture
 def page(browser, live):
-    context = browser.new_context(viewport=VIEWPORT)
-    tab = context.new_page()
-    tab.problems = []
-    tab.on("console", lambda m: tab.problems.append(m.text) if m.type == "error" else None)
-    tab.on("pageerror", lambda e: tab.problems.append(str(e)))
-    tab.goto(live[0])
-    tab.wait_for_function(READY)
+    context, tab = open_tab(browser, live[0])
     yield tab
     context.close()

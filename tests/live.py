@@ -36,6 +36,19 @@ READY = "() => window.optimizerRace && window.optimizerRace.heads.length > 0"
 RACE = "window.optimizerRace"
 
 
+def open_tab(browser: Any, url: str, **context: Any) -> tuple[Any, Any]:
+    """(context, tab) with ``url`` open and its first race drawn; ``tab.problems`` collects
+    console errors and uncaught exceptions."""
+    ctx = browser.new_context(viewport=VIEWPORT, **context)
+    tab = ctx.new_page()
+    tab.problems = []
+    tab.on("console", lambda m: tab.problems.append(m.text) if m.type == "error" else None)
+    tab.on("pageerror", lambda e: tab.problems.append(str(e)))
+    tab.goto(url)
+    tab.wait_for_function(READY)
+    return ctx, tab
+
+
 def state(page: Any, expression: str) -> Any:
     """The value of a JavaScript expression in the page."""
     return page.evaluate(f"() => {expression}")

@@ -5,9 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
-from tests.conftest import IN_CI
+from tests.conftest import require_file
 from tests.live import RACE, state
 
 AXE = Path(__file__).resolve().parent / "vendor" / "axe.min.js"
@@ -15,10 +13,7 @@ BLOCKING = ("serious", "critical")
 
 
 def audit(page) -> list[str]:
-    if not AXE.exists():
-        if IN_CI:
-            raise RuntimeError("scripts/vendor-axe.sh must install axe-core in CI")
-        pytest.skip("axe-core is not installed (make test runs scripts/vendor-axe.sh)")
+    require_file(AXE, "scripts/vendor-axe.sh")
     if not page.evaluate("typeof window.axe !== 'undefined'"):
         page.evaluate(AXE.read_text())  # through DevTools: the page's CSP does not apply
     result = page.evaluate("axe.run(document, {resultTypes: ['violations']})")

@@ -10,7 +10,7 @@ import pytest
 
 from tests.conftest import IN_CI
 from tests.dash_requests import opening_controls, race_body
-from tests.live import RACE, READY, VIEWPORT, control, state
+from tests.live import RACE, READY, control, open_tab, state
 
 RESOURCES = "performance.getEntriesByType('resource').map(e => e.name)"
 VENDORED = Path(__file__).resolve().parent.parent / "assets" / "vendor" / "plotly-cartesian.min.js"
@@ -220,10 +220,7 @@ def test_hiding_a_racer_takes_it_off_the_map_and_the_board(page):
 
 
 def test_a_lesson_link_opens_its_race_and_caption(browser, live):
-    context = browser.new_context(viewport=VIEWPORT)
-    tab = context.new_page()
-    tab.goto(live[0])
-    tab.wait_for_function(READY)
+    context, tab = open_tab(browser, live[0])
     tab.click("#lesson-caption >> xpath=..", trial=True)
     tab.click("details.lessons summary") if not tab.locator(
         "details.lessons[open]"

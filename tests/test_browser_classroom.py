@@ -15,21 +15,10 @@ import pytest
 from callbacks.share import decode_race
 from optimizers.race import run_race
 from optimizers.trace import trace_racer
-from tests.conftest import IN_CI
-from tests.live import RACE, READY, VIEWPORT, control, state
+from tests.conftest import require_file
+from tests.live import RACE, VIEWPORT, control, open_tab, state
 
 SYNCED = "() => new URLSearchParams(location.search).get('step') === '{step}'"
-
-
-def open_tab(browser, url, **context):
-    ctx = browser.new_context(viewport=VIEWPORT, **context)
-    tab = ctx.new_page()
-    tab.problems = []
-    tab.on("console", lambda m: tab.problems.append(m.text) if m.type == "error" else None)
-    tab.on("pageerror", lambda e: tab.problems.append(str(e)))
-    tab.goto(url)
-    tab.wait_for_function(READY)
-    return ctx, tab
 
 
 def paths(tab):
@@ -274,10 +263,7 @@ COLOURS_3D = """async () => {
 
 
 def test_the_3d_view_shows_the_surface_and_follows_playback(page):
-    if not GL3D.exists():
-        if IN_CI:
-            raise RuntimeError("scripts/vendor-plotly.sh must install the 3-D bundle in CI")
-        pytest.skip("the 3-D bundle is not installed (make test runs scripts/vendor-plotly.sh)")
+    require_file(GL3D, "scripts/vendor-plotly.sh")
     page.check("input[name='view-select'][value='3d']")
     page.wait_for_function(f"() => {RACE}.view3d.drawn === 0")
     assert page.locator("#race-3d").is_visible() and not page.locator("#race-graph").is_visible()
@@ -291,9 +277,7 @@ def test_the_3d_view_shows_the_surface_and_follows_playback(page):
     page.wait_for_function(f"() => {RACE}.view3d.drawn === 3")
     lines = "document.getElementById('race-3d').data.filter(t => t.mode === 'lines')"
     assert state(page, f"{lines}.map(t => t.x.length)") == [4, 4, 4, 4]
-    assert "view=3d" in page.url or page.wait_for_function(
-        "() => location.search.includes('view=3d')"
-    )
+    page.wait_for_function("() => location.search.includes('view=3d')")  # in the link
     # The page's own Plotly is still the cartesian one, and the map comes back.
     assert state(page, "window.Plotly !== window.optimizerRace.view3d.plotly")
     page.check("input[name='view-select'][value='2d']")
@@ -303,10 +287,7 @@ def test_the_3d_view_shows_the_surface_and_follows_playback(page):
 
 
 def test_a_3d_link_opens_in_3d(browser, live):
-    if not GL3D.exists():
-        if IN_CI:
-            raise RuntimeError("scripts/vendor-plotly.sh must install the 3-D bundle in CI")
-        pytest.skip("the 3-D bundle is not installed (make test runs scripts/vendor-plotly.sh)")
+    require_file(GL3D, "scripts/vendor-plotly.sh")
     context, tab = open_tab(browser, f"{live[0]}/?view=3d&step=12")
     tab.wait_for_function(f"() => {RACE}.view3d.drawn === 12")
     assert tab.is_checked("input[name='view-select'][value='3d']")
