@@ -12,7 +12,9 @@ from typing import Any
 
 import numpy as np
 
+from optimizers.fan import NoisyFan
 from optimizers.race import RacerResult
+from optimizers.starts import ManyStarts
 from surfaces.base import Surface
 
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies and on a projector.
@@ -24,6 +26,8 @@ DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot", "solid",
 # Losses are drawn on a log axis as f − f*; a gap of exactly 0 is shown at this floor.
 GAP_FLOOR = 1e-30
 GRID = 90
+# Faint copies (noisy runs, many starts) are drawn from at most this many points per run.
+COPY_POINTS = 64
 
 
 def typed(values: np.ndarray) -> dict[str, str]:
@@ -70,6 +74,45 @@ def compact_racer(result: RacerResult, f_star: float | None) -> dict[str, Any]:
         "final_loss": result.final_loss,
         "best_loss": result.best_loss,
     }
+
+
+def sampled_steps(steps: int, most: int = COPY_POINTS) -> np.ndarray:
+    """At most ``most`` step numbers from 0 to ``steps``, both ends included."""
+    return np.unique(np.round(np.linspace(0, steps, min(steps + 1, most))).astype(int))
+
+
+def compact_copies(paths: np.ndarray, lengths: np.ndarray) -> dict[str, Any]:
+    """Many runs' paths, thinned to ``sampled_steps``: each run keeps the sampled steps it
+    reached (its points before divergence), all runs' points end to end in one array."""
+    steps = sampled_steps(paths.shape[0] - 1)
+    counts = [int((steps < n).sum()) for n in lengths]
+    xs = np.concatenate([paths[steps[:c], r, 0] for r, c in enumerate(counts)])
+    ys = np.concatenate([paths[steps[:c], r, 1] for r, c in enumerate(counts)])
+    return {"steps": steps.tolist(), "n": counts, "x": typed(xs), "y": typed(ys)}
+
+
+def compact_fan(fan: NoisyFan, f_star: float | None) -> dict[str, Any]:
+    """A racer's noisy runs for the page: the median path, the loss band (quartiles) and faint
+    copies of every run, with the final-loss summary the leaderboard shows."""
+    median = fan.median_path()
+    q25, q50, q75 = fan.loss_quantiles((0.25, 0.5, 0.75))
+    return {
+        **fan.summary(),
+        "seeds": [fan.seeds[0], fan.seeds[-1]],
+        "n": len(median),
+        "x": typed(median[:, 0]),
+        "y": typed(median[:, 1]),
+        "band_n": len(q50),
+        "loss_q25": typed(loss_gap(q25, f_star)),
+        "loss_median": typed(loss_gap(q50, f_star)),
+        "loss_q75": typed(loss_gap(q75, f_star)),
+        "copies": compact_copies(fan.points, fan.lengths),
+    }
+
+
+def compact_starts(result: ManyStarts) -> dict[str, Any]:
+    """The many-starts view: starts, ends and basins as JSON, the paths thinned and typed."""
+    return result.to_json() | {"paths": compact_copies(result.paths, result.lengths)}
 
 
 def surface_payload(surface: Surface, grid: int = GRID) -> dict[str, Any]:

@@ -18,12 +18,17 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
 from flask_caching import Cache
 
-from callbacks.compact import compact_racer, surface_payload
-from optimizers.config import RaceConfig
+from callbacks.compact import compact_fan, compact_racer, compact_starts, surface_payload
+from optimizers.config import FanRequest, RaceConfig, StartsRequest, SweepRequest
+from optimizers.fan import noisy_fan
 from optimizers.race import RacerResult, run_race
+from optimizers.starts import many_starts
+from optimizers.sweep import sweep, sweep_json
 from optimizers.trace import trace_racer
+from optimizers.validate import FAN_RUNS
 from surfaces import get_surface
 
 CACHE_TIMEOUT = 24 * 3600
@@ -54,20 +59,28 @@ class RaceService:
         self.engine_runs = 0  # per process; the scale-out test reads it through /healthz
         self.cache_down = False
 
-    def _cached(self, key: str, compute: Callable[[], Any]) -> Any:
+    def _get(self, key: str) -> Any:
+        """The cached value, or None when absent or when the cache does not answer."""
         try:
             hit = self.cache.get(key)
-            self._cache_answered()
         except Exception:
             self._cache_failed()
-            return compute()
-        if hit is not None:
-            return hit
-        value = compute()
+            return None
+        self._cache_answered()
+        return hit
+
+    def _set(self, key: str, value: Any) -> None:
         try:
             self.cache.set(key, value, timeout=CACHE_TIMEOUT)
         except Exception:
             self._cache_failed()
+
+    def _cached(self, key: str, compute: Callable[[], Any]) -> Any:
+        hit = self._get(key)
+        if hit is not None:
+            return hit
+        value = compute()
+        self._set(key, value)
         return value
 
     def _cache_failed(self) -> None:
@@ -90,7 +103,11 @@ class RaceService:
         f_star = get_surface(config.surface.name, **config.surface.params).f_star
 
         def compact(index: int) -> dict[str, Any]:
-            return compact_racer(self._run_one(config, index), f_star)
+            out = compact_racer(self._run_one(config, index), f_star)
+            if config.noise.std > 0:
+                # With noise the page shows each racer's spread over FAN_RUNS seeds.
+                out["fan"] = compact_fan(noisy_fan(config, index, FAN_RUNS.default), f_star)
+            return out
 
         keys = racer_keys(config, "racer")
         return [(key, self._cached(key, lambda i=i: compact(i))) for i, key in enumerate(keys)]
@@ -109,6 +126,66 @@ class RaceService:
             "steps": config.steps,
             "racers": [self.racer_json(config, i, key) for i, key in enumerate(keys)],
         }
+
+    def sweep(self, request: SweepRequest) -> dict[str, Any]:
+        """A sweep's JSON. Each racer's sweep is cached on its own (a rate change re-sweeps
+        that racer only); the racers not cached are swept together, in one batch."""
+        config, grid = request.race, request.grid
+        kind = f"sweep:{request.criterion}:{grid.low!r}:{grid.high!r}:{grid.count}"
+        keys = racer_keys(config, kind)
+        found: dict[int, Any] = {}
+        for i, key in enumerate(keys):
+            hit = self._get(key)
+            if hit is not None:
+                found[i] = hit
+        missing = [i for i in range(len(keys)) if i not in found]
+        if missing:
+            self.engine_runs += 1
+            subset = dataclasses.replace(config, racers=tuple(config.racers[i] for i in missing))
+            result = sweep(subset, grid, request.criterion)
+            for i, racer in zip(missing, result.racers, strict=True):
+                found[i] = racer.to_json()
+                self._set(keys[i], found[i])
+        racers = [found[i] for i in range(len(keys))]
+        return sweep_json(grid, request.criterion, config.steps, racers)
+
+    def fan(self, request: FanRequest) -> dict[str, Any]:
+        """Every racer's noisy runs summarised (the API's form: full floats, no paths)."""
+        config = request.race
+        keys = racer_keys(config, f"fan:{request.runs}")
+
+        def compute(index: int) -> dict[str, Any]:
+            self.engine_runs += 1
+            fan = noisy_fan(config, index, request.runs)
+            q25, q50, q75 = fan.loss_quantiles((0.25, 0.5, 0.75))
+            final = fan.final_losses()
+            return {
+                **fan.summary(),
+                "seeds": list(fan.seeds),
+                "final_loss": [float(v) if np.isfinite(v) else None for v in final],
+                "diverged_at": [int(k) or None for k in fan.diverged_at],
+                "median_path": fan.median_path().tolist(),
+                "loss_quartiles": [q25.tolist(), q50.tolist(), q75.tolist()],
+            }
+
+        return {
+            "steps": config.steps,
+            "noise": {"std": config.noise.std, "seed": config.noise.seed},
+            "racers": [self._cached(key, lambda i=i: compute(i)) for i, key in enumerate(keys)],
+        }
+
+    def starts(self, request: StartsRequest, page: bool = False) -> dict[str, Any]:
+        """One racer from many starts, grouped by basin; ``page`` adds the thinned paths."""
+        config = request.race
+        kind = f"starts:{request.layout}:{request.count}:{request.seed}:{int(page)}"
+        key = racer_keys(config, kind)[request.racer]
+
+        def compute() -> dict[str, Any]:
+            self.engine_runs += 1
+            result = many_starts(config, request.racer, request.layout, request.count, request.seed)
+            return compact_starts(result) if page else result.to_json()
+
+        return self._cached(key, compute)
 
     def trace(self, config: RaceConfig, index: int) -> dict[str, Any]:
         """Racer ``index``'s state after every step, for the step inspector."""

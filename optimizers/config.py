@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
+
 
 @dataclass(frozen=True)
 class NamedParams:
@@ -62,6 +64,43 @@ class RaceConfig:
             "noise": {"std": self.noise.std, "seed": self.noise.seed},
             "racers": [r.to_json() for r in self.racers],
         }
+
+
+@dataclass(frozen=True)
+class RateGrid:
+    """A log-spaced grid of learning rates, ends included."""
+
+    low: float = 1e-5
+    high: float = 10.0
+    count: int = 48
+
+    def rates(self) -> np.ndarray:
+        return np.logspace(np.log10(self.low), np.log10(self.high), self.count)
+
+    def to_json(self) -> dict[str, Any]:
+        return {"low": self.low, "high": self.high, "count": self.count}
+
+
+@dataclass(frozen=True)
+class SweepRequest:
+    race: RaceConfig
+    grid: RateGrid
+    criterion: str
+
+
+@dataclass(frozen=True)
+class FanRequest:
+    race: RaceConfig
+    runs: int
+
+
+@dataclass(frozen=True)
+class StartsRequest:
+    race: RaceConfig
+    racer: int
+    layout: str
+    count: int
+    seed: int
 
 
 def _plain(params: dict[str, Any]) -> dict[str, Any]:

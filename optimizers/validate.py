@@ -13,7 +13,16 @@ from typing import Any
 from common.errors import ConfigError
 from common.params import Param, as_float, as_text, type_name, validate_params
 from optimizers.base import LR
-from optimizers.config import NamedParams, NoiseConfig, RaceConfig, RacerConfig
+from optimizers.config import (
+    FanRequest,
+    NamedParams,
+    NoiseConfig,
+    RaceConfig,
+    RacerConfig,
+    RateGrid,
+    StartsRequest,
+    SweepRequest,
+)
 from optimizers.registry import OPTIMIZERS
 from optimizers.schedules import SCHEDULES
 from surfaces import SURFACES, get_surface
@@ -144,6 +153,109 @@ def validate_race(data: Any) -> RaceConfig:
     return RaceConfig(surface_cfg, start, steps, tol, noise, checked)
 
 
+# Batches (sweeps, noisy fans, many starts) multiply a race's work; this bounds one request:
+# 12 racers × 48 rates × 5,000 steps fit, and cost about half a second and 250 MB at most.
+MAX_RUN_STEPS = 3_000_000
+
+GRID_LOW = Param("low", 1e-5, low=0.0, high=10.0, low_open=True, help="smallest rate swept")
+GRID_HIGH = Param("high", 10.0, low=0.0, high=10.0, low_open=True, help="largest rate swept")
+GRID_COUNT = Param("count", 48, kind="int", low=2, high=64, help="rates in the log grid")
+CRITERION = Param(
+    "criterion",
+    "final_loss",
+    kind="choice",
+    choices=("final_loss", "steps_to_tol"),
+    help="how a rate is judged: final loss over the whole horizon, or steps to tolerance",
+)
+FAN_RUNS = Param("runs", 32, kind="int", low=2, high=64, help="noise seeds per racer")
+STARTS_RACER = Param(
+    "racer", 0, kind="int", low=0, high=MAX_RACERS - 1, help="which racer runs from every start"
+)
+STARTS_LAYOUT = Param(
+    "layout", "grid", kind="choice", choices=("grid", "cloud"), help="a grid or a random cloud"
+)
+STARTS_COUNT = Param(
+    "count", 64, kind="int", low=4, high=256, help="starts (a grid uses the largest square ≤ it)"
+)
+STARTS_SEED = Param("seed", 0, kind="int", low=0, high=2**32 - 1, help="seed of the cloud")
+
+SWEEP_KEYS = ("race", "grid", "criterion")
+FAN_KEYS = ("race", "runs")
+STARTS_KEYS = ("race", "racer", "layout", "count", "seed")
+
+
+def _budget(runs: int, steps: int, field: str) -> None:
+    if runs * steps > MAX_RUN_STEPS:
+        raise ConfigError(
+            field,
+            f"asks for {runs:,} runs × {steps:,} steps; a request may run at most "
+            f"{MAX_RUN_STEPS:,} run-steps (use fewer racers, rates, runs or steps)",
+        )
+
+
+def _option(param: Param, obj: dict[str, Any], prefix: str = "") -> Any:
+    return param.validate(obj.get(param.name, param.default), prefix + param.name)
+
+
+def _race_in(obj: dict[str, Any]) -> RaceConfig:
+    if "race" not in obj:
+        raise ConfigError("race", "is required")
+    try:
+        return validate_race(obj["race"])
+    except ConfigError as error:
+        raise ConfigError(f"race.{error.field}" if error.field else "race", error.message) from None
+
+
+def sweep_options(options: Any, race: RaceConfig) -> SweepRequest:
+    """The sweep's own options (``grid``, ``criterion``) for an already validated race."""
+    obj = _object(options if options is not None else {}, "", SWEEP_KEYS)
+    grid_obj = _object(obj.get("grid") or {}, "grid", ("low", "high", "count"))
+    grid = RateGrid(
+        _option(GRID_LOW, grid_obj, "grid."),
+        _option(GRID_HIGH, grid_obj, "grid."),
+        _option(GRID_COUNT, grid_obj, "grid."),
+    )
+    if not grid.low < grid.high:
+        raise ConfigError("grid.high", "must be larger than grid.low")
+    _budget(len(race.racers) * (grid.count + 1), race.steps, "grid.count")
+    return SweepRequest(race, grid, _option(CRITERION, obj))
+
+
+def fan_options(options: Any, race: RaceConfig) -> FanRequest:
+    obj = _object(options if options is not None else {}, "", FAN_KEYS)
+    if race.noise.std == 0:
+        raise ConfigError("race.noise.std", "must be above 0: without noise every run is the same")
+    runs = _option(FAN_RUNS, obj)
+    _budget(len(race.racers) * runs, race.steps, "runs")
+    return FanRequest(race, runs)
+
+
+def starts_options(options: Any, race: RaceConfig) -> StartsRequest:
+    obj = _object(options if options is not None else {}, "", STARTS_KEYS)
+    racer = _option(STARTS_RACER, obj)
+    if racer >= len(race.racers):
+        raise ConfigError("racer", f"must be a racer's position, 0 to {len(race.racers) - 1}")
+    count = _option(STARTS_COUNT, obj)
+    _budget(count, race.steps, "count")
+    return StartsRequest(race, racer, _option(STARTS_LAYOUT, obj), count, _option(STARTS_SEED, obj))
+
+
+def validate_sweep(data: Any) -> SweepRequest:
+    """A sweep request body: ``race`` plus the sweep's options."""
+    obj = _object(data, "", SWEEP_KEYS)
+    return sweep_options(obj, _race_in(obj))
+
+
+def validate_fan(data: Any) -> FanRequest:
+    obj = _object(data, "", FAN_KEYS)
+    return fan_options(obj, _race_in(obj))
+
+
+def validate_starts(data: Any) -> StartsRequest:
+    obj = _object(data, "", STARTS_KEYS)
+    return starts_options(obj, _race_in(obj))
+
+
 def _refuse_constant(name: str) -> Any:
     raise ConfigError("", f"{name} is not allowed in JSON; send finite numbers")
 
@@ -173,5 +285,8 @@ __all__ = [
     "ConfigError",
     "parse_json",
     "parse_race",
+    "validate_fan",
     "validate_race",
+    "validate_starts",
+    "validate_sweep",
 ]

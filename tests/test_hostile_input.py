@@ -205,3 +205,26 @@ def test_hostile_share_links_and_exports(client):
         check(client.get("/api/export", query_string={"race": word}))
     normal = client.get("/api/export", query_string={"race": good, "format": "csv", "racer": "1"})
     assert normal.status_code == 200 and normal.get_data(as_text=True).startswith("step,x,y")
+
+
+BATCH_BODIES = {
+    "/api/sweep": {
+        "race": API_RACE,
+        "grid": {"low": 1e-4, "high": 1.0, "count": 8},
+        "criterion": "steps_to_tol",
+    },
+    "/api/fan": {"race": API_RACE, "runs": 4},
+    "/api/starts": {"race": API_RACE, "racer": 1, "layout": "cloud", "count": 9, "seed": 3},
+}
+
+
+@pytest.mark.parametrize("endpoint", list(BATCH_BODIES))
+def test_hostile_batch_requests(client, endpoint):
+    valid = BATCH_BODIES[endpoint]
+    bodies = [*mutants(valid, 500), *RAW]
+    for body in bodies:
+        check(client.post(endpoint, data=body, content_type="application/json"))
+    normal = client.post(endpoint, json=valid)
+    assert normal.status_code == 200, normal.get_json()
+    text = normal.get_data(as_text=True)
+    assert "NaN" not in text and "Infinity" not in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
@@ -14,7 +15,14 @@ from exports.tables import racer_csv
 from optimizers.config import RaceConfig
 from optimizers.registry import OPTIMIZERS
 from optimizers.schedules import SCHEDULES
-from optimizers.validate import MAX_BODY_BYTES, parse_race
+from optimizers.validate import (
+    MAX_BODY_BYTES,
+    parse_json,
+    validate_fan,
+    validate_race,
+    validate_starts,
+    validate_sweep,
+)
 from surfaces import SURFACES
 from web.openapi import openapi_document
 
@@ -66,8 +74,8 @@ def make_api(service: RaceService) -> Blueprint:
     def openapi() -> Any:
         return jsonify(document)
 
-    @api.post("/race")
-    def race() -> Any:
+    def answer(validate: Callable[[Any], Any], run: Callable[[Any], Any]) -> Any:
+        """A POST body through the size check, the JSON parser and ``validate``, then run."""
         too_big = f"the body must be at most {MAX_BODY_BYTES} bytes"
         if (request.content_length or 0) > MAX_BODY_BYTES:
             return error(413, too_big)
@@ -75,10 +83,29 @@ def make_api(service: RaceService) -> Blueprint:
         if len(body) > MAX_BODY_BYTES:
             return error(413, too_big)
         try:
-            config = parse_race(body)
+            checked = validate(parse_json(body))
         except ConfigError as exc:
             return error(400, exc.message, exc.field)
-        return jsonify(service.race_json(config))
+        return jsonify(run(checked))
+
+    @api.post("/race")
+    def race() -> Any:
+        return answer(validate_race, service.race_json)
+
+    @api.post("/sweep")
+    def sweep() -> Any:
+        """Each racer over a log grid of rates, with its best rate and divergence edge."""
+        return answer(validate_sweep, service.sweep)
+
+    @api.post("/fan")
+    def fan() -> Any:
+        """Each racer under many noise seeds: median, quartiles and every run's final loss."""
+        return answer(validate_fan, service.fan)
+
+    @api.post("/starts")
+    def starts() -> Any:
+        """One racer from a grid or cloud of starts, grouped by the basin each run ends in."""
+        return answer(validate_starts, service.starts)
 
     @api.get("/export")
     def export() -> Any:
@@ -115,8 +142,11 @@ def make_api(service: RaceService) -> Blueprint:
         return jsonify(service.trace(config, index))
 
     @api.route("/race", methods=["GET", "PUT", "PATCH", "DELETE"])
+    @api.route("/sweep", methods=["GET", "PUT", "PATCH", "DELETE"])
+    @api.route("/fan", methods=["GET", "PUT", "PATCH", "DELETE"])
+    @api.route("/starts", methods=["GET", "PUT", "PATCH", "DELETE"])
     def race_other_methods() -> Any:
-        return error(405, "use POST with a race JSON body")
+        return error(405, "use POST with a JSON body")
 
     @api.route("/<path:unknown>", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
     def not_found(unknown: str) -> Any:

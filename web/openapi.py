@@ -9,7 +9,25 @@ from common.params import Param
 from optimizers.base import LR
 from optimizers.registry import OPTIMIZERS
 from optimizers.schedules import SCHEDULES
-from optimizers.validate import CLIP, MAX_LABEL, MAX_RACERS, NOISE_SEED, NOISE_STD, STEPS, TOL
+from optimizers.validate import (
+    CLIP,
+    CRITERION,
+    FAN_RUNS,
+    GRID_COUNT,
+    GRID_HIGH,
+    GRID_LOW,
+    MAX_LABEL,
+    MAX_RACERS,
+    MAX_RUN_STEPS,
+    NOISE_SEED,
+    NOISE_STD,
+    STARTS_COUNT,
+    STARTS_LAYOUT,
+    STARTS_RACER,
+    STARTS_SEED,
+    STEPS,
+    TOL,
+)
 from surfaces import SURFACES
 
 
@@ -165,6 +183,54 @@ def openapi_document() -> dict[str, Any]:
         "429": answer("too many requests from this client", ERROR),
     }
 
+    def batch(summary: str, options: dict[str, Any], description: str) -> dict[str, Any]:
+        """A POST that runs a race many times: its body is ``race`` plus its options."""
+        body = {
+            "type": "object",
+            "required": ["race"],
+            "additionalProperties": False,
+            "properties": {"race": race, **options},
+        }
+        return {
+            "post": {
+                "summary": summary,
+                "description": f"{description} One request runs at most {MAX_RUN_STEPS:,} "
+                "run-steps (runs × steps).",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": body}},
+                },
+                "responses": {"200": answer("the result", {"type": "object"}), **errors},
+            }
+        }
+
+    grid = {
+        "type": "object",
+        "additionalProperties": False,
+        "properties": {p.name: param_schema(p) for p in (GRID_LOW, GRID_HIGH, GRID_COUNT)},
+    }
+    batches = {
+        "/api/sweep": batch(
+            "each racer over a log grid of learning rates: final loss, steps to tolerance, "
+            "divergence edge and best rate",
+            {"grid": grid, "criterion": param_schema(CRITERION)},
+            "The racer's own rate is a candidate too, so its best rate is never worse.",
+        ),
+        "/api/fan": batch(
+            "each racer under many noise seeds (seed, seed+1, …): median and quartiles",
+            {"runs": param_schema(FAN_RUNS)},
+            "The race's noise σ must be above 0.",
+        ),
+        "/api/starts": batch(
+            "one racer from a grid or cloud of starts, grouped by the basin each run ends in",
+            {
+                p.name: param_schema(p)
+                for p in (STARTS_RACER, STARTS_LAYOUT, STARTS_COUNT, STARTS_SEED)
+            },
+            "A grid uses the largest square number of starts not above count.",
+        ),
+    }
+
     def listing(what: str) -> dict[str, Any]:
         return {
             "get": {
@@ -224,6 +290,7 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {"200": answer("the race result", result), **errors},
                 }
             },
+            **batches,
             "/api/export": {
                 "get": {
                     "summary": "a shared race's result JSON, a racer's CSV or its PyTorch code",

@@ -1,0 +1,161 @@
+"""Learning-rate sweeps and auto-tuning: every racer judged at its own best rate.
+
+A sweep runs each racer over a log grid of rates (its other settings unchanged) for the race's
+whole horizon, in one batch. Judging after the whole horizon, not a short prefix, is the
+point: a short horizon favours fast starters. The racer's current rate is always a candidate
+too, so tuning can only keep or improve a racer's result by the chosen criterion.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from optimizers.batch import run_batch
+from optimizers.config import RaceConfig, RateGrid
+from optimizers.race import default_label
+
+# How a rate is judged: the key is minimised; unreached tolerance and divergence rank last.
+CRITERIA = {
+    "final_loss": "final loss over the whole horizon",
+    "steps_to_tol": "steps to tolerance (then final loss)",
+}
+DEFAULT_CRITERION = "final_loss"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One run's result as a sweep ranks it; ``final_loss`` is inf for a diverged run."""
+
+    lr: float
+    final_loss: float
+    steps_to_tol: int | None
+    diverged_at: int | None
+
+    def key(self, criterion: str) -> tuple[float, float]:
+        steps = np.inf if self.steps_to_tol is None else float(self.steps_to_tol)
+        if criterion == "steps_to_tol":
+            return (steps, self.final_loss)
+        return (self.final_loss, steps)
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "lr": self.lr,
+            "final_loss": None if self.diverged_at is not None else self.final_loss,
+            "steps_to_tol": self.steps_to_tol,
+            "diverged_at": self.diverged_at,
+        }
+
+
+@dataclass(frozen=True)
+class RacerSweep:
+    label: str
+    optimizer: str
+    current: Outcome
+    grid: tuple[Outcome, ...]
+    best: Outcome | None
+    edge_lr: float | None
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "label": self.label,
+            "optimizer": self.optimizer,
+            "lr": self.current.lr,
+            "current": self.current.to_json(),
+            "final_loss": [o.to_json()["final_loss"] for o in self.grid],
+            "steps_to_tol": [o.steps_to_tol for o in self.grid],
+            "diverged_at": [o.diverged_at for o in self.grid],
+            "best": None if self.best is None else self.best.to_json(),
+            "edge_lr": self.edge_lr,
+        }
+
+
+@dataclass(frozen=True)
+class SweepResult:
+    grid: RateGrid
+    criterion: str
+    steps: int
+    racers: tuple[RacerSweep, ...]
+
+    def to_json(self) -> dict[str, Any]:
+        return sweep_json(self.grid, self.criterion, self.steps, [r.to_json() for r in self.racers])
+
+
+def sweep_json(
+    grid: RateGrid, criterion: str, steps: int, racers: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """A sweep's JSON from its racers' JSON (the service assembles cached racers this way)."""
+    return {
+        "criterion": criterion,
+        "criterion_text": CRITERIA[criterion],
+        "steps": steps,
+        "grid": grid.to_json(),
+        "rates": grid.rates().tolist(),
+        "racers": racers,
+    }
+
+
+def _outcomes(config: RaceConfig, rates: np.ndarray | None) -> list[list[Outcome]]:
+    """Per racer, the outcome at each rate (or at its own rate when ``rates`` is None)."""
+    batch = run_batch(config, lrs=None if rates is None else list(rates))
+    traj = batch.trajectories
+    final = batch.final_loss
+    per_racer: list[list[Outcome]] = [[] for _ in config.racers]
+    for run, racer in enumerate(batch.racer):
+        diverged = int(traj.diverged_at[run]) or None
+        arrived = int(traj.steps_to_tol[run])
+        per_racer[int(racer)].append(
+            Outcome(
+                lr=float(batch.lr[run]),
+                final_loss=np.inf if diverged else float(final[run]),
+                steps_to_tol=None if arrived < 0 else arrived,
+                diverged_at=diverged,
+            )
+        )
+    return per_racer
+
+
+def divergence_edge(outcomes: tuple[Outcome, ...]) -> float | None:
+    """The smallest grid rate from which every larger rate diverges (None if the top holds)."""
+    edge = None
+    for outcome in reversed(outcomes):
+        if outcome.diverged_at is None:
+            break
+        edge = outcome.lr
+    return edge
+
+
+def sweep(config: RaceConfig, grid: RateGrid, criterion: str = DEFAULT_CRITERION) -> SweepResult:
+    """Each racer over ``grid`` (one batch) plus its current rate; the best by ``criterion``."""
+    rates = grid.rates()
+    on_grid = _outcomes(config, rates)
+    current = _outcomes(config, None)
+    racers = []
+    for racer, outcomes, (own,) in zip(config.racers, on_grid, current, strict=True):
+        # The current rate comes first, so on a tie the racer keeps its rate.
+        candidates = [own, *outcomes]
+        finite = [o for o in candidates if o.diverged_at is None]
+        best = min(finite, key=lambda o: o.key(criterion)) if finite else None
+        racers.append(
+            RacerSweep(
+                label=racer.label or default_label(racer),
+                optimizer=racer.optimizer,
+                current=own,
+                grid=tuple(outcomes),
+                best=best,
+                edge_lr=divergence_edge(tuple(outcomes)),
+            )
+        )
+    return SweepResult(grid, criterion, config.steps, tuple(racers))
+
+
+def tuned_race(config: RaceConfig, result: SweepResult) -> RaceConfig:
+    """``config`` with every racer at its best rate (a racer with no stable rate keeps its own)."""
+    racers = tuple(
+        racer if found.best is None else dataclasses.replace(racer, lr=found.best.lr)
+        for racer, found in zip(config.racers, result.racers, strict=True)
+    )
+    return dataclasses.replace(config, racers=racers)
