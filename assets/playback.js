@@ -91,12 +91,7 @@
   function mapFigure() {
     var s = R.surface, race = R.race;
     var data = [
-      {
-        type: "contour", x: s.x, y: s.y, z: decodeGrid(s), colorscale: "Viridis",
-        reversescale: false, ncontours: 24, line: {width: 0.5, color: "rgba(255,255,255,0.35)"},
-        showscale: false,
-        hovertemplate: "x %{x:.3f}, y %{y:.3f}<extra>click: start here</extra>",
-      },
+      contourTrace(s),
       points(s.minima, "star", "minimum"),
       points(s.saddles, "x-thin-open", "saddle"),
       {
@@ -129,21 +124,48 @@
     };
   }
 
+  function contourTrace(s) {
+    return {
+      type: "contour", x: s.x, y: s.y, z: decodeGrid(s), colorscale: "Viridis",
+      reversescale: false, ncontours: 24, line: {width: 0.5, color: "rgba(255,255,255,0.35)"},
+      showscale: false,
+      hovertemplate: "x %{x:.3f}, y %{y:.3f}<extra>click: start here</extra>",
+    };
+  }
+
   function decodeGrid(s) {
     var flat = decode(s.z), rows = [];
     for (var i = 0; i < s.grid; i++) rows.push(flat.subarray(i * s.grid, (i + 1) * s.grid));
     return rows;
   }
 
+  function steps(length, first) {
+    var x = new Float32Array(length);
+    for (var i = 0; i < length; i++) x[i] = i + first;
+    return x;
+  }
+
   function seriesFigure(field, axisTitle, log, first) {
-    var data = R.racers.map(function (r) {
+    var data = [];
+    R.racers.forEach(function (r) {
+      var visible = R.visible[r.index] !== false;
+      if (field === "loss" && r.fan) {
+        // The band between the quartiles of the racer's runs, and their median.
+        var f = r.fan, x = steps(f.bandN, 0);
+        data.push({type: "scatter", mode: "lines", x: x, y: f.q25, line: {width: 0},
+                   hoverinfo: "skip", visible: visible, name: r.label + " lower quartile"});
+        data.push({type: "scatter", mode: "lines", x: x, y: f.q75, line: {width: 0},
+                   fill: "tonexty", fillcolor: translucent(r.color, 0.22), hoverinfo: "skip",
+                   visible: visible, name: r.label + " upper quartile"});
+        data.push({type: "scatter", mode: "lines", name: r.label + " median", x: x, y: f.q50,
+                   line: {color: r.color, width: 2.5, dash: r.dash}, visible: visible,
+                   hovertemplate: r.label + " median: %{y:.3g} at step %{x}<extra></extra>"});
+        return;
+      }
       var y = r[field];
-      var x = new Float32Array(y.length);
-      for (var i = 0; i < y.length; i++) x[i] = i + first;
-      return {type: "scatter", mode: "lines", name: r.label, x: x, y: y,
-              line: {color: r.color, width: 2.5, dash: r.dash},
-              visible: R.visible[r.index] !== false,
-              hovertemplate: r.label + ": %{y:.3g} at step %{x}<extra></extra>"};
+      data.push({type: "scatter", mode: "lines", name: r.label, x: steps(y.length, first), y: y,
+                 line: {color: r.color, width: 2.5, dash: r.dash}, visible: visible,
+                 hovertemplate: r.label + ": %{y:.3g} at step %{x}<extra></extra>"});
     });
     return {
       data: data,
@@ -168,14 +190,66 @@
         x: decode(src.x), y: decode(src.y), loss: decode(src.loss), lr: decode(src.lr),
         diverged_at: src.diverged_at, steps_to_tol: src.steps_to_tol,
         final_loss: src.final_loss, best_loss: src.best_loss,
+        fan: src.fan ? loadFan(src.fan) : null,
       };
     });
     if (R.step > R.steps) R.step = R.steps;
   }
 
+  // A noisy racer's runs over many seeds: the median path and loss band, faint copies of every
+  // run (thinned to a few dozen points each), and the final-loss summary.
+  function loadFan(f) {
+    return {
+      runs: f.runs, median: f.median, low: f.q25, high: f.q75, diverged: f.diverged,
+      seeds: f.seeds, n: f.n, x: decode(f.x), y: decode(f.y), bandN: f.band_n,
+      q25: decode(f.loss_q25), q50: decode(f.loss_median), q75: decode(f.loss_q75),
+      copies: {steps: f.copies.steps, n: f.copies.n, x: decode(f.copies.x),
+               y: decode(f.copies.y)},
+    };
+  }
+
+  function translucent(hex, alpha) {
+    var v = parseInt(hex.slice(1), 16);
+    return "rgba(" + (v >> 16 & 255) + "," + (v >> 8 & 255) + "," + (v & 255) + "," + alpha + ")";
+  }
+
+  function tunedNote() {
+    var note = R.tuned;
+    if (!note || !R.race || note.share !== R.race.share) return "";
+    return "<p class=\"tuned-note\" id=\"tuned-note\">" + escapeHtml(note.text) + "</p>";
+  }
+
+  function noisyLeaderboard(k) {
+    var rows = R.racers.filter(function (r) { return R.visible[r.index] !== false; })
+      .map(function (r) {
+        var f = r.fan, out = k >= f.bandN;
+        return {r: r, out: out, now: out ? Infinity : f.q50[k]};
+      });
+    rows.sort(function (a, b) { return a.now - b.now; });
+    var gap = R.race && R.race.f_star !== null;
+    var html = tunedNote() + "<table class=\"noisy\"><caption>" +
+      "noise: each racer over " + (rows.length ? rows[0].r.fan.runs : 0) +
+      " seeds; median and quartiles</caption><thead><tr><th>#</th><th>racer</th><th>" +
+      (gap ? "median f − f* now" : "median loss now") + "</th><th>median final loss</th>" +
+      "<th>quartiles</th><th>diverged runs</th></tr></thead><tbody>";
+    rows.forEach(function (row, i) {
+      var r = row.r, f = r.fan;
+      html += "<tr data-racer=\"" + r.index + "\"><td>" + (i + 1) + "</td>" +
+        "<td><span class=\"swatch\" style=\"background:" + r.color + "\"></span>" +
+        escapeHtml(r.label) + "</td><td>" + (row.out ? "–" : fmt(row.now)) + "</td>" +
+        "<td data-value=\"" + (f.median === null ? "" : f.median) + "\">" +
+        (f.median === null ? "diverged" : fmt(f.median)) + "</td><td>" +
+        (f.low === null ? "–" : fmt(f.low)) + " – " + (f.high === null ? "diverged" : fmt(f.high)) +
+        "</td><td data-value=\"" + f.diverged + "\">" + f.diverged + " / " + f.runs +
+        "</td></tr>";
+    });
+    return html + "</tbody></table>";
+  }
+
   function leaderboard(k) {
     var el = document.getElementById("leaderboard");
     if (!el) return;
+    if (R.racers.length && R.racers[0].fan) { el.innerHTML = noisyLeaderboard(k); return; }
     var gap = R.race && R.race.f_star !== null;
     var rows = R.racers.filter(function (r) { return R.visible[r.index] !== false; })
       .map(function (r) {
@@ -199,7 +273,7 @@
         escapeHtml(r.label) + "</td><td>" + (row.out ? "–" : fmt(row.now)) + "</td><td>" +
         fmt(r.final_loss) + "</td><td>" + fmt(r.best_loss) + "</td><td>" + status + "</td></tr>";
     });
-    el.innerHTML = html + "</tbody></table>";
+    el.innerHTML = tunedNote() + html + "</tbody></table>";
   }
 
   function escapeHtml(text) {
@@ -287,6 +361,24 @@
     }
   }
 
+  function drawCopies(ctx, r, k, area, sx, sy, big) {
+    var c = r.fan.copies, offset = 0;
+    ctx.beginPath();
+    for (var run = 0; run < c.n.length; run++) {
+      for (var j = 0; j < c.n[run] && c.steps[j] <= k; j++) {
+        var px = (c.x[offset + j] - area.x0) * sx, py = (area.y1 - c.y[offset + j]) * sy;
+        if (j === 0) ctx.moveTo(px, py); else ctx.lineTo(px, py);
+      }
+      offset += c.n[run];
+    }
+    ctx.globalAlpha = 0.25;
+    ctx.strokeStyle = r.color;
+    ctx.lineWidth = big ? 2.5 : 1.2;
+    ctx.setLineDash([]);
+    ctx.stroke();
+    ctx.globalAlpha = 1;
+  }
+
   function drawMap(gd, k, ranges) {
     var area = plotArea(gd, ranges);
     if (!area) return;
@@ -305,10 +397,12 @@
     var heads = [], big = R.presenting;
     R.racers.forEach(function (r) {
       if (R.visible[r.index] === false) return;
-      var kk = at(r, k);
+      if (r.fan) drawCopies(ctx, r, k, area, sx, sy, big);
+      // With noise the bold trail is the median of the racer's runs.
+      var line = r.fan || r, kk = Math.min(k, line.n - 1);
       ctx.beginPath();
       for (var i = 0; i <= kk; i++) {
-        var px = (r.x[i] - area.x0) * sx, py = (area.y1 - r.y[i]) * sy;
+        var px = (line.x[i] - area.x0) * sx, py = (area.y1 - line.y[i]) * sy;
         if (i === 0) ctx.moveTo(px, py); else ctx.lineTo(px, py);
       }
       ctx.lineJoin = "round";
@@ -317,8 +411,8 @@
       ctx.setLineDash((CANVAS_DASHES[r.dash] || []).map(function (d) { return d * (big ? 2 : 1); }));
       ctx.stroke();
       ctx.setLineDash([]);
-      heads.push({index: r.index, x: r.x[kk], y: r.y[kk], step: kk,
-                  px: (r.x[kk] - area.x0) * sx, py: (area.y1 - r.y[kk]) * sy, r: r});
+      heads.push({index: r.index, x: line.x[kk], y: line.y[kk], step: kk,
+                  px: (line.x[kk] - area.x0) * sx, py: (area.y1 - line.y[kk]) * sy, r: r});
     });
     heads.forEach(function (h) {
       shape(ctx, h.r.marker, h.px, h.py, big ? 30 : 15);
@@ -386,6 +480,8 @@
 
   R.render = function () { render(R.step); };
   R.decodeGrid = decodeGrid;
+  R.decode = decode;
+  R.contourTrace = contourTrace;
   R.graph = graph;
   R.fmt = fmt;
   R.escapeHtml = escapeHtml;

@@ -12,7 +12,8 @@
   var R = window.optimizerRace;
   // Control groups a course page may hide in an embed (?hide=settings,racers).
   var HIDEABLE = ["header", "lessons", "caption", "toolbar", "charts", "playback", "settings",
-                  "racers", "controls"];
+                  "racers", "controls", "analysis"];
+  var ANALYSES = ["sweep", "starts"];
   var query = new URLSearchParams(window.location.search);
   var root = document.documentElement;
   var state = {
@@ -21,6 +22,8 @@
       return HIDEABLE.indexOf(name) >= 0 && all.indexOf(name) === i;
     }),
     view: query.get("view") === "3d" ? "3d" : "2d",
+    analysis: ANALYSES.indexOf(query.get("analysis")) >= 0 ? query.get("analysis") : "",
+    analysisPending: ANALYSES.indexOf(query.get("analysis")) >= 0,
     inspect: /^\d{1,3}$/.test(query.get("inspect") || "") ? query.get("inspect") : "",
     syncTimer: null,
   };
@@ -69,6 +72,7 @@
       }
     }
     if (state.view === "3d") q.set("view", "3d");
+    if (state.analysis) q.set("analysis", state.analysis);
     if (state.inspect !== "") q.set("inspect", state.inspect);
     if (R.presenting) q.set("present", "1");
     if (state.hide.length) q.set("hide", state.hide.join(","));
@@ -340,6 +344,11 @@
   // ----- events from playback.js ---------------------------------------------------------
 
   R.on("load", function () {
+    if (state.analysisPending) {
+      // A link opened with the sweep or many-starts view: open it once the race is here.
+      state.analysisPending = false;
+      window.dash_clientside.set_props("analysis-select", {value: state.analysis});
+    }
     exportLinks();
     inspectOptions();
     loadTrace();
@@ -352,6 +361,14 @@
   });
 
   // ----- events --------------------------------------------------------------------------
+
+  document.addEventListener("change", function (event) {
+    var t = event.target;
+    if (t && t.name === "analysis-select") {
+      state.analysis = ANALYSES.indexOf(t.value) >= 0 ? t.value : "";
+      syncUrl();
+    }
+  });
 
   document.addEventListener("click", function (event) {
     var target = event.target.closest ? event.target.closest("[data-action]") : null;

@@ -11,6 +11,7 @@ from typing import Any
 
 from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, Patch, State, ctx, no_update
 
+from callbacks.analysis import starts_view, sweep_view, tune
 from callbacks.form import MAX_PAGE_RACERS, known
 from callbacks.race import PageInputs, RaceUpdate, race_update
 from callbacks.service import RaceService
@@ -120,6 +121,8 @@ def register(app: Dash, service: RaceService) -> None:
             [update.equations.get(i.get("index"), no_update) for i in error_ids],
         )
 
+    register_analysis(app, service)
+
     def regenerate(control: str, container: str, registry: dict, build) -> None:
         """When a racer's optimizer or schedule changes, its parameter controls follow."""
 
@@ -225,4 +228,90 @@ def register(app: Dash, service: RaceService) -> None:
         Output("speed-select", "className"),
         Input("speed-select", "value"),
         Input("loop-toggle", "value"),
+    )
+
+
+def register_analysis(app: Dash, service: RaceService) -> None:
+    """The fair-race views: computed on the server only while shown, drawn in the browser."""
+
+    @app.callback(
+        Output("sweep-store", "data"),
+        Output("sweep-status", "children"),
+        Input("analysis-select", "value"),
+        Input("race-keys", "data"),
+        Input("tune-criterion", "value"),
+        State("race-store", "data"),
+        prevent_initial_call=True,
+    )
+    def update_sweep(view, _keys, criterion, store):
+        if view != "sweep":
+            return no_update, no_update
+        update = sweep_view(store, criterion, service)
+        return (no_update if update.data is None else update.data), update.message
+
+    @app.callback(
+        Output(_ids("racer-lr"), "value", allow_duplicate=True),
+        Output("tune-store", "data"),
+        Output("sweep-status", "children", allow_duplicate=True),
+        Input("tune-button", "n_clicks"),
+        State("race-store", "data"),
+        State("tune-criterion", "value"),
+        prevent_initial_call=True,
+    )
+    def auto_tune(clicks, store, criterion):
+        ids = [o["id"] for o in ctx.outputs_list[0]]
+        unchanged = [no_update] * len(ids)
+        if not clicks:
+            return unchanged, no_update, no_update
+        update = tune(store, criterion, service)
+        if update.data is None:
+            return unchanged, no_update, update.message
+        rates = update.extra["rates"]
+        values = [rates.get(i.get("index"), no_update) for i in ids]
+        return values, update.data, "Tuned: every racer races at its own best rate."
+
+    @app.callback(
+        Output("starts-store", "data"),
+        Output("starts-racer", "options"),
+        Output("starts-racer", "value"),
+        Output("starts-status", "children"),
+        Input("analysis-select", "value"),
+        Input("race-keys", "data"),
+        Input("starts-racer", "value"),
+        Input("starts-layout", "value"),
+        Input("starts-count", "value"),
+        State("race-store", "data"),
+        prevent_initial_call=True,
+    )
+    def update_starts(view, _keys, racer, layout, count, store):
+        if view != "starts":
+            return no_update, no_update, no_update, no_update
+        update = starts_view(store, racer, layout, count, service)
+        if update.data is None:
+            return no_update, no_update, no_update, update.message
+        menu = update.extra
+        chosen = menu["value"] if menu["value"] != racer else no_update
+        return update.data, menu["options"], chosen, ""
+
+    app.clientside_callback(
+        ClientsideFunction("analysis", "panels"),
+        Output("sweep-panel", "hidden"),
+        Output("starts-panel", "hidden"),
+        Input("analysis-select", "value"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("analysis", "drawSweep"),
+        Output("sweep-graph", "figure"),
+        Input("sweep-store", "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("analysis", "drawStarts"),
+        Output("starts-graph", "figure"),
+        Input("starts-store", "data"),
+    )
+    app.clientside_callback(
+        ClientsideFunction("analysis", "tuned"),
+        Output("leaderboard", "className"),
+        Input("tune-store", "data"),
+        prevent_initial_call=True,
     )

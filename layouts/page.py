@@ -10,6 +10,7 @@ from typing import Any
 from dash import dcc, html
 
 from callbacks.form import MAX_PAGE_RACERS
+from layouts.analysis import analysis_section
 from layouts.controls import number_field, param_controls
 from layouts.racer import racer_card
 from lessons import LESSONS, Lesson
@@ -273,6 +274,7 @@ def page(
                 [
                     caption(lesson, note),
                     stage(),
+                    analysis_section(),
                     html.Section(
                         className="controls",
                         **{"aria-label": "surface, race and racers"},

@@ -77,7 +77,9 @@ class ManyStarts:
             "optimizer": self.optimizer,
             "layout": self.layout,
             "starts": self.starts.tolist(),
-            "finals": [None if b < 0 else p.tolist() for b, p in zip(self.basin, finals, strict=True)],
+            "finals": [
+                None if b < 0 else p.tolist() for b, p in zip(self.basin, finals, strict=True)
+            ],
             "basin": self.basin.tolist(),
             "basins": [b.to_json() for b in self.basins],
             "diverged": int((self.basin < 0).sum()),

@@ -9,6 +9,7 @@ too, so tuning can only keep or improve a racer's result by the chosen criterion
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,6 +80,10 @@ class SweepResult:
     criterion: str
     steps: int
     racers: tuple[RacerSweep, ...]
+
+    def best_rates(self) -> list[float | None]:
+        """Each racer's best rate, None for a racer that diverges at every rate."""
+        return [None if r.best is None else r.best.lr for r in self.racers]
 
     def to_json(self) -> dict[str, Any]:
         return sweep_json(self.grid, self.criterion, self.steps, [r.to_json() for r in self.racers])
@@ -152,10 +157,10 @@ def sweep(config: RaceConfig, grid: RateGrid, criterion: str = DEFAULT_CRITERION
     return SweepResult(grid, criterion, config.steps, tuple(racers))
 
 
-def tuned_race(config: RaceConfig, result: SweepResult) -> RaceConfig:
-    """``config`` with every racer at its best rate (a racer with no stable rate keeps its own)."""
+def tuned_race(config: RaceConfig, rates: Sequence[float | None]) -> RaceConfig:
+    """``config`` with each racer at its rate in ``rates`` (None: the racer keeps its own)."""
     racers = tuple(
-        racer if found.best is None else dataclasses.replace(racer, lr=found.best.lr)
-        for racer, found in zip(config.racers, result.racers, strict=True)
+        racer if lr is None else dataclasses.replace(racer, lr=lr)
+        for racer, lr in zip(config.racers, rates, strict=True)
     )
     return dataclasses.replace(config, racers=racers)

@@ -74,7 +74,7 @@ def test_auto_tuned_racers_never_end_worse(race, criterion):
     config = validate_race(race)
     result = sweep(config, RateGrid(count=24), criterion)
     before = run_race(config).racers
-    after = run_race(tuned_race(config, result)).racers
+    after = run_race(tuned_race(config, result.best_rates())).racers
     for old, new, found in zip(before, after, result.racers, strict=True):
         if found.best is None:
             assert new.final_loss == old.final_loss  # no stable rate: left as it was

@@ -1,0 +1,232 @@
+/*
+ * Optimizer Race: the fair-race views (rate sweep with auto-tune, many starts), drawn in the
+ * browser from one store each, and the leaderboard's note after an auto-tune.
+ */
+(function () {
+  "use strict";
+
+  var R = window.optimizerRace;
+  var NO = function () { return window.dash_clientside.no_update; };
+  var FLOOR = 1e-30;
+  // Basins: distinguishable on a projector; the first is the lowest basin found.
+  var BASIN_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
+                      "#8C564B", "#000000", "#BCBD22", "#17BECF", "#7F7F7F", "#F0E442"];
+
+  function layoutFor(extra) {
+    var size = R.layoutSize();
+    var layout = {
+      margin: {l: size["margin.l"] + 10, r: 16, t: 30, b: size["margin.b"] + 4},
+      paper_bgcolor: "white", plot_bgcolor: "white",
+      font: {size: size["font.size"], family: "system-ui, sans-serif"},
+      hovermode: "closest",
+      legend: {orientation: "h", x: 0, y: 1.02, yanchor: "bottom"},
+    };
+    for (var k in extra) layout[k] = extra[k];
+    return layout;
+  }
+
+  function gapOf(value, fStar) {
+    if (value === null || value === undefined) return null;
+    return fStar === null ? value : Math.max(value - fStar, FLOOR);
+  }
+
+  function sweepFigure(store) {
+    var rates = store.rates, fStar = store.f_star, data = [], shapes = [];
+    var positive = true, top = 0;
+    store.racers.forEach(function (r) {
+      r.final_loss.forEach(function (v) {
+        var g = gapOf(v, fStar);
+        if (g !== null) { if (g <= 0) positive = false; top = Math.max(top, Math.abs(g)); }
+      });
+    });
+    // Diverged rates are marked with × along the top of the loss panel.
+    var ceiling = positive ? Math.max(top, 1e-12) * 30 : top * 1.1 + 1;
+    store.racers.forEach(function (r, i) {
+      var look = store.styles[i] || {color: "#444", dash: "solid"};
+      var name = R.escapeHtml(r.label);
+      var gaps = r.final_loss.map(function (v) { return gapOf(v, fStar); });
+      data.push({
+        type: "scatter", mode: "lines+markers", name: name, legendgroup: "r" + i,
+        x: rates, y: gaps, xaxis: "x", yaxis: "y",
+        line: {color: look.color, width: 2.5, dash: look.dash}, marker: {size: 5},
+        hovertemplate: name + ": lr %{x:.3g}, final %{y:.3g}<extra></extra>",
+      });
+      var out = [];
+      r.diverged_at.forEach(function (k, j) { if (k !== null) out.push(rates[j]); });
+      if (out.length) {
+        data.push({
+          type: "scatter", mode: "markers", name: name + " diverged", legendgroup: "r" + i,
+          showlegend: false, x: out, y: out.map(function () { return ceiling; }),
+          xaxis: "x", yaxis: "y",
+          marker: {symbol: "x-thin-open", size: 9, color: look.color, line: {width: 2}},
+          hovertemplate: name + ": diverged at lr %{x:.3g}<extra></extra>",
+        });
+      }
+      data.push({
+        type: "scatter", mode: "lines+markers", name: name + " steps", legendgroup: "r" + i,
+        showlegend: false, x: rates, y: r.steps_to_tol, xaxis: "x2", yaxis: "y2",
+        line: {color: look.color, width: 2, dash: look.dash}, marker: {size: 4},
+        hovertemplate: name + ": lr %{x:.3g}, %{y} steps to tol<extra></extra>",
+      });
+      if (r.best) {
+        data.push({
+          type: "scatter", mode: "markers", name: name + " best", legendgroup: "r" + i,
+          showlegend: false, x: [r.best.lr], y: [gapOf(r.best.final_loss, fStar)],
+          xaxis: "x", yaxis: "y",
+          marker: {symbol: "star", size: 20, color: look.color, line: {color: "black", width: 1.5}},
+          hovertemplate: name + ": best rate %{x:.4g}<extra></extra>",
+        });
+      }
+      var now = r.current.final_loss === null ? ceiling : gapOf(r.current.final_loss, fStar);
+      data.push({
+        type: "scatter", mode: "markers", name: name + " now", legendgroup: "r" + i,
+        showlegend: false, x: [r.lr], y: [now], xaxis: "x", yaxis: "y",
+        marker: {symbol: "circle-open", size: 16, color: look.color, line: {width: 3}},
+        hovertemplate: name + ": current rate %{x:.4g}<extra></extra>",
+      });
+      if (r.edge_lr !== null) {
+        shapes.push({type: "line", xref: "x", yref: "paper", x0: r.edge_lr, x1: r.edge_lr,
+                     y0: 0, y1: 1, line: {color: look.color, width: 1.5, dash: "dot"}});
+      }
+    });
+    var gap = fStar !== null;
+    return {
+      data: data,
+      layout: layoutFor({
+        shapes: shapes,
+        xaxis: {type: "log", anchor: "y", title: {text: ""}, exponentformat: "power",
+                gridcolor: "#e0e0e0", matches: "x2", showticklabels: false},
+        yaxis: {type: positive ? "log" : "linear", domain: [0.4, 1], exponentformat: "power",
+                title: {text: gap ? "final f − f*" : "final loss"}, gridcolor: "#e0e0e0"},
+        xaxis2: {type: "log", anchor: "y2", title: {text: "learning rate"},
+                 exponentformat: "power", gridcolor: "#e0e0e0"},
+        yaxis2: {domain: [0, 0.32], title: {text: "steps to tol"}, rangemode: "tozero",
+                 gridcolor: "#e0e0e0"},
+      }),
+    };
+  }
+
+  function sweepTable(store) {
+    var rows = store.racers.map(function (r, i) {
+      var look = store.styles[i] || {color: "#444"};
+      var best = r.best;
+      return "<tr data-racer=\"" + i + "\"><td><span class=\"swatch\" style=\"background:" +
+        look.color + "\"></span>" + R.escapeHtml(r.label) + "</td>" +
+        "<td data-value=\"" + r.lr + "\">" + R.fmt(r.lr) + "</td>" +
+        "<td data-value=\"" + (best ? best.lr : "") + "\">" + (best ? R.fmt(best.lr) : "none") +
+        "</td><td>" + (best ? R.fmt(gapOf(best.final_loss, store.f_star)) : "–") + "</td>" +
+        "<td>" + (best && best.steps_to_tol !== null ? best.steps_to_tol : "–") + "</td>" +
+        "<td data-value=\"" + (r.edge_lr === null ? "" : r.edge_lr) + "\">" +
+        (r.edge_lr === null ? "none up to " + R.fmt(store.grid.high) : R.fmt(r.edge_lr)) +
+        "</td></tr>";
+    });
+    return "<table class=\"sweep-table\"><caption>★ best rate by " +
+      R.escapeHtml(store.criterion_text) + " over " + store.steps + " steps; ○ current rate; " +
+      "dotted line: divergence edge (every larger rate diverges)</caption><thead><tr>" +
+      "<th>racer</th><th>rate now</th><th>best rate</th><th>" +
+      (store.f_star !== null ? "f − f*" : "loss") + " at best</th><th>steps to tol</th>" +
+      "<th>diverges from</th></tr></thead><tbody>" + rows.join("") + "</tbody></table>";
+  }
+
+  function startsFigure(store) {
+    var s = R.surface, contour = R.contourTrace(s);
+    contour.hovertemplate = "x %{x:.3f}, y %{y:.3f}<extra></extra>";
+    var data = [contour];
+    var paths = store.paths, xs = R.decode(paths.x), ys = R.decode(paths.y);
+    var offset = 0, lines = {}, marks = {};
+    store.basin.forEach(function (b, run) {
+      var n = paths.n[run], key = String(b);
+      if (!lines[key]) { lines[key] = {x: [], y: []}; marks[key] = {x: [], y: []}; }
+      for (var j = 0; j < n; j++) {
+        lines[key].x.push(xs[offset + j]);
+        lines[key].y.push(ys[offset + j]);
+      }
+      lines[key].x.push(null);
+      lines[key].y.push(null);
+      marks[key].x.push(store.starts[run][0]);
+      marks[key].y.push(store.starts[run][1]);
+      offset += n;
+    });
+    var groups = store.basins.map(function (basin, k) { return k; });
+    if (store.diverged) groups.push(-1);
+    groups.forEach(function (k) {
+      var key = String(k), basin = store.basins[k];
+      var color = k < 0 ? "#777" : BASIN_COLORS[k % BASIN_COLORS.length];
+      var name = k < 0 ? "diverged" : (basin.listed ? "minimum " : "ends near ") +
+        "(" + R.fmt(basin.point[0]) + ", " + R.fmt(basin.point[1]) + ")";
+      if (!lines[key]) return;
+      data.push({type: "scatter", mode: "lines", x: lines[key].x, y: lines[key].y,
+                 legendgroup: key, showlegend: false, hoverinfo: "skip",
+                 line: {color: color, width: 1.2}, opacity: 0.55});
+      data.push({type: "scatter", mode: "markers", x: marks[key].x, y: marks[key].y,
+                 name: name + ": " + marks[key].x.length, legendgroup: key,
+                 marker: {symbol: k < 0 ? "x" : "circle", size: 10, color: color,
+                          line: {color: "white", width: 1.5}},
+                 hovertemplate: "start (%{x:.3g}, %{y:.3g}) → " + name + "<extra></extra>"});
+      if (k >= 0) {
+        data.push({type: "scatter", mode: "markers", x: [basin.point[0]], y: [basin.point[1]],
+                   legendgroup: key, showlegend: false,
+                   marker: {symbol: "star", size: 22, color: color,
+                            line: {color: "white", width: 2}},
+                   hovertemplate: name + ", f %{customdata:.3g}<extra></extra>",
+                   customdata: [basin.loss]});
+      }
+    });
+    return {
+      data: data,
+      layout: layoutFor({
+        xaxis: {range: s.view[0], showgrid: false, zeroline: false, title: {text: "x"}},
+        yaxis: {range: s.view[1], showgrid: false, zeroline: false, title: {text: "y"},
+                scaleanchor: undefined},
+        showlegend: true,
+      }),
+    };
+  }
+
+  function startsTable(store) {
+    var total = store.starts.length;
+    var rows = store.basins.map(function (b, k) {
+      var color = BASIN_COLORS[k % BASIN_COLORS.length];
+      return "<tr data-basin=\"" + k + "\"><td><span class=\"swatch\" style=\"background:" +
+        color + "\"></span>" + (b.listed ? "listed minimum" : "found") + "</td>" +
+        "<td data-x=\"" + b.point[0] + "\" data-y=\"" + b.point[1] + "\">(" + R.fmt(b.point[0]) +
+        ", " + R.fmt(b.point[1]) + ")</td><td>" + R.fmt(b.loss) + "</td><td>" + b.count +
+        "</td><td>" + Math.round(100 * b.count / total) + "%</td></tr>";
+    });
+    if (store.diverged) {
+      rows.push("<tr data-basin=\"-1\"><td>diverged</td><td>–</td><td>–</td><td>" +
+                store.diverged + "</td><td>" + Math.round(100 * store.diverged / total) +
+                "%</td></tr>");
+    }
+    return "<table><caption>" + R.escapeHtml(store.label) + " from " + total + " starts (" +
+      store.layout + "): where each run ends</caption><thead><tr><th>basin</th><th>point</th>" +
+      "<th>f</th><th>runs</th><th>share</th></tr></thead><tbody>" + rows.join("") +
+      "</tbody></table>";
+  }
+
+  window.dash_clientside = window.dash_clientside || {};
+  window.dash_clientside.analysis = {
+    panels: function (view) {
+      return [view !== "sweep", view !== "starts"];
+    },
+    drawSweep: function (store) {
+      if (!store || !store.racers) return NO();
+      var table = document.getElementById("sweep-table");
+      if (table) table.innerHTML = sweepTable(store);
+      R.sweep = store;
+      return sweepFigure(store);
+    },
+    drawStarts: function (store) {
+      if (!store || !store.basins || !R.surface) return NO();
+      var summary = document.getElementById("starts-summary");
+      if (summary) summary.innerHTML = startsTable(store);
+      R.starts = store;
+      return startsFigure(store);
+    },
+    tuned: function (note) {
+      R.tuned = note || null;
+      R.render();
+      return "leaderboard";
+    },
+  };
+})();

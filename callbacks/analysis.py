@@ -1,0 +1,127 @@
+"""The fair-race views' logic, free of Dash: the race on the page (its share value, decoded and
+validated again) plus the view's options in, the view's store out.
+
+The page's race store is browser state, so it is untrusted like any request: the race goes
+through ``decode_race`` and the options through the validator's option checks.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+from callbacks.compact import style
+from callbacks.service import RaceService
+from callbacks.share import decode_race, encode_race
+from common.errors import ConfigError
+from optimizers.config import RaceConfig
+from optimizers.race import default_label
+from optimizers.sweep import CRITERIA, tuned_race
+from optimizers.validate import (
+    MAX_RACERS,
+    starts_options,
+    sweep_options,
+)
+from surfaces import get_surface
+
+log = logging.getLogger(__name__)
+SERVER_FAULT = "Something went wrong on the server; the last result is kept."
+
+
+@dataclass
+class ViewUpdate:
+    """A view's answer: ``data`` None keeps what the page shows; ``message`` says why."""
+
+    data: dict[str, Any] | None = None
+    message: str = ""
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def page_race(store: Any) -> tuple[RaceConfig, list[int]]:
+    """The race the page shows, and each racer's page index (its colour), from the store."""
+    share = store.get("share") if isinstance(store, dict) else None
+    config = decode_race(share)
+    order = store.get("order") if isinstance(store, dict) else None
+    indices = list(range(len(config.racers)))
+    if isinstance(order, list) and len(order) == len(config.racers):
+        if all(isinstance(k, str) and k.isdigit() and len(k) <= 3 for k in order):
+            indices = [int(k) for k in order]
+    return config, indices
+
+
+def _guarded(compute: Any) -> ViewUpdate:
+    try:
+        return compute()
+    except ConfigError as error:
+        return ViewUpdate(message=str(error))
+    except Exception:
+        log.exception("fair-race view failed")
+        return ViewUpdate(message=SERVER_FAULT)
+
+
+def tuned_text(sweep: dict[str, Any]) -> str:
+    grid = sweep["grid"]
+    return (
+        f"Rates auto-tuned: each racer at its best of {grid['count']} rates from "
+        f"{grid['low']:g} to {grid['high']:g} (its own rate included) by "
+        f"{CRITERIA[sweep['criterion']]}, over {sweep['steps']:,} steps."
+    )
+
+
+def sweep_view(store: Any, criterion: Any, service: RaceService) -> ViewUpdate:
+    """Every racer's rate sweep, with its colour and the surface's f* for the chart."""
+
+    def compute() -> ViewUpdate:
+        config, indices = page_race(store)
+        result = service.sweep(sweep_options({"criterion": criterion}, config))
+        f_star = get_surface(config.surface.name, **config.surface.params).f_star
+        return ViewUpdate(
+            data={
+                **result,
+                "f_star": f_star,
+                "styles": [style(i) for i in indices],
+                "share": store["share"],
+            }
+        )
+
+    return _guarded(compute)
+
+
+def tune(store: Any, criterion: Any, service: RaceService) -> ViewUpdate:
+    """Each racer's best rate (by page index, in ``extra["rates"]``) and the tuned race's
+    note: the leaderboard shows it while the race on the page is exactly the tuned one."""
+
+    def compute() -> ViewUpdate:
+        config, indices = page_race(store)
+        result = service.sweep(sweep_options({"criterion": criterion}, config))
+        best = [r["best"]["lr"] if r["best"] else None for r in result["racers"]]
+        tuned = tuned_race(config, best)
+        rates = {i: lr for i, lr in zip(indices, best, strict=True) if lr is not None}
+        note = {"share": encode_race(tuned), "text": tuned_text(result)}
+        return ViewUpdate(data=note, extra={"rates": rates})
+
+    return _guarded(compute)
+
+
+def starts_view(
+    store: Any, racer: Any, layout: Any, count: Any, service: RaceService
+) -> ViewUpdate:
+    """One racer (chosen by page index) from many starts; ``extra`` holds the racer menu."""
+
+    def compute() -> ViewUpdate:
+        config, indices = page_race(store)
+        chosen = racer if racer in indices and isinstance(racer, int) else indices[0]
+        position = indices.index(chosen)
+        options = {"racer": position, "layout": layout, "count": count}
+        result = service.starts(starts_options(options, config), page=True)
+        menu = [
+            {"label": r.label or default_label(r), "value": i}
+            for i, r in zip(indices, config.racers, strict=True)
+        ]
+        return ViewUpdate(
+            data={**result, "style": style(chosen)},
+            extra={"options": menu[:MAX_RACERS], "value": chosen},
+        )
+
+    return _guarded(compute)

@@ -1,0 +1,148 @@
+"""The fair-race views below the map: the learning-rate sweep (with auto-tune) and many starts.
+
+Both are computed only while shown, and drawn in the browser (assets/race-analysis.js) from one
+store each; noisy fans need no view of their own, they are drawn on the map and loss chart.
+"""
+
+from __future__ import annotations
+
+from dash import dcc, html
+
+from layouts.controls import number_field
+from optimizers.sweep import CRITERIA
+from optimizers.validate import GRID_COUNT, STARTS_COUNT, STARTS_LAYOUT
+
+GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
+CRITERION_LABELS = {"final_loss": "final loss", "steps_to_tol": "steps to tolerance"}
+
+
+def sweep_panel() -> html.Div:
+    return html.Div(
+        id="sweep-panel",
+        className="analysis-panel",
+        hidden=True,
+        children=[
+            html.Div(
+                className="analysis-controls",
+                children=[
+                    html.Label(
+                        className="param",
+                        children=[
+                            html.Span("judge each rate by", className="param-name"),
+                            dcc.RadioItems(
+                                id="tune-criterion",
+                                options=[
+                                    {"label": CRITERION_LABELS[name], "value": name}
+                                    for name in CRITERIA
+                                ],
+                                value="final_loss",
+                                inline=True,
+                            ),
+                        ],
+                    ),
+                    html.Button(
+                        "Auto-tune every racer",
+                        id="tune-button",
+                        n_clicks=0,
+                        title="set each racer to its own best rate by this criterion, then race",
+                    ),
+                    html.Span(id="sweep-status", role="status", className="tool-status"),
+                ],
+            ),
+            html.P(
+                f"Each racer's optimizer over {GRID_COUNT.default} rates from 1e-5 to 10, "
+                "its other settings unchanged, judged after the race's full horizon.",
+                id="sweep-caption",
+                className="hint",
+            ),
+            dcc.Graph(id="sweep-graph", config=GRAPH_CONFIG, style={"height": "52vh"}),
+            html.Div(id="sweep-table", className="leaderboard"),
+        ],
+    )
+
+
+def starts_panel() -> html.Div:
+    return html.Div(
+        id="starts-panel",
+        className="analysis-panel",
+        hidden=True,
+        children=[
+            html.Div(
+                className="analysis-controls",
+                children=[
+                    html.Label(
+                        className="param",
+                        children=[
+                            html.Span("racer", className="param-name"),
+                            dcc.Dropdown(
+                                id="starts-racer",
+                                options=[],
+                                value=None,
+                                clearable=False,
+                                searchable=False,
+                                className="starts-racer",
+                            ),
+                        ],
+                    ),
+                    html.Label(
+                        className="param",
+                        children=[
+                            html.Span("starts", className="param-name"),
+                            dcc.RadioItems(
+                                id="starts-layout",
+                                options=[
+                                    {"label": f"{name}", "value": name}
+                                    for name in STARTS_LAYOUT.choices
+                                ],
+                                value=STARTS_LAYOUT.default,
+                                inline=True,
+                            ),
+                        ],
+                    ),
+                    number_field(
+                        "starts-count",
+                        "how many",
+                        STARTS_COUNT.default,
+                        STARTS_COUNT.help,
+                        min=STARTS_COUNT.low,
+                        max=STARTS_COUNT.high,
+                        step=1,
+                    ),
+                    html.Span(id="starts-status", role="status", className="tool-status"),
+                ],
+            ),
+            dcc.Graph(id="starts-graph", config=GRAPH_CONFIG, style={"height": "60vh"}),
+            html.Div(id="starts-summary", className="leaderboard"),
+        ],
+    )
+
+
+def analysis_section() -> html.Section:
+    return html.Section(
+        className="analysis",
+        **{"aria-label": "rate sweep and many starts"},
+        children=[
+            html.Div(
+                className="analysis-bar",
+                children=[
+                    html.H2("Fair race"),
+                    dcc.RadioItems(
+                        id="analysis-select",
+                        options=[
+                            {"label": "off", "value": ""},
+                            {"label": "rate sweep & auto-tune", "value": "sweep"},
+                            {"label": "many starts", "value": "starts"},
+                        ],
+                        value="",
+                        inline=True,
+                        className="view-select",
+                    ),
+                ],
+            ),
+            sweep_panel(),
+            starts_panel(),
+            dcc.Store(id="sweep-store"),
+            dcc.Store(id="starts-store"),
+            dcc.Store(id="tune-store"),
+        ],
+    )

@@ -1,0 +1,235 @@
+"""The fair-race views in a real headless Chromium: sweep, auto-tune, noisy fans, many starts."""
+
+from __future__ import annotations
+
+import base64
+import json
+
+import numpy as np
+import pytest
+
+from callbacks.share import decode_race
+from optimizers import run_race
+from optimizers.config import RateGrid
+from optimizers.fan import noisy_fan
+from optimizers.starts import many_starts
+from optimizers.sweep import sweep
+from optimizers.validate import validate_race
+from surfaces import get_surface
+from tests.live import RACE, control, open_tab, state
+
+
+def link(race: dict, extra: str = "") -> str:
+    text = json.dumps(race, separators=(",", ":"))
+    return "/?race=" + base64.urlsafe_b64encode(text.encode()).decode().rstrip("=") + extra
+
+
+QUADRATIC = {
+    "surface": {"name": "quadratic", "params": {"a": 20, "b": 1}},
+    "start": [1.0, 1.0],
+    "steps": 300,
+    "racers": [
+        {"optimizer": "sgd", "lr": 0.01},
+        {"optimizer": "momentum", "lr": 0.002},
+        {"optimizer": "adam", "lr": 0.001},
+    ],
+}
+
+
+def choose(page, name: str, value: str) -> None:
+    page.locator(f"input[name='{name}'][value='{value}']").check()
+
+
+def sweep_shown(page) -> dict:
+    page.wait_for_function(
+        f"() => {RACE}.sweep && {RACE}.sweep.share === {RACE}.race.share && "
+        "document.querySelectorAll('#sweep-graph .scatterlayer .trace').length > 0"
+    )
+    return state(page, f"{RACE}.sweep")
+
+
+@pytest.fixture
+def tab(browser, live):
+    opened = []
+
+    def open_(path: str):
+        context, page = open_tab(browser, live[0] + path)
+        opened.append(context)
+        return page
+
+    yield open_
+    for context in opened:
+        context.close()
+
+
+def test_sweep_view_plots_every_racer_with_best_rate_edge_and_current_rate(tab):
+    page = tab(link(QUADRATIC))
+    choose(page, "analysis-select", "sweep")
+    shown = sweep_shown(page)
+    expected = sweep(validate_race(QUADRATIC), RateGrid())
+    assert shown["rates"] == expected.grid.rates().tolist()
+    for got, want in zip(shown["racers"], expected.racers, strict=True):
+        assert got["best"] == want.best.to_json()
+        assert got["edge_lr"] == want.edge_lr
+        assert got["lr"] == want.current.lr
+    # The chart: a loss curve per racer (named by label), the best rates as stars, the current
+    # rates as open circles, one divergence edge line per racer that has one.
+    figure = state(page, "document.getElementById('sweep-graph').querySelector('.js-plotly-plot')")
+    assert figure is not None
+    traces = state(
+        page,
+        "document.getElementById('sweep-graph').querySelector('.js-plotly-plot').data"
+        ".map(t => [t.name, t.marker && t.marker.symbol, t.x.length])",
+    )
+    names = [t[0] for t in traces]
+    assert {"SGD (lr 0.01)", "Momentum (lr 0.002)", "Adam (lr 0.001)"} <= set(names)
+    assert sum(1 for t in traces if t[1] == "star") == 3
+    assert sum(1 for t in traces if t[1] == "circle-open") == 3
+    shapes = state(
+        page,
+        "document.getElementById('sweep-graph').querySelector('.js-plotly-plot').layout.shapes"
+        ".map(s => s.x0)",
+    )
+    assert shapes == [r.edge_lr for r in expected.racers if r.edge_lr is not None]
+    assert len(shapes) >= 1
+    # The table names each best rate with its full value.
+    best = page.locator("#sweep-table tr[data-racer='0'] td").nth(2).get_attribute("data-value")
+    assert float(best) == expected.racers[0].best.lr
+    # A rate change moves the current-rate marker; the sweep follows the race.
+    page.fill(control("racer-lr", 0), "0.05")
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"() => {RACE}.sweep && {RACE}.sweep.racers[0].lr === 0.05")
+    assert page.problems == []
+
+
+def test_auto_tune_sets_best_rates_races_them_and_says_so(tab):
+    page = tab(link(QUADRATIC))
+    choose(page, "analysis-select", "sweep")
+    before = sweep_shown(page)
+    choose(page, "tune-criterion", "steps_to_tol")
+    page.wait_for_function(f"() => {RACE}.sweep.criterion === 'steps_to_tol'")
+    page.click("#tune-button")
+    page.wait_for_selector("#tuned-note")
+    note = page.inner_text("#tuned-note")
+    assert "steps to tolerance" in note and "48 rates" in note
+    config = decode_race(state(page, f"{RACE}.race.share"))
+    tuned = sweep(validate_race(QUADRATIC), RateGrid(), "steps_to_tol")
+    assert [r.lr for r in config.racers] == tuned.best_rates()
+    assert [r.lr for r in config.racers] != [r["lr"] for r in before["racers"]]
+    # The race on the page is the tuned race, and no racer ends worse than before.
+    old = run_race(validate_race(QUADRATIC)).racers
+    new = run_race(config).racers
+    for a, b in zip(old, new, strict=True):
+        assert b.steps_to_tol is not None
+        assert a.steps_to_tol is None or b.steps_to_tol <= a.steps_to_tol
+    boxes = [float(page.input_value(control("racer-lr", i))) for i in range(3)]
+    assert boxes == tuned.best_rates()
+    # Changing a rate by hand ends the "tuned" claim.
+    page.fill(control("racer-lr", 1), "0.01")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => !document.getElementById('tuned-note')")
+    assert page.problems == []
+
+
+NOISY = {
+    "surface": {"name": "quadratic", "params": {"a": 20, "b": 1}},
+    "steps": 400,
+    "noise": {"std": 2.0, "seed": 5},
+    "racers": [{"optimizer": "adam", "lr": 0.05}, {"optimizer": "sgd", "lr": 0.05}],
+}
+
+
+def test_noisy_race_draws_median_band_copies_and_reports_spread(tab):
+    page = tab(link(NOISY))
+    config = validate_race(NOISY)
+    fans = [noisy_fan(config, i, 32) for i in range(2)]
+    # The leaderboard: median and quartiles of the final loss over 32 seeds, per racer.
+    page.wait_for_selector("#leaderboard table.noisy")
+    for i, fan in enumerate(fans):
+        cells = page.locator(f"#leaderboard tr[data-racer='{i}'] td")
+        assert float(cells.nth(3).get_attribute("data-value")) == fan.summary()["median"]
+        assert cells.nth(5).get_attribute("data-value") == str(fan.summary()["diverged"])
+    # The map's bold trail is the median path, drawn to the playback step.
+    page.keyboard.press("ArrowRight")
+    heads = state(page, f"{RACE}.heads")
+    for head in heads:
+        median = fans[head["index"]].median_path()
+        k = head["step"]
+        assert head["x"] == pytest.approx(median[k, 0], rel=1e-6, abs=1e-6)
+    # The loss chart: per racer a band between the quartiles and the median line.
+    names = state(
+        page,
+        "document.getElementById('loss-graph').querySelector('.js-plotly-plot').data"
+        ".map(t => t.name + '|' + (t.fill || ''))",
+    )
+    assert sum(n.endswith("upper quartile|tonexty") for n in names) == 2
+    assert sum(" median|" in n for n in names) == 2
+    # Faint copies: the canvas holds translucent pixels of the racer's colour away from the
+    # median path once playback has moved on.
+    page.evaluate(f"() => {{ {RACE}.step = 400; {RACE}.render(); }}")
+    translucent = page.evaluate(
+        """() => {
+        const c = document.querySelector('#race-graph canvas.race-overlay');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let n = 0;
+        for (let i = 3; i < d.length; i += 4) if (d[i] > 20 && d[i] < 120) n++;
+        return n;
+    }"""
+    )
+    assert translucent > 500
+    assert page.problems == []
+
+
+HIMMELBLAU = {
+    "surface": {"name": "himmelblau"},
+    "steps": 500,
+    "racers": [{"optimizer": "sgd", "lr": 0.005}, {"optimizer": "adam", "lr": 0.1}],
+}
+
+
+def test_many_starts_view_colours_starts_by_the_basin_reached(tab):
+    page = tab(link(HIMMELBLAU, "&analysis=starts"))
+    page.wait_for_function(
+        f"() => {RACE}.starts && document.querySelectorAll('#starts-summary tr[data-basin]')"
+        ".length > 0"
+    )
+    assert page.locator("input[name='analysis-select'][value='starts']").is_checked()
+    shown = state(page, f"{RACE}.starts")
+    expected = many_starts(validate_race(HIMMELBLAU), 0, "grid", 64)
+    assert shown["basin"] == expected.basin.tolist()
+    minima = sorted(tuple(p) for p in get_surface("himmelblau").minima)
+    rows = page.locator("#starts-summary tr[data-basin]")
+    points = sorted(
+        (
+            float(rows.nth(i).locator("td").nth(1).get_attribute("data-x")),
+            float(rows.nth(i).locator("td").nth(1).get_attribute("data-y")),
+        )
+        for i in range(rows.count())
+    )
+    assert points == minima
+    # Each start marker has its basin's colour: four groups, 64 starts in all.
+    groups = state(
+        page,
+        "document.getElementById('starts-graph').querySelector('.js-plotly-plot').data"
+        ".filter(t => t.marker && t.marker.symbol === 'circle')"
+        ".map(t => [t.marker.color, t.x.length])",
+    )
+    assert len(groups) == 4 and len({g[0] for g in groups}) == 4
+    assert sum(g[1] for g in groups) == 64
+    # Another racer and a random cloud.
+    page.focus("#starts-racer")
+    page.keyboard.press("Enter")
+    page.wait_for_function("() => document.activeElement.type === 'radio'")
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"() => {RACE}.starts.optimizer === 'adam'")
+    assert page.inner_text("#starts-racer") == "Adam (lr 0.1)"
+    choose(page, "starts-layout", "cloud")
+    page.wait_for_function(
+        f"() => {RACE}.starts.layout === 'cloud' && {RACE}.starts.optimizer === 'adam'"
+    )
+    cloud = many_starts(validate_race(HIMMELBLAU), 1, "cloud", 64)
+    assert state(page, f"{RACE}.starts.basin") == cloud.basin.tolist()
+    np.testing.assert_array_equal(state(page, f"{RACE}.starts.starts"), cloud.starts)
+    assert "analysis=starts" in page.url
+    assert page.problems == []
