@@ -151,7 +151,7 @@
       var visible = R.visible[r.index] !== false;
       if (field === "loss" && r.fan) {
         // The band between the quartiles of the racer's runs, and their median.
-        var f = r.fan, x = steps(f.bandN, 0);
+        var f = r.fan, x = f.bandSteps;
         data.push({type: "scatter", mode: "lines", x: x, y: f.q25, line: {width: 0},
                    hoverinfo: "skip", visible: visible, name: r.label + " lower quartile"});
         data.push({type: "scatter", mode: "lines", x: x, y: f.q75, line: {width: 0},
@@ -199,9 +199,17 @@
   // A noisy racer's runs over many seeds: the median path and loss band, faint copies of every
   // run (thinned to a few dozen points each), and the final-loss summary.
   function loadFan(f) {
+    // The loss band comes thinned to a few hundred steps; bandAt[k] is the last one ≤ k.
+    var bandSteps = f.band_steps, end = bandSteps[bandSteps.length - 1];
+    var bandAt = new Int32Array(end + 1);
+    for (var s = 0, j = 0; s <= end; s++) {
+      while (j + 1 < bandSteps.length && bandSteps[j + 1] <= s) j++;
+      bandAt[s] = j;
+    }
     return {
       runs: f.runs, median: f.median, low: f.q25, high: f.q75, diverged: f.diverged,
-      seeds: f.seeds, n: f.n, x: decode(f.x), y: decode(f.y), bandN: f.band_n,
+      seeds: f.seeds, n: f.n, x: decode(f.x), y: decode(f.y),
+      bandSteps: bandSteps, bandEnd: end, bandAt: bandAt,
       q25: decode(f.loss_q25), q50: decode(f.loss_median), q75: decode(f.loss_q75),
       copies: {steps: f.copies.steps, n: f.copies.n, x: decode(f.copies.x),
                y: decode(f.copies.y)},
@@ -222,8 +230,8 @@
   function noisyLeaderboard(k) {
     var rows = R.racers.filter(function (r) { return R.visible[r.index] !== false; })
       .map(function (r) {
-        var f = r.fan, out = k >= f.bandN;
-        return {r: r, out: out, now: out ? Infinity : f.q50[k]};
+        var f = r.fan, out = k > f.bandEnd;
+        return {r: r, out: out, now: out ? Infinity : f.q50[f.bandAt[k]]};
       });
     rows.sort(function (a, b) { return a.now - b.now; });
     var gap = R.race && R.race.f_star !== null;

@@ -39,8 +39,18 @@
         if (g !== null) { if (g <= 0) positive = false; top = Math.max(top, Math.abs(g)); }
       });
     });
-    // Diverged rates are marked with × along the top of the loss panel.
+    // Diverged rates are marked with × along the top of the loss panel. The markers of all
+    // racers share one trace per kind (few traces draw fast), each point in its racer's colour.
     var ceiling = positive ? Math.max(top, 1e-12) * 30 : top * 1.1 + 1;
+    var marks = {
+      out: {name: "diverged", symbol: "x-thin-open", size: 9, x: [], y: [], c: [], t: []},
+      best: {name: "best rate", symbol: "star", size: 20, x: [], y: [], c: [], t: []},
+      now: {name: "current rate", symbol: "circle-open", size: 16, x: [], y: [], c: [], t: []},
+    };
+    function mark(kind, x, y, color, text) {
+      var m = marks[kind];
+      m.x.push(x); m.y.push(y); m.c.push(color); m.t.push(text);
+    }
     store.racers.forEach(function (r, i) {
       var look = store.styles[i] || {color: "#444", dash: "solid"};
       var name = R.escapeHtml(r.label);
@@ -51,43 +61,35 @@
         line: {color: look.color, width: 2.5, dash: look.dash}, marker: {size: 5},
         hovertemplate: name + ": lr %{x:.3g}, final %{y:.3g}<extra></extra>",
       });
-      var out = [];
-      r.diverged_at.forEach(function (k, j) { if (k !== null) out.push(rates[j]); });
-      if (out.length) {
-        data.push({
-          type: "scatter", mode: "markers", name: name + " diverged", legendgroup: "r" + i,
-          showlegend: false, x: out, y: out.map(function () { return ceiling; }),
-          xaxis: "x", yaxis: "y",
-          marker: {symbol: "x-thin-open", size: 9, color: look.color, line: {width: 2}},
-          hovertemplate: name + ": diverged at lr %{x:.3g}<extra></extra>",
-        });
-      }
       data.push({
         type: "scatter", mode: "lines+markers", name: name + " steps", legendgroup: "r" + i,
         showlegend: false, x: rates, y: r.steps_to_tol, xaxis: "x2", yaxis: "y2",
         line: {color: look.color, width: 2, dash: look.dash}, marker: {size: 4},
         hovertemplate: name + ": lr %{x:.3g}, %{y} steps to tol<extra></extra>",
       });
+      r.diverged_at.forEach(function (k, j) {
+        if (k !== null) mark("out", rates[j], ceiling, look.color, name + ": diverged");
+      });
       if (r.best) {
-        data.push({
-          type: "scatter", mode: "markers", name: name + " best", legendgroup: "r" + i,
-          showlegend: false, x: [r.best.lr], y: [gapOf(r.best.final_loss, fStar)],
-          xaxis: "x", yaxis: "y",
-          marker: {symbol: "star", size: 20, color: look.color, line: {color: "black", width: 1.5}},
-          hovertemplate: name + ": best rate %{x:.4g}<extra></extra>",
-        });
+        mark("best", r.best.lr, gapOf(r.best.final_loss, fStar), look.color, name + ": best rate");
       }
       var now = r.current.final_loss === null ? ceiling : gapOf(r.current.final_loss, fStar);
-      data.push({
-        type: "scatter", mode: "markers", name: name + " now", legendgroup: "r" + i,
-        showlegend: false, x: [r.lr], y: [now], xaxis: "x", yaxis: "y",
-        marker: {symbol: "circle-open", size: 16, color: look.color, line: {width: 3}},
-        hovertemplate: name + ": current rate %{x:.4g}<extra></extra>",
-      });
+      mark("now", r.lr, now, look.color, name + ": current rate");
       if (r.edge_lr !== null) {
         shapes.push({type: "line", xref: "x", yref: "paper", x0: r.edge_lr, x1: r.edge_lr,
                      y0: 0, y1: 1, line: {color: look.color, width: 1.5, dash: "dot"}});
       }
+    });
+    ["out", "best", "now"].forEach(function (kind) {
+      var m = marks[kind], open = kind !== "best";
+      data.push({
+        type: "scatter", mode: "markers", name: m.name, showlegend: false,
+        x: m.x, y: m.y, text: m.t, xaxis: "x", yaxis: "y",
+        marker: {symbol: m.symbol, size: m.size, color: m.c,
+                 line: open ? {color: m.c, width: kind === "now" ? 3 : 2}
+                            : {color: "black", width: 1.5}},
+        hovertemplate: "%{text} %{x:.4g}<extra></extra>",
+      });
     });
     var gap = fStar !== null;
     return {
@@ -121,7 +123,7 @@
         "</td></tr>";
     });
     return "<table class=\"sweep-table\"><caption>★ best rate by " +
-      R.escapeHtml(store.criterion_text) + " over " + store.steps + " steps; ○ current rate; " +
+      R.escapeHtml(store.criterion_text) + " (" + store.steps + " steps); ○ current rate; " +
       "dotted line: divergence edge (every larger rate diverges)</caption><thead><tr>" +
       "<th>racer</th><th>rate now</th><th>best rate</th><th>" +
       (store.f_star !== null ? "f − f*" : "loss") + " at best</th><th>steps to tol</th>" +

@@ -28,6 +28,8 @@ GAP_FLOOR = 1e-30
 GRID = 90
 # Faint copies (noisy runs, many starts) are drawn from at most this many points per run.
 COPY_POINTS = 64
+# A noisy racer's loss band: more points than a chart is wide would be bytes nobody sees.
+BAND_POINTS = 256
 
 
 def typed(values: np.ndarray) -> dict[str, str]:
@@ -95,14 +97,16 @@ def compact_fan(fan: NoisyFan, f_star: float | None) -> dict[str, Any]:
     """A racer's noisy runs for the page: the median path, the loss band (quartiles) and faint
     copies of every run, with the final-loss summary the leaderboard shows."""
     median = fan.median_path()
-    q25, q50, q75 = fan.loss_quantiles((0.25, 0.5, 0.75))
+    quartiles = fan.loss_quantiles((0.25, 0.5, 0.75))
+    band = sampled_steps(quartiles.shape[1] - 1, BAND_POINTS)
+    q25, q50, q75 = quartiles[:, band]
     return {
         **fan.summary(),
         "seeds": [fan.seeds[0], fan.seeds[-1]],
         "n": len(median),
         "x": typed(median[:, 0]),
         "y": typed(median[:, 1]),
-        "band_n": len(q50),
+        "band_steps": band.tolist(),
         "loss_q25": typed(loss_gap(q25, f_star)),
         "loss_median": typed(loss_gap(q50, f_star)),
         "loss_q75": typed(loss_gap(q75, f_star)),

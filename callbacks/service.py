@@ -23,7 +23,7 @@ from flask_caching import Cache
 
 from callbacks.compact import compact_fan, compact_racer, compact_starts, surface_payload
 from optimizers.config import FanRequest, RaceConfig, StartsRequest, SweepRequest
-from optimizers.fan import noisy_fan
+from optimizers.fan import noisy_fan, noisy_fans
 from optimizers.race import RacerResult, run_race
 from optimizers.starts import many_starts
 from optimizers.sweep import sweep, sweep_json
@@ -99,18 +99,24 @@ class RaceService:
         return run_race(single).racers[0]
 
     def racers(self, config: RaceConfig) -> list[tuple[str, dict[str, Any]]]:
-        """(key, compact result for the page) of every racer, in order."""
-        f_star = get_surface(config.surface.name, **config.surface.params).f_star
-
-        def compact(index: int) -> dict[str, Any]:
-            out = compact_racer(self._run_one(config, index), f_star)
-            if config.noise.std > 0:
-                # With noise the page shows each racer's spread over FAN_RUNS seeds.
-                out["fan"] = compact_fan(noisy_fan(config, index, FAN_RUNS.default), f_star)
-            return out
-
+        """(key, compact result for the page) of every racer, in order. The racers not in
+        the cache are run together, in one batch (and their noisy fans in another)."""
         keys = racer_keys(config, "racer")
-        return [(key, self._cached(key, lambda i=i: compact(i))) for i, key in enumerate(keys)]
+        found = {i: hit for i, key in enumerate(keys) if (hit := self._get(key)) is not None}
+        missing = [i for i in range(len(keys)) if i not in found]
+        if missing:
+            f_star = get_surface(config.surface.name, **config.surface.params).f_star
+            subset = dataclasses.replace(config, racers=tuple(config.racers[i] for i in missing))
+            self.engine_runs += 1
+            results = run_race(subset).racers
+            # With noise the page shows each racer's spread over FAN_RUNS seeds.
+            fans = noisy_fans(subset, FAN_RUNS.default) if config.noise.std > 0 else None
+            for j, i in enumerate(missing):
+                found[i] = compact_racer(results[j], f_star)
+                if fans is not None:
+                    found[i]["fan"] = compact_fan(fans[j], f_star)
+                self._set(keys[i], found[i])
+        return [(key, found[i]) for i, key in enumerate(keys)]
 
     def racer_json(self, config: RaceConfig, index: int, key: str | None = None) -> dict:
         """Racer ``index``'s result JSON (one racer of race-config.md's result), cached."""

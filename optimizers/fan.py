@@ -83,18 +83,30 @@ class NoisyFan:
         }
 
 
-def noisy_fan(config: RaceConfig, index: int, runs: int) -> NoisyFan:
-    """Racer ``index`` of ``config`` once per seed ``seed``, ``seed+1``, …, in one batch."""
-    single = dataclasses.replace(config, racers=(config.racers[index],))
+def noisy_fans(config: RaceConfig, runs: int) -> list[NoisyFan]:
+    """Every racer of ``config`` once per seed ``seed``, ``seed+1``, …, all in one batch."""
     seeds = fan_seeds(config.noise.seed, runs)
-    batch = run_batch(single, seeds=seeds)
+    batch = run_batch(config, seeds=seeds)
     traj = batch.trajectories
-    lengths = np.array([traj.length(i) for i in range(runs)])
+    lengths = np.array([traj.length(i) for i in range(len(batch.racer))])
     valid = np.arange(traj.points.shape[0])[:, None] < lengths[None, :]
-    return NoisyFan(
-        seeds=tuple(seeds),
-        points=np.where(valid[..., None], traj.points, np.nan),
-        losses=np.where(valid, traj.losses, np.nan),
-        lengths=lengths,
-        diverged_at=traj.diverged_at.copy(),
-    )
+    points = np.where(valid[..., None], traj.points, np.nan)
+    losses = np.where(valid, traj.losses, np.nan)
+    fans = []
+    for index in range(len(config.racers)):
+        mine = slice(index * runs, (index + 1) * runs)  # runs are racer × seed, racer-major
+        fans.append(
+            NoisyFan(
+                seeds=tuple(seeds),
+                points=points[:, mine],
+                losses=losses[:, mine],
+                lengths=lengths[mine],
+                diverged_at=traj.diverged_at[mine].copy(),
+            )
+        )
+    return fans
+
+
+def noisy_fan(config: RaceConfig, index: int, runs: int) -> NoisyFan:
+    """Racer ``index`` of ``config`` under ``runs`` seeds (the racer alone, one batch)."""
+    return noisy_fans(dataclasses.replace(config, racers=(config.racers[index],)), runs)[0]

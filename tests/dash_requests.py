@@ -128,3 +128,65 @@ def post(client, body: dict[str, Any]):
 def error_of(response: dict[str, Any], index: int) -> str:
     key = json.dumps({"index": index, "type": "racer-error"}, separators=(",", ":"))
     return response[key]["children"]
+
+
+def page_store(response: dict[str, Any]) -> dict[str, Any]:
+    """What the fair-race views read of the page's race store (from a race update's answer)."""
+    data = response["response"]["race-store"]["data"]
+    return {"share": data["share"], "order": data["order"]}
+
+
+def analysis_body(client, output: str, store: dict[str, Any], **values: Any) -> dict[str, Any]:
+    """A request of a fair-race view's callback (``output``: sweep-store.data, tune-store.data
+    or starts-store.data); ``values`` override the view's control values."""
+    v = {"criterion": "final_loss", "racer": 0, "layout": "grid", "count": 64} | values
+    lr_outputs = [
+        {"id": {"type": "racer-lr", "index": int(k)}, "property": "value"} for k in store["order"]
+    ]
+    shapes = {
+        "sweep-store.data": (
+            [
+                {"id": "sweep-store", "property": "data"},
+                {"id": "sweep-status", "property": "children"},
+            ],
+            [
+                _one("analysis-select", "value", "sweep"),
+                _one("race-keys", "data", {}),
+                _one("tune-criterion", "value", v["criterion"]),
+            ],
+            [_one("race-store", "data", store)],
+        ),
+        "tune-store.data": (
+            [
+                lr_outputs,
+                {"id": "tune-store", "property": "data"},
+                {"id": "sweep-status", "property": "children"},
+            ],
+            [_one("tune-button", "n_clicks", 1)],
+            [_one("race-store", "data", store), _one("tune-criterion", "value", v["criterion"])],
+        ),
+        "starts-store.data": (
+            [
+                {"id": "starts-store", "property": "data"},
+                {"id": "starts-racer", "property": "options"},
+                {"id": "starts-racer", "property": "value"},
+                {"id": "starts-status", "property": "children"},
+            ],
+            [
+                _one("analysis-select", "value", "starts"),
+                _one("race-keys", "data", {}),
+                _one("starts-racer", "value", v["racer"]),
+                _one("starts-layout", "value", v["layout"]),
+                _one("starts-count", "value", v["count"]),
+            ],
+            [_one("race-store", "data", store)],
+        ),
+    }
+    outputs, inputs, state = shapes[output]
+    return {
+        "output": dependency(client, output)["output"],
+        "outputs": outputs,
+        "inputs": inputs,
+        "changedPropIds": [],
+        "state": state,
+    }

@@ -79,12 +79,14 @@ def test_sweep_view_plots_every_racer_with_best_rate_edge_and_current_rate(tab):
     traces = state(
         page,
         "document.getElementById('sweep-graph').querySelector('.js-plotly-plot').data"
-        ".map(t => [t.name, t.marker && t.marker.symbol, t.x.length])",
+        ".map(t => [t.name, t.marker && t.marker.symbol, t.x])",
     )
     names = [t[0] for t in traces]
     assert {"SGD (lr 0.01)", "Momentum (lr 0.002)", "Adam (lr 0.001)"} <= set(names)
-    assert sum(1 for t in traces if t[1] == "star") == 3
-    assert sum(1 for t in traces if t[1] == "circle-open") == 3
+    stars = next(t[2] for t in traces if t[1] == "star")
+    assert stars == [r.best.lr for r in expected.racers]
+    now = next(t[2] for t in traces if t[1] == "circle-open")
+    assert now == [0.01, 0.002, 0.001]
     shapes = state(
         page,
         "document.getElementById('sweep-graph').querySelector('.js-plotly-plot').layout.shapes"
@@ -221,6 +223,7 @@ def test_many_starts_view_colours_starts_by_the_basin_reached(tab):
     page.keyboard.press("Enter")
     page.wait_for_function("() => document.activeElement.type === 'radio'")
     page.keyboard.press("ArrowDown")
+    page.wait_for_function("() => document.activeElement.value === '1'")
     page.keyboard.press("Enter")
     page.wait_for_function(f"() => {RACE}.starts.optimizer === 'adam'")
     assert page.inner_text("#starts-racer") == "Adam (lr 0.1)"

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from app import create_app
-from tests.dash_requests import _one, dependency, opening_controls, race_body
+from tests.dash_requests import analysis_body, opening_controls, page_store, post, race_body
 
 LEAKS = ("Traceback", "Werkzeug", "Python/", "/work/", "site-packages", 'File "')
 DEEP = json.loads("[" * 200 + "]" * 200)
@@ -230,69 +230,10 @@ def test_hostile_batch_requests(client, endpoint):
     assert "NaN" not in text and "Infinity" not in text
 
 
-def analysis_bodies(client) -> dict[str, dict[str, Any]]:
-    """Valid requests of the fair-race views' callbacks, with the page's race store (only its
-    ``share`` and ``order`` are read) taken from a real race update."""
-    opened = client.post(
-        "/_dash-update-component",
-        data=json.dumps(race_body(client, opening_controls(), steps=60)),
-        content_type="application/json",
-    ).get_json()["response"]["race-store"]["data"]
-    store = {"share": opened["share"], "order": opened["order"]}
-    one = _one
-    lr_outputs = [
-        {"id": {"type": "racer-lr", "index": int(k)}, "property": "value"} for k in store["order"]
-    ]
-    return {
-        "sweep-store.data": {
-            "outputs": [
-                {"id": "sweep-store", "property": "data"},
-                {"id": "sweep-status", "property": "children"},
-            ],
-            "inputs": [
-                one("analysis-select", "value", "sweep"),
-                one("race-keys", "data", {}),
-                one("tune-criterion", "value", "final_loss"),
-            ],
-            "state": [one("race-store", "data", store)],
-        },
-        "tune-store.data": {
-            "outputs": [
-                lr_outputs,
-                {"id": "tune-store", "property": "data"},
-                {"id": "sweep-status", "property": "children"},
-            ],
-            "inputs": [one("tune-button", "n_clicks", 1)],
-            "state": [
-                one("race-store", "data", store),
-                one("tune-criterion", "value", "steps_to_tol"),
-            ],
-        },
-        "starts-store.data": {
-            "outputs": [
-                {"id": "starts-store", "property": "data"},
-                {"id": "starts-racer", "property": "options"},
-                {"id": "starts-racer", "property": "value"},
-                {"id": "starts-status", "property": "children"},
-            ],
-            "inputs": [
-                one("analysis-select", "value", "starts"),
-                one("race-keys", "data", {}),
-                one("starts-racer", "value", 2),
-                one("starts-layout", "value", "cloud"),
-                one("starts-count", "value", 16),
-            ],
-            "state": [one("race-store", "data", store)],
-        },
-    }
-
-
 @pytest.mark.parametrize("output", ["sweep-store.data", "tune-store.data", "starts-store.data"])
 def test_hostile_analysis_callbacks(client, output):
-    valid = analysis_bodies(client)[output] | {
-        "output": dependency(client, output)["output"],
-        "changedPropIds": [],
-    }
+    opened = post(client, race_body(client, opening_controls(), steps=60))
+    valid = analysis_body(client, output, page_store(opened.get_json()))
     for body in [*mutants(valid, 400), *RAW]:
         check(client.post("/_dash-update-component", data=body, content_type="application/json"))
     normal = client.post(
