@@ -41,6 +41,7 @@ bench: $(STAMP) system
 	$(BIN)/python -m bench.engine
 	$(BIN)/python -m bench.browser
 	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.fair
 
 # Retake docs/screenshot.png (the README's) from the browser tests.
 screenshot: $(STAMP) system

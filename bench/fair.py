@@ -171,6 +171,7 @@ FRAME_LOG = """() => { window.__frames = []; window.__logging = true;
 
 def frames(page, start: Callable[[], None], done: str) -> tuple[float, float]:
     """(longest frame gap in ms from ``start`` until ``done`` holds plus a few frames, ms)."""
+    page.wait_for_timeout(300)  # the scroll to the control (done before) has settled
     page.evaluate(FRAME_LOG)
     t0 = page.evaluate("() => performance.now()")
     start()
@@ -198,6 +199,8 @@ def link(race_json: dict, extra: str = "") -> str:
 def views(page, record: Callable[[str, tuple[float, float], float], None]) -> None:
     """One page load: each view asked for and drawn, frames logged."""
     idle = idle_gap(page)
+    # Each control is scrolled to before the clock starts: a user scrolls, then asks.
+    page.locator("input[name='analysis-select']").first.scroll_into_view_if_needed()
     result = frames(
         page,
         lambda: page.locator("input[name='analysis-select'][value='sweep']").check(),
@@ -210,6 +213,7 @@ def views(page, record: Callable[[str, tuple[float, float], float], None]) -> No
         page.fill("#noise-std", "0.5")
         page.press("#noise-std", "Enter")
 
+    page.locator("#noise-std").scroll_into_view_if_needed()
     result = frames(
         page,
         noisy,
@@ -217,6 +221,7 @@ def views(page, record: Callable[[str, tuple[float, float], float], None]) -> No
     )
     record("noisy fans: 8 racers × 32 seeds × 1,000 steps, drawn", result, idle)
     page.evaluate(f"() => {{ {RACE}.speed = 4; }}")
+    page.locator("#play-button").scroll_into_view_if_needed()
     result = frames(
         page,
         lambda: page.click("#play-button"),
@@ -228,6 +233,7 @@ def views(page, record: Callable[[str, tuple[float, float], float], None]) -> No
     page.fill("#noise-std", "0")
     page.press("#noise-std", "Enter")
     page.wait_for_function(f"() => !{RACE}.racers[0].fan")
+    page.locator("input[name='analysis-select']").first.scroll_into_view_if_needed()
     result = frames(
         page,
         lambda: page.locator("input[name='analysis-select'][value='starts']").check(),
