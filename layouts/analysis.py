@@ -16,39 +16,44 @@ GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
 CRITERION_LABELS = {"final_loss": "final loss", "steps_to_tol": "steps to tolerance"}
 
 
-def sweep_panel() -> html.Div:
+def labelled(text: str, control: object) -> html.Label:
+    return html.Label(
+        className="param", children=[html.Span(text, className="param-name"), control]
+    )
+
+
+def panel(id_: str, controls: list, body: list) -> html.Div:
+    """A view: its controls in a row, then what it shows; hidden until chosen."""
     return html.Div(
-        id="sweep-panel",
+        id=id_,
         className="analysis-panel",
         hidden=True,
-        children=[
-            html.Div(
-                className="analysis-controls",
-                children=[
-                    html.Label(
-                        className="param",
-                        children=[
-                            html.Span("judge each rate by", className="param-name"),
-                            dcc.RadioItems(
-                                id="tune-criterion",
-                                options=[
-                                    {"label": CRITERION_LABELS[name], "value": name}
-                                    for name in CRITERIA
-                                ],
-                                value="final_loss",
-                                inline=True,
-                            ),
-                        ],
-                    ),
-                    html.Button(
-                        "Auto-tune every racer",
-                        id="tune-button",
-                        n_clicks=0,
-                        title="set each racer to its own best rate by this criterion, then race",
-                    ),
-                    html.Span(id="sweep-status", role="status", className="tool-status"),
-                ],
+        children=[html.Div(className="analysis-controls", children=controls), *body],
+    )
+
+
+def sweep_panel() -> html.Div:
+    return panel(
+        "sweep-panel",
+        [
+            labelled(
+                "judge each rate by",
+                dcc.RadioItems(
+                    id="tune-criterion",
+                    options=[{"label": CRITERION_LABELS[name], "value": name} for name in CRITERIA],
+                    value="final_loss",
+                    inline=True,
+                ),
             ),
+            html.Button(
+                "Auto-tune every racer",
+                id="tune-button",
+                n_clicks=0,
+                title="set each racer to its own best rate by this criterion, then race",
+            ),
+            html.Span(id="sweep-status", role="status", className="tool-status"),
+        ],
+        [
             html.P(
                 f"Each racer's optimizer over {GRID_COUNT.default} rates from 1e-5 to 10, "
                 "its other settings unchanged, judged after the race's full horizon.",
@@ -62,55 +67,41 @@ def sweep_panel() -> html.Div:
 
 
 def starts_panel() -> html.Div:
-    return html.Div(
-        id="starts-panel",
-        className="analysis-panel",
-        hidden=True,
-        children=[
-            html.Div(
-                className="analysis-controls",
-                children=[
-                    html.Label(
-                        className="param",
-                        children=[
-                            html.Span("racer", className="param-name"),
-                            dcc.Dropdown(
-                                id="starts-racer",
-                                options=[],
-                                value=None,
-                                clearable=False,
-                                searchable=False,
-                                className="starts-racer",
-                            ),
-                        ],
-                    ),
-                    html.Label(
-                        className="param",
-                        children=[
-                            html.Span("starts", className="param-name"),
-                            dcc.RadioItems(
-                                id="starts-layout",
-                                options=[
-                                    {"label": f"{name}", "value": name}
-                                    for name in STARTS_LAYOUT.choices
-                                ],
-                                value=STARTS_LAYOUT.default,
-                                inline=True,
-                            ),
-                        ],
-                    ),
-                    number_field(
-                        "starts-count",
-                        "how many",
-                        STARTS_COUNT.default,
-                        STARTS_COUNT.help,
-                        min=STARTS_COUNT.low,
-                        max=STARTS_COUNT.high,
-                        step=1,
-                    ),
-                    html.Span(id="starts-status", role="status", className="tool-status"),
-                ],
+    return panel(
+        "starts-panel",
+        [
+            labelled(
+                "racer",
+                dcc.Dropdown(
+                    id="starts-racer",
+                    options=[],
+                    value=None,
+                    clearable=False,
+                    searchable=False,
+                    className="starts-racer",
+                ),
             ),
+            labelled(
+                "starts",
+                dcc.RadioItems(
+                    id="starts-layout",
+                    options=[{"label": name, "value": name} for name in STARTS_LAYOUT.choices],
+                    value=STARTS_LAYOUT.default,
+                    inline=True,
+                ),
+            ),
+            number_field(
+                "starts-count",
+                "how many",
+                STARTS_COUNT.default,
+                STARTS_COUNT.help,
+                min=STARTS_COUNT.low,
+                max=STARTS_COUNT.high,
+                step=1,
+            ),
+            html.Span(id="starts-status", role="status", className="tool-status"),
+        ],
+        [
             dcc.Graph(id="starts-graph", config=GRAPH_CONFIG, style={"height": "60vh"}),
             html.Div(id="starts-summary", className="leaderboard"),
         ],
