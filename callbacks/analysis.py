@@ -17,7 +17,7 @@ from callbacks.share import decode_race, encode_race
 from common.errors import ConfigError
 from optimizers.config import RaceConfig
 from optimizers.race import default_label
-from optimizers.sweep import CRITERIA, tuned_race
+from optimizers.sweep import CRITERIA, SweepResult, tuned_race
 from optimizers.validate import (
     MAX_RACERS,
     starts_options,
@@ -60,12 +60,12 @@ def _guarded(compute: Any) -> ViewUpdate:
         return ViewUpdate(message=SERVER_FAULT)
 
 
-def tuned_text(sweep: dict[str, Any]) -> str:
-    grid = sweep["grid"]
+def tuned_text(sweep: SweepResult) -> str:
+    grid = sweep.grid
     return (
-        f"Rates auto-tuned: each racer at its best of {grid['count']} rates from "
-        f"{grid['low']:g} to {grid['high']:g} (its own rate included) by "
-        f"{CRITERIA[sweep['criterion']]}, over {sweep['steps']:,} steps."
+        f"Rates auto-tuned: each racer at its best of {grid.count} rates from "
+        f"{grid.low:g} to {grid.high:g} (its own rate included) by "
+        f"{CRITERIA[sweep.criterion]}, over {sweep.steps:,} steps."
     )
 
 
@@ -78,7 +78,7 @@ def sweep_view(store: Any, criterion: Any, service: RaceService) -> ViewUpdate:
         f_star = get_surface(config.surface.name, **config.surface.params).f_star
         return ViewUpdate(
             data={
-                **result,
+                **result.to_json(),
                 "f_star": f_star,
                 "styles": [style(i) for i in indices],
                 "share": store["share"],
@@ -95,7 +95,7 @@ def tune(store: Any, criterion: Any, service: RaceService) -> ViewUpdate:
     def compute() -> ViewUpdate:
         config, indices = page_race(store)
         result = service.sweep(sweep_options({"criterion": criterion}, config))
-        best = [r["best"]["lr"] if r["best"] else None for r in result["racers"]]
+        best = result.best_rates()
         tuned = tuned_race(config, best)
         rates = {i: lr for i, lr in zip(indices, best, strict=True) if lr is not None}
         note = {"share": encode_race(tuned), "text": tuned_text(result)}

@@ -18,15 +18,14 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
-import numpy as np
 from flask_caching import Cache
 
 from callbacks.compact import compact_fan, compact_racer, compact_starts, surface_payload
 from optimizers.config import FanRequest, RaceConfig, StartsRequest, SweepRequest
-from optimizers.fan import noisy_fan, noisy_fans
+from optimizers.fan import noisy_fans
 from optimizers.race import RacerResult, run_race
 from optimizers.starts import many_starts
-from optimizers.sweep import sweep, sweep_json
+from optimizers.sweep import SweepResult, sweep
 from optimizers.trace import trace_racer
 from optimizers.validate import FAN_RUNS
 from surfaces import get_surface
@@ -98,25 +97,36 @@ class RaceService:
         single = dataclasses.replace(config, racers=(config.racers[index],))
         return run_race(single).racers[0]
 
-    def racers(self, config: RaceConfig) -> list[tuple[str, dict[str, Any]]]:
-        """(key, compact result for the page) of every racer, in order. The racers not in
-        the cache are run together, in one batch (and their noisy fans in another)."""
-        keys = racer_keys(config, "racer")
+    def _per_racer(
+        self, config: RaceConfig, kind: str, compute: Callable[[RaceConfig], list[Any]]
+    ) -> list[tuple[str, Any]]:
+        """(key, value) of every racer, each cached under its own key. The racers not in the
+        cache are computed together, ``compute`` getting the race of just those racers (one
+        batch), so a rate change recomputes that racer only."""
+        keys = racer_keys(config, kind)
         found = {i: hit for i, key in enumerate(keys) if (hit := self._get(key)) is not None}
         missing = [i for i in range(len(keys)) if i not in found]
         if missing:
-            f_star = get_surface(config.surface.name, **config.surface.params).f_star
-            subset = dataclasses.replace(config, racers=tuple(config.racers[i] for i in missing))
             self.engine_runs += 1
-            results = run_race(subset).racers
-            # With noise the page shows each racer's spread over FAN_RUNS seeds.
-            fans = noisy_fans(subset, FAN_RUNS.default) if config.noise.std > 0 else None
-            for j, i in enumerate(missing):
-                found[i] = compact_racer(results[j], f_star)
-                if fans is not None:
-                    found[i]["fan"] = compact_fan(fans[j], f_star)
-                self._set(keys[i], found[i])
+            subset = dataclasses.replace(config, racers=tuple(config.racers[i] for i in missing))
+            for i, value in zip(missing, compute(subset), strict=True):
+                found[i] = value
+                self._set(keys[i], value)
         return [(key, found[i]) for i, key in enumerate(keys)]
+
+    def racers(self, config: RaceConfig) -> list[tuple[str, dict[str, Any]]]:
+        """(key, compact result for the page) of every racer, in order."""
+        f_star = get_surface(config.surface.name, **config.surface.params).f_star
+
+        def compute(subset: RaceConfig) -> list[dict[str, Any]]:
+            out = [compact_racer(r, f_star) for r in run_race(subset).racers]
+            if config.noise.std > 0:
+                # With noise the page shows each racer's spread over FAN_RUNS seeds.
+                for entry, fan in zip(out, noisy_fans(subset, FAN_RUNS.default), strict=True):
+                    entry["fan"] = compact_fan(fan, f_star)
+            return out
+
+        return self._per_racer(config, "racer", compute)
 
     def racer_json(self, config: RaceConfig, index: int, key: str | None = None) -> dict:
         """Racer ``index``'s result JSON (one racer of race-config.md's result), cached."""
@@ -133,51 +143,25 @@ class RaceService:
             "racers": [self.racer_json(config, i, key) for i, key in enumerate(keys)],
         }
 
-    def sweep(self, request: SweepRequest) -> dict[str, Any]:
-        """A sweep's JSON. Each racer's sweep is cached on its own (a rate change re-sweeps
-        that racer only); the racers not cached are swept together, in one batch."""
+    def sweep(self, request: SweepRequest) -> SweepResult:
+        """Each racer's sweep, cached whatever the criterion (it only picks the winner)."""
         config, grid = request.race, request.grid
-        kind = f"sweep:{request.criterion}:{grid.low!r}:{grid.high!r}:{grid.count}"
-        keys = racer_keys(config, kind)
-        found: dict[int, Any] = {}
-        for i, key in enumerate(keys):
-            hit = self._get(key)
-            if hit is not None:
-                found[i] = hit
-        missing = [i for i in range(len(keys)) if i not in found]
-        if missing:
-            self.engine_runs += 1
-            subset = dataclasses.replace(config, racers=tuple(config.racers[i] for i in missing))
-            result = sweep(subset, grid, request.criterion)
-            for i, racer in zip(missing, result.racers, strict=True):
-                found[i] = racer.to_json()
-                self._set(keys[i], found[i])
-        racers = [found[i] for i in range(len(keys))]
-        return sweep_json(grid, request.criterion, config.steps, racers)
+        kind = f"sweep:{grid.low!r}:{grid.high!r}:{grid.count}"
+        racers = self._per_racer(config, kind, lambda subset: list(sweep(subset, grid).racers))
+        return SweepResult(grid, request.criterion, config.steps, tuple(r for _, r in racers))
 
     def fan(self, request: FanRequest) -> dict[str, Any]:
-        """Every racer's noisy runs summarised (the API's form: full floats, no paths)."""
+        """Every racer's noisy runs summarised (the API's form)."""
         config = request.race
-        keys = racer_keys(config, f"fan:{request.runs}")
 
-        def compute(index: int) -> dict[str, Any]:
-            self.engine_runs += 1
-            fan = noisy_fan(config, index, request.runs)
-            q25, q50, q75 = fan.loss_quantiles((0.25, 0.5, 0.75))
-            final = fan.final_losses()
-            return {
-                **fan.summary(),
-                "seeds": list(fan.seeds),
-                "final_loss": [float(v) if np.isfinite(v) else None for v in final],
-                "diverged_at": [int(k) or None for k in fan.diverged_at],
-                "median_path": fan.median_path().tolist(),
-                "loss_quartiles": [q25.tolist(), q50.tolist(), q75.tolist()],
-            }
+        def compute(subset: RaceConfig) -> list[dict[str, Any]]:
+            return [fan.to_json() for fan in noisy_fans(subset, request.runs)]
 
+        racers = self._per_racer(config, f"fan:{request.runs}", compute)
         return {
             "steps": config.steps,
             "noise": {"std": config.noise.std, "seed": config.noise.seed},
-            "racers": [self._cached(key, lambda i=i: compute(i)) for i, key in enumerate(keys)],
+            "racers": [value for _, value in racers],
         }
 
     def starts(self, request: StartsRequest, page: bool = False) -> dict[str, Any]:

@@ -82,6 +82,20 @@ class NoisyFan:
             "diverged": int((self.diverged_at > 0).sum()),
         }
 
+    def to_json(self) -> dict[str, Any]:
+        """The API's form: the summary, every run's seed and outcome, and per step the median
+        path and the loss quartiles (full floats; no run's whole path)."""
+        final = self.final_losses()
+        q25, q50, q75 = self.loss_quantiles((0.25, 0.5, 0.75))
+        return {
+            **self.summary(),
+            "seeds": list(self.seeds),
+            "final_loss": [float(v) if np.isfinite(v) else None for v in final],
+            "diverged_at": [int(k) or None for k in self.diverged_at],
+            "median_path": self.median_path().tolist(),
+            "loss_quartiles": [q25.tolist(), q50.tolist(), q75.tolist()],
+        }
+
 
 def noisy_fans(config: RaceConfig, runs: int) -> list[NoisyFan]:
     """Every racer of ``config`` once per seed ``seed``, ``seed+1``, …, all in one batch."""

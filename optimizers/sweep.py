@@ -4,6 +4,9 @@ A sweep runs each racer over a log grid of rates (its other settings unchanged) 
 whole horizon, in one batch. Judging after the whole horizon, not a short prefix, is the
 point: a short horizon favours fast starters. The racer's current rate is always a candidate
 too, so tuning can only keep or improve a racer's result by the chosen criterion.
+
+What a sweep measures does not depend on the criterion, only which rate wins does: a racer's
+sweep is computed (and cached) once, and judged by either criterion on demand.
 """
 
 from __future__ import annotations
@@ -57,10 +60,16 @@ class RacerSweep:
     optimizer: str
     current: Outcome
     grid: tuple[Outcome, ...]
-    best: Outcome | None
     edge_lr: float | None
 
-    def to_json(self) -> dict[str, Any]:
+    def best(self, criterion: str) -> Outcome | None:
+        """The best stable rate by ``criterion``; the current rate comes first, so on a tie
+        the racer keeps its rate. None when every rate diverges."""
+        finite = [o for o in (self.current, *self.grid) if o.diverged_at is None]
+        return min(finite, key=lambda o: o.key(criterion)) if finite else None
+
+    def to_json(self, criterion: str) -> dict[str, Any]:
+        best = self.best(criterion)
         return {
             "label": self.label,
             "optimizer": self.optimizer,
@@ -69,7 +78,7 @@ class RacerSweep:
             "final_loss": [o.to_json()["final_loss"] for o in self.grid],
             "steps_to_tol": [o.steps_to_tol for o in self.grid],
             "diverged_at": [o.diverged_at for o in self.grid],
-            "best": None if self.best is None else self.best.to_json(),
+            "best": None if best is None else best.to_json(),
             "edge_lr": self.edge_lr,
         }
 
@@ -83,24 +92,17 @@ class SweepResult:
 
     def best_rates(self) -> list[float | None]:
         """Each racer's best rate, None for a racer that diverges at every rate."""
-        return [None if r.best is None else r.best.lr for r in self.racers]
+        return [None if (b := r.best(self.criterion)) is None else b.lr for r in self.racers]
 
     def to_json(self) -> dict[str, Any]:
-        return sweep_json(self.grid, self.criterion, self.steps, [r.to_json() for r in self.racers])
-
-
-def sweep_json(
-    grid: RateGrid, criterion: str, steps: int, racers: list[dict[str, Any]]
-) -> dict[str, Any]:
-    """A sweep's JSON from its racers' JSON (the service assembles cached racers this way)."""
-    return {
-        "criterion": criterion,
-        "criterion_text": CRITERIA[criterion],
-        "steps": steps,
-        "grid": grid.to_json(),
-        "rates": grid.rates().tolist(),
-        "racers": racers,
-    }
+        return {
+            "criterion": self.criterion,
+            "criterion_text": CRITERIA[self.criterion],
+            "steps": self.steps,
+            "grid": self.grid.to_json(),
+            "rates": self.grid.rates().tolist(),
+            "racers": [r.to_json(self.criterion) for r in self.racers],
+        }
 
 
 def _outcomes(config: RaceConfig, rates: np.ndarray | None) -> list[list[Outcome]]:
@@ -134,26 +136,19 @@ def divergence_edge(outcomes: tuple[Outcome, ...]) -> float | None:
 
 
 def sweep(config: RaceConfig, grid: RateGrid, criterion: str = DEFAULT_CRITERION) -> SweepResult:
-    """Each racer over ``grid`` (one batch) plus its current rate; the best by ``criterion``."""
-    rates = grid.rates()
-    on_grid = _outcomes(config, rates)
-    current = _outcomes(config, None)
-    racers = []
-    for racer, outcomes, (own,) in zip(config.racers, on_grid, current, strict=True):
-        # The current rate comes first, so on a tie the racer keeps its rate.
-        candidates = [own, *outcomes]
-        finite = [o for o in candidates if o.diverged_at is None]
-        best = min(finite, key=lambda o: o.key(criterion)) if finite else None
-        racers.append(
-            RacerSweep(
-                label=racer.label or default_label(racer),
-                optimizer=racer.optimizer,
-                current=own,
-                grid=tuple(outcomes),
-                best=best,
-                edge_lr=divergence_edge(tuple(outcomes)),
-            )
+    """Each racer over ``grid`` (one batch) plus its current rate, judged by ``criterion``."""
+    racers = [
+        RacerSweep(
+            label=racer.label or default_label(racer),
+            optimizer=racer.optimizer,
+            current=own,
+            grid=tuple(outcomes),
+            edge_lr=divergence_edge(tuple(outcomes)),
         )
+        for racer, outcomes, (own,) in zip(
+            config.racers, _outcomes(config, grid.rates()), _outcomes(config, None), strict=True
+        )
+    ]
     return SweepResult(grid, criterion, config.steps, tuple(racers))
 
 

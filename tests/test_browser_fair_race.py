@@ -69,7 +69,7 @@ def test_sweep_view_plots_every_racer_with_best_rate_edge_and_current_rate(tab):
     expected = sweep(validate_race(QUADRATIC), RateGrid())
     assert shown["rates"] == expected.grid.rates().tolist()
     for got, want in zip(shown["racers"], expected.racers, strict=True):
-        assert got["best"] == want.best.to_json()
+        assert got["best"] == want.best("final_loss").to_json()
         assert got["edge_lr"] == want.edge_lr
         assert got["lr"] == want.current.lr
     # The chart: a loss curve per racer (named by label), the best rates as stars, the current
@@ -84,7 +84,7 @@ def test_sweep_view_plots_every_racer_with_best_rate_edge_and_current_rate(tab):
     names = [t[0] for t in traces]
     assert {"SGD (lr 0.01)", "Momentum (lr 0.002)", "Adam (lr 0.001)"} <= set(names)
     stars = next(t[2] for t in traces if t[1] == "star")
-    assert stars == [r.best.lr for r in expected.racers]
+    assert stars == [r.best("final_loss").lr for r in expected.racers]
     now = next(t[2] for t in traces if t[1] == "circle-open")
     assert now == [0.01, 0.002, 0.001]
     shapes = state(
@@ -96,7 +96,7 @@ def test_sweep_view_plots_every_racer_with_best_rate_edge_and_current_rate(tab):
     assert len(shapes) >= 1
     # The table names each best rate with its full value.
     best = page.locator("#sweep-table tr[data-racer='0'] td").nth(2).get_attribute("data-value")
-    assert float(best) == expected.racers[0].best.lr
+    assert float(best) == expected.racers[0].best("final_loss").lr
     # A rate change moves the current-rate marker; the sweep follows the race.
     page.fill(control("racer-lr", 0), "0.05")
     page.keyboard.press("Enter")

@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+from flask import Flask
 from flask_caching import Cache
 
 from app import create_app
@@ -41,7 +42,7 @@ def quadratic_sgd(steps: int = 300) -> dict:
 
 def test_sgd_best_rate_is_two_over_a_plus_b_within_one_grid_step():
     result = sweep(validate_race(quadratic_sgd()), GRID)
-    best = result.racers[0].best
+    best = result.racers[0].best("final_loss")
     assert best is not None
     assert abs(np.log(best.lr / (2 / 21))) <= GRID_STEP
 
@@ -60,7 +61,7 @@ def test_sgd_divergence_edge_is_two_over_a_within_one_grid_step():
 
 def test_steps_criterion_ranks_by_arrival_then_loss():
     result = sweep(validate_race(quadratic_sgd()), GRID, "steps_to_tol")
-    best = result.racers[0].best
+    best = result.racers[0].best("steps_to_tol")
     arrived = [o.steps_to_tol for o in result.racers[0].grid if o.steps_to_tol is not None]
     assert best is not None and best.steps_to_tol == min(arrived)
 
@@ -76,12 +77,13 @@ def test_auto_tuned_racers_never_end_worse(race, criterion):
     before = run_race(config).racers
     after = run_race(tuned_race(config, result.best_rates())).racers
     for old, new, found in zip(before, after, result.racers, strict=True):
-        if found.best is None:
+        best = found.best(criterion)
+        if best is None:
             assert new.final_loss == old.final_loss  # no stable rate: left as it was
             continue
         # The tuned race gives exactly what the sweep measured at that rate.
-        assert new.final_loss == found.best.final_loss
-        assert new.steps_to_tol == found.best.steps_to_tol
+        assert new.final_loss == best.final_loss
+        assert new.steps_to_tol == best.steps_to_tol
         if criterion == "final_loss" and old.diverged_at is None:
             assert new.final_loss <= old.final_loss
         if criterion == "steps_to_tol" and old.steps_to_tol is not None:
@@ -260,7 +262,9 @@ def test_api_sweep_fan_and_starts(client):
     answer = client.post("/api/sweep", json={"race": quadratic_sgd(), "grid": {"count": 48}})
     assert answer.status_code == 200
     best = answer.get_json()["racers"][0]["best"]
-    assert best == sweep(validate_race(quadratic_sgd()), GRID).racers[0].best.to_json()
+    assert (
+        best == sweep(validate_race(quadratic_sgd()), GRID).racers[0].best("final_loss").to_json()
+    )
 
     fan = client.post("/api/fan", json={"race": noisy_race(), "runs": 8}).get_json()
     assert [r["seeds"] for r in fan["racers"]] == [list(range(11, 19))] * 2
@@ -277,17 +281,34 @@ def test_api_sweep_fan_and_starts(client):
     assert client.get("/api/sweep").status_code == 405
 
 
-def test_service_resweeps_only_the_changed_racer():
-    service = RaceService(Cache(config={"CACHE_TYPE": "SimpleCache"}))
+def test_service_resweeps_only_the_changed_racer(monkeypatch):
+    # The cache must be bound to an app: an unbound one fails every call, and the service
+    # then computes everything (correctly, so only the counts below would notice).
+    service = RaceService(Cache(Flask(__name__), config={"CACHE_TYPE": "SimpleCache"}))
+    swept: list[int] = []
+
+    def counted(config, grid, *rest):
+        swept.append(len(config.racers))
+        return sweep(config, grid, *rest)
+
+    monkeypatch.setattr("callbacks.service.sweep", counted)
     config = validate_race(LESSONS["fair_comparison"].race)
     request = validate_sweep({"race": config.to_json(), "grid": {"count": 16}})
-    first = service.sweep(request)
+    first = service.sweep(request).to_json()
     assert service.engine_runs == 1
+    assert swept == [3]  # all three racers in one batch
     changed = config.to_json()
     changed["racers"][1]["lr"] = 0.123
-    second = service.sweep(validate_sweep({"race": changed, "grid": {"count": 16}}))
+    second = service.sweep(validate_sweep({"race": changed, "grid": {"count": 16}})).to_json()
     assert service.engine_runs == 2
+    assert swept == [3, 1]  # the changed racer alone
     assert second["racers"][0] == first["racers"][0]
     assert second["racers"][1] != first["racers"][1]
     fresh = sweep(validate_race(changed), RateGrid(count=16)).to_json()
     assert second == json.loads(json.dumps(fresh))
+    # The criterion only picks the winner: judging the same sweep by the other runs nothing.
+    judged = validate_sweep({"race": changed, "grid": {"count": 16}, "criterion": "steps_to_tol"})
+    by_steps = service.sweep(judged).to_json()
+    assert service.engine_runs == 2 and swept == [3, 1]
+    direct = sweep(validate_race(changed), RateGrid(count=16), "steps_to_tol").to_json()
+    assert by_steps == json.loads(json.dumps(direct))

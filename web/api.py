@@ -95,7 +95,7 @@ def make_api(service: RaceService) -> Blueprint:
     @api.post("/sweep")
     def sweep() -> Any:
         """Each racer over a log grid of rates, with its best rate and divergence edge."""
-        return answer(validate_sweep, service.sweep)
+        return answer(validate_sweep, lambda request: service.sweep(request).to_json())
 
     @api.post("/fan")
     def fan() -> Any:
