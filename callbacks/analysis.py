@@ -114,7 +114,7 @@ def starts_view(
         chosen = racer if racer in indices and isinstance(racer, int) else indices[0]
         position = indices.index(chosen)
         options = {"racer": position, "layout": layout, "count": count}
-        result = service.starts(starts_options(options, config), page=True)
+        result = service.starts(starts_options(options, config))
         menu = [
             {"label": r.label or default_label(r), "value": i}
             for i, r in zip(indices, config.racers, strict=True)

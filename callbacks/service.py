@@ -164,16 +164,18 @@ class RaceService:
             "racers": [value for _, value in racers],
         }
 
-    def starts(self, request: StartsRequest, page: bool = False) -> dict[str, Any]:
-        """One racer from many starts, grouped by basin; ``page`` adds the thinned paths."""
+    def starts(self, request: StartsRequest) -> dict[str, Any]:
+        """One racer from many starts, grouped by basin, with the thinned paths the page
+        draws (the API leaves them out): one computation and one cache entry for both."""
         config = request.race
-        kind = f"starts:{request.layout}:{request.count}:{request.seed}:{int(page)}"
+        kind = f"starts:{request.layout}:{request.count}:{request.seed}"
         key = racer_keys(config, kind)[request.racer]
 
         def compute() -> dict[str, Any]:
             self.engine_runs += 1
-            result = many_starts(config, request.racer, request.layout, request.count, request.seed)
-            return compact_starts(result) if page else result.to_json()
+            return compact_starts(
+                many_starts(config, request.racer, request.layout, request.count, request.seed)
+            )
 
         return self._cached(key, compute)
 

@@ -105,7 +105,11 @@ def make_api(service: RaceService) -> Blueprint:
     @api.post("/starts")
     def starts() -> Any:
         """One racer from a grid or cloud of starts, grouped by the basin each run ends in."""
-        return answer(validate_starts, service.starts)
+
+        def without_paths(request: Any) -> dict[str, Any]:
+            return {k: v for k, v in service.starts(request).items() if k != "paths"}
+
+        return answer(validate_starts, without_paths)
 
     @api.get("/export")
     def export() -> Any:
