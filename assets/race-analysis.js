@@ -206,18 +206,6 @@
       "</tbody></table>";
   }
 
-  // A view's figure reaches its graph a frame after Dash has applied the store (and shown the
-  // panel): the two are each a long task, and one after the other they would hold one frame
-  // for their sum.
-  function later(id, figure) {
-    window.requestAnimationFrame(function () {
-      window.setTimeout(function () {
-        window.dash_clientside.set_props(id, {figure: figure});
-      }, 0);
-    });
-    return NO();
-  }
-
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.analysis = {
     panels: function (view) {
@@ -228,14 +216,14 @@
       var table = document.getElementById("sweep-table");
       if (table) table.innerHTML = sweepTable(store);
       R.sweep = store;
-      return later("sweep-graph", sweepFigure(store));
+      return sweepFigure(store);
     },
     drawStarts: function (store) {
       if (!store || !store.basins || !R.surface) return NO();
       var summary = document.getElementById("starts-summary");
       if (summary) summary.innerHTML = startsTable(store);
       R.starts = store;
-      return later("starts-graph", startsFigure(store));
+      return startsFigure(store);
     },
     tuned: function (note) {
       R.tuned = note || null;
