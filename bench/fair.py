@@ -16,10 +16,8 @@ is asked for until it is drawn, beside the median frame gap of the same page idl
 
 from __future__ import annotations
 
-import base64
 import gzip
 import itertools
-import json
 import statistics
 import time
 from collections.abc import Callable
@@ -36,7 +34,7 @@ from optimizers.starts import start_points
 from optimizers.validate import validate_race
 from surfaces import get_surface
 from tests.dash_requests import analysis_body, post, race_body, racer_controls
-from tests.live import RACE, launch, open_tab, serve
+from tests.live import RACE, launch, open_tab, race_link, serve
 
 REPEATS = 7
 STEPS = 1000
@@ -101,7 +99,10 @@ def server_cases(app) -> list[tuple[str, float, float, int, int]]:
     )
 
     def page_sweep(i: int) -> bytes:
-        store = {"share": share_of(race(EIGHT, i)), "order": [str(k) for k in range(8)]}
+        store = {
+            "share": encode_race(validate_race(race(EIGHT, i))),
+            "order": [str(k) for k in range(8)],
+        }
         answer = post(client, analysis_body(client, "sweep-store.data", store))
         assert b"sweep-store" in answer.data
         return answer.data
@@ -137,7 +138,7 @@ def server_cases(app) -> list[tuple[str, float, float, int, int]]:
         }
 
     def page_starts(i: int) -> bytes:
-        store = {"share": share_of(starts_race(300 + i)), "order": ["0"]}
+        store = {"share": encode_race(validate_race(starts_race(300 + i))), "order": ["0"]}
         answer = post(client, analysis_body(client, "starts-store.data", store))
         assert b"basins" in answer.data
         return answer.data
@@ -150,10 +151,6 @@ def server_cases(app) -> list[tuple[str, float, float, int, int]]:
         ),
     )
     return rows
-
-
-def share_of(race_json: dict) -> str:
-    return encode_race(validate_race(race_json))
 
 
 def page_race_body(client, seed: int, std: float) -> dict:
@@ -191,19 +188,20 @@ def idle_gap(page) -> float:
     return statistics.median(b - a for a, b in itertools.pairwise(log))
 
 
-def link(race_json: dict, extra: str = "") -> str:
-    text = json.dumps(race_json, separators=(",", ":"))
-    return "/?race=" + base64.urlsafe_b64encode(text.encode()).decode().rstrip("=") + extra
+def open_view(page, view: str, drawn: str) -> tuple[float, float]:
+    """Frames while the fair-race view ``view`` is chosen until ``drawn`` holds."""
+    # The control is scrolled to before the clock starts: a user scrolls, then asks.
+    page.locator("input[name='analysis-select']").first.scroll_into_view_if_needed()
+    choice = page.locator(f"input[name='analysis-select'][value='{view}']")
+    return frames(page, choice.check, drawn)
 
 
 def views(page, record: Callable[[str, tuple[float, float], float], None]) -> None:
     """One page load: each view asked for and drawn, frames logged."""
     idle = idle_gap(page)
-    # Each control is scrolled to before the clock starts: a user scrolls, then asks.
-    page.locator("input[name='analysis-select']").first.scroll_into_view_if_needed()
-    result = frames(
+    result = open_view(
         page,
-        lambda: page.locator("input[name='analysis-select'][value='sweep']").check(),
+        "sweep",
         f"() => {RACE}.sweep && document.querySelectorAll("
         "'#sweep-graph .scatterlayer .trace').length > 0",
     )
@@ -233,10 +231,9 @@ def views(page, record: Callable[[str, tuple[float, float], float], None]) -> No
     page.fill("#noise-std", "0")
     page.press("#noise-std", "Enter")
     page.wait_for_function(f"() => !{RACE}.racers[0].fan")
-    page.locator("input[name='analysis-select']").first.scroll_into_view_if_needed()
-    result = frames(
+    result = open_view(
         page,
-        lambda: page.locator("input[name='analysis-select'][value='starts']").check(),
+        "starts",
         f"() => {RACE}.starts && document.querySelectorAll("
         "'#starts-summary tr[data-basin]').length > 0",
     )
@@ -254,7 +251,7 @@ def browser_cases(browser, url: str) -> list[tuple[str, float, float, float]]:
         entry[2].append(idle)
 
     for i in range(REPEATS):
-        context, page = open_tab(browser, url + link(race(EIGHT, 1000 + i)))
+        context, page = open_tab(browser, url + race_link(race(EIGHT, 1000 + i)))
         views(page, record)
         context.close()
     med = statistics.median

@@ -10,7 +10,7 @@ from dash import dcc, html
 
 from layouts.controls import number_field
 from optimizers.sweep import CRITERIA
-from optimizers.validate import GRID_COUNT, STARTS_COUNT, STARTS_LAYOUT
+from optimizers.validate import GRID_COUNT, GRID_HIGH, GRID_LOW, STARTS_COUNT, STARTS_LAYOUT
 
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
 CRITERION_LABELS = {"final_loss": "final loss", "steps_to_tol": "steps to tolerance"}
@@ -55,7 +55,8 @@ def sweep_panel() -> html.Div:
         ],
         [
             html.P(
-                f"Each racer's optimizer over {GRID_COUNT.default} rates from 1e-5 to 10, "
+                f"Each racer's optimizer over {GRID_COUNT.default} rates from "
+                f"{GRID_LOW.default:g} to {GRID_HIGH.default:g}, "
                 "its other settings unchanged, judged after the race's full horizon.",
                 id="sweep-caption",
                 className="hint",

@@ -16,8 +16,9 @@ import numpy as np
 
 from optimizers.batch import run_batch
 from optimizers.config import RaceConfig
+from optimizers.validate import NOISE_SEED
 
-SEED_SPACE = 2**32
+SEED_SPACE = NOISE_SEED.high + 1  # seeds wrap within the race's own seed range
 
 
 def fan_seeds(seed: int, runs: int) -> list[int]:

@@ -7,6 +7,7 @@ checks sizes before it walks a list, so hostile input costs little.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from typing import Any
 
@@ -157,9 +158,13 @@ def validate_race(data: Any) -> RaceConfig:
 # 12 racers × 48 rates × 5,000 steps fit, and cost about half a second and 250 MB at most.
 MAX_RUN_STEPS = 3_000_000
 
-GRID_LOW = Param("low", 1e-5, low=0.0, high=10.0, low_open=True, help="smallest rate swept")
-GRID_HIGH = Param("high", 10.0, low=0.0, high=10.0, low_open=True, help="largest rate swept")
-GRID_COUNT = Param("count", 48, kind="int", low=2, high=64, help="rates in the log grid")
+GRID_LOW = Param("low", RateGrid.low, low=0.0, high=10.0, low_open=True, help="smallest rate swept")
+GRID_HIGH = Param(
+    "high", RateGrid.high, low=0.0, high=10.0, low_open=True, help="largest rate swept"
+)
+GRID_COUNT = Param(
+    "count", RateGrid.count, kind="int", low=2, high=64, help="rates in the log grid"
+)
 CRITERION = Param(
     "criterion",
     "final_loss",
@@ -177,7 +182,7 @@ STARTS_LAYOUT = Param(
 STARTS_COUNT = Param(
     "count", 64, kind="int", low=4, high=256, help="starts (a grid uses the largest square ≤ it)"
 )
-STARTS_SEED = Param("seed", 0, kind="int", low=0, high=2**32 - 1, help="seed of the cloud")
+STARTS_SEED = dataclasses.replace(NOISE_SEED, help="seed of the cloud")
 
 SWEEP_KEYS = ("race", "grid", "criterion")
 FAN_KEYS = ("race", "runs")

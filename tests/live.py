@@ -49,6 +49,14 @@ def open_tab(browser: Any, url: str, **context: Any) -> tuple[Any, Any]:
     return ctx, tab
 
 
+def race_link(race: dict[str, Any], extra: str = "") -> str:
+    """The page's path for ``race`` (a share link's ``race`` value), plus ``extra`` query."""
+    from callbacks.share import encode_race
+    from optimizers.validate import validate_race
+
+    return "/?race=" + encode_race(validate_race(race)) + extra
+
+
 def state(page: Any, expression: str) -> Any:
     """The value of a JavaScript expression in the page."""
     return page.evaluate(f"() => {expression}")

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import base64
-import json
-
 import numpy as np
 import pytest
 
@@ -16,13 +13,7 @@ from optimizers.starts import many_starts
 from optimizers.sweep import sweep
 from optimizers.validate import validate_race
 from surfaces import get_surface
-from tests.live import RACE, control, open_tab, state
-
-
-def link(race: dict, extra: str = "") -> str:
-    text = json.dumps(race, separators=(",", ":"))
-    return "/?race=" + base64.urlsafe_b64encode(text.encode()).decode().rstrip("=") + extra
-
+from tests.live import RACE, control, open_tab, race_link, state
 
 QUADRATIC = {
     "surface": {"name": "quadratic", "params": {"a": 20, "b": 1}},
@@ -63,7 +54,7 @@ def tab(browser, live):
 
 
 def test_sweep_view_plots_every_racer_with_best_rate_edge_and_current_rate(tab):
-    page = tab(link(QUADRATIC))
+    page = tab(race_link(QUADRATIC))
     choose(page, "analysis-select", "sweep")
     shown = sweep_shown(page)
     expected = sweep(validate_race(QUADRATIC), RateGrid())
@@ -105,7 +96,7 @@ def test_sweep_view_plots_every_racer_with_best_rate_edge_and_current_rate(tab):
 
 
 def test_auto_tune_sets_best_rates_races_them_and_says_so(tab):
-    page = tab(link(QUADRATIC))
+    page = tab(race_link(QUADRATIC))
     choose(page, "analysis-select", "sweep")
     before = sweep_shown(page)
     choose(page, "tune-criterion", "steps_to_tol")
@@ -142,7 +133,7 @@ NOISY = {
 
 
 def test_noisy_race_draws_median_band_copies_and_reports_spread(tab):
-    page = tab(link(NOISY))
+    page = tab(race_link(NOISY))
     config = validate_race(NOISY)
     fans = [noisy_fan(config, i, 32) for i in range(2)]
     # The leaderboard: median and quartiles of the final loss over 32 seeds, per racer.
@@ -190,7 +181,7 @@ HIMMELBLAU = {
 
 
 def test_many_starts_view_colours_starts_by_the_basin_reached(tab):
-    page = tab(link(HIMMELBLAU, "&analysis=starts"))
+    page = tab(race_link(HIMMELBLAU, "&analysis=starts"))
     page.wait_for_function(
         f"() => {RACE}.starts && document.querySelectorAll('#starts-summary tr[data-basin]')"
         ".length > 0"
