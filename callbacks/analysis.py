@@ -19,7 +19,6 @@ from optimizers.config import RaceConfig
 from optimizers.race import default_label
 from optimizers.sweep import CRITERIA, SweepResult, tuned_race
 from optimizers.validate import (
-    MAX_RACERS,
     starts_options,
     sweep_options,
 )
@@ -121,7 +120,7 @@ def starts_view(
         ]
         return ViewUpdate(
             data={**result, "style": style(chosen)},
-            extra={"options": menu[:MAX_RACERS], "value": chosen},
+            extra={"options": menu, "value": chosen},
         )
 
     return _guarded(compute)
