@@ -44,6 +44,31 @@
     return new Float32Array(bytes.buffer);
   }
 
+  // Work that would make one long frame if done at once (three plots redrawn, every update
+  // rule typeset again when the noise changes) is done one piece per animation frame. A piece
+  // queued again under the same key replaces the one still waiting: only the newest is done.
+  var later = {queue: [], scheduled: false};
+
+  R.later = function (key, fn) {
+    later.queue = later.queue.filter(function (item) { return item.key !== key; });
+    later.queue.push({key: key, fn: fn});
+    if (!later.scheduled) {
+      // Not in this frame: it may already hold the work that queued this.
+      later.scheduled = true;
+      window.requestAnimationFrame(function () { window.requestAnimationFrame(nextPiece); });
+    }
+  };
+
+  // True when no queued piece is waiting: the page shows everything it has been sent.
+  R.idle = function () { return !later.scheduled; };
+
+  function nextPiece() {
+    var item = later.queue.shift();
+    if (item) item.fn();
+    later.scheduled = later.queue.length > 0;
+    if (later.scheduled) window.requestAnimationFrame(nextPiece);
+  }
+
   function graph(id) {
     var el = document.getElementById(id);
     return el ? el.querySelector(".js-plotly-plot") : null;
@@ -124,7 +149,15 @@
     };
   }
 
+  // The map's contour is the same for every race on a surface: handing Plotly the very same
+  // trace again lets it skip recomputing the contour lines when only the race changed.
   function contourTrace(s) {
+    if (R.contour && R.contour.surface === s) return R.contour.trace;
+    R.contour = {surface: s, trace: contourOf(s)};
+    return R.contour.trace;
+  }
+
+  function contourOf(s) {
     return {
       type: "contour", x: s.x, y: s.y, z: decodeGrid(s), colorscale: "Viridis",
       reversescale: false, ncontours: 24, line: {width: 0.5, color: "rgba(255,255,255,0.35)"},
@@ -565,7 +598,7 @@
       return [NO(), Math.min(1, Math.max(-5, Math.log10(lr)))];
     },
     draw: function (store, surface, visibleValues) {
-      if (!store || !surface) return [NO(), NO(), NO(), NO()];
+      if (!store || !surface) return [NO(), NO()];
       var ids = window.dash_clientside.callback_context.inputs_list[2] || [];
       R.visible = {};
       ids.forEach(function (entry) {
@@ -574,11 +607,18 @@
       R.surface = surface;
       load(store);
       var gap = store.f_star !== null;
+      // The map's figure holds only the surface and the start (the racers are drawn on the
+      // canvas above it): while those stay, Plotly is not asked to draw the map again.
+      var start = String(store.start), map = graph("race-graph");
+      var sameMap = R.mapOf && R.mapOf.surface === surface && R.mapOf.start === start &&
+        map && map._fullLayout;
+      R.mapOf = {surface: surface, start: start};
       var figures = [
-        mapFigure(),
+        sameMap ? NO() : mapFigure(),
         seriesFigure("loss", gap ? "f − f*" : "loss", gap, 0),
         seriesFigure("lr", "learning rate", false, 1),
       ];
+      if (sameMap) draw("race-graph", R.step, null);
       if (typeof R.pending.step === "number") {
         // A shared link's playback step, once the race it belongs to is here.
         R.step = Math.max(0, Math.min(R.steps, R.pending.step));
@@ -592,7 +632,27 @@
       // first load the plots may not exist yet, so look for them on the next frames.
       attach(120);
       window.dash_clientside.set_props("step-label", {children: "step " + R.step + " / " + R.steps});
-      return figures.concat([R.steps]);
+      // The map now; the loss and rate charts on the next frames, one each.
+      ["loss-graph", "lr-graph"].forEach(function (id, i) {
+        R.later(id, function () {
+          window.dash_clientside.set_props(id, {figure: figures[i + 1]});
+        });
+      });
+      return [figures[0], R.steps];
+    },
+    // Each changed racer's update rule, one per frame: MathJax measures the page for every
+    // formula it typesets, so typesetting all of them at once (noise on changes every rule)
+    // would hold the page for one long frame.
+    rules: function (equations) {
+      Object.keys(equations || {}).forEach(function (index) {
+        var id = {type: "racer-equation", index: Number(index)};
+        R.later("rule " + index, function () {
+          // A racer removed meanwhile has no rule left to typeset.
+          if (document.getElementById(JSON.stringify({index: id.index, type: id.type}))) {
+            window.dash_clientside.set_props(id, {children: equations[index]});
+          }
+        });
+      });
     },
     pickStart: function (click) {
       if (!click || !click.points || !click.points.length) return NO();

@@ -10,7 +10,7 @@
   var FLOOR = 1e-30;
   // Basins: distinguishable on a projector; the first is the lowest basin found.
   var BASIN_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
-                      "#8C564B", "#000000", "#BCBD22", "#17BECF", "#7F7F7F", "#F0E442"];
+                      "#8C564B", "#000000", "#BCBD22", "#17BECF", "#F0E442"];
 
   function layoutFor(extra) {
     var size = R.layoutSize();
@@ -56,15 +56,17 @@
       var name = R.escapeHtml(r.label);
       var gaps = r.final_loss.map(function (v) { return gapOf(v, fStar); });
       data.push({
-        type: "scatter", mode: "lines+markers", name: name, legendgroup: "r" + i,
+        // Lines only: a marker at each of the 48 rates would double the time Plotly takes to
+        // draw the chart (hover still reads each rate off the line).
+        type: "scatter", mode: "lines", name: name, legendgroup: "r" + i,
         x: rates, y: gaps, xaxis: "x", yaxis: "y",
-        line: {color: look.color, width: 2.5, dash: look.dash}, marker: {size: 5},
+        line: {color: look.color, width: 2.5, dash: look.dash},
         hovertemplate: name + ": lr %{x:.3g}, final %{y:.3g}<extra></extra>",
       });
       data.push({
-        type: "scatter", mode: "lines+markers", name: name + " steps", legendgroup: "r" + i,
+        type: "scatter", mode: "lines", name: name + " steps", legendgroup: "r" + i,
         showlegend: false, x: rates, y: r.steps_to_tol, xaxis: "x2", yaxis: "y2",
-        line: {color: look.color, width: 2, dash: look.dash}, marker: {size: 4},
+        line: {color: look.color, width: 2, dash: look.dash},
         hovertemplate: name + ": lr %{x:.3g}, %{y} steps to tol<extra></extra>",
       });
       r.diverged_at.forEach(function (k, j) {
@@ -130,57 +132,86 @@
       "<th>diverges from</th></tr></thead><tbody>" + rows.join("") + "</tbody></table>";
   }
 
+  // A start's group: the lowest basins one each, the rest together, the diverged apart. Few
+  // groups make few traces (Plotly's cost grows with traces, and a start cloud on a bumpy
+  // surface can end in dozens of places), and a legend a room can read.
+  var OTHER = {color: "#BBBBBB", symbol: "circle"};
+  var DIVERGED = {color: "#777777", symbol: "x"};
+
+  function basinLook(k) {
+    if (k < 0) return DIVERGED;
+    return k < BASIN_COLORS.length ? {color: BASIN_COLORS[k], symbol: "circle"} : OTHER;
+  }
+
+  function basinName(store, k) {
+    if (k < 0) return "diverged";
+    var basin = store.basins[k];
+    return (basin.listed ? "minimum " : "ends near ") +
+      "(" + R.fmt(basin.point[0]) + ", " + R.fmt(basin.point[1]) + ")";
+  }
+
   function startsFigure(store) {
-    var s = R.surface, contour = R.contourTrace(s);
-    contour.hovertemplate = "x %{x:.3f}, y %{y:.3f}<extra></extra>";
+    var s = R.surface;
+    var contour = Object.assign({}, R.contourTrace(s),
+                                {hovertemplate: "x %{x:.3f}, y %{y:.3f}<extra></extra>"});
     var data = [contour];
     var paths = store.paths, xs = R.decode(paths.x), ys = R.decode(paths.y);
-    var offset = 0, lines = {}, marks = {};
+    var offset = 0, groups = {}, order = [];
     store.basin.forEach(function (b, run) {
-      var n = paths.n[run], key = String(b);
-      if (!lines[key]) { lines[key] = {x: [], y: []}; marks[key] = {x: [], y: []}; }
-      for (var j = 0; j < n; j++) {
-        lines[key].x.push(xs[offset + j]);
-        lines[key].y.push(ys[offset + j]);
+      var look = basinLook(b), key = look.color;
+      if (!groups[key]) {
+        var others = look === OTHER ? store.basins.length - BASIN_COLORS.length : 0;
+        groups[key] = {look: look, name: others > 0 ? "other ends (" + others + " places)"
+                                                    : basinName(store, b),
+                       lx: [], ly: [], mx: [], my: [], text: []};
+        order.push(key);
       }
-      lines[key].x.push(null);
-      lines[key].y.push(null);
-      marks[key].x.push(store.starts[run][0]);
-      marks[key].y.push(store.starts[run][1]);
+      var g = groups[key], n = paths.n[run];
+      for (var j = 0; j < n; j++) {
+        g.lx.push(xs[offset + j]);
+        g.ly.push(ys[offset + j]);
+      }
+      g.lx.push(null);
+      g.ly.push(null);
+      g.mx.push(store.starts[run][0]);
+      g.my.push(store.starts[run][1]);
+      g.text.push(basinName(store, b));
       offset += n;
     });
-    var groups = store.basins.map(function (basin, k) { return k; });
-    if (store.diverged) groups.push(-1);
-    groups.forEach(function (k) {
-      var key = String(k), basin = store.basins[k];
-      var color = k < 0 ? "#777" : BASIN_COLORS[k % BASIN_COLORS.length];
-      var name = k < 0 ? "diverged" : (basin.listed ? "minimum " : "ends near ") +
-        "(" + R.fmt(basin.point[0]) + ", " + R.fmt(basin.point[1]) + ")";
-      if (!lines[key]) return;
-      data.push({type: "scatter", mode: "lines", x: lines[key].x, y: lines[key].y,
-                 legendgroup: key, showlegend: false, hoverinfo: "skip",
-                 line: {color: color, width: 1.2}, opacity: 0.55});
-      data.push({type: "scatter", mode: "markers", x: marks[key].x, y: marks[key].y,
-                 name: name + ": " + marks[key].x.length, legendgroup: key,
-                 marker: {symbol: k < 0 ? "x" : "circle", size: 10, color: color,
+    // The basins in their order (lowest first), then the other ends, then the diverged.
+    order.sort(function (a, b) { return rank(groups[a]) - rank(groups[b]); });
+    function rank(g) {
+      var i = BASIN_COLORS.indexOf(g.look.color);
+      return i >= 0 ? i : g.look === OTHER ? BASIN_COLORS.length : BASIN_COLORS.length + 1;
+    }
+    order.forEach(function (key) {
+      var g = groups[key], color = g.look.color;
+      data.push({type: "scatter", mode: "lines", x: g.lx, y: g.ly, name: g.name + " paths",
+                 hoverinfo: "skip", line: {color: color, width: 1.2}, opacity: 0.55});
+      data.push({type: "scatter", mode: "markers", x: g.mx, y: g.my, text: g.text,
+                 name: g.name + ": " + g.mx.length,
+                 marker: {symbol: g.look.symbol, size: 10, color: color,
                           line: {color: "white", width: 1.5}},
-                 hovertemplate: "start (%{x:.3g}, %{y:.3g}) → " + name + "<extra></extra>"});
-      if (k >= 0) {
-        data.push({type: "scatter", mode: "markers", x: [basin.point[0]], y: [basin.point[1]],
-                   legendgroup: key, showlegend: false,
-                   marker: {symbol: "star", size: 22, color: color,
-                            line: {color: "white", width: 2}},
-                   hovertemplate: name + ", f %{customdata:.3g}<extra></extra>",
-                   customdata: [basin.loss]});
-      }
+                 hovertemplate: "start (%{x:.3g}, %{y:.3g}) → %{text}<extra></extra>"});
     });
+    // Every basin's end point, one trace: a star in its group's colour.
+    data.push({type: "scatter", mode: "markers", name: "basins",
+               x: store.basins.map(function (b) { return b.point[0]; }),
+               y: store.basins.map(function (b) { return b.point[1]; }),
+               text: store.basins.map(function (b, k) { return basinName(store, k); }),
+               customdata: store.basins.map(function (b) { return b.loss; }),
+               marker: {symbol: "star", size: 22, line: {color: "white", width: 2},
+                        color: store.basins.map(function (b, k) { return basinLook(k).color; })},
+               hovertemplate: "%{text}, f %{customdata:.3g}<extra></extra>"});
     return {
       data: data,
       layout: layoutFor({
         xaxis: {range: s.view[0], showgrid: false, zeroline: false, title: {text: "x"}},
         yaxis: {range: s.view[1], showgrid: false, zeroline: false, title: {text: "y"},
                 scaleanchor: undefined},
-        showlegend: true,
+        // The table below is the key (swatch, basin, runs): a legend of up to 13 long entries
+        // would cost the chart a third of its drawing time.
+        showlegend: false,
       }),
     };
   }
@@ -188,7 +219,7 @@
   function startsTable(store) {
     var total = store.starts.length;
     var rows = store.basins.map(function (b, k) {
-      var color = BASIN_COLORS[k % BASIN_COLORS.length];
+      var color = basinLook(k).color;
       return "<tr data-basin=\"" + k + "\"><td><span class=\"swatch\" style=\"background:" +
         color + "\"></span>" + (b.listed ? "listed minimum" : "found") + "</td>" +
         "<td data-x=\"" + b.point[0] + "\" data-y=\"" + b.point[1] + "\">(" + R.fmt(b.point[0]) +
@@ -196,13 +227,14 @@
         "</td><td>" + Math.round(100 * b.count / total) + "%</td></tr>";
     });
     if (store.diverged) {
-      rows.push("<tr data-basin=\"-1\"><td>diverged</td><td>–</td><td>–</td><td>" +
+      rows.push("<tr data-basin=\"-1\"><td><span class=\"swatch\" style=\"background:" +
+                DIVERGED.color + "\"></span>diverged</td><td>–</td><td>–</td><td>" +
                 store.diverged + "</td><td>" + Math.round(100 * store.diverged / total) +
                 "%</td></tr>");
     }
     return "<table><caption>" + R.escapeHtml(store.label) + " from " + total + " starts (" +
-      store.layout + "): where each run ends</caption><thead><tr><th>basin</th><th>point</th>" +
-      "<th>f</th><th>runs</th><th>share</th></tr></thead><tbody>" + rows.join("") +
+      store.layout + "): where each run ends, in the chart's colours</caption><thead><tr>" +
+      "<th>basin</th><th>point</th><th>f</th><th>runs</th><th>share</th></tr></thead><tbody>" + rows.join("") +
       "</tbody></table>";
   }
 

@@ -215,7 +215,8 @@ def views(page, record: Callable[[str, tuple[float, float], float], None]) -> No
     result = frames(
         page,
         noisy,
-        f"() => {RACE}.racers.length && {RACE}.racers[0].fan && {RACE}.drawnAt > {RACE}.loadedAt",
+        f"() => {RACE}.racers.length && {RACE}.racers[0].fan && {RACE}.drawnAt > {RACE}.loadedAt"
+        f" && {RACE}.idle()",
     )
     record("noisy fans: 8 racers × 32 seeds × 1,000 steps, drawn", result, idle)
     page.evaluate(f"() => {{ {RACE}.speed = 4; }}")

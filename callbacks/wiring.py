@@ -70,7 +70,7 @@ def register(app: Dash, service: RaceService) -> None:
         Output(_ids("racer-error"), "children"),
         Output("surface-error", "children"),
         Output("settings-error", "children"),
-        Output(_ids("racer-equation"), "children"),
+        Output("equations-store", "data"),
         Input("surface-select", "value"),
         Input({"type": "surface-param", "name": ALL}, "value"),
         Input("steps-input", "value"),
@@ -118,7 +118,7 @@ def register(app: Dash, service: RaceService) -> None:
             [update.racer_errors.get(i.get("index"), "") for i in error_ids],
             update.surface_error,
             update.settings_error,
-            [update.equations.get(i.get("index"), no_update) for i in error_ids],
+            {str(i): text for i, text in update.equations.items()} or no_update,
         )
 
     register_analysis(app, service)
@@ -192,12 +192,16 @@ def register(app: Dash, service: RaceService) -> None:
     app.clientside_callback(
         ClientsideFunction("race", "draw"),
         Output("race-graph", "figure"),
-        Output("loss-graph", "figure"),
-        Output("lr-graph", "figure"),
         Output("step-slider", "max"),
         Input("race-store", "data"),
         Input("surface-store", "data"),
         Input(_ids("racer-visible"), "value"),
+    )
+    # The charts and each changed update rule are drawn from draw/rules a frame apiece.
+    app.clientside_callback(
+        ClientsideFunction("race", "rules"),
+        Input("equations-store", "data"),
+        prevent_initial_call=True,
     )
     app.clientside_callback(
         ClientsideFunction("race", "pickStart"),

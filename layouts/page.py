@@ -306,6 +306,8 @@ def page(
             dcc.Store(id="race-store", data=opening["race"]),
             dcc.Store(id="race-keys", data=opening["keys"]),
             dcc.Store(id="surface-store", data=opening["surface"]),
+            # Changed update rules, typeset in the browser one per frame (assets/playback.js).
+            dcc.Store(id="equations-store"),
             dcc.Store(
                 id="start-store",
                 data={"surface": race["surface"]["name"], "point": race.get("start")},

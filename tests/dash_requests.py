@@ -89,10 +89,7 @@ def race_body(
         ],
         {"id": "surface-error", "property": "children"},
         {"id": "settings-error", "property": "children"},
-        [
-            {"id": {"type": "racer-equation", "index": r["index"]}, "property": "children"}
-            for r in racers
-        ],
+        {"id": "equations-store", "property": "data"},
     ]
     inputs = [
         _one("surface-select", "value", surface),

@@ -32,7 +32,11 @@ CHROMIUM_ARGS = [
     "--enable-unsafe-swiftshader",
 ]
 VIEWPORT = {"width": 1400, "height": 1000}
-READY = "() => window.optimizerRace && window.optimizerRace.heads.length > 0"
+# Drawn: the racers are on the map and no chart or update rule is still queued for a frame.
+READY = (
+    "() => window.optimizerRace && window.optimizerRace.heads.length > 0"
+    " && window.optimizerRace.idle()"
+)
 RACE = "window.optimizerRace"
 
 

@@ -52,6 +52,37 @@ def test_changing_a_rate_changes_that_path(page):
     assert page.problems == []
 
 
+def test_a_new_race_on_the_same_map_redraws_the_paths_not_the_map(page):
+    # The map's Plotly figure holds the surface and the start; the paths are on the canvas.
+    # A figure handed to Plotly replaces its data array: the mark goes with the old one.
+    figure_kept = "() => document.querySelector('#race-graph .js-plotly-plot').data.kept === 1"
+    page.evaluate("() => { document.querySelector('#race-graph .js-plotly-plot').data.kept = 1; }")
+    loaded = state(page, f"{RACE}.loadedAt")
+    box = page.locator(control("racer-lr", 0))
+    box.fill("0.0015")
+    box.press("Enter")
+    page.wait_for_function(
+        f"t => {RACE}.loadedAt > t && {RACE}.drawnAt > {RACE}.loadedAt && {RACE}.idle()",
+        arg=loaded,
+    )
+    # The head drawn on the canvas is the new path's, at the playback step.
+    racer = state(page, f"(r => [r.x[r.n - 1], r.y[r.n - 1], r.n])({RACE}.racers[0])")
+    page.evaluate(f"() => {{ {RACE}.step = {RACE}.steps; {RACE}.render(); }}")
+    head = state(page, f"{RACE}.heads.find(h => h.index === 0)")
+    assert [head["x"], head["y"]] == pytest.approx(racer[:2], rel=1e-6)
+    assert state(page, f"({figure_kept})()")
+    # A new start moves the start marker: the map is drawn again.
+    click_map(page, (0.5, -0.5))
+    page.wait_for_function(f"() => !({figure_kept})()")
+    marker = state(
+        page,
+        "document.querySelector('#race-graph .js-plotly-plot').data"
+        ".filter(t => t.name === 'start').map(t => [t.x[0], t.y[0]])",
+    )
+    assert marker == [state(page, f"{RACE}.race.start")]
+    assert page.problems == []
+
+
 def test_play_moves_the_heads_and_makes_no_request(page):
     start = state(page, f"{RACE}.heads.map(h => [h.x, h.y])")
     requests = []
@@ -93,8 +124,7 @@ def test_scrubber_and_arrow_keys_move_every_cursor(page):
     assert page.inner_text("#step-label") == f"step {step - 1} / 1000"
 
 
-def test_a_click_on_the_map_moves_the_start(page):
-    target = (0.5, -0.5)
+def click_map(page, target: tuple[float, float]) -> None:
     where = state(
         page,
         "(() => { const gd = document.querySelector('#race-graph .js-plotly-plot');"
@@ -103,6 +133,11 @@ def test_a_click_on_the_map_moves_the_start(page):
         f" box.top + fl._size.t + fl.yaxis.l2p({target[1]})]; }})()",
     )
     page.mouse.click(*where)
+
+
+def test_a_click_on_the_map_moves_the_start(page):
+    target = (0.5, -0.5)
+    click_map(page, target)
     page.wait_for_function(f"() => {RACE}.race.start[1] < 0")
     x, y = state(page, f"{RACE}.race.start")
     assert abs(x - target[0]) < 0.05 and abs(y - target[1]) < 0.05

@@ -204,6 +204,33 @@ def test_each_racer_shows_its_update_rule_in_mathjax(page):
     assert page.problems == []
 
 
+def test_noise_adds_its_term_to_every_rule_one_rule_per_frame(page):
+    # The animation frame in which each rule first shows the noise term ξ.
+    page.evaluate(
+        """() => { window.__rules = {}; window.__frame = 0;
+        const tick = () => { __frame++; requestAnimationFrame(tick); };
+        requestAnimationFrame(tick);
+        document.querySelectorAll('.equation').forEach((box, i) => new MutationObserver(() => {
+          if (!(i in __rules) && box.querySelector('mjx-container')
+              && box.textContent.includes('ξ')) __rules[i] = __frame;
+        }).observe(box, {subtree: true, childList: true, characterData: true}));
+    }"""
+    )
+    page.fill("#noise-std", "0.5")
+    page.press("#noise-std", "Enter")
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('.equation mjx-container')].filter("
+        "m => m.textContent.includes('ξ')).length >= 4"
+    )
+    for i in range(4):
+        rule = page.locator(control("racer-equation", i))
+        assert "gradient noise" in rule.inner_text()
+    frames = state(page, "__rules")
+    assert sorted(frames) == ["0", "1", "2", "3"]
+    assert len(set(frames.values())) == 4, frames  # no two rules typeset in the same frame
+    assert page.problems == []
+
+
 def test_exports_json_csv_png_and_pytorch(page):
     page.wait_for_function("() => location.search.includes('race=')")
     config = decode_race(parse_qs(urlsplit(page.url).query)["race"][0])

@@ -227,3 +227,33 @@ def test_many_starts_view_colours_starts_by_the_basin_reached(tab):
     np.testing.assert_array_equal(state(page, f"{RACE}.starts.starts"), cloud.starts)
     assert "analysis=starts" in page.url
     assert page.problems == []
+
+
+RASTRIGIN = {
+    "surface": {"name": "rastrigin"},
+    "steps": 300,
+    "racers": [{"optimizer": "sgd", "lr": 0.002}],
+}
+
+
+def test_many_starts_on_a_bumpy_surface_keep_a_few_colour_groups(tab):
+    page = tab(race_link(RASTRIGIN, "&analysis=starts"))
+    page.wait_for_function(
+        f"() => {RACE}.starts && document.querySelectorAll('#starts-summary tr[data-basin]')"
+        ".length > 0"
+    )
+    basins = len(many_starts(validate_race(RASTRIGIN), 0, "grid", 64).basins)
+    assert basins > 12  # more places than colours
+    assert page.locator("#starts-summary tr[data-basin]").count() == basins
+    groups = state(
+        page,
+        "document.getElementById('starts-graph').querySelector('.js-plotly-plot').data"
+        ".filter(t => t.marker && t.marker.symbol === 'circle')"
+        ".map(t => [t.name, t.marker.color, t.x.length])",
+    )
+    # The lowest basins have a colour each; every other place shares one group.
+    assert len(groups) == len({g[1] for g in groups}) == 12
+    others = [g for g in groups if g[0].startswith("other ends")]
+    assert len(others) == 1 and others[0][0].startswith(f"other ends ({basins - 11} places)")
+    assert sum(g[2] for g in groups) == 64
+    assert page.problems == []
