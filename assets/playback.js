@@ -59,14 +59,18 @@
     }
   };
 
-  // True when no queued piece is waiting: the page shows everything it has been sent.
+  // True when no queued piece is waiting, a frame after the last one was done (its drawing
+  // has happened by then): the page shows everything it has been sent.
   R.idle = function () { return !later.scheduled; };
 
   function nextPiece() {
     var item = later.queue.shift();
-    if (item) item.fn();
-    later.scheduled = later.queue.length > 0;
-    if (later.scheduled) window.requestAnimationFrame(nextPiece);
+    if (!item) {
+      later.scheduled = false;
+      return;
+    }
+    item.fn();
+    window.requestAnimationFrame(nextPiece);
   }
 
   function graph(id) {

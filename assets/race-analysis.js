@@ -6,7 +6,6 @@
   "use strict";
 
   var R = window.optimizerRace;
-  var NO = function () { return window.dash_clientside.no_update; };
   var FLOOR = 1e-30;
   // Basins: distinguishable on a projector; the first is the lowest basin found.
   var BASIN_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
@@ -243,23 +242,32 @@
     panels: function (view) {
       return [view !== "sweep", view !== "starts"];
     },
+    // A view's chart and table are drawn in a frame of their own (R.later): a view redrawn
+    // as the race changes then never shares a frame with the race's own charts.
     drawSweep: function (store) {
-      if (!store || !store.racers) return NO();
-      var table = document.getElementById("sweep-table");
-      if (table) table.innerHTML = sweepTable(store);
-      R.sweep = store;
-      return sweepFigure(store);
+      if (!store || !store.racers) return;
+      var figure = sweepFigure(store);
+      R.later("sweep-graph", function () {
+        var table = document.getElementById("sweep-table");
+        if (table) table.innerHTML = sweepTable(store);
+        R.sweep = store;
+        window.dash_clientside.set_props("sweep-graph", {figure: figure});
+      });
     },
     drawStarts: function (store) {
-      if (!store || !store.basins || !R.surface) return NO();
-      var summary = document.getElementById("starts-summary");
-      if (summary) summary.innerHTML = startsTable(store);
-      R.starts = store;
-      return startsFigure(store);
+      if (!store || !store.basins || !R.surface) return;
+      var figure = startsFigure(store);
+      R.later("starts-graph", function () {
+        var summary = document.getElementById("starts-summary");
+        if (summary) summary.innerHTML = startsTable(store);
+        R.starts = store;
+        window.dash_clientside.set_props("starts-graph", {figure: figure});
+      });
     },
     tuned: function (note) {
       R.tuned = note || null;
       R.render();
+      if (R.syncUrl) R.syncUrl();  // a link to the tuned race says it is tuned
       return "leaderboard";
     },
   };

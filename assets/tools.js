@@ -25,6 +25,8 @@
     analysis: ANALYSES.indexOf(query.get("analysis")) >= 0 ? query.get("analysis") : "",
     analysisPending: ANALYSES.indexOf(query.get("analysis")) >= 0,
     inspect: /^\d{1,3}$/.test(query.get("inspect") || "") ? query.get("inspect") : "",
+    // A link to an auto-tuned race names the criterion; the server checks the claim.
+    tuned: /^[a-z_]{1,20}$/.test(query.get("tuned") || "") ? query.get("tuned") : "",
     syncTimer: null,
   };
   state.hide.forEach(function (name) { root.classList.add("hide-" + name); });
@@ -73,6 +75,7 @@
     }
     if (state.view === "3d") q.set("view", "3d");
     if (state.analysis) q.set("analysis", state.analysis);
+    if (R.tuned && R.race && R.tuned.share === R.race.share) q.set("tuned", R.tuned.criterion);
     if (state.inspect !== "") q.set("inspect", state.inspect);
     if (R.presenting) q.set("present", "1");
     if (state.hide.length) q.set("hide", state.hide.join(","));
@@ -348,6 +351,10 @@
       // A link opened with the sweep or many-starts view: open it once the race is here.
       state.analysisPending = false;
       window.dash_clientside.set_props("analysis-select", {value: state.analysis});
+    }
+    if (state.tuned) {
+      window.dash_clientside.set_props("tune-claim", {data: {criterion: state.tuned}});
+      state.tuned = "";
     }
     exportLinks();
     inspectOptions();

@@ -87,6 +87,11 @@ def sweep_view(store: Any, criterion: Any, service: RaceService) -> ViewUpdate:
     return _guarded(compute)
 
 
+def tuned_note(sweep: SweepResult, tuned: RaceConfig) -> dict[str, Any]:
+    """The leaderboard's note, shown while the page's race is exactly ``tuned`` (its link)."""
+    return {"share": encode_race(tuned), "text": tuned_text(sweep), "criterion": sweep.criterion}
+
+
 def tune(store: Any, criterion: Any, service: RaceService) -> ViewUpdate:
     """Each racer's best rate (by page index, in ``extra["rates"]``) and the tuned race's
     note: the leaderboard shows it while the race on the page is exactly the tuned one."""
@@ -95,10 +100,25 @@ def tune(store: Any, criterion: Any, service: RaceService) -> ViewUpdate:
         config, indices = page_race(store)
         result = service.sweep(sweep_options({"criterion": criterion}, config))
         best = result.best_rates()
-        tuned = tuned_race(config, best)
         rates = {i: lr for i, lr in zip(indices, best, strict=True) if lr is not None}
-        note = {"share": encode_race(tuned), "text": tuned_text(result)}
-        return ViewUpdate(data=note, extra={"rates": rates})
+        return ViewUpdate(data=tuned_note(result, tuned_race(config, best)), extra={"rates": rates})
+
+    return _guarded(compute)
+
+
+def confirm_tuned(store: Any, claim: Any, service: RaceService) -> ViewUpdate:
+    """A shared link's claim (``{"criterion": …}``) that its race is auto-tuned. A link can say
+    anything, so the race is swept again: the note comes back only if every racer already
+    races at its best rate by that criterion, that is if tuning would change nothing."""
+
+    def compute() -> ViewUpdate:
+        config, _ = page_race(store)
+        criterion = claim.get("criterion") if isinstance(claim, dict) else None
+        result = service.sweep(sweep_options({"criterion": criterion}, config))
+        tuned = tuned_race(config, result.best_rates())
+        if encode_race(tuned) != encode_race(config):
+            return ViewUpdate(message="The link's race is not at its best rates.")
+        return ViewUpdate(data=tuned_note(result, tuned))
 
     return _guarded(compute)
 

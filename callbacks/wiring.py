@@ -11,7 +11,7 @@ from typing import Any
 
 from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, Patch, State, ctx, no_update
 
-from callbacks.analysis import starts_view, sweep_view, tune
+from callbacks.analysis import confirm_tuned, starts_view, sweep_view, tune
 from callbacks.form import MAX_PAGE_RACERS, known
 from callbacks.race import PageInputs, RaceUpdate, race_update
 from callbacks.service import RaceService
@@ -275,6 +275,17 @@ def register_analysis(app: Dash, service: RaceService) -> None:
         return values, update.data, "Tuned: every racer races at its own best rate."
 
     @app.callback(
+        Output("tune-store", "data", allow_duplicate=True),
+        Input("tune-claim", "data"),
+        State("race-store", "data"),
+        prevent_initial_call=True,
+    )
+    def confirm_claim(claim, store):
+        # A link to a tuned race says so (tuned=criterion); the note shows once it is checked.
+        update = confirm_tuned(store, claim, service)
+        return no_update if update.data is None else update.data
+
+    @app.callback(
         Output("starts-store", "data"),
         Output("starts-racer", "options"),
         Output("starts-racer", "value"),
@@ -303,14 +314,13 @@ def register_analysis(app: Dash, service: RaceService) -> None:
         Output("starts-panel", "hidden"),
         Input("analysis-select", "value"),
     )
+    # Each view's chart is drawn in a frame of its own (assets/race-analysis.js).
     app.clientside_callback(
         ClientsideFunction("analysis", "drawSweep"),
-        Output("sweep-graph", "figure"),
         Input("sweep-store", "data"),
     )
     app.clientside_callback(
         ClientsideFunction("analysis", "drawStarts"),
-        Output("starts-graph", "figure"),
         Input("starts-store", "data"),
     )
     app.clientside_callback(

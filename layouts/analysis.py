@@ -136,5 +136,7 @@ def analysis_section() -> html.Section:
             dcc.Store(id="sweep-store"),
             dcc.Store(id="starts-store"),
             dcc.Store(id="tune-store"),
+            # A shared link's "tuned" claim, checked on the server (callbacks/analysis.py).
+            dcc.Store(id="tune-claim"),
         ],
     )

@@ -15,9 +15,13 @@ from optimizers.registry import OPTIMIZERS
 UPDATE = "/_dash-update-component"
 
 
-def dependency(client, output_part: str) -> dict[str, Any]:
+def dependency(client, output_part: str, input_id: str | None = None) -> dict[str, Any]:
+    """The callback declaring ``output_part`` (and, for an output two callbacks share, reading
+    the input ``input_id``)."""
     for dep in client.get("/_dash-dependencies").get_json():
-        if output_part in dep["output"]:
+        if output_part in dep["output"] and (
+            input_id is None or any(i["id"] == input_id for i in dep["inputs"])
+        ):
             return dep
     raise AssertionError(f"no callback outputs {output_part}")
 
@@ -134,8 +138,9 @@ def page_store(response: dict[str, Any]) -> dict[str, Any]:
 
 
 def analysis_body(client, output: str, store: dict[str, Any], **values: Any) -> dict[str, Any]:
-    """A request of a fair-race view's callback (``output``: sweep-store.data, tune-store.data
-    or starts-store.data); ``values`` override the view's control values."""
+    """A request of a fair-race view's callback (``output``: sweep-store.data, tune-store.data,
+    starts-store.data, or tune-claim.data: a link's tuned claim checked); ``values`` override
+    the view's control values."""
     v = {"criterion": "final_loss", "racer": 0, "layout": "grid", "count": 64} | values
     lr_outputs = [
         {"id": {"type": "racer-lr", "index": int(k)}, "property": "value"} for k in store["order"]
@@ -179,6 +184,15 @@ def analysis_body(client, output: str, store: dict[str, Any], **values: Any) -> 
             [_one("race-store", "data", store)],
         ),
     }
+    if output == "tune-claim.data":
+        claim = _one("tune-claim", "data", {"criterion": v["criterion"]})
+        return {
+            "output": dependency(client, "tune-store.data", "tune-claim")["output"],
+            "outputs": {"id": "tune-store", "property": "data"},
+            "inputs": [claim],
+            "changedPropIds": ["tune-claim.data"],
+            "state": [_one("race-store", "data", store)],
+        }
     outputs, inputs, state = shapes[output]
     return {
         "output": dependency(client, output)["output"],

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 import numpy as np
 import pytest
 
@@ -117,6 +119,12 @@ def test_auto_tune_sets_best_rates_races_them_and_says_so(tab):
         assert a.steps_to_tol is None or b.steps_to_tol <= a.steps_to_tol
     boxes = [float(page.input_value(control("racer-lr", i))) for i in range(3)]
     assert boxes == tuned.best_rates()
+    # Its link says it is tuned; opened elsewhere, the claim is checked and the note shows.
+    page.wait_for_function("() => location.search.includes('tuned=steps_to_tol')")
+    link = urlsplit(page.url)
+    shared = tab(f"{link.path}?{link.query}")
+    shared.wait_for_selector("#tuned-note")
+    assert shared.inner_text("#tuned-note") == note
     # Changing a rate by hand ends the "tuned" claim.
     page.fill(control("racer-lr", 1), "0.01")
     page.keyboard.press("Enter")

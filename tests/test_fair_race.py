@@ -11,7 +11,9 @@ from flask import Flask
 from flask_caching import Cache
 
 from app import create_app
+from callbacks.analysis import confirm_tuned, tune
 from callbacks.service import RaceService
+from callbacks.share import encode_race
 from lessons import LESSONS
 from optimizers import run_race
 from optimizers.config import RateGrid
@@ -312,3 +314,37 @@ def test_service_resweeps_only_the_changed_racer(monkeypatch):
     assert service.engine_runs == 2 and swept == [3, 1]
     direct = sweep(validate_race(changed), RateGrid(count=16), "steps_to_tol").to_json()
     assert by_steps == json.loads(json.dumps(direct))
+
+
+QUADRATIC_PAGE = {
+    "surface": {"name": "quadratic", "params": {"a": 20, "b": 1}},
+    "steps": 200,
+    "racers": [{"optimizer": "sgd", "lr": 0.01}, {"optimizer": "adam", "lr": 0.001}],
+}
+
+
+@pytest.mark.parametrize("criterion", CRITERIA)
+def test_a_links_tuned_claim_holds_only_for_a_race_at_its_best_rates(criterion):
+    service = RaceService(Cache(Flask(__name__), config={"CACHE_TYPE": "SimpleCache"}))
+    config = validate_race(QUADRATIC_PAGE)
+    store = {"share": encode_race(config), "order": ["0", "1"]}
+    tuned = tune(store, criterion, service)
+    assert tuned.data is not None and tuned.data["criterion"] == criterion
+    claim = {"criterion": criterion}
+    # The race as it was: tuning would change it, so the claim is refused.
+    refused = confirm_tuned(store, claim, service)
+    assert refused.data is None and "not at its best rates" in refused.message
+    # The tuned race (what the link after auto-tune holds): the same note as after tuning.
+    tuned_store = {"share": tuned.data["share"], "order": ["0", "1"]}
+    assert confirm_tuned(tuned_store, claim, service).data == tuned.data
+    # The criteria disagree on Adam's best rate here: tuned by one is not tuned by the other.
+    other = next(c for c in CRITERIA if c != criterion)
+    assert confirm_tuned(tuned_store, {"criterion": other}, service).data is None
+
+
+@pytest.mark.parametrize("claim", [None, {}, {"criterion": "best"}, {"criterion": [1]}, "x", 3])
+def test_a_malformed_tuned_claim_is_refused_naming_the_criterion(claim):
+    service = RaceService(Cache(Flask(__name__), config={"CACHE_TYPE": "SimpleCache"}))
+    store = {"share": encode_race(validate_race(QUADRATIC_PAGE)), "order": ["0", "1"]}
+    refused = confirm_tuned(store, claim, service)
+    assert refused.data is None and "criterion" in refused.message

@@ -207,6 +207,24 @@ def test_hostile_share_links_and_exports(client):
     assert normal.status_code == 200 and normal.get_data(as_text=True).startswith("step,x,y")
 
 
+def test_hostile_tuned_claims(client):
+    opened = post(client, race_body(client, opening_controls(), steps=60))
+    store = page_store(opened.get_json())
+    tuned = post(client, analysis_body(client, "tune-store.data", store)).get_json()
+    note = tuned["response"]["tune-store"]["data"]
+    tuned_store = {"share": note["share"], "order": store["order"]}
+    valid = analysis_body(client, "tune-claim.data", tuned_store)
+    for body in [*mutants(valid, 400), *RAW]:
+        check(client.post("/_dash-update-component", data=body, content_type="application/json"))
+    normal = post(client, valid).get_json()["response"]
+    assert normal["tune-store"]["data"] == note
+    # The same claim for the race before tuning is refused: nothing is sent.
+    refused = client.post(
+        "/_dash-update-component", json=analysis_body(client, "tune-claim.data", store)
+    )
+    assert refused.status_code == 200 and "tune-store" not in refused.get_json()["response"]
+
+
 BATCH_BODIES = {
     "/api/sweep": {
         "race": API_RACE,
