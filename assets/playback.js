@@ -153,8 +153,8 @@
     };
   }
 
-  // The map's contour is the same for every race on a surface: handing Plotly the very same
-  // trace again lets it skip recomputing the contour lines when only the race changed.
+  // A surface's contour is the same for every start on it and for the many-starts chart:
+  // its grid is decoded once, and Plotly is handed the very same trace each time.
   function contourTrace(s) {
     if (R.contour && R.contour.surface === s) return R.contour.trace;
     R.contour = {surface: s, trace: contourOf(s)};

@@ -233,8 +233,24 @@
     }
     return "<table><caption>" + R.escapeHtml(store.label) + " from " + total + " starts (" +
       store.layout + "): where each run ends, in the chart's colours</caption><thead><tr>" +
-      "<th>basin</th><th>point</th><th>f</th><th>runs</th><th>share</th></tr></thead><tbody>" + rows.join("") +
-      "</tbody></table>";
+      "<th>basin</th><th>point</th><th>f</th><th>runs</th><th>share</th></tr></thead><tbody>" +
+      rows.join("") + "</tbody></table>";
+  }
+
+  // A view's chart and table are drawn in a frame of their own (R.later): a view redrawn as
+  // the race changes then never shares a frame with the race's own charts. R.sweep and
+  // R.starts are what the page shows.
+  var VIEW_PARTS = {sweep: ["sweep-graph", "sweep-table"],
+                    starts: ["starts-graph", "starts-summary"]};
+
+  function drawView(view, store, figure, table) {
+    var parts = VIEW_PARTS[view];
+    R.later(parts[0], function () {
+      var box = document.getElementById(parts[1]);
+      if (box) box.innerHTML = table;
+      R[view] = store;
+      window.dash_clientside.set_props(parts[0], {figure: figure});
+    });
   }
 
   window.dash_clientside = window.dash_clientside || {};
@@ -242,27 +258,13 @@
     panels: function (view) {
       return [view !== "sweep", view !== "starts"];
     },
-    // A view's chart and table are drawn in a frame of their own (R.later): a view redrawn
-    // as the race changes then never shares a frame with the race's own charts.
     drawSweep: function (store) {
       if (!store || !store.racers) return;
-      var figure = sweepFigure(store);
-      R.later("sweep-graph", function () {
-        var table = document.getElementById("sweep-table");
-        if (table) table.innerHTML = sweepTable(store);
-        R.sweep = store;
-        window.dash_clientside.set_props("sweep-graph", {figure: figure});
-      });
+      drawView("sweep", store, sweepFigure(store), sweepTable(store));
     },
     drawStarts: function (store) {
       if (!store || !store.basins || !R.surface) return;
-      var figure = startsFigure(store);
-      R.later("starts-graph", function () {
-        var summary = document.getElementById("starts-summary");
-        if (summary) summary.innerHTML = startsTable(store);
-        R.starts = store;
-        window.dash_clientside.set_props("starts-graph", {figure: figure});
-      });
+      drawView("starts", store, startsFigure(store), startsTable(store));
     },
     tuned: function (note) {
       R.tuned = note || null;

@@ -67,7 +67,8 @@ def test_a_new_race_on_the_same_map_redraws_the_paths_not_the_map(page):
     )
     # The head drawn on the canvas is the new path's, at the playback step.
     racer = state(page, f"(r => [r.x[r.n - 1], r.y[r.n - 1], r.n])({RACE}.racers[0])")
-    page.evaluate(f"() => {{ {RACE}.step = {RACE}.steps; {RACE}.render(); }}")
+    page.evaluate(f"() => window.dash_clientside.set_props('step-slider', {{value: {RACE}.steps}})")
+    page.wait_for_function(f"() => {RACE}.rendered === {RACE}.steps")
     head = state(page, f"{RACE}.heads.find(h => h.index === 0)")
     assert [head["x"], head["y"]] == pytest.approx(racer[:2], rel=1e-6)
     assert state(page, f"({figure_kept})()")

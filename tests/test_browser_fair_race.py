@@ -152,6 +152,7 @@ def test_noisy_race_draws_median_band_copies_and_reports_spread(tab):
         assert cells.nth(5).get_attribute("data-value") == str(fan.summary()["diverged"])
     # The map's bold trail is the median path, drawn to the playback step.
     page.keyboard.press("ArrowRight")
+    page.wait_for_function(f"() => {RACE}.rendered === 1")  # the step goes through Dash
     heads = state(page, f"{RACE}.heads")
     for head in heads:
         median = fans[head["index"]].median_path()
@@ -167,7 +168,8 @@ def test_noisy_race_draws_median_band_copies_and_reports_spread(tab):
     assert sum(" median|" in n for n in names) == 2
     # Faint copies: the canvas holds translucent pixels of the racer's colour away from the
     # median path once playback has moved on.
-    page.evaluate(f"() => {{ {RACE}.step = 400; {RACE}.render(); }}")
+    page.evaluate("() => window.dash_clientside.set_props('step-slider', {value: 400})")
+    page.wait_for_function(f"() => {RACE}.rendered === 400")
     translucent = page.evaluate(
         """() => {
         const c = document.querySelector('#race-graph canvas.race-overlay');
