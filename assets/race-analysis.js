@@ -217,24 +217,43 @@
 
   function startsTable(store) {
     var total = store.starts.length;
-    var rows = store.basins.map(function (b, k) {
-      var color = basinLook(k).color;
-      return "<tr data-basin=\"" + k + "\"><td><span class=\"swatch\" style=\"background:" +
-        color + "\"></span>" + (b.listed ? "listed minimum" : "found") + "</td>" +
+    function share(runs) { return Math.round(100 * runs / total) + "%"; }
+    function swatch(color) {
+      return "<span class=\"swatch\" style=\"background:" + color + "\"></span>";
+    }
+    function row(b, k) {
+      return "<tr data-basin=\"" + k + "\"><td>" + swatch(basinLook(k).color) +
+        (b.listed ? "listed minimum" : "found") + "</td>" +
         "<td data-x=\"" + b.point[0] + "\" data-y=\"" + b.point[1] + "\">(" + R.fmt(b.point[0]) +
         ", " + R.fmt(b.point[1]) + ")</td><td>" + R.fmt(b.loss) + "</td><td>" + b.count +
-        "</td><td>" + Math.round(100 * b.count / total) + "%</td></tr>";
-    });
+        "</td><td>" + share(b.count) + "</td></tr>";
+    }
+    var head = "<thead><tr><th>basin</th><th>point</th><th>f</th><th>runs</th><th>share</th>" +
+      "</tr></thead>";
+    var coloured = store.basins.slice(0, BASIN_COLORS.length);
+    var others = store.basins.slice(BASIN_COLORS.length);
+    var rows = coloured.map(row), rest = "";
+    if (others.length) {
+      // The grey group in one row; each of its places listed below, folded.
+      var runs = others.reduce(function (sum, b) { return sum + b.count; }, 0);
+      var losses = others.map(function (b) { return b.loss; });
+      rows.push("<tr class=\"other-ends\"><td>" + swatch(OTHER.color) + "other ends</td><td>" +
+                others.length + " places</td><td>" + R.fmt(Math.min.apply(null, losses)) + " – " +
+                R.fmt(Math.max.apply(null, losses)) + "</td><td>" + runs + "</td><td>" +
+                share(runs) + "</td></tr>");
+      rest = "<details class=\"other-ends\"><summary>the " + others.length +
+        " other places</summary><table>" + head + "<tbody>" +
+        others.map(function (b, i) { return row(b, i + BASIN_COLORS.length); }).join("") +
+        "</tbody></table></details>";
+    }
     if (store.diverged) {
-      rows.push("<tr data-basin=\"-1\"><td><span class=\"swatch\" style=\"background:" +
-                DIVERGED.color + "\"></span>diverged</td><td>–</td><td>–</td><td>" +
-                store.diverged + "</td><td>" + Math.round(100 * store.diverged / total) +
-                "%</td></tr>");
+      rows.push("<tr data-basin=\"-1\"><td>" + swatch(DIVERGED.color) + "diverged</td>" +
+                "<td>–</td><td>–</td><td>" + store.diverged + "</td><td>" +
+                share(store.diverged) + "</td></tr>");
     }
     return "<table><caption>" + R.escapeHtml(store.label) + " from " + total + " starts (" +
-      store.layout + "): where each run ends, in the chart's colours</caption><thead><tr>" +
-      "<th>basin</th><th>point</th><th>f</th><th>runs</th><th>share</th></tr></thead><tbody>" +
-      rows.join("") + "</tbody></table>";
+      store.layout + "): where each run ends, in the chart's colours</caption>" + head +
+      "<tbody>" + rows.join("") + "</tbody></table>" + rest;
   }
 
   // A view's chart and table are drawn in a frame of their own (R.later): a view redrawn as

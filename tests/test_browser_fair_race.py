@@ -252,9 +252,18 @@ def test_many_starts_on_a_bumpy_surface_keep_a_few_colour_groups(tab):
         f"() => {RACE}.starts && document.querySelectorAll('#starts-summary tr[data-basin]')"
         ".length > 0"
     )
-    basins = len(many_starts(validate_race(RASTRIGIN), 0, "grid", 64).basins)
+    found = many_starts(validate_race(RASTRIGIN), 0, "grid", 64).basins
+    basins = len(found)
     assert basins > 12  # more places than colours
-    assert page.locator("#starts-summary tr[data-basin]").count() == basins
+    # The table: a row per coloured basin, one for the grey group, and its places folded.
+    assert page.locator("#starts-summary > table tr[data-basin]").count() == 11
+    grey = page.locator("#starts-summary tr.other-ends td")
+    assert grey.nth(1).inner_text() == f"{basins - 11} places"
+    assert grey.nth(3).inner_text() == str(sum(b.count for b in found[11:]))
+    folded = page.locator("#starts-summary details.other-ends tr[data-basin]")
+    assert folded.count() == basins - 11 and not folded.first.is_visible()
+    page.click("#starts-summary details.other-ends summary")
+    assert folded.first.is_visible()
     groups = state(
         page,
         "document.getElementById('starts-graph').querySelector('.js-plotly-plot').data"
