@@ -23,7 +23,7 @@ from flask_caching import Cache
 from callbacks.compact import compact_fan, compact_racer, compact_starts, surface_payload
 from optimizers.config import FanRequest, RaceConfig, StartsRequest, SweepRequest
 from optimizers.fan import noisy_fans
-from optimizers.race import RacerResult, run_race
+from optimizers.race import run_race
 from optimizers.starts import many_starts
 from optimizers.sweep import SweepResult, sweep
 from optimizers.trace import trace_racer
@@ -92,11 +92,6 @@ class RaceService:
             log.warning("cache available again")
         self.cache_down = False
 
-    def _run_one(self, config: RaceConfig, index: int) -> RacerResult:
-        self.engine_runs += 1
-        single = dataclasses.replace(config, racers=(config.racers[index],))
-        return run_race(single).racers[0]
-
     def _per_racer(
         self, config: RaceConfig, kind: str, compute: Callable[[RaceConfig], list[Any]]
     ) -> list[tuple[str, Any]]:
@@ -128,20 +123,23 @@ class RaceService:
 
         return self._per_racer(config, "racer", compute)
 
-    def racer_json(self, config: RaceConfig, index: int, key: str | None = None) -> dict:
-        """Racer ``index``'s result JSON (one racer of race-config.md's result), cached."""
-        key = key or racer_keys(config, "result")[index]
-        return self._cached(key, lambda: self._run_one(config, index).to_json())
-
     def race_json(self, config: RaceConfig) -> dict[str, Any]:
-        """A whole race's result JSON (race-config.md), racer by racer through the cache."""
-        keys = racer_keys(config, "result")
+        """A whole race's result JSON (race-config.md), each racer through the cache."""
+
+        def compute(subset: RaceConfig) -> list[dict[str, Any]]:
+            return [r.to_json() for r in run_race(subset).racers]
+
         return {
             "surface": config.surface.to_json(),
             "start": list(config.start),
             "steps": config.steps,
-            "racers": [self.racer_json(config, i, key) for i, key in enumerate(keys)],
+            "racers": [value for _, value in self._per_racer(config, "result", compute)],
         }
+
+    def racer_json(self, config: RaceConfig, index: int) -> dict[str, Any]:
+        """Racer ``index``'s result JSON: the race of that racer alone (same cache entry)."""
+        alone = dataclasses.replace(config, racers=(config.racers[index],))
+        return self.race_json(alone)["racers"][0]
 
     def sweep(self, request: SweepRequest) -> SweepResult:
         """Each racer's sweep, cached whatever the criterion (it only picks the winner)."""
@@ -190,6 +188,8 @@ class RaceService:
         return self._cached(key, compute)
 
     def surface(self, config: RaceConfig) -> tuple[str, dict[str, Any]]:
+        def compute() -> dict[str, Any]:
+            return surface_payload(get_surface(config.surface.name, **config.surface.params))
+
         key = surface_key(config)
-        build = get_surface(config.surface.name, **config.surface.params)
-        return key, self._cached(key, lambda: surface_payload(build))
+        return key, self._cached(key, compute)
