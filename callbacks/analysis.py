@@ -15,9 +15,9 @@ from callbacks.compact import style
 from callbacks.service import RaceService
 from callbacks.share import decode_race, encode_race
 from common.errors import ConfigError
-from optimizers.config import RaceConfig
+from optimizers.config import CRITERIA, RaceConfig
 from optimizers.race import default_label
-from optimizers.sweep import CRITERIA, SweepResult, tuned_race
+from optimizers.sweep import SweepResult, tuned_race
 from optimizers.validate import (
     starts_options,
     sweep_options,
@@ -64,7 +64,7 @@ def tuned_text(sweep: SweepResult) -> str:
     return (
         f"Rates auto-tuned: each racer at its best of {grid.count} rates from "
         f"{grid.low:g} to {grid.high:g} (its own rate included) by "
-        f"{CRITERIA[sweep.criterion]}, over {sweep.steps:,} steps."
+        f"{CRITERIA[sweep.criterion].text}, over {sweep.steps:,} steps."
     )
 
 

@@ -9,11 +9,10 @@ from __future__ import annotations
 from dash import dcc, html
 
 from layouts.controls import number_field
-from optimizers.sweep import CRITERIA
+from optimizers.config import CRITERIA, DEFAULT_CRITERION
 from optimizers.validate import GRID_COUNT, GRID_HIGH, GRID_LOW, STARTS_COUNT, STARTS_LAYOUT
 
 GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
-CRITERION_LABELS = {"final_loss": "final loss", "steps_to_tol": "steps to tolerance"}
 
 
 def labelled(text: str, control: object) -> html.Label:
@@ -40,8 +39,8 @@ def sweep_panel() -> html.Div:
                 "judge each rate by",
                 dcc.RadioItems(
                     id="tune-criterion",
-                    options=[{"label": CRITERION_LABELS[name], "value": name} for name in CRITERIA],
-                    value="final_loss",
+                    options=[{"label": c.label, "value": name} for name, c in CRITERIA.items()],
+                    value=DEFAULT_CRITERION,
                     inline=True,
                 ),
             ),

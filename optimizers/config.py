@@ -67,6 +67,22 @@ class RaceConfig:
 
 
 @dataclass(frozen=True)
+class Criterion:
+    """How a sweep judges a rate: ``label`` for a control, ``text`` for a sentence."""
+
+    label: str
+    text: str
+
+
+# The criteria a sweep can judge by (the validator's choices, the page's radio, the note).
+CRITERIA = {
+    "final_loss": Criterion("final loss", "final loss over the whole horizon"),
+    "steps_to_tol": Criterion("steps to tolerance", "steps to tolerance (then final loss)"),
+}
+DEFAULT_CRITERION = "final_loss"
+
+
+@dataclass(frozen=True)
 class RateGrid:
     """A log-spaced grid of learning rates, ends included."""
 

@@ -19,15 +19,8 @@ from typing import Any
 import numpy as np
 
 from optimizers.batch import run_batch
-from optimizers.config import RaceConfig, RateGrid
+from optimizers.config import CRITERIA, DEFAULT_CRITERION, RaceConfig, RateGrid
 from optimizers.race import default_label
-
-# How a rate is judged: the key is minimised; unreached tolerance and divergence rank last.
-CRITERIA = {
-    "final_loss": "final loss over the whole horizon",
-    "steps_to_tol": "steps to tolerance (then final loss)",
-}
-DEFAULT_CRITERION = "final_loss"
 
 
 @dataclass(frozen=True)
@@ -40,6 +33,7 @@ class Outcome:
     diverged_at: int | None
 
     def key(self, criterion: str) -> tuple[float, float]:
+        """Minimised by the best rate; unreached tolerance and divergence rank last."""
         steps = np.inf if self.steps_to_tol is None else float(self.steps_to_tol)
         if criterion == "steps_to_tol":
             return (steps, self.final_loss)
@@ -97,7 +91,7 @@ class SweepResult:
     def to_json(self) -> dict[str, Any]:
         return {
             "criterion": self.criterion,
-            "criterion_text": CRITERIA[self.criterion],
+            "criterion_text": CRITERIA[self.criterion].text,
             "steps": self.steps,
             "grid": self.grid.to_json(),
             "rates": self.grid.rates().tolist(),

@@ -15,6 +15,8 @@ from common.errors import ConfigError
 from common.params import Param, as_float, as_text, type_name, validate_params
 from optimizers.base import LR
 from optimizers.config import (
+    CRITERIA,
+    DEFAULT_CRITERION,
     FanRequest,
     NamedParams,
     NoiseConfig,
@@ -167,10 +169,10 @@ GRID_COUNT = Param(
 )
 CRITERION = Param(
     "criterion",
-    "final_loss",
+    DEFAULT_CRITERION,
     kind="choice",
-    choices=("final_loss", "steps_to_tol"),
-    help="how a rate is judged: final loss over the whole horizon, or steps to tolerance",
+    choices=tuple(CRITERIA),
+    help="how a rate is judged: " + ", or ".join(c.text for c in CRITERIA.values()),
 )
 FAN_RUNS = Param("runs", 32, kind="int", low=2, high=64, help="noise seeds per racer")
 STARTS_RACER = Param(

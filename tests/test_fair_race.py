@@ -16,10 +16,10 @@ from callbacks.service import RaceService
 from callbacks.share import encode_race
 from lessons import LESSONS
 from optimizers import run_race
-from optimizers.config import RateGrid
+from optimizers.config import CRITERIA, RateGrid
 from optimizers.fan import noisy_fan
 from optimizers.starts import many_starts
-from optimizers.sweep import CRITERIA, sweep, tuned_race
+from optimizers.sweep import sweep, tuned_race
 from optimizers.validate import (
     CRITERION,
     ConfigError,
