@@ -280,7 +280,7 @@
     rows.forEach(function (row, i) {
       var r = row.r, f = r.fan;
       html += "<tr data-racer=\"" + r.index + "\"><td>" + (i + 1) + "</td>" +
-        "<td><span class=\"swatch\" style=\"background:" + r.color + "\"></span>" +
+        "<td>" + swatch(r.color) +
         escapeHtml(r.label) + "</td><td>" + (row.out ? "–" : fmt(row.now)) + "</td>" +
         "<td data-value=\"" + (f.median === null ? "" : f.median) + "\">" +
         (f.median === null ? "diverged" : fmt(f.median)) + "</td><td>" +
@@ -314,11 +314,16 @@
         ? "<span class=\"diverged\">diverged at step " + r.diverged_at + "</span>"
         : (r.steps_to_tol !== null ? String(r.steps_to_tol) : "–");
       html += "<tr data-racer=\"" + r.index + "\"><td>" + (i + 1) + "</td>" +
-        "<td><span class=\"swatch\" style=\"background:" + r.color + "\"></span>" +
+        "<td>" + swatch(r.color) +
         escapeHtml(r.label) + "</td><td>" + (row.out ? "–" : fmt(row.now)) + "</td><td>" +
         fmt(r.final_loss) + "</td><td>" + fmt(r.best_loss) + "</td><td>" + status + "</td></tr>";
     });
     el.innerHTML = tunedNote() + html + "</tbody></table>";
+  }
+
+  // A racer's (or a basin's) colour in a table cell.
+  function swatch(color) {
+    return "<span class=\"swatch\" style=\"background:" + color + "\"></span>";
   }
 
   function escapeHtml(text) {
@@ -524,12 +529,13 @@
   }
 
   R.render = function () { render(R.step); };
-  R.decodeGrid = decodeGrid;
   R.decode = decode;
   R.contourTrace = contourTrace;
   R.graph = graph;
   R.fmt = fmt;
   R.escapeHtml = escapeHtml;
+  R.swatch = swatch;
+  R.baseLayout = baseLayout;
 
   function setPlaying(on) {
     R.playing = on;

@@ -11,15 +11,14 @@
   var BASIN_COLORS = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9",
                       "#8C564B", "#000000", "#BCBD22", "#17BECF", "#F0E442"];
 
+  // The race charts' layout, with room above for a legend.
   function layoutFor(extra) {
     var size = R.layoutSize();
-    var layout = {
+    var layout = R.baseLayout({
       margin: {l: size["margin.l"] + 10, r: 16, t: 30, b: size["margin.b"] + 4},
-      paper_bgcolor: "white", plot_bgcolor: "white",
-      font: {size: size["font.size"], family: "system-ui, sans-serif"},
-      hovermode: "closest",
+      showlegend: true,
       legend: {orientation: "h", x: 0, y: 1.02, yanchor: "bottom"},
-    };
+    });
     for (var k in extra) layout[k] = extra[k];
     return layout;
   }
@@ -113,8 +112,8 @@
     var rows = store.racers.map(function (r, i) {
       var look = store.styles[i] || {color: "#444"};
       var best = r.best;
-      return "<tr data-racer=\"" + i + "\"><td><span class=\"swatch\" style=\"background:" +
-        look.color + "\"></span>" + R.escapeHtml(r.label) + "</td>" +
+      return "<tr data-racer=\"" + i + "\"><td>" + R.swatch(look.color) +
+        R.escapeHtml(r.label) + "</td>" +
         "<td data-value=\"" + r.lr + "\">" + R.fmt(r.lr) + "</td>" +
         "<td data-value=\"" + (best ? best.lr : "") + "\">" + (best ? R.fmt(best.lr) : "none") +
         "</td><td>" + (best ? R.fmt(gapOf(best.final_loss, store.f_star)) : "–") + "</td>" +
@@ -218,11 +217,8 @@
   function startsTable(store) {
     var total = store.starts.length;
     function share(runs) { return Math.round(100 * runs / total) + "%"; }
-    function swatch(color) {
-      return "<span class=\"swatch\" style=\"background:" + color + "\"></span>";
-    }
     function row(b, k) {
-      return "<tr data-basin=\"" + k + "\"><td>" + swatch(basinLook(k).color) +
+      return "<tr data-basin=\"" + k + "\"><td>" + R.swatch(basinLook(k).color) +
         (b.listed ? "listed minimum" : "found") + "</td>" +
         "<td data-x=\"" + b.point[0] + "\" data-y=\"" + b.point[1] + "\">(" + R.fmt(b.point[0]) +
         ", " + R.fmt(b.point[1]) + ")</td><td>" + R.fmt(b.loss) + "</td><td>" + b.count +
@@ -237,7 +233,7 @@
       // The grey group in one row; each of its places listed below, folded.
       var runs = others.reduce(function (sum, b) { return sum + b.count; }, 0);
       var losses = others.map(function (b) { return b.loss; });
-      rows.push("<tr class=\"other-ends\"><td>" + swatch(OTHER.color) + "other ends</td><td>" +
+      rows.push("<tr class=\"other-ends\"><td>" + R.swatch(OTHER.color) + "other ends</td><td>" +
                 others.length + " places</td><td>" + R.fmt(Math.min.apply(null, losses)) + " – " +
                 R.fmt(Math.max.apply(null, losses)) + "</td><td>" + runs + "</td><td>" +
                 share(runs) + "</td></tr>");
@@ -247,7 +243,7 @@
         "</tbody></table></details>";
     }
     if (store.diverged) {
-      rows.push("<tr data-basin=\"-1\"><td>" + swatch(DIVERGED.color) + "diverged</td>" +
+      rows.push("<tr data-basin=\"-1\"><td>" + R.swatch(DIVERGED.color) + "diverged</td>" +
                 "<td>–</td><td>–</td><td>" + store.diverged + "</td><td>" +
                 share(store.diverged) + "</td></tr>");
     }

@@ -54,7 +54,8 @@
   function figure(k) {
     var s = R.surface;
     var data = [{
-      type: "surface", x: s.x, y: s.y, z: R.decodeGrid(s), colorscale: "Viridis",
+      // The grid decoded once per surface (the map's contour holds it), not on every draw.
+      type: "surface", x: s.x, y: s.y, z: R.contourTrace(s).z, colorscale: "Viridis",
       showscale: false, opacity: 0.9, hoverinfo: "skip",
       contours: {z: {show: true, usecolormap: true, project: {z: false}}},
     }];
