@@ -8,11 +8,9 @@ from __future__ import annotations
 
 from dash import dcc, html
 
-from layouts.controls import number_field
+from layouts.controls import graph, number_field
 from optimizers.config import CRITERIA, DEFAULT_CRITERION
 from optimizers.validate import GRID_COUNT, GRID_HIGH, GRID_LOW, STARTS_COUNT, STARTS_LAYOUT
-
-GRAPH_CONFIG = {"displaylogo": False, "responsive": True}
 
 
 def labelled(text: str, control: object) -> html.Label:
@@ -60,7 +58,7 @@ def sweep_panel() -> html.Div:
                 id="sweep-caption",
                 className="hint",
             ),
-            dcc.Graph(id="sweep-graph", config=GRAPH_CONFIG, style={"height": "52vh"}),
+            graph("sweep-graph", "52vh"),
             html.Div(id="sweep-table", className="leaderboard"),
         ],
     )
@@ -102,7 +100,7 @@ def starts_panel() -> html.Div:
             html.Span(id="starts-status", role="status", className="tool-status"),
         ],
         [
-            dcc.Graph(id="starts-graph", config=GRAPH_CONFIG, style={"height": "60vh"}),
+            graph("starts-graph", "60vh"),
             html.Div(id="starts-summary", className="leaderboard"),
         ],
     )

@@ -97,3 +97,11 @@ def number_field(id_: Any, label: str, value: Any, help: str, **bounds: Any) -> 
             ),
         ],
     )
+
+
+def graph(id_: str, height: str, scroll_zoom: bool = False) -> dcc.Graph:
+    """A chart whose figure the browser draws from a store (assets/): Dash only places it.
+    Scroll-to-zoom only where it helps (the race's own plots): elsewhere the wheel scrolls
+    the page."""
+    config = {"displaylogo": False, "responsive": True, "scrollZoom": scroll_zoom}
+    return dcc.Graph(id=id_, config=config, style={"height": height})

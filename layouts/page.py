@@ -11,22 +11,16 @@ from dash import dcc, html
 
 from callbacks.form import MAX_PAGE_RACERS
 from layouts.analysis import analysis_section
-from layouts.controls import number_field, param_controls
+from layouts.controls import graph, number_field, param_controls
 from layouts.racer import racer_card
 from lessons import LESSONS, Lesson
 from surfaces import SURFACES
 
 SPEEDS = (0.25, 0.5, 1, 2, 4, 8, 16)
-GRAPH_CONFIG = {"displaylogo": False, "scrollZoom": True, "responsive": True}
 
 
 def surface_params(name: str, values: dict[str, Any]) -> list:
     return param_controls("surface-param", SURFACES[name].params, values)
-
-
-def _graph(id_: str, height: str) -> dcc.Graph:
-    # The figure is drawn in the browser from the race stores (assets/playback.js).
-    return dcc.Graph(id=id_, config=GRAPH_CONFIG, style={"height": height})
 
 
 def playback_bar() -> html.Div:
@@ -230,7 +224,7 @@ def stage() -> html.Div:
                 className="map",
                 children=[
                     toolbar(),
-                    _graph("race-graph", "62vh"),
+                    graph("race-graph", "62vh", scroll_zoom=True),
                     html.Div(id="race-3d", className="race-3d", hidden=True),
                     playback_bar(),
                     inspector(),
@@ -239,8 +233,8 @@ def stage() -> html.Div:
             html.Aside(
                 className="side",
                 children=[
-                    _graph("loss-graph", "24vh"),
-                    _graph("lr-graph", "18vh"),
+                    graph("loss-graph", "24vh", scroll_zoom=True),
+                    graph("lr-graph", "18vh", scroll_zoom=True),
                     html.Div(id="leaderboard", className="leaderboard"),
                 ],
             ),
