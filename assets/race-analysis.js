@@ -130,19 +130,24 @@
       "<th>diverges from</th></tr></thead><tbody>" + rows.join("") + "</tbody></table>";
   }
 
-  // A start's group: the lowest basins one each, the rest together, the diverged apart. Few
-  // groups make few traces (Plotly's cost grows with traces, and a start cloud on a bumpy
-  // surface can end in dozens of places), and a legend a room can read.
+  // A start's group: the lowest basins one each, the rest together, the runs still moving
+  // at the end and the diverged apart (neither is a basin: no ★). Few groups make few traces
+  // (Plotly's cost grows with traces, and a start cloud on a bumpy surface can end in dozens
+  // of places), and a legend a room can read. Basin codes: optimizers/starts.py.
+  var DIVERGED_RUN = -1, MOVING_RUN = -2;
   var OTHER = {color: "#BBBBBB", symbol: "circle"};
   var DIVERGED = {color: "#777777", symbol: "x"};
+  var MOVING = {color: "#444444", symbol: "diamond-open"};
 
   function basinLook(k) {
+    if (k === MOVING_RUN) return MOVING;
     if (k < 0) return DIVERGED;
     return k < BASIN_COLORS.length ? {color: BASIN_COLORS[k], symbol: "circle"} : OTHER;
   }
 
   function basinName(store, k) {
-    if (k < 0) return "diverged";
+    if (k === MOVING_RUN) return "still moving";
+    if (k === DIVERGED_RUN || k < 0) return "diverged";
     var basin = store.basins[k];
     return (basin.listed ? "minimum " : "ends near ") +
       "(" + R.fmt(basin.point[0]) + ", " + R.fmt(basin.point[1]) + ")";
@@ -176,23 +181,27 @@
       g.text.push(basinName(store, b));
       offset += n;
     });
-    // The basins in their order (lowest first), then the other ends, then the diverged.
+    // The basins in their order (lowest first), then the other ends, the still moving, the
+    // diverged.
+    var LATER = [OTHER, MOVING, DIVERGED];
     order.sort(function (a, b) { return rank(groups[a]) - rank(groups[b]); });
     function rank(g) {
       var i = BASIN_COLORS.indexOf(g.look.color);
-      return i >= 0 ? i : g.look === OTHER ? BASIN_COLORS.length : BASIN_COLORS.length + 1;
+      return i >= 0 ? i : BASIN_COLORS.length + LATER.indexOf(g.look);
     }
     order.forEach(function (key) {
-      var g = groups[key], color = g.look.color;
+      var g = groups[key], color = g.look.color, open = g.look === MOVING;
       data.push({type: "scatter", mode: "lines", x: g.lx, y: g.ly, name: g.name + " paths",
-                 hoverinfo: "skip", line: {color: color, width: 1.2}, opacity: 0.55});
+                 hoverinfo: "skip", line: {color: color, width: 1.2, dash: open ? "dot" : "solid"},
+                 opacity: 0.55});
       data.push({type: "scatter", mode: "markers", x: g.mx, y: g.my, text: g.text,
                  name: g.name + ": " + g.mx.length,
                  marker: {symbol: g.look.symbol, size: 10, color: color,
-                          line: {color: "white", width: 1.5}},
+                          line: open ? {color: color, width: 2} : {color: "white", width: 1.5}},
                  hovertemplate: "start (%{x:.3g}, %{y:.3g}) → %{text}<extra></extra>"});
     });
-    // Every basin's end point, one trace: a star in its group's colour.
+    // Every basin's end point, one trace: a star in its group's colour. Only runs at rest make
+    // a basin; the still-moving runs have none.
     data.push({type: "scatter", mode: "markers", name: "basins",
                x: store.basins.map(function (b) { return b.point[0]; }),
                y: store.basins.map(function (b) { return b.point[1]; }),
@@ -219,6 +228,7 @@
     function share(runs) { return Math.round(100 * runs / total) + "%"; }
     function row(b, k) {
       return "<tr data-basin=\"" + k + "\"><td>" + R.swatch(basinLook(k).color) +
+        "<span class=\"basin-star\" aria-hidden=\"true\">★</span> " +
         (b.listed ? "listed minimum" : "found") + "</td>" +
         "<td data-x=\"" + b.point[0] + "\" data-y=\"" + b.point[1] + "\">(" + R.fmt(b.point[0]) +
         ", " + R.fmt(b.point[1]) + ")</td><td>" + R.fmt(b.loss) + "</td><td>" + b.count +
@@ -242,13 +252,22 @@
         others.map(function (b, i) { return row(b, i + BASIN_COLORS.length); }).join("") +
         "</tbody></table></details>";
     }
+    if (store.moving) {
+      // Runs that have not come to rest: no basin is claimed where they happen to be.
+      rows.push("<tr data-basin=\"" + MOVING_RUN + "\" class=\"still-moving\"><td>" +
+                R.swatch(MOVING.color) + "still moving</td><td>not settled by the last step" +
+                "</td><td>–</td><td>" + store.moving + "</td><td>" + share(store.moving) +
+                "</td></tr>");
+    }
     if (store.diverged) {
       rows.push("<tr data-basin=\"-1\"><td>" + R.swatch(DIVERGED.color) + "diverged</td>" +
                 "<td>–</td><td>–</td><td>" + store.diverged + "</td><td>" +
                 share(store.diverged) + "</td></tr>");
     }
+    var moving = store.moving ? "; still moving: " + store.moving + " runs" : "";
     return "<table><caption>" + R.escapeHtml(store.label) + " from " + total + " starts (" +
-      store.layout + "): where each run ends, in the chart's colours</caption>" + head +
+      store.layout + "): ★ where runs came to rest, in the chart's colours" + moving +
+      "</caption>" + head +
       "<tbody>" + rows.join("") + "</tbody></table>" + rest;
   }
 
@@ -268,16 +287,51 @@
     });
   }
 
+  // A view the server refused (over the work budget): the chart says why instead of staying
+  // empty or showing another race's view, and so does the table's place.
+  function refusedFigure(text) {
+    return {
+      data: [],
+      layout: layoutFor({
+        showlegend: false,
+        xaxis: {visible: false}, yaxis: {visible: false},
+        annotations: [{text: R.escapeHtml(text).replace(/; /, ";<br>"), showarrow: false,
+                       xref: "paper", yref: "paper", x: 0.5, y: 0.5,
+                       font: {size: 16, color: "#8B0000"}}],
+      }),
+    };
+  }
+
+  function refusedTable(text) {
+    return "<p class=\"view-refused\" role=\"alert\">" + R.escapeHtml(text) + "</p>";
+  }
+
+  function drawRefused(view, store) {
+    drawView(view, store, refusedFigure(store.refused), refusedTable(store.refused));
+  }
+
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.analysis = {
+    // The race's config and its racers' page order, all a view sends the server: never the
+    // race store itself (megabytes for a heavy race). Unchanged config, no update.
+    share: function (race, current) {
+      var none = window.dash_clientside.no_update;
+      if (!race || typeof race.share !== "string") return none;
+      var order = Array.isArray(race.order) ? race.order.slice() : [];
+      if (current && current.share === race.share &&
+          JSON.stringify(current.order) === JSON.stringify(order)) return none;
+      return {share: race.share, order: order};
+    },
     panels: function (view) {
       return [view !== "sweep", view !== "starts"];
     },
     drawSweep: function (store) {
+      if (store && store.refused) return drawRefused("sweep", store);
       if (!store || !store.racers) return;
       drawView("sweep", store, sweepFigure(store), sweepTable(store));
     },
     drawStarts: function (store) {
+      if (store && store.refused) return drawRefused("starts", store);
       if (!store || !store.basins || !R.surface) return;
       drawView("starts", store, startsFigure(store), startsTable(store));
     },

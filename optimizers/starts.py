@@ -1,10 +1,19 @@
 """Many starts: one optimizer from a grid or a random cloud of starts, grouped by the basin
 each run ends in.
 
-A run's basin is the listed minimum its final point lies near (within 5% of the view's span);
-a run that ends elsewhere (a local minimum the surface does not list, like Rastrigin's, or a
-point it has not yet settled from) joins the nearest other end point within 2% of the span,
-so the groups are the places runs actually end.
+A basin is only claimed where runs have come to rest, so the view never calls a place a run
+happens to pass through at the last step a minimum:
+
+* a run belongs to a listed minimum when it has stayed within 5% of the view's span of it for
+  the last tenth of the race (a noisy run hovering at the minimum counts; a run bouncing
+  across the surface that passes near it at the end does not);
+* elsewhere, a run has settled when, at its end, its gradient norm is below ``GRAD_TOL`` × the
+  median gradient norm at the starts, its last step is below ``STEP_TOL`` × the span, and the
+  curvature there has no downhill direction (a run resting on a saddle has not found a
+  minimum). Settled runs whose ends lie within 2% of the span of each other form one found
+  basin, placed at its lowest end point;
+* every other run is still moving (``MOVING``), and diverged runs are ``DIVERGED``: neither
+  is a basin.
 """
 
 from __future__ import annotations
@@ -24,6 +33,11 @@ from surfaces.base import Surface
 
 KNOWN_RADIUS = 0.05
 CLUSTER_RADIUS = 0.02
+SETTLE_SHARE = 0.1  # the last tenth of the race: how long a run must stay at a listed minimum
+NEWTON_TOL = 1e-4  # × the view's span: how far the local quadratic model puts the minimum
+STEP_TOL = 1e-4  # × the view's span: the run's last step
+DIVERGED = -1
+MOVING = -2
 
 
 def start_points(surface: Surface, layout: str, count: int, seed: int) -> np.ndarray:
@@ -63,7 +77,7 @@ class ManyStarts:
     starts: np.ndarray
     paths: np.ndarray  # (steps+1, runs, 2), NaN after a run diverged
     lengths: np.ndarray
-    basin: np.ndarray  # index into ``basins``, −1 for a diverged run
+    basin: np.ndarray  # index into ``basins``; DIVERGED or MOVING for runs in no basin
     basins: tuple[Basin, ...]
 
     @property
@@ -78,41 +92,89 @@ class ManyStarts:
             "layout": self.layout,
             "starts": self.starts.tolist(),
             "finals": [
-                None if b < 0 else p.tolist() for b, p in zip(self.basin, finals, strict=True)
+                None if b == DIVERGED else p.tolist()
+                for b, p in zip(self.basin, finals, strict=True)
             ],
             "basin": self.basin.tolist(),
             "basins": [b.to_json() for b in self.basins],
-            "diverged": int((self.basin < 0).sum()),
+            "diverged": int((self.basin == DIVERGED).sum()),
+            "moving": int((self.basin == MOVING).sum()),
         }
 
 
-def assign_basins(
-    surface: Surface, finals: np.ndarray, diverged: np.ndarray
-) -> tuple[np.ndarray, tuple[Basin, ...]]:
-    """Group end points by the minimum (listed, or found) they lie near; lowest loss first."""
+def _span(surface: Surface) -> float:
     (x0, x1), (y0, y1) = surface.view
-    span = max(x1 - x0, y1 - y0)
+    return max(x1 - x0, y1 - y0)
+
+
+def at_listed_minimum(
+    surface: Surface, paths: np.ndarray, lengths: np.ndarray, resting: np.ndarray
+) -> np.ndarray:
+    """Per run, the index of the listed minimum it has stayed near for the last tenth of the
+    race, or rests near at its end (−1 for none): near it at the end is not enough, a
+    bouncing run passes by."""
+    runs = len(lengths)
+    found = np.full(runs, -1)
+    minima = np.array(surface.minima, dtype=float).reshape(-1, 2)
+    if not len(minima):
+        return found
+    radius = KNOWN_RADIUS * _span(surface)
+    window = max(2, math.ceil(SETTLE_SHARE * (paths.shape[0] - 1)))
+    for run in range(runs):
+        tail = paths[max(0, lengths[run] - (1 if resting[run] else window)) : lengths[run], run]
+        d = np.hypot(*(tail[:, None, :] - minima[None, :, :]).transpose(2, 0, 1))
+        near = (d <= radius).all(axis=0)
+        if near.any():
+            found[run] = int(np.argmin(np.where(near, d[-1], np.inf)))
+    return found
+
+
+def settled(surface: Surface, finals: np.ndarray, before: np.ndarray) -> np.ndarray:
+    """Per run, whether it has come to rest at a minimum: its last step is short and its
+    gradient is small for the curvature there, that is the local quadratic model puts a
+    minimum within ``NEWTON_TOL`` of the span (the Newton step ‖H⁻¹g‖). A gradient measured
+    this way needs no scale of its own: a run crawling along Rosenbrock's flat valley has a
+    small gradient but a long way to go, and the curvature along the valley says so."""
+    span = _span(surface)
+    step = np.hypot(*(finals - before).T)
+    with np.errstate(all="ignore"):
+        grad = np.nan_to_num(surface.gradient(finals), nan=np.inf)
+        hess = np.nan_to_num(surface.hessian(finals))
+        eig, vec = np.linalg.eigh(hess)
+        # g in the Hessian's eigenbasis, divided by each curvature: the Newton step.
+        along = np.einsum("nij,ni->nj", vec, grad)
+        newton = np.hypot(*(along / eig).T)
+    bowl = eig[:, 0] > 0  # no downhill or flat direction: a minimum, not a saddle
+    return (
+        bowl & (np.nan_to_num(newton, nan=np.inf) <= NEWTON_TOL * span) & (step <= STEP_TOL * span)
+    )
+
+
+def assign_basins(
+    surface: Surface, finals: np.ndarray, status: np.ndarray, listed_at: np.ndarray
+) -> tuple[np.ndarray, tuple[Basin, ...]]:
+    """Group the runs that came to rest by the minimum (listed, or found) they rest at;
+    lowest loss first. ``status`` is DIVERGED, MOVING or 0 (at rest) per run; ``listed_at``
+    the listed minimum a run stays at (−1: none)."""
+    span = _span(surface)
+    minima = np.array(surface.minima, dtype=float).reshape(-1, 2)
     centres: list[np.ndarray] = []
     listed: list[bool] = []
-    label = np.full(len(finals), -1)
-    minima = np.array(surface.minima, dtype=float).reshape(-1, 2)
+    label = status.copy()
     for i, point in enumerate(finals):
-        if diverged[i]:
+        if listed_at[i] >= 0:
+            j = int(listed_at[i])
+            key = next(
+                (c for c, p in enumerate(centres) if listed[c] and (p == minima[j]).all()), None
+            )
+            if key is None:
+                centres.append(minima[j])
+                listed.append(True)
+                key = len(centres) - 1
+            label[i] = key
             continue
-        if len(minima):
-            d = np.hypot(*(minima - point).T)
-            j = int(np.argmin(d))
-            if d[j] <= KNOWN_RADIUS * span:
-                key = next(
-                    (c for c, p in enumerate(centres) if listed[c] and (p == minima[j]).all()),
-                    None,
-                )
-                if key is None:
-                    centres.append(minima[j])
-                    listed.append(True)
-                    key = len(centres) - 1
-                label[i] = key
-                continue
+        if status[i] < 0:
+            continue
         near = [
             c
             for c, p in enumerate(centres)
@@ -144,7 +206,7 @@ def assign_basins(
         )
         for c in order
     )
-    return np.array([rank[c] if c >= 0 else -1 for c in label]), basins
+    return np.array([rank[c] if c >= 0 else c for c in label]), basins
 
 
 def many_starts(
@@ -157,12 +219,18 @@ def many_starts(
     single = dataclasses.replace(config, racers=(racer,))
     batch = run_batch(single, starts=starts)
     traj = batch.trajectories
-    runs = len(starts)
-    lengths = np.array([traj.length(i) for i in range(runs)])
+    runs = np.arange(len(starts))
+    lengths = np.array([traj.length(i) for i in runs])
     valid = np.arange(traj.points.shape[0])[:, None] < lengths[None, :]
     paths = np.where(valid[..., None], traj.points, np.nan)
+    finals = paths[lengths - 1, runs]
+    before = paths[np.maximum(lengths - 2, 0), runs]
     diverged = traj.diverged_at > 0
-    basin, basins = assign_basins(surface, paths[lengths - 1, np.arange(runs)], diverged)
+    status = np.where(diverged, DIVERGED, MOVING)
+    alive = ~diverged
+    status[alive & settled(surface, finals, before)] = 0
+    listed_at = np.where(alive, at_listed_minimum(surface, paths, lengths, status == 0), -1)
+    basin, basins = assign_basins(surface, finals, status, listed_at)
     return ManyStarts(
         label=racer.label or default_label(racer),
         optimizer=racer.optimizer,

@@ -9,6 +9,7 @@ from common.params import Param
 from optimizers.base import LR
 from optimizers.registry import OPTIMIZERS
 from optimizers.schedules import SCHEDULES
+from optimizers.starts import DIVERGED, MOVING
 from optimizers.validate import (
     CLIP,
     CRITERION,
@@ -183,7 +184,12 @@ def openapi_document() -> dict[str, Any]:
         "429": answer("too many requests from this client", ERROR),
     }
 
-    def batch(summary: str, options: dict[str, Any], description: str) -> dict[str, Any]:
+    def batch(
+        summary: str,
+        options: dict[str, Any],
+        description: str,
+        returns: dict[str, Any] | None = None,
+    ) -> dict[str, Any]:
         """A POST that runs a race many times: its body is ``race`` plus its options."""
         body = {
             "type": "object",
@@ -200,7 +206,10 @@ def openapi_document() -> dict[str, Any]:
                     "required": True,
                     "content": {"application/json": {"schema": body}},
                 },
-                "responses": {"200": answer("the result", {"type": "object"}), **errors},
+                "responses": {
+                    "200": answer("the result", returns or {"type": "object"}),
+                    **errors,
+                },
             }
         }
 
@@ -208,6 +217,45 @@ def openapi_document() -> dict[str, Any]:
         "type": "object",
         "additionalProperties": False,
         "properties": {p.name: param_schema(p) for p in (GRID_LOW, GRID_HIGH, GRID_COUNT)},
+    }
+    point = {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2}
+    starts_result = {
+        "type": "object",
+        "properties": {
+            "label": {"type": "string"},
+            "optimizer": {"type": "string"},
+            "layout": {"type": "string", "enum": list(STARTS_LAYOUT.choices)},
+            "starts": {"type": "array", "items": point},
+            "finals": {
+                "type": "array",
+                "items": {**point, "nullable": True},
+                "description": "each run's end point (null where it diverged)",
+            },
+            "basin": {
+                "type": "array",
+                "items": {"type": "integer", "minimum": MOVING},
+                "description": f"each run's basin: its index in basins, {DIVERGED} diverged, "
+                f"{MOVING} still moving at the end",
+            },
+            "basins": {
+                "type": "array",
+                "description": "where runs came to rest, lowest loss first",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "point": point,
+                        "loss": {"type": "number"},
+                        "count": {"type": "integer"},
+                        "listed": {
+                            "type": "boolean",
+                            "description": "a minimum the surface lists (else one found)",
+                        },
+                    },
+                },
+            },
+            "diverged": {"type": "integer", "description": "runs that diverged"},
+            "moving": {"type": "integer", "description": "runs not at rest by the last step"},
+        },
     }
     batches = {
         "/api/sweep": batch(
@@ -227,7 +275,12 @@ def openapi_document() -> dict[str, Any]:
                 p.name: param_schema(p)
                 for p in (STARTS_RACER, STARTS_LAYOUT, STARTS_COUNT, STARTS_SEED)
             },
-            "A grid uses the largest square number of starts not above count.",
+            "A grid uses the largest square number of starts not above count. A basin is "
+            "claimed only where runs came to rest: at a listed minimum for the last tenth of "
+            "the race, or elsewhere with the local quadratic model's minimum within 1e-4 of "
+            "the view's span and a last step as short. Runs still moving at the end "
+            f"(basin {MOVING}) and diverged runs (basin {DIVERGED}) are in no basin.",
+            starts_result,
         ),
     }
 
