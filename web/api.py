@@ -25,6 +25,7 @@ from optimizers.validate import (
 )
 from surfaces import SURFACES
 from web.openapi import openapi_document
+from web.qr import MAX_QUERY_CHARS, qr_svg, student_link
 
 EXPORT_FORMATS = ("json", "csv", "pytorch")
 
@@ -144,6 +145,20 @@ def make_api(service: RaceService) -> Blueprint:
         except ConfigError as exc:
             return error(400, exc.message, exc.field)
         return jsonify(service.trace(config, index))
+
+    @api.get("/qr")
+    def qr() -> Any:
+        """The students' link (the page's link with ``hide=controls``, on this server) and its
+        QR code as SVG. The query is the page's own query, checked key by key."""
+        raw = request.query_string
+        if len(raw) > MAX_QUERY_CHARS:
+            return error(414, f"the query must be at most {MAX_QUERY_CHARS} characters")
+        try:
+            args = {key: request.args.getlist(key) for key in request.args}
+            link = student_link(request.url_root, args, len(raw))
+            return jsonify({"link": link, "svg": qr_svg(link)})
+        except ConfigError as exc:
+            return error(400, exc.message, exc.field)
 
     @api.route("/race", methods=["GET", "PUT", "PATCH", "DELETE"])
     @api.route("/sweep", methods=["GET", "PUT", "PATCH", "DELETE"])

@@ -6,7 +6,9 @@ from typing import Any
 
 from callbacks.share import MAX_SHARE_CHARS
 from common.params import Param
+from lessons import LESSONS
 from optimizers.base import LR
+from optimizers.config import CRITERIA
 from optimizers.registry import OPTIMIZERS
 from optimizers.schedules import SCHEDULES
 from optimizers.starts import DIVERGED, MOVING
@@ -30,6 +32,7 @@ from optimizers.validate import (
     TOL,
 )
 from surfaces import SURFACES
+from web.qr import MAX_QUERY_CHARS
 
 
 def param_schema(p: Param) -> dict[str, Any]:
@@ -316,6 +319,24 @@ def openapi_document() -> dict[str, Any]:
     kind = query(
         "format", {"type": "string", "enum": ["json", "csv", "pytorch"]}, "what to export", False
     )
+    qr_parameters = [
+        query(
+            "race",
+            {"type": "string", "maxLength": MAX_SHARE_CHARS},
+            "the page's race (its share value)",
+            False,
+        ),
+        query("lesson", {"type": "string", "enum": list(LESSONS)}, "the page's lesson", False),
+        query("step", {"type": "string", "pattern": r"^\d{1,5}$"}, "the playback step", False),
+        query("x", {"type": "string"}, "the map's x range, low,high", False),
+        query("y", {"type": "string"}, "the map's y range, low,high", False),
+        query("view", {"type": "string", "enum": ["2d", "3d"]}, "the map's view", False),
+        query("analysis", {"type": "string", "enum": ["sweep", "starts"]}, "open view", False),
+        query("tuned", {"type": "string", "enum": list(CRITERIA)}, "auto-tune claim", False),
+        query("inspect", {"type": "string", "pattern": r"^\d{1,3}$"}, "racer inspected", False),
+        query("present", {"type": "string", "enum": ["1"]}, "presentation (dropped)", False),
+        query("hide", {"type": "string"}, "groups hidden, comma-separated", False),
+    ]
     read_errors = {
         "400": answer("invalid link, format or racer: the field and what is wrong", ERROR),
         "429": errors["429"],
@@ -351,6 +372,33 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {
                         "200": {"description": "the export", "content": downloads},
                         **read_errors,
+                    },
+                }
+            },
+            "/api/qr": {
+                "get": {
+                    "summary": "the students' link (this page's link with hide=controls) and "
+                    "its QR code as SVG",
+                    "description": "The query is the page's own query: only its link keys, "
+                    "each as the page writes it. The link is always on this server; present "
+                    f"is dropped and controls added to hide. At most {MAX_QUERY_CHARS:,} "
+                    "characters of query.",
+                    "parameters": qr_parameters,
+                    "responses": {
+                        "200": answer(
+                            "the link and its QR code",
+                            {
+                                "type": "object",
+                                "required": ["link", "svg"],
+                                "properties": {
+                                    "link": {"type": "string"},
+                                    "svg": {"type": "string", "description": "an SVG document"},
+                                },
+                            },
+                        ),
+                        "400": answer("a key that is not the page's, or a bad value", ERROR),
+                        "414": answer("query too long", ERROR),
+                        "429": errors["429"],
                     },
                 }
             },

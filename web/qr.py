@@ -1,0 +1,171 @@
+"""The students' link as a QR code: the page's own link with ``hide=controls``, drawn by segno.
+
+The route that serves it is public, so its input is the page's query only, checked key by key
+in the validator's style (a ``ConfigError`` naming the field): only the keys the page's links
+use (assets/tools.js writes them), each value checked as the page reads it, the whole query
+bounded. The link is built from this server's own root URL and the checked values, so nothing
+in a request can make the code point anywhere else (no open redirect), and no outside
+service sees the link.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import re
+from collections.abc import Callable, Mapping
+from urllib.parse import urlencode
+
+import segno
+
+from callbacks.share import MAX_SHARE_CHARS, decode_race, encode_race
+from common.errors import ConfigError
+from lessons import LESSONS
+from optimizers.config import CRITERIA
+
+# The groups a link may hide (assets/tools.js HIDEABLE); students get the controls hidden.
+HIDEABLE = (
+    "header",
+    "lessons",
+    "caption",
+    "toolbar",
+    "charts",
+    "playback",
+    "settings",
+    "racers",
+    "controls",
+    "analysis",
+)
+STUDENT_HIDE = "controls"
+# A share value plus every other key with room to spare; far beyond it is not a page's link.
+MAX_QUERY_CHARS = MAX_SHARE_CHARS + 1000
+# A QR code holds at most 2,331 bytes at error level M; a denser code than about version 25
+# is hard to scan across a room, so the dialog says to use the link text then.
+ERROR_LEVEL = "m"
+
+
+def _race(value: str) -> str:
+    try:
+        return encode_race(decode_race(value))  # one spelling per race, as the page writes it
+    except ConfigError as error:
+        raise ConfigError("race", error.message) from None
+
+
+def _lesson(value: str) -> str:
+    if value not in LESSONS:
+        raise ConfigError("lesson", "must be one of the lessons' names")
+    return value
+
+
+def _pattern(name: str, pattern: str, what: str) -> Callable[[str], str]:
+    compiled = re.compile(pattern)
+
+    def check(value: str) -> str:
+        if not compiled.fullmatch(value):
+            raise ConfigError(name, f"must be {what}")
+        return value
+
+    return check
+
+
+def _range(name: str) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        parts = value.split(",")
+        if len(value) > 64 or len(parts) != 2:
+            raise ConfigError(name, "must be two numbers, low,high")
+        try:
+            low, high = (float(p) for p in parts)
+        except ValueError:
+            raise ConfigError(name, "must be two numbers, low,high") from None
+        if not (math.isfinite(low) and math.isfinite(high) and low < high):
+            raise ConfigError(name, "must be two finite numbers with low < high")
+        return value
+
+    return check
+
+
+def _choice(name: str, choices: tuple[str, ...]) -> Callable[[str], str]:
+    def check(value: str) -> str:
+        if value not in choices:
+            raise ConfigError(name, f"must be one of {', '.join(choices)}")
+        return value
+
+    return check
+
+
+def _hide(value: str) -> str:
+    names = [n for n in value.split(",") if n] if len(value) <= 200 else [""]
+    unknown = [n for n in names if n not in HIDEABLE]
+    if unknown:
+        raise ConfigError("hide", f"names groups to hide, one of {', '.join(HIDEABLE)}")
+    return ",".join(dict.fromkeys(names))
+
+
+# The page's link keys in the order the page writes them, each with its check.
+PAGE_KEYS: dict[str, Callable[[str], str]] = {
+    "lesson": _lesson,
+    "race": _race,
+    "step": _pattern("step", r"\d{1,5}", "a step number (up to 5 digits)"),
+    "x": _range("x"),
+    "y": _range("y"),
+    "view": _choice("view", ("2d", "3d")),
+    "analysis": _choice("analysis", ("sweep", "starts")),
+    "tuned": _choice("tuned", tuple(CRITERIA)),
+    "inspect": _pattern("inspect", r"\d{1,3}", "a racer's index (up to 3 digits)"),
+    "present": _choice("present", ("1",)),
+    "hide": _hide,
+}
+
+
+def student_query(args: Mapping[str, list[str]]) -> dict[str, str]:
+    """The students' query from the page's (each key to all its values, as a request has
+    them): every key checked, ``present`` dropped (a phone is not the projector), and
+    ``controls`` added to ``hide``."""
+    out: dict[str, str] = {}
+    for key, values in args.items():
+        if key not in PAGE_KEYS:
+            raise ConfigError(key[:40], "is not a key of the page's links")
+        if len(values) != 1:
+            raise ConfigError(key, "must be given once")
+    for key, check in PAGE_KEYS.items():
+        if key in args:
+            out[key] = check(args[key][0])
+    out.pop("present", None)
+    hidden = [n for n in out.get("hide", "").split(",") if n]
+    out["hide"] = ",".join(dict.fromkeys([*hidden, STUDENT_HIDE]))
+    return out
+
+
+def student_link(root: str, args: Mapping[str, list[str]], query_chars: int) -> str:
+    """The students' link on this server (``root``: its own root URL, e.g.
+    ``https://host/``) for the page's query ``args`` (``query_chars`` long)."""
+    if query_chars > MAX_QUERY_CHARS:
+        raise ConfigError("", f"the query must be at most {MAX_QUERY_CHARS} characters")
+    return root + "?" + urlencode(student_query(args))
+
+
+def qr_svg(link: str) -> str:
+    """``link`` as a QR code, a standalone SVG document: black modules on white with the
+    standard quiet zone, sized by its viewBox only, so the page scales it to the room."""
+    try:
+        code = segno.make_qr(link, error=ERROR_LEVEL)
+    except segno.DataOverflowError:
+        raise ConfigError(
+            "race", f"the link is {len(link)} characters, too long for a QR code"
+        ) from None
+    out = io.BytesIO()
+    code.save(
+        out,
+        kind="svg",
+        scale=1,
+        border=4,
+        dark="#000",
+        light="#fff",
+        xmldecl=False,
+        svgns=True,
+        omitsize=True,
+        svgclass="qr-code",
+        title="QR code of the students' link",
+        nl=False,
+    )
+    return out.getvalue().decode("utf-8")
