@@ -595,17 +595,21 @@
   window.dash_clientside.race = {
     syncRate: function (lr, slider) {
       var fired = triggeredIds().join(" ");
+      // The box holds a number or text as typed; a rate its bounds refuse (text that is not a
+      // number, 20, 0) leaves the slider at the last accepted rate (assets/inputs.js).
+      var box = window.dash_clientside.callback_context.outputs_list[0].id;
+      var rate = window.optimizerInputs.accepted(box, lr);
       if (fired.indexOf("racer-lr-slider") >= 0) {
         if (typeof slider !== "number") return [NO(), NO()];
         // The slider echoing a typed rate must not round it: only a real move sets the box.
-        if (typeof lr === "number" && lr > 0 &&
-            Math.abs(Math.min(1, Math.max(-5, Math.log10(lr))) - slider) < 1e-9) {
+        if (rate !== null &&
+            Math.abs(Math.min(1, Math.max(-5, Math.log10(rate))) - slider) < 1e-9) {
           return [NO(), NO()];
         }
         return [Number(Math.pow(10, slider).toPrecision(3)), NO()];
       }
-      if (typeof lr !== "number" || !(lr > 0)) return [NO(), NO()];
-      return [NO(), Math.min(1, Math.max(-5, Math.log10(lr)))];
+      if (rate === null) return [NO(), NO()];
+      return [NO(), Math.min(1, Math.max(-5, Math.log10(rate)))];
     },
     draw: function (store, surface, visibleValues) {
       if (!store || !surface) return [NO(), NO()];

@@ -1,7 +1,9 @@
 """The page's controls to the race JSON of race-config.md, and the opening race.
 
 Nothing here judges a value: the form only restores shapes (a checklist to a boolean, two
-boxes to a pair) and hands everything, forged or not, to the one validator.
+boxes to a pair), marks what number boxes sent as typed text (``typed``: the validator reads
+it as a number and quotes it when it refuses it) and hands everything, forged or not, to the
+one validator.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from common.errors import ConfigError
-from common.params import Param
+from common.params import Param, typed
 from layouts.controls import PAIR_SEPARATOR
 from optimizers.registry import OPTIMIZERS
 from optimizers.schedules import SCHEDULES
@@ -45,11 +47,13 @@ def from_controls(params: tuple[Param, ...], raw: Mapping[str, Any]) -> dict[str
     for name, value in raw.items():
         base, sep, part = name.partition(PAIR_SEPARATOR)
         if sep and base in by_name and by_name[base].kind == "pair" and part in ("0", "1"):
-            pairs.setdefault(base, {})[int(part)] = value
+            pairs.setdefault(base, {})[int(part)] = typed(value)
             continue
         p = by_name.get(name)
         if p is not None and p.kind == "bool" and isinstance(value, list):
             value = "on" in value
+        elif p is not None and p.kind in ("float", "int"):
+            value = typed(value)
         out[name] = value
     for name, parts in pairs.items():
         out[name] = [parts.get(0), parts.get(1)]
@@ -97,7 +101,7 @@ def racer_from_controls(
     sched = known(SCHEDULES, schedule)
     return {
         "optimizer": optimizer,
-        "lr": lr,
+        "lr": typed(lr),
         "params": from_controls(spec.params, params) if spec else dict(params),
         "schedule": {
             "name": schedule,
@@ -105,7 +109,7 @@ def racer_from_controls(
             if sched
             else dict(schedule_params),
         },
-        "clip_norm": clip,
+        "clip_norm": typed(clip),
         "label": label if label != "" else None,  # an emptied box means the default label
     }
 

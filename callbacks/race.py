@@ -21,13 +21,14 @@ from callbacks.form import (
 from callbacks.service import RaceService
 from callbacks.share import encode_race
 from common.errors import ConfigError
+from common.params import typed
+from layouts.controls import PAGE_STEPS
 from layouts.equation import update_rule
 from optimizers.config import RaceConfig
-from optimizers.validate import MAX_STEPS, validate_race
+from optimizers.validate import validate_race
 
 log = logging.getLogger(__name__)
 RACER_FIELD = re.compile(r"^racers\[(\d+)\]\.?")
-MIN_PAGE_STEPS = 10  # shorter races show nothing; the engine itself accepts 1
 SERVER_FAULT = "Something went wrong on the server; the last race is kept."
 
 
@@ -75,11 +76,8 @@ def build_race(inputs: PageInputs) -> tuple[dict[str, Any], list[int]]:
     order = list(optimizers)
     if len(order) > MAX_PAGE_RACERS:
         raise ConfigError("racers", f"the page races at most {MAX_PAGE_RACERS} racers")
-    steps = inputs.steps
-    if isinstance(steps, int) and not isinstance(steps, bool) and steps < MIN_PAGE_STEPS:
-        raise ConfigError(
-            "steps", f"the page races {MIN_PAGE_STEPS} to {MAX_STEPS:,} steps, got {steps}"
-        )
+    # The page races at least 10 steps (shorter races show nothing; the engine accepts 1).
+    steps = PAGE_STEPS.validate(typed(inputs.steps), "steps")
     lrs = grouped(inputs.lrs, "racers")
     params = grouped(inputs.params, "racers")
     schedules = grouped(inputs.schedules, "racers")
@@ -109,8 +107,8 @@ def build_race(inputs: PageInputs) -> tuple[dict[str, Any], list[int]]:
             surface_params[name] = entry.get("value")
     race = {
         "surface": surface_from_controls(inputs.surface, surface_params),
-        "steps": inputs.steps,
-        "noise": {"std": inputs.noise_std, "seed": inputs.noise_seed},
+        "steps": steps,
+        "noise": {"std": typed(inputs.noise_std), "seed": typed(inputs.noise_seed)},
         "racers": racers,
     }
     start = inputs.start
@@ -126,10 +124,15 @@ def build_race(inputs: PageInputs) -> tuple[dict[str, Any], list[int]]:
 
 
 def place_error(error: ConfigError, order: list[int], update: RaceUpdate) -> None:
-    """Put a validation message beside the control it is about."""
+    """Put a validation message beside the control it is about.
+
+    In a racer's card the field is named as its control is: ``momentum``, not
+    ``racers[1].params.momentum``.
+    """
     match = RACER_FIELD.match(error.field)
     if match and int(match.group(1)) < len(order):
         local = error.field[match.end() :] or "racer"
+        local = local.removeprefix("params.").replace("schedule.params.", "schedule ")
         update.racer_errors[order[int(match.group(1))]] = f"{local}: {error.message}"
     elif error.field.startswith("surface"):
         update.surface_error = str(error)

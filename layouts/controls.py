@@ -1,14 +1,43 @@
-"""One control per registry parameter (``Param``): the UI is generated, never hand-listed."""
+"""One control per registry parameter (``Param``): the UI is generated, never hand-listed.
+
+Number boxes are text boxes with their own − and + (assets/inputs.js): the browser's number
+input sends nothing usable for text it cannot read (so a refusal could not quote it) and its
+spinners step by 1 whatever the parameter. The box sends what was typed; the validator reads
+it (``common.params.parse_number``) and its refusal quotes it. − and + step by the rule of
+``Param.stepping()``, carried on the box as ``data-step``.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
 from typing import Any
 
 from dash import dcc, html
 
 from common.params import Param
+from optimizers.base import LR
+from optimizers.validate import CLIP, MAX_STEPS, NOISE_SEED, NOISE_STD, STEPS
 
 PAIR_SEPARATOR = ":"
+MIN_PAGE_STEPS = 10  # shorter races show nothing; the engine itself accepts 1
+
+# The page's own number fields outside the registries, by control id (type), with the Param
+# the validator applies to them: their bounds, messages and +/− steps come from it.
+PAGE_STEPS = dataclasses.replace(
+    STEPS,
+    low=MIN_PAGE_STEPS,
+    high=MAX_STEPS,
+    scale="log",  # + and − move along 10, 20, 50, 100, …, 5,000
+    help=f"number of optimizer steps, {MIN_PAGE_STEPS} … {MAX_STEPS:,}",
+)
+PAGE_FIELDS: dict[str, Param] = {
+    "steps-input": PAGE_STEPS,
+    "noise-std": NOISE_STD,
+    "noise-seed": NOISE_SEED,
+    "racer-clip": CLIP,
+    "racer-lr": LR,
+}
 
 
 def param_id(kind: str, name: str, index: int | None = None) -> dict[str, Any]:
@@ -70,38 +99,74 @@ def _input(kind: str, p: Param, value: Any, index: int | None):
 
 
 def _number(id_: dict[str, Any], value: Any, p: Param):
-    return dcc.Input(
-        id=id_,
-        type="number",
-        value=value,
-        debounce=True,
-        placeholder="auto" if p.nullable else "",
-        className="param-number",
-    )
+    return number_box(id_, value, p, p.label, placeholder="auto" if p.nullable else "")
 
 
-def number_field(id_: Any, label: str, value: Any, help: str, **bounds: Any) -> html.Label:
-    """A labelled number box outside the registries (steps, noise, clipping)."""
-    return html.Label(
-        className="param",
-        title=help,
+def number_box(id_: Any, value: Any, p: Param, label: str, placeholder: str = "") -> html.Span:
+    """A number box with − and + beside it, stepping by ``p``'s rule in the browser.
+
+    The buttons are out of the tab order: ↑ and ↓ in the box do the same from the keyboard.
+    """
+    step = p.stepping()
+    non_negative = p.low is not None and p.low >= 0
+    return html.Span(
+        className="num-field",
+        **{"data-step": json.dumps(step, separators=(",", ":"))},
         children=[
-            html.Span(label, className="param-name"),
             dcc.Input(
                 id=id_,
-                type="number",
+                type="text",
+                # A phone's decimal keypad has no minus sign: only where none is needed.
+                inputMode="decimal" if non_negative else "text",
                 value=value,
                 debounce=True,
+                placeholder=placeholder,
+                spellCheck=False,
                 className="param-number",
-                **bounds,
+            ),
+            *(
+                html.Button(
+                    sign,
+                    type="button",
+                    tabIndex="-1",
+                    className="num-step",
+                    title=f"{word} {label}",
+                    **{"aria-label": f"{word} {label}", "data-direction": direction},
+                )
+                for sign, word, direction in (("−", "decrease", "-1"), ("+", "increase", "1"))
             ),
         ],
     )
 
 
-def graph(id_: str, height: str, scroll_zoom: bool = False) -> dcc.Graph:
+def number_field(
+    id_: Any, label: str, value: Any, help: str, param: Param | None = None, **attrs: Any
+) -> html.Label:
+    """A labelled number box outside the registries (steps, noise, clipping).
+
+    Its bounds and steps come from ``param`` (by default its entry in ``PAGE_FIELDS``); of
+    ``attrs`` only ``placeholder`` is used then. A field with no Param (the many-starts
+    count, whose callback reads a JSON number) keeps the browser's number input, bounded by
+    ``attrs`` (min, max, step).
+    """
+    kind = id_.get("type") if isinstance(id_, dict) else id_
+    p = param or PAGE_FIELDS.get(kind)
+    if p is None:
+        box = dcc.Input(
+            id=id_, type="number", value=value, debounce=True, className="param-number", **attrs
+        )
+    else:
+        box = number_box(id_, value, p, label, placeholder=attrs.get("placeholder", ""))
+    return html.Label(
+        className="param",
+        title=help,
+        children=[html.Span(label, className="param-name"), box],
+    )
+
+
+def graph(id_: str, height: str | None = None, scroll_zoom: bool = False) -> dcc.Graph:
     """A chart whose figure the browser draws from a store (assets/): Dash only places it.
     Scroll-to-zoom only where it helps (the race's own plots): elsewhere the wheel scrolls
-    the page."""
+    the page. Without ``height`` the stylesheet sizes it (the race's plots fit the screen)."""
     config = {"displaylogo": False, "responsive": True, "scrollZoom": scroll_zoom}
-    return dcc.Graph(id=id_, config=config, style={"height": height})
+    return dcc.Graph(id=id_, config=config, style={"height": height} if height else {})

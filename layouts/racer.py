@@ -8,7 +8,7 @@ from typing import Any
 from dash import dcc, html
 
 from callbacks.compact import style
-from layouts.controls import number_field, param_controls
+from layouts.controls import number_box, number_field, param_controls
 from layouts.equation import update_rule
 from optimizers.base import LR
 from optimizers.registry import OPTIMIZERS
@@ -99,13 +99,7 @@ def racer_card(index: int, racer: dict[str, Any], noisy: bool = False) -> html.D
                         updatemode="mouseup",
                         allow_direct_input=False,
                     ),
-                    dcc.Input(
-                        id=racer_id("racer-lr", index),
-                        type="number",
-                        value=racer["lr"],
-                        debounce=True,
-                        className="param-number",
-                    ),
+                    number_box(racer_id("racer-lr", index), racer["lr"], LR, "learning rate"),
                 ],
             ),
             html.Div(
