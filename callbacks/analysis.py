@@ -1,8 +1,12 @@
 """The fair-race views' logic, free of Dash: the race on the page (its share value, decoded and
 validated again) plus the view's options in, the view's store out.
 
-The page's race store is browser state, so it is untrusted like any request: the race goes
-through ``decode_race`` and the options through the validator's option checks.
+The page sends the views only ``race-share`` ({share, order}, a few hundred bytes derived in
+the browser from the race store), never the race's result: a heavy race's store is megabytes,
+more than the server accepts in a request. That store is browser state, so it is untrusted
+like any request: the race goes through ``decode_race`` and the options through the
+validator's option checks. A view the validator refuses for its work says so in words, with
+the numbers, in place of its chart.
 """
 
 from __future__ import annotations
@@ -15,7 +19,8 @@ from callbacks.compact import style
 from callbacks.service import RaceService
 from callbacks.share import decode_race, encode_race
 from common.errors import ConfigError
-from optimizers.config import CRITERIA, RaceConfig
+from optimizers import validate
+from optimizers.config import CRITERIA, RaceConfig, RateGrid, SweepRequest
 from optimizers.race import default_label
 from optimizers.sweep import SweepResult, tuned_race
 from optimizers.validate import (
@@ -37,6 +42,52 @@ class ViewUpdate:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+class WorkLimitError(ConfigError):
+    """The validator refused a view for its work; the message says so in words."""
+
+
+def too_much_work(what: str, factors: list[tuple[int, str]], steps: int) -> str | None:
+    """The words for a view over the run-step budget (``None`` if within it): each factor of
+    the work, its total and the limit, so a teacher sees what to cut."""
+    runs = 1
+    for count, _ in factors:
+        runs *= count
+    limit = validate.MAX_RUN_STEPS  # read at call time: the one budget the validator applies
+    if runs * steps <= limit:
+        return None
+    parts = " × ".join(f"{count:,} {name}" for count, name in factors)
+    return (
+        f"Too much work for one {what}: {parts} × {steps:,} steps = {runs * steps:,} "
+        f"run-steps; the limit is {limit:,}. Use fewer racers or steps."
+    )
+
+
+def _sweep_request(options: dict[str, Any], config: RaceConfig) -> SweepRequest:
+    """The validated sweep request; a refusal for its work is put in words."""
+    try:
+        return sweep_options(options, config)
+    except ConfigError as error:
+        grid = RateGrid()
+        words = too_much_work(
+            "sweep",
+            [(len(config.racers), "racers"), (grid.count + 1, "rates (each racer's own too)")],
+            config.steps,
+        )
+        if words is None:
+            raise
+        raise WorkLimitError(error.field, words) from None
+
+
+def refused(store: Any, error: ConfigError) -> ViewUpdate:
+    """A view that cannot be computed: its store says why (the chart shows it), so the page
+    neither stays empty nor keeps a chart of another race."""
+    share = store.get("share") if isinstance(store, dict) else None
+    return ViewUpdate(
+        data={"share": share if isinstance(share, str) else None, "refused": error.message},
+        message=error.message,
+    )
+
+
 def page_race(store: Any) -> tuple[RaceConfig, list[int]]:
     """The race the page shows, and each racer's page index (its colour), from the store."""
     share = store.get("share") if isinstance(store, dict) else None
@@ -49,9 +100,14 @@ def page_race(store: Any) -> tuple[RaceConfig, list[int]]:
     return config, indices
 
 
-def _guarded(compute: Any) -> ViewUpdate:
+def _guarded(compute: Any, store: Any = None) -> ViewUpdate:
+    """``compute()``; a refused request becomes its message (and, for a view given its
+    ``store``, work over the budget a refused view), any other failure a sentence without a
+    traceback."""
     try:
         return compute()
+    except WorkLimitError as error:
+        return refused(store, error) if store is not None else ViewUpdate(message=error.message)
     except ConfigError as error:
         return ViewUpdate(message=str(error))
     except Exception:
@@ -73,7 +129,7 @@ def sweep_view(store: Any, criterion: Any, service: RaceService) -> ViewUpdate:
 
     def compute() -> ViewUpdate:
         config, indices = page_race(store)
-        result = service.sweep(sweep_options({"criterion": criterion}, config))
+        result = service.sweep(_sweep_request({"criterion": criterion}, config))
         f_star = get_surface(config.surface.name, **config.surface.params).f_star
         return ViewUpdate(
             data={
@@ -84,7 +140,7 @@ def sweep_view(store: Any, criterion: Any, service: RaceService) -> ViewUpdate:
             }
         )
 
-    return _guarded(compute)
+    return _guarded(compute, store)
 
 
 def tuned_note(sweep: SweepResult, tuned: RaceConfig) -> dict[str, Any]:
@@ -98,7 +154,7 @@ def tune(store: Any, criterion: Any, service: RaceService) -> ViewUpdate:
 
     def compute() -> ViewUpdate:
         config, indices = page_race(store)
-        result = service.sweep(sweep_options({"criterion": criterion}, config))
+        result = service.sweep(_sweep_request({"criterion": criterion}, config))
         best = result.best_rates()
         rates = {i: lr for i, lr in zip(indices, best, strict=True) if lr is not None}
         return ViewUpdate(data=tuned_note(result, tuned_race(config, best)), extra={"rates": rates})
@@ -133,7 +189,15 @@ def starts_view(
         chosen = racer if racer in indices and isinstance(racer, int) else indices[0]
         position = indices.index(chosen)
         options = {"racer": position, "layout": layout, "count": count}
-        result = service.starts(starts_options(options, config))
+        try:
+            request = starts_options(options, config)
+        except ConfigError as error:
+            runs = count if isinstance(count, int) and not isinstance(count, bool) else 0
+            words = too_much_work("view of many starts", [(runs, "starts")], config.steps)
+            if words is None:
+                raise
+            raise WorkLimitError(error.field, words) from None
+        result = service.starts(request)
         menu = [
             {"label": r.label or default_label(r), "value": i}
             for i, r in zip(indices, config.racers, strict=True)
@@ -143,4 +207,4 @@ def starts_view(
             extra={"options": menu, "value": chosen},
         )
 
-    return _guarded(compute)
+    return _guarded(compute, store)

@@ -130,6 +130,9 @@ def analysis_section() -> html.Section:
             ),
             sweep_panel(),
             starts_panel(),
+            # {share, order} of the race on the page, derived in the browser from race-store:
+            # all the views send the server (callbacks/analysis.py).
+            dcc.Store(id="race-share"),
             dcc.Store(id="sweep-store"),
             dcc.Store(id="starts-store"),
             dcc.Store(id="tune-store"),

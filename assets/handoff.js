@@ -1,0 +1,79 @@
+/*
+ * Optimizer Race: hand-off to students. "Students' link" (layouts/handoff.py) asks the server
+ * for the page's current link with the controls hidden and its QR code (GET /api/qr, drawn
+ * by segno as SVG; no outside service), and shows both in a dialog.
+ *
+ * The query sent is the address bar's, which assets/tools.js keeps equal to the page; the
+ * server checks it and builds the link on its own origin. The SVG is shown as an <img>, so
+ * nothing in it could run.
+ */
+(function () {
+  "use strict";
+
+  function byId(id) { return document.getElementById(id); }
+
+  function status(text) {
+    var el = byId("handoff-status");
+    if (el) el.textContent = text;
+  }
+
+  function show(answer) {
+    var box = byId("handoff-code"), link = byId("handoff-link");
+    box.textContent = "";
+    var img = document.createElement("img");
+    img.alt = "QR code of the students' link";
+    img.src = "data:image/svg+xml;charset=utf-8," + encodeURIComponent(answer.svg);
+    box.appendChild(img);
+    link.textContent = answer.link;
+    link.href = answer.link;
+    byId("handoff-dialog").setAttribute("data-link", answer.link);
+    status("");
+  }
+
+  function open() {
+    var dialog = byId("handoff-dialog");
+    if (!dialog) return;
+    dialog.removeAttribute("data-link");
+    byId("handoff-code").textContent = "";
+    byId("handoff-link").textContent = "";
+    status("Making the code…");
+    if (!dialog.open) dialog.showModal();
+    fetch("/api/qr" + window.location.search, {headers: {Accept: "application/json"}})
+      .then(function (response) {
+        return response.json().then(function (body) { return {ok: response.ok, body: body}; });
+      })
+      .then(function (r) {
+        if (r.ok) show(r.body);
+        else status("No code: " + (r.body.field ? r.body.field + ": " : "") + r.body.error);
+      })
+      .catch(function () { status("No code: the server did not answer."); });
+  }
+
+  function copy() {
+    var link = byId("handoff-dialog").getAttribute("data-link");
+    if (!link) return;
+    if (navigator.clipboard && navigator.clipboard.writeText) {
+      navigator.clipboard.writeText(link).then(function () { status("Link copied."); },
+                                                 function () { status("Select the link to copy it."); });
+    } else {
+      status("Select the link to copy it.");
+    }
+  }
+
+  document.addEventListener("click", function (event) {
+    var target = event.target.closest ? event.target.closest("[data-action]") : null;
+    if (!target) return;
+    var action = target.getAttribute("data-action");
+    if (action === "handoff") open();
+    else if (action === "close-handoff") byId("handoff-dialog").close();
+    else if (action === "copy-handoff") copy();
+  });
+
+  // Keys pressed in the dialog are the dialog's: Esc closes it (the browser does that) and
+  // must not also leave presentation mode, P must not toggle it (assets/tools.js listens on
+  // the document).
+  document.addEventListener("keydown", function (event) {
+    var dialog = byId("handoff-dialog");
+    if (dialog && dialog.open && dialog.contains(event.target)) event.stopPropagation();
+  }, true);
+})();

@@ -1,0 +1,44 @@
+"""Hand-off to students: a toolbar button and the dialog that shows the students' link.
+
+The dialog shows the QR code the server draws (``GET /api/qr``, web/qr.py) for the page's
+current link with the controls hidden, large enough to scan across a room, and the link
+itself for those who type it. assets/handoff.js opens it and fills it in.
+"""
+
+from __future__ import annotations
+
+from dash import html
+
+
+def handoff_button() -> html.Button:
+    return html.Button(
+        "Students' link",
+        id="handoff-button",
+        title="a QR code of this page for students: the same race, without the controls",
+        **{"data-action": "handoff", "aria-haspopup": "dialog"},
+    )
+
+
+def handoff_dialog() -> html.Dialog:
+    return html.Dialog(
+        id="handoff-dialog",
+        className="handoff-dialog",
+        children=[
+            html.H2("Students' link", id="handoff-title"),
+            html.P(
+                "Scan to follow along: this race, without the controls.",
+                className="handoff-hint",
+            ),
+            html.Div(id="handoff-code", className="handoff-code"),
+            html.P(html.A(id="handoff-link", href="#"), className="handoff-link"),
+            html.P(id="handoff-status", role="status", className="tool-status"),
+            html.Div(
+                className="dialog-buttons",
+                children=[
+                    html.Button("Copy link", **{"data-action": "copy-handoff"}),
+                    html.Button("Close", id="close-handoff", **{"data-action": "close-handoff"}),
+                ],
+            ),
+        ],
+        **{"aria-labelledby": "handoff-title"},
+    )
