@@ -73,6 +73,8 @@ def create_app(env: Mapping[str, str] | None = None) -> Dash:
     app = Dash(
         __name__,
         title="Optimizer Race",
+        # Phones lay the page out at their own width (the stylesheet's one-column layout).
+        meta_tags=[{"name": "viewport", "content": "width=device-width, initial-scale=1"}],
         update_title=None,
         serve_locally=True,
         # Load plotly.js with the page rather than after the first graph mounts.

@@ -30,6 +30,16 @@
   };
 
   R.on = function (event, fn) { R.listeners[event].push(fn); };
+  R.touch = function () {
+    return Boolean(window.matchMedia && window.matchMedia("(pointer: coarse)").matches);
+  };
+  // "Move start" on a touch screen: one tap on the map moves the start, then it turns off.
+  R.moveStart = false;
+  R.setMoveStart = function (on) {
+    R.moveStart = on;
+    var button = document.getElementById("move-start");
+    if (button) button.setAttribute("aria-pressed", on ? "true" : "false");
+  };
 
   function emit(event, arg) {
     R.listeners[event].forEach(function (fn) { fn(arg); });
@@ -86,10 +96,15 @@
   }
 
   // Type and margins: larger in presentation mode (assets/tools.js toggles it).
+  // Type and margins: larger in presentation mode, smaller on a phone, where every pixel of
+  // the square map is worth having.
+  R.phone = function () {
+    return Boolean(window.matchMedia && window.matchMedia("(max-width: 699px)").matches);
+  };
   R.layoutSize = function () {
-    return R.presenting
-      ? {"font.size": 22, "margin.l": 84, "margin.b": 66}
-      : {"font.size": 14, "margin.l": 56, "margin.b": 40};
+    if (R.presenting) return {"font.size": 22, "margin.l": 84, "margin.b": 66};
+    if (R.phone()) return {"font.size": 12, "margin.l": 36, "margin.b": 28};
+    return {"font.size": 14, "margin.l": 56, "margin.b": 40};
   };
 
   function baseLayout(extra) {
@@ -119,8 +134,9 @@
 
   function mapFigure() {
     var s = R.surface, race = R.race;
+    var contour = Object.assign({}, contourTrace(s), {showscale: true, colorbar: colorBar(s)});
     var data = [
-      contourTrace(s),
+      contour,
       points(s.minima, "star", "minimum"),
       points(s.saddles, "x-thin-open", "saddle"),
       {
@@ -142,12 +158,14 @@
       data: data,
       layout: baseLayout({
         uirevision: s.name,
+        // One unit of x is one unit of y on screen (gradients look perpendicular to the
+        // contours): the plot area shrinks to the view box's shape inside the space it has.
         xaxis: {range: keep ? old.xaxis.range.slice() : linked ? linked.x : s.view[0],
-                showgrid: false,
-                zeroline: false, title: {text: "x"}},
+                showgrid: false, constrain: "domain",
+                zeroline: false, title: {text: R.phone() ? "" : "x"}},
         yaxis: {range: keep ? old.yaxis.range.slice() : linked ? linked.y : s.view[1],
-                showgrid: false,
-                zeroline: false, title: {text: "y"}},
+                showgrid: false, scaleanchor: "x", scaleratio: 1, constrain: "domain",
+                zeroline: false, title: {text: R.phone() ? "" : "y"}},
         dragmode: "pan",
       }),
     };
@@ -163,11 +181,31 @@
 
   function contourOf(s) {
     return {
-      type: "contour", x: s.x, y: s.y, z: decodeGrid(s), colorscale: "Viridis",
-      reversescale: false, ncontours: 24, line: {width: 0.5, color: "rgba(255,255,255,0.35)"},
+      type: "contour", x: s.x, y: s.y, z: decodeGrid(s), colorscale: s.colorscale,
+      reversescale: false, ncontours: 24, line: {width: 0.6, color: "rgba(60,60,60,0.35)"},
       showscale: false,
       hovertemplate: "x %{x:.3f}, y %{y:.3f}<extra>click: start here</extra>",
     };
+  }
+
+  // The map's colour bar says what a colour means: decades of f − f* (or of f above the
+  // lowest point shown) where the colours are logarithmic, f itself where they are not.
+  function colorBar(s) {
+    var bar = {thickness: R.phone() ? 8 : 12, len: 0.9, outlinewidth: 0, x: 1.01, xpad: 4,
+               title: {text: s.log ? (s.f_star !== null ? "f − f*" : "f − min") : "f",
+                       side: "top"}};
+    if (s.log) {
+      var flat = decode(s.z), lo = Infinity, hi = -Infinity;
+      for (var i = 0; i < flat.length; i++) {
+        if (flat[i] < lo) lo = flat[i];
+        if (flat[i] > hi) hi = flat[i];
+      }
+      var every = Math.max(1, Math.ceil((Math.floor(hi) - Math.ceil(lo)) / 6)), vals = [];
+      for (var d = Math.ceil(lo); d <= Math.floor(hi); d += every) vals.push(d);
+      bar.tickvals = vals;
+      bar.ticktext = vals.map(function (v) { return v === 0 ? "1" : "1e" + v; });
+    }
+    return bar;
   }
 
   function decodeGrid(s) {
@@ -182,37 +220,112 @@
     return x;
   }
 
-  function seriesFigure(field, axisTitle, log, first) {
+  // The lower chart's choices: what it plots and its axis title.
+  var LOWER = {lr: "learning rate", step_length: "step length ‖Δθ‖", grad_norm: "gradient norm ‖g‖"};
+  var DECADES = 12;  // a log chart shows at most this many decades below its top
+
+  // A log axis's range from the values that matter: every shown racer's (a diverged racer's
+  // values count only when all have diverged, so its blow-up cannot flatten the others), at
+  // most DECADES below the top. Values outside are drawn at the edge, and the chart says so.
+  function logRange(series, steady) {
+    var top = 0, low = Infinity, anyTop = 0;
+    series.forEach(function (item) {
+      var y = item.y;
+      for (var i = 0; i < y.length; i++) {
+        var v = y[i];
+        if (!(v > 0) || !isFinite(v)) continue;
+        if (v > anyTop) anyTop = v;
+        if (steady(item) && v > top) top = v;
+        if (v < low) low = v;
+      }
+    });
+    if (!(top > 0)) top = anyTop;
+    if (!(top > 0)) return null;
+    var floor = top * Math.pow(10, -DECADES);
+    var bottom = Math.max(low, floor);
+    var lo = Math.log10(bottom), hi = Math.log10(top);
+    var pad = hi - lo < 0.5 ? (0.5 - (hi - lo)) / 2 + 0.15 : 0.15;
+    return {lo: lo - pad, hi: hi + pad, floor: low < floor ? floor : null,
+            ceiling: anyTop > top * Math.pow(10, pad) ? top * Math.pow(10, pad) : null};
+  }
+
+  function clipped(y, range) {
+    if (!range || (range.floor === null && range.ceiling === null)) return y;
+    var out = new Float32Array(y.length), lo = range.floor || 0, hi = range.ceiling || Infinity;
+    for (var i = 0; i < y.length; i++) out[i] = Math.min(Math.max(y[i], lo), hi);
+    return out;
+  }
+
+  function seriesFigure(field, axisTitle, first, log) {
+    var shown = R.racers.filter(function (r) { return R.visible[r.index] !== false; });
+    var series = [];
+    shown.forEach(function (r) {
+      var y = field === "loss" && r.fan ? r.fan.q50 : r[field];
+      if (y) series.push({r: r, y: y});
+    });
+    var range = log ? logRange(series, function (item) { return item.r.diverged_at === null; })
+      : null;
     var data = [];
     R.racers.forEach(function (r) {
       var visible = R.visible[r.index] !== false;
       if (field === "loss" && r.fan) {
         // The band between the quartiles of the racer's runs, and their median.
         var f = r.fan, x = f.bandSteps;
-        data.push({type: "scatter", mode: "lines", x: x, y: f.q25, line: {width: 0},
-                   hoverinfo: "skip", visible: visible, name: r.label + " lower quartile"});
-        data.push({type: "scatter", mode: "lines", x: x, y: f.q75, line: {width: 0},
-                   fill: "tonexty", fillcolor: translucent(r.color, 0.22), hoverinfo: "skip",
-                   visible: visible, name: r.label + " upper quartile"});
-        data.push({type: "scatter", mode: "lines", name: r.label + " median", x: x, y: f.q50,
+        data.push({type: "scatter", mode: "lines", x: x, y: clipped(f.q25, range),
+                   line: {width: 0}, hoverinfo: "skip", visible: visible,
+                   name: r.label + " lower quartile"});
+        data.push({type: "scatter", mode: "lines", x: x, y: clipped(f.q75, range),
+                   line: {width: 0}, fill: "tonexty", fillcolor: translucent(r.color, 0.22),
+                   hoverinfo: "skip", visible: visible, name: r.label + " upper quartile"});
+        data.push({type: "scatter", mode: "lines", name: r.label + " median", x: x,
+                   y: clipped(f.q50, range), customdata: f.q50,
                    line: {color: r.color, width: 2.5, dash: r.dash}, visible: visible,
-                   hovertemplate: r.label + " median: %{y:.3g} at step %{x}<extra></extra>"});
+                   hovertemplate: r.label + " median: %{customdata:.3g} at step %{x}" +
+                     "<extra></extra>"});
         return;
       }
       var y = r[field];
-      data.push({type: "scatter", mode: "lines", name: r.label, x: steps(y.length, first), y: y,
-                 line: {color: r.color, width: 2.5, dash: r.dash}, visible: visible,
-                 hovertemplate: r.label + ": %{y:.3g} at step %{x}<extra></extra>"});
+      if (!y) return;
+      var x = steps(y.length, first);
+      data.push({type: "scatter", mode: "lines", name: r.label, x: x, y: clipped(y, range),
+                 customdata: y, line: {color: r.color, width: 2.5, dash: r.dash},
+                 visible: visible,
+                 hovertemplate: r.label + ": %{customdata:.3g} at step %{x}<extra></extra>"});
+      // The racer's marker at the end of its curve: the same swatch as on the map.
+      if (y.length) {
+        data.push({type: "scatter", mode: "markers", name: r.label + " end", x: [x[x.length - 1]],
+                   y: [clipped(y.subarray(y.length - 1), range)[0]], visible: visible,
+                   marker: {symbol: r.marker, size: 11, color: r.color,
+                            line: {color: "white", width: 1.5}},
+                   hoverinfo: "skip"});
+      }
     });
+    var notes = [];
+    if (range && range.floor !== null) notes.push("below " + fmt(range.floor) + " drawn at the floor");
+    if (range && range.ceiling !== null) notes.push("diverged racers cut at the top");
     return {
       data: data,
       layout: baseLayout({
-        uirevision: "series",
+        uirevision: "series " + field,
         xaxis: {title: {text: "step"}, range: [0, R.steps], gridcolor: GRID},
         yaxis: {title: {text: axisTitle}, type: log ? "log" : "linear", gridcolor: GRID,
-                exponentformat: "power"},
+                exponentformat: "power", range: range ? [range.lo, range.hi] : undefined,
+                autorange: range ? false : true, automargin: true,
+                // One label a decade (or every few): no crowd of minor digits.
+                dtick: range && range.hi - range.lo > 1.2
+                  ? Math.ceil((range.hi - range.lo) / 6) : undefined},
+        annotations: notes.length ? [{xref: "paper", yref: "paper", x: 1, y: 1, xanchor: "right",
+                                      yanchor: "top", showarrow: false, text: notes.join("; "),
+                                      font: {size: 11, color: "#444"},
+                                      bgcolor: "rgba(255,255,255,0.8)"}] : [],
       }),
     };
+  }
+
+  // The lower chart: the learning rate, the step length or the gradient norm (R.lower).
+  R.lower = "lr";
+  function lowerFigure() {
+    return seriesFigure(R.lower, LOWER[R.lower], 1, true);
   }
 
   function load(store) {
@@ -225,6 +338,8 @@
         index: Number(key), label: src.label, color: src.color, marker: src.marker, n: src.n,
         dash: src.dash || "solid",
         x: decode(src.x), y: decode(src.y), loss: decode(src.loss), lr: decode(src.lr),
+        step_length: src.step_length ? decode(src.step_length) : null,
+        grad_norm: src.grad_norm ? decode(src.grad_norm) : null,
         diverged_at: src.diverged_at, steps_to_tol: src.steps_to_tol,
         final_loss: src.final_loss, best_loss: src.best_loss,
         fan: src.fan ? loadFan(src.fan) : null,
@@ -264,6 +379,35 @@
     return "<p class=\"tuned-note\" id=\"tuned-note\">" + escapeHtml(note.text) + "</p>";
   }
 
+  // Equal values share a rank, shown as "=1": at step 0, when every racer is at the start,
+  // nobody is ahead. Rows out of the race (diverged) have no rank.
+  function ranks(rows) {
+    var out = [];
+    rows.forEach(function (row, i) {
+      var prev = rows[i - 1];
+      var tied = prev && !row.out && !prev.out && (prev.now === row.now ||
+        Math.abs(prev.now - row.now) <= 1e-12 * Math.max(Math.abs(prev.now), Math.abs(row.now)));
+      out.push(row.out ? null : tied ? out[i - 1] : i + 1);
+    });
+    return out.map(function (rank, i) {
+      if (rank === null) return "–";
+      var shared = out.filter(function (r) { return r === rank; }).length > 1;
+      return (shared ? "=" : "") + rank;
+    });
+  }
+
+  // A default label's rate ("SGD (lr 0.001)") in a span of its own: Present hides it where
+  // the quick controls beside the ranking show every rate.
+  function labelHtml(label) {
+    var m = /^(.*?)(\s*\(lr [^)]*\))$/.exec(String(label));
+    return m ? escapeHtml(m[1]) + "<span class=\"lr-note\">" + escapeHtml(m[2]) + "</span>"
+      : escapeHtml(label);
+  }
+
+  function nowCell(row, text) {
+    return row.out ? "<span class=\"diverged\">out</span>" : text;
+  }
+
   function noisyLeaderboard(k) {
     var rows = R.racers.filter(function (r) { return R.visible[r.index] !== false; })
       .map(function (r) {
@@ -271,22 +415,24 @@
         return {r: r, out: out, now: out ? Infinity : f.q50[f.bandAt[k]]};
       });
     rows.sort(function (a, b) { return a.now - b.now; });
-    var gap = R.race && R.race.f_star !== null;
+    var gap = R.race && R.race.f_star !== null, rank = ranks(rows);
     var html = tunedNote() + "<table class=\"noisy\"><caption>" +
       "noise: each racer over " + (rows.length ? rows[0].r.fan.runs : 0) +
       " seeds; median and quartiles</caption><thead><tr><th>#</th><th>racer</th><th>" +
-      (gap ? "median f − f* now" : "median loss now") + "</th><th>median final loss</th>" +
-      "<th>quartiles</th><th>diverged runs</th></tr></thead><tbody>";
+      (gap ? "median f − f* now" : "median loss now") + "</th>" +
+      "<th class=\"col-extra\">median final loss</th>" +
+      "<th class=\"col-extra\">quartiles</th><th class=\"col-status\">diverged runs</th>" +
+      "</tr></thead><tbody>";
     rows.forEach(function (row, i) {
       var r = row.r, f = r.fan;
-      html += "<tr data-racer=\"" + r.index + "\"><td>" + (i + 1) + "</td>" +
-        "<td>" + swatch(r.color) +
-        escapeHtml(r.label) + "</td><td>" + (row.out ? "–" : fmt(row.now)) + "</td>" +
-        "<td data-value=\"" + (f.median === null ? "" : f.median) + "\">" +
-        (f.median === null ? "diverged" : fmt(f.median)) + "</td><td>" +
+      html += "<tr data-racer=\"" + r.index + "\"><td class=\"rank\">" + rank[i] + "</td>" +
+        "<td class=\"racer-name\">" + racerSwatch(r) + labelHtml(r.label) + "</td><td>" +
+        nowCell(row, fmt(row.now)) + "</td>" +
+        "<td class=\"col-extra\" data-value=\"" + (f.median === null ? "" : f.median) + "\">" +
+        (f.median === null ? "diverged" : fmt(f.median)) + "</td><td class=\"col-extra\">" +
         (f.low === null ? "–" : fmt(f.low)) + " – " + (f.high === null ? "diverged" : fmt(f.high)) +
-        "</td><td data-value=\"" + f.diverged + "\">" + f.diverged + " / " + f.runs +
-        "</td></tr>";
+        "</td><td class=\"col-status\" data-value=\"" + f.diverged + "\">" + f.diverged +
+        " / " + f.runs + "</td></tr>";
     });
     return html + "</tbody></table>";
   }
@@ -305,25 +451,82 @@
       if (a.out !== b.out) return a.out ? 1 : -1;
       return a.now - b.now;
     });
+    var rank = ranks(rows);
     var html = "<table><thead><tr><th>#</th><th>racer</th><th>" +
-      (gap ? "f − f* now" : "loss now") + "</th><th>final loss</th><th>best loss</th>" +
-      "<th>steps to tol</th></tr></thead><tbody>";
+      (gap ? "f − f* now" : "loss now") + "</th><th class=\"col-extra\">final loss</th>" +
+      "<th class=\"col-extra col-best\">best loss</th><th class=\"col-status\">steps to tol</th>" +
+      "</tr></thead><tbody>";
     rows.forEach(function (row, i) {
       var r = row.r;
       var status = r.diverged_at !== null
         ? "<span class=\"diverged\">diverged at step " + r.diverged_at + "</span>"
         : (r.steps_to_tol !== null ? String(r.steps_to_tol) : "–");
-      html += "<tr data-racer=\"" + r.index + "\"><td>" + (i + 1) + "</td>" +
-        "<td>" + swatch(r.color) +
-        escapeHtml(r.label) + "</td><td>" + (row.out ? "–" : fmt(row.now)) + "</td><td>" +
-        fmt(r.final_loss) + "</td><td>" + fmt(r.best_loss) + "</td><td>" + status + "</td></tr>";
+      html += "<tr data-racer=\"" + r.index + "\"><td class=\"rank\">" + rank[i] + "</td>" +
+        "<td class=\"racer-name\">" + racerSwatch(r) + labelHtml(r.label) + "</td><td>" +
+        nowCell(row, fmt(row.now)) + "</td><td class=\"col-extra\">" + fmt(r.final_loss) +
+        "</td><td class=\"col-extra col-best\">" + fmt(r.best_loss) + "</td><td class=\"col-status\">" +
+        status + "</td></tr>";
     });
     el.innerHTML = tunedNote() + html + "</tbody></table>";
   }
 
-  // A racer's (or a basin's) colour in a table cell.
+  // A basin's colour in a table cell.
   function swatch(color) {
     return "<span class=\"swatch\" style=\"background:" + color + "\"></span>";
+  }
+
+  // A racer's swatch: its line pattern and marker in its colour, as the map draws them (the
+  // key, the leaderboard and the quick controls all show this one).
+  var SVG_DASHES = {solid: "", dash: "6 3", dot: "1.5 2.5", dashdot: "6 2.5 1.5 2.5",
+                    longdash: "10 3", longdashdot: "10 3 1.5 3"};
+
+  function markerPath(symbol, x, y, size) {
+    var s = size / 2, pts;
+    if (symbol === "square") {
+      pts = [[-0.85, -0.85], [0.85, -0.85], [0.85, 0.85], [-0.85, 0.85]];
+    } else if (symbol === "diamond") {
+      pts = [[0, -1.1], [1.1, 0], [0, 1.1], [-1.1, 0]];
+    } else if (symbol === "triangle-up") {
+      pts = [[0, -1.15], [1.1, 0.8], [-1.1, 0.8]];
+    } else if (symbol === "cross" || symbol === "x") {
+      var w = 0.45, a = symbol === "x" ? Math.PI / 4 : 0;
+      pts = [[-w, -1], [w, -1], [w, -w], [1, -w], [1, w], [w, w], [w, 1], [-w, 1], [-w, w],
+             [-1, w], [-1, -w], [-w, -w]].map(function (p) {
+        return [p[0] * Math.cos(a) - p[1] * Math.sin(a), p[0] * Math.sin(a) + p[1] * Math.cos(a)];
+      });
+    } else if (symbol === "star" || symbol === "pentagon") {
+      var n = symbol === "star" ? 10 : 5;
+      pts = [];
+      for (var i = 0; i < n; i++) {
+        var rad = symbol === "star" && i % 2 ? 0.5 : 1.15, ang = -Math.PI / 2 + i * 2 * Math.PI / n;
+        pts.push([rad * Math.cos(ang), rad * Math.sin(ang)]);
+      }
+    } else {
+      return null;  // a circle
+    }
+    return pts.map(function (p, i) {
+      return (i ? "L" : "M") + (x + p[0] * s).toFixed(2) + " " + (y + p[1] * s).toFixed(2);
+    }).join("") + "Z";
+  }
+
+  function racerSwatch(r) {
+    var dash = SVG_DASHES[r.dash] || "", d = markerPath(r.marker, 17, 8, 11);
+    var mark = d ? "<path d=\"" + d + "\"" : "<circle cx=\"17\" cy=\"8\" r=\"5.5\"";
+    return "<svg class=\"racer-swatch-svg\" width=\"34\" height=\"16\" viewBox=\"0 0 34 16\" " +
+      "aria-hidden=\"true\" focusable=\"false\"><line x1=\"1\" y1=\"8\" x2=\"33\" y2=\"8\" " +
+      "stroke=\"" + r.color + "\" stroke-width=\"3\"" +
+      (dash ? " stroke-dasharray=\"" + dash + "\"" : "") + "/>" + mark + " fill=\"" + r.color +
+      "\" stroke=\"white\" stroke-width=\"1.5\"/></svg>";
+  }
+
+  // The key under the map: every shown racer's swatch and name.
+  function mapKey() {
+    var el = document.getElementById("map-key");
+    if (!el) return;
+    el.innerHTML = R.racers.filter(function (r) { return R.visible[r.index] !== false; })
+      .map(function (r) {
+        return "<li data-racer=\"" + r.index + "\">" + racerSwatch(r) + escapeHtml(r.label) + "</li>";
+      }).join("");
   }
 
   function escapeHtml(text) {
@@ -337,7 +540,11 @@
     if (!fl || !fl._size || !fl.xaxis || !fl.yaxis) return null;
     var xr = ranges && ranges.x ? ranges.x : fl.xaxis.range;
     var yr = ranges && ranges.y ? ranges.y : fl.yaxis.range;
-    return {l: fl._size.l, t: fl._size.t, w: fl._size.w, h: fl._size.h,
+    // With equal aspect an axis may use less than the plot box: its own offset and length.
+    var xa = fl.xaxis, ya = fl.yaxis;
+    var l = typeof xa._offset === "number" ? xa._offset : fl._size.l;
+    var t = typeof ya._offset === "number" ? ya._offset : fl._size.t;
+    return {l: l, t: t, w: xa._length || fl._size.w, h: ya._length || fl._size.h,
             x0: Number(xr[0]), x1: Number(xr[1]), y0: Number(yr[0]), y1: Number(yr[1]),
             ylog: fl.yaxis.type === "log"};
   }
@@ -535,6 +742,7 @@
   R.fmt = fmt;
   R.escapeHtml = escapeHtml;
   R.swatch = swatch;
+  R.racerSwatch = racerSwatch;
   R.baseLayout = baseLayout;
 
   function setPlaying(on) {
@@ -583,8 +791,10 @@
     var typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName) ||
                        (t.getAttribute && t.getAttribute("role") === "slider"));
     if (typing || event.altKey || event.ctrlKey || event.metaKey) return;
-    var id = {" ": "play-button", ArrowLeft: "step-back", ArrowRight: "step-forward"}[event.key];
-    if (!id) return;
+    // Presentation clickers send PageDown/PageUp (and the arrow keys).
+    var id = {" ": "play-button", ArrowLeft: "step-back", ArrowRight: "step-forward",
+              PageUp: "step-back", PageDown: "step-forward"}[event.key];
+    if (!id || (/^Page/.test(event.key) && !R.presenting)) return;  // else PageDown scrolls
     var button = document.getElementById(id);
     if (button) { event.preventDefault(); button.click(); }
   });
@@ -629,8 +839,8 @@
       R.mapOf = {surface: surface, start: start};
       var figures = [
         sameMap ? NO() : mapFigure(),
-        seriesFigure("loss", gap ? "f − f*" : "loss", gap, 0),
-        seriesFigure("lr", "learning rate", false, 1),
+        seriesFigure("loss", gap ? "f − f*" : "loss", 0, gap),
+        lowerFigure(),
       ];
       if (sameMap) draw("race-graph", R.step, null);
       if (typeof R.pending.step === "number") {
@@ -640,6 +850,7 @@
         window.dash_clientside.set_props("step-slider", {value: R.step});
       }
       leaderboard(R.step);
+      mapKey();
       R.rendered = R.step;
       emit("load");
       // The overlays redraw when Plotly has drawn the new figures (plotly_afterplot); on the
@@ -661,15 +872,28 @@
       Object.keys(equations || {}).forEach(function (index) {
         var id = {type: "racer-equation", index: Number(index)};
         R.later("rule " + index, function () {
-          // A racer removed meanwhile has no rule left to typeset.
-          if (document.getElementById(JSON.stringify({index: id.index, type: id.type}))) {
-            window.dash_clientside.set_props(id, {children: equations[index]});
-          }
+          // Typeset if its box is open, else kept until it opens (assets/rules.js).
+          R.showRule(id.index, equations[index]);
         });
       });
     },
+    // What the lower chart shows; redrawn in a frame of its own.
+    chooseLower: function (value) {
+      if (!LOWER[value] || value === R.lower) return NO();
+      R.lower = value;
+      if (R.race) {
+        R.later("lr-graph", function () {
+          window.dash_clientside.set_props("lr-graph", {figure: lowerFigure()});
+        });
+      }
+      return NO();
+    },
     pickStart: function (click) {
       if (!click || !click.points || !click.points.length) return NO();
+      // On a touch screen a tap moves the start only after "Move start" (assets/tools.js):
+      // a tap meant to scroll the page must not restart the race.
+      if (R.touch() && !R.moveStart) return NO();
+      R.setMoveStart(false);
       var p = click.points[0];
       if (typeof p.x !== "number" || typeof p.y !== "number") return NO();
       return {surface: R.surface ? R.surface.name : null,

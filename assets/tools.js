@@ -184,8 +184,10 @@
           var ctx = canvas.getContext("2d");
           ctx.drawImage(img, 0, 0, canvas.width, canvas.height);
           if (overlay) {
-            ctx.drawImage(overlay, fl._size.l * scale, fl._size.t * scale,
-                          fl._size.w * scale, fl._size.h * scale);
+            // The overlay covers the axes' own area (equal aspect may leave it inside _size).
+            var xa = fl.xaxis, ya = fl.yaxis;
+            ctx.drawImage(overlay, xa._offset * scale, ya._offset * scale,
+                          xa._length * scale, ya._length * scale);
           }
           R.lastExport = canvas;
           canvas.toBlob(function (blob) {
@@ -347,6 +349,12 @@
   // ----- events from playback.js ---------------------------------------------------------
 
   R.on("load", function () {
+    var button = byId("present-button");
+    if (button && button.getAttribute("aria-pressed") !== String(R.presenting)) {
+      // A ?present=1 link: the button says which mode the page is in.
+      button.setAttribute("aria-pressed", R.presenting ? "true" : "false");
+      button.textContent = R.presenting ? "Leave presentation" : "Present";
+    }
     if (state.analysisPending) {
       // A link opened with the sweep or many-starts view: open it once the race is here.
       state.analysisPending = false;
@@ -383,6 +391,7 @@
     var action = target.getAttribute("data-action");
     if (action === "present") setPresenting(!R.presenting);
     else if (action === "copy-link") copyText(window.location.href, "Link copied.");
+    else if (action === "move-start") R.setMoveStart(!R.moveStart);
     else if (action === "png") exportPng();
     else if (action === "pytorch") showCode(target.getAttribute("data-index"));
     else if (action === "copy-code") copyText(byId("code-text").textContent, "Code copied.");

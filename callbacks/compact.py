@@ -18,7 +18,20 @@ from optimizers.starts import ManyStarts
 from surfaces.base import Surface
 
 # Okabe–Ito: distinguishable with the common colour-vision deficiencies and on a projector.
-COLORS = ("#E69F00", "#56B4E9", "#009E73", "#D55E00", "#CC79A7", "#0072B2", "#F0E442", "#000000")
+# Ordered so that the first four (the usual race) and any two neighbours differ most, also as
+# viewers with protanopia, deuteranopia or tritanopia see them, and so that the first four stand
+# out from every colour of the map (tests/test_palette.py measures it). Pink, close to the
+# map's valleys, and yellow, close to its heights, come last.
+COLORS = ("#0072B2", "#E69F00", "#56B4E9", "#000000", "#009E73", "#D55E00", "#CC79A7", "#F0E442")
+# The map's colours: Viridis (ordered, safe for colour-blind viewers) mixed halfway with white,
+# so that the racers' saturated colours stand out against it.
+MAP_COLORSCALE = (
+    (0.0, "#a180a9"),
+    (0.25, "#9da8c5"),
+    (0.5, "#90c8c5"),
+    (0.75, "#aee4b0"),
+    (1.0, "#fef392"),
+)
 MARKERS = ("circle", "square", "diamond", "triangle-up", "cross", "x", "star", "pentagon")
 # Line patterns (Plotly's names; the map's canvas draws the same), so that no racer is told
 # apart by colour alone.
@@ -33,8 +46,11 @@ BAND_POINTS = 256
 
 
 def typed(values: np.ndarray) -> dict[str, str]:
-    """A float32 typed-array object (plotly.js ≥ 2.28 reads it as is)."""
-    data = np.ascontiguousarray(values, dtype="<f4")
+    """A float32 typed-array object (plotly.js ≥ 2.28 reads it as is). Values beyond float32's
+    range (a gradient norm of 1e300 just before a run diverges) are clipped to it, so no
+    Infinity reaches the browser."""
+    big = np.finfo(np.float32).max
+    data = np.ascontiguousarray(np.clip(values, -big, big), dtype="<f4")
     return {"dtype": "f4", "bdata": base64.b64encode(data.tobytes()).decode("ascii")}
 
 
@@ -71,6 +87,10 @@ def compact_racer(result: RacerResult, f_star: float | None) -> dict[str, Any]:
         "y": typed(result.path[:, 1]),
         "loss": typed(loss_gap(result.loss, f_star)),
         "lr": typed(lr) if len(lr) else None,
+        # The lower chart's other choices: ‖x_k − x_{k−1}‖ and ‖g_k‖ per step (float64 here:
+        # float32 positions could not resolve steps below ~1e-7).
+        "step_length": typed(np.hypot(*np.diff(result.path, axis=0).T)) if len(lr) else None,
+        "grad_norm": typed(result.grad_norm) if len(lr) else None,
         "diverged_at": result.diverged_at,
         "steps_to_tol": result.steps_to_tol,
         "final_loss": result.final_loss,
@@ -131,7 +151,11 @@ def surface_payload(surface: Surface, grid: int = GRID) -> dict[str, Any]:
     # valleys stay readable. The browser maps a path's losses to heights the same way.
     height = {"log": False, "low": 0.0, "offset": 0.0}
     if surface.log_color:
-        low, span = float(np.nanmin(z)), float(np.nanmax(z) - np.nanmin(z))
+        # Decades of f − f* where f* is known (the colour bar says so), else above the grid's
+        # lowest value.
+        grid_low = float(np.nanmin(z))
+        low = grid_low if surface.f_star is None else min(surface.f_star, grid_low)
+        span = float(np.nanmax(z) - low)
         height = {"log": True, "low": low, "offset": max(span * 1e-6, 1e-12)}
         z = np.log10(z - low + height["offset"])
     z = np.nan_to_num(z, nan=float(np.nanmax(z)))
@@ -144,6 +168,7 @@ def surface_payload(surface: Surface, grid: int = GRID) -> dict[str, Any]:
         "z": typed(z.ravel()),
         "grid": grid,
         "log": surface.log_color,
+        "colorscale": [list(stop) for stop in MAP_COLORSCALE],
         "height": height,
         "view": [list(surface.view[0]), list(surface.view[1])],
         "minima": [list(p) for p in surface.minima],

@@ -204,6 +204,12 @@ def register(app: Dash, service: RaceService) -> None:
         prevent_initial_call=True,
     )
     app.clientside_callback(
+        ClientsideFunction("race", "chooseLower"),
+        Output("lower-chart", "className"),
+        Input("lower-chart", "value"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
         ClientsideFunction("race", "pickStart"),
         Output("start-store", "data"),
         Input("race-graph", "clickData"),
@@ -236,21 +242,31 @@ def register(app: Dash, service: RaceService) -> None:
 
 
 def register_analysis(app: Dash, service: RaceService) -> None:
-    """The fair-race views: computed on the server only while shown, drawn in the browser."""
+    """The fair-race views: computed on the server only while shown, drawn in the browser.
+
+    They read ``race-share`` ({share, order}), derived in the browser from the race store
+    without a round trip: the race store of a heavy race is megabytes, and a request carrying
+    it was refused (413), so the views never send a race or a result back."""
+
+    app.clientside_callback(
+        ClientsideFunction("analysis", "share"),
+        Output("race-share", "data"),
+        Input("race-store", "data"),
+        State("race-share", "data"),
+    )
 
     @app.callback(
         Output("sweep-store", "data"),
         Output("sweep-status", "children"),
         Input("analysis-select", "value"),
-        Input("race-keys", "data"),
+        Input("race-share", "data"),
         Input("tune-criterion", "value"),
-        State("race-store", "data"),
         prevent_initial_call=True,
     )
-    def update_sweep(view, _keys, criterion, store):
-        if view != "sweep":
+    def update_sweep(view, share, criterion):
+        if view != "sweep" or share is None:
             return no_update, no_update
-        update = sweep_view(store, criterion, service)
+        update = sweep_view(share, criterion, service)
         return (no_update if update.data is None else update.data), update.message
 
     @app.callback(
@@ -258,16 +274,16 @@ def register_analysis(app: Dash, service: RaceService) -> None:
         Output("tune-store", "data"),
         Output("sweep-status", "children", allow_duplicate=True),
         Input("tune-button", "n_clicks"),
-        State("race-store", "data"),
+        State("race-share", "data"),
         State("tune-criterion", "value"),
         prevent_initial_call=True,
     )
-    def auto_tune(clicks, store, criterion):
+    def auto_tune(clicks, share, criterion):
         ids = [o["id"] for o in ctx.outputs_list[0]]
         unchanged = [no_update] * len(ids)
         if not clicks:
             return unchanged, no_update, no_update
-        update = tune(store, criterion, service)
+        update = tune(share, criterion, service)
         if update.data is None:
             return unchanged, no_update, update.message
         rates = update.extra["rates"]
@@ -277,12 +293,12 @@ def register_analysis(app: Dash, service: RaceService) -> None:
     @app.callback(
         Output("tune-store", "data", allow_duplicate=True),
         Input("tune-claim", "data"),
-        State("race-store", "data"),
+        State("race-share", "data"),
         prevent_initial_call=True,
     )
-    def confirm_claim(claim, store):
+    def confirm_claim(claim, share):
         # A link to a tuned race says so (tuned=criterion); the note shows once it is checked.
-        update = confirm_tuned(store, claim, service)
+        update = confirm_tuned(share, claim, service)
         return no_update if update.data is None else update.data
 
     @app.callback(
@@ -291,20 +307,21 @@ def register_analysis(app: Dash, service: RaceService) -> None:
         Output("starts-racer", "value"),
         Output("starts-status", "children"),
         Input("analysis-select", "value"),
-        Input("race-keys", "data"),
+        Input("race-share", "data"),
         Input("starts-racer", "value"),
         Input("starts-layout", "value"),
         Input("starts-count", "value"),
-        State("race-store", "data"),
         prevent_initial_call=True,
     )
-    def update_starts(view, _keys, racer, layout, count, store):
-        if view != "starts":
+    def update_starts(view, share, racer, layout, count):
+        if view != "starts" or share is None:
             return no_update, no_update, no_update, no_update
-        update = starts_view(store, racer, layout, count, service)
+        update = starts_view(share, racer, layout, count, service)
         if update.data is None:
             return no_update, no_update, no_update, update.message
         menu = update.extra
+        if not menu:  # refused: the view says why, the menu stays
+            return update.data, no_update, no_update, update.message
         chosen = menu["value"] if menu["value"] != racer else no_update
         return update.data, menu["options"], chosen, ""
 

@@ -12,6 +12,7 @@ from dash import dcc, html
 from callbacks.form import MAX_PAGE_RACERS
 from layouts.analysis import analysis_section
 from layouts.controls import graph, number_field, param_controls
+from layouts.handoff import handoff_button, handoff_dialog
 from layouts.racer import racer_card
 from lessons import LESSONS, Lesson
 from surfaces import SURFACES
@@ -75,7 +76,17 @@ def toolbar() -> html.Div:
                 title="presentation mode: the map fills the screen (P; Esc leaves)",
                 **{"data-action": "present", "aria-pressed": "false"},
             ),
+            # On a touch screen a tap on the map moves the start only while this is pressed:
+            # a tap meant to scroll never moves it (assets/tools.js).
+            html.Button(
+                "Move start",
+                id="move-start",
+                className="touch-only",
+                title="then tap the map where every racer should start",
+                **{"data-action": "move-start", "aria-pressed": "false"},
+            ),
             html.Button("Copy link", id="copy-link", **{"data-action": "copy-link"}),
+            handoff_button(),
             html.Label(
                 className="share-link",
                 children=[
@@ -153,7 +164,11 @@ def settings_panel(race: dict[str, Any]) -> html.Div:
                 children=surface_params(surface["name"], surface.get("params", {})),
             ),
             html.Div(id="surface-error", className="field-error"),
-            html.P("Click the map to move every racer's start.", className="hint"),
+            html.P(
+                "Click the map to move every racer's start (on a touch screen: Move start, "
+                "then tap).",
+                className="hint",
+            ),
             html.H2("Race"),
             number_field(
                 "steps-input",
@@ -215,29 +230,68 @@ def caption(lesson: Lesson | None, note: str) -> html.Div:
     return html.Div(children, id="lesson-caption", className="caption", hidden=not children)
 
 
+# What the lower chart can show against the step, each on a log axis.
+LOWER_CHARTS = {"lr": "learning rate", "step_length": "step length", "grad_norm": "gradient norm"}
+
+
+def side_panel() -> html.Aside:
+    """Beside the map: the quick controls, the ranking and the two charts. Their order is the
+    phone's reading order too (assets/style.css moves the quick controls below the charts)."""
+    return html.Aside(
+        className="side",
+        **{"aria-label": "racers, ranking and charts"},
+        children=[
+            html.Div(
+                id="quick-controls",
+                className="quick-controls",
+                role="group",
+                **{"aria-label": "each racer's learning rate (drag to race again) and visibility"},
+            ),
+            html.Div(id="leaderboard", className="leaderboard"),
+            html.Div(
+                className="charts",
+                children=[
+                    graph("loss-graph", scroll_zoom=True),
+                    html.Div(
+                        role="group",
+                        className="lower-chart-choice",
+                        title="what the lower chart shows against the step (log scale)",
+                        **{"aria-label": "lower chart"},
+                        children=dcc.RadioItems(
+                            id="lower-chart",
+                            options=[{"label": t, "value": k} for k, t in LOWER_CHARTS.items()],
+                            value="lr",
+                            inline=True,
+                            className="lower-chart",
+                        ),
+                    ),
+                    graph("lr-graph", scroll_zoom=True),
+                ],
+            ),
+        ],
+    )
+
+
 def stage() -> html.Div:
-    """The map with its tools and playback; beside it the charts and the leaderboard."""
+    """The map with its tools, key and playback; beside it the quick controls, the ranking and
+    the charts. On a laptop and in Present the stage fills the first screen."""
     return html.Div(
         className="stage",
         children=[
             html.Section(
                 className="map",
+                **{"aria-label": "the race on the map"},
                 children=[
                     toolbar(),
-                    graph("race-graph", "62vh", scroll_zoom=True),
+                    graph("race-graph", scroll_zoom=True),
                     html.Div(id="race-3d", className="race-3d", hidden=True),
+                    # Who is who: colour, marker and line pattern as drawn, with each name.
+                    html.Ul(id="map-key", className="map-key", **{"aria-label": "key"}),
                     playback_bar(),
                     inspector(),
                 ],
             ),
-            html.Aside(
-                className="side",
-                children=[
-                    graph("loss-graph", "24vh", scroll_zoom=True),
-                    graph("lr-graph", "18vh", scroll_zoom=True),
-                    html.Div(id="leaderboard", className="leaderboard"),
-                ],
-            ),
+            side_panel(),
         ],
     )
 
@@ -308,5 +362,6 @@ def page(
             ),
             dcc.Store(id="next-index", data=len(racers)),
             code_dialog(),
+            handoff_dialog(),
         ],
     )

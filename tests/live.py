@@ -43,7 +43,7 @@ RACE = "window.optimizerRace"
 def open_tab(browser: Any, url: str, **context: Any) -> tuple[Any, Any]:
     """(context, tab) with ``url`` open and its first race drawn; ``tab.problems`` collects
     console errors and uncaught exceptions."""
-    ctx = browser.new_context(viewport=VIEWPORT, **context)
+    ctx = browser.new_context(**{"viewport": VIEWPORT, **context})
     tab = ctx.new_page()
     tab.problems = []
     tab.on("console", lambda m: tab.problems.append(m.text) if m.type == "error" else None)

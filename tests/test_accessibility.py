@@ -72,6 +72,7 @@ def test_racers_differ_by_more_than_colour(page):
     assert len({(s["marker"], s["dash"]) for s in looks}) == len(looks)
     drawn = state(
         page,
-        "document.querySelector('#loss-graph .js-plotly-plot').data.map(t => t.line.dash)",
+        "document.querySelector('#loss-graph .js-plotly-plot').data"
+        ".filter(t => t.mode === 'lines').map(t => t.line.dash)",
     )
     assert drawn == [looks[i]["dash"] for i in range(4)] and len(set(drawn)) == 4

@@ -130,8 +130,8 @@ def click_map(page, target: tuple[float, float]) -> None:
         page,
         "(() => { const gd = document.querySelector('#race-graph .js-plotly-plot');"
         " const fl = gd._fullLayout, box = gd.getBoundingClientRect();"
-        f" return [box.left + fl._size.l + fl.xaxis.l2p({target[0]}),"
-        f" box.top + fl._size.t + fl.yaxis.l2p({target[1]})]; }})()",
+        f" return [box.left + fl.xaxis._offset + fl.xaxis.l2p({target[0]}),"
+        f" box.top + fl.yaxis._offset + fl.yaxis.l2p({target[1]})]; }})()",
     )
     page.mouse.click(*where)
 

@@ -255,8 +255,8 @@ def test_exports_json_csv_png_and_pytorch(page):
     painted = page.evaluate(
         f"(() => {{ const c = {RACE}.lastExport, r = {RACE}.racers[0];"
         " const fl = document.querySelector('#race-graph .js-plotly-plot')._fullLayout;"
-        " const x = (fl._size.l + fl.xaxis.l2p(r.x[0])) * 2;"
-        " const y = (fl._size.t + fl.yaxis.l2p(r.y[0])) * 2;"
+        " const x = (fl.xaxis._offset + fl.xaxis.l2p(r.x[0])) * 2;"
+        " const y = (fl.yaxis._offset + fl.yaxis.l2p(r.y[0])) * 2;"
         " return Array.from(c.getContext('2d').getImageData(x, y, 1, 1).data); })()"
     )
     colours = state(page, f"{RACE}.racers.map(r => r.color)")  # every racer starts there

@@ -1,0 +1,128 @@
+/*
+ * Optimizer Race: the quick controls beside the map, one row per racer: its swatch (colour,
+ * marker and line pattern as drawn), its name, a log-rate slider and show/hide.
+ *
+ * The rows are built here from the race on the page (assets/playback.js) and kept in place
+ * across races, so a slider being dragged is never replaced. A drag races again while it
+ * moves: each value is written into the racer's card (its rate box), which asks the server for
+ * that racer's new path. Only one such request is in flight at a time, and a value that arrives
+ * meanwhile replaces the waiting one: the path follows the drag as fast as the server answers,
+ * and the last value always wins.
+ */
+(function () {
+  "use strict";
+
+  var R = window.optimizerRace;
+  var LOG_MIN = -5, LOG_MAX = 1;  // the cards' log slider spans the same 1e-5 … 10
+  var rows = {};
+  var send = {inflight: null, pending: {}, timer: null};
+  R.quick = {sent: 0, loads: 0};
+
+  function cardBox(index, type) {
+    return document.getElementById(JSON.stringify({index: Number(index), type: type}));
+  }
+
+  function cardRate(index) {
+    var box = cardBox(index, "racer-lr"), v = box ? parseFloat(box.value) : NaN;
+    return isFinite(v) && v > 0 ? v : null;
+  }
+
+  function rateOf(position) { return Number(Math.pow(10, position).toPrecision(3)); }
+
+  function positionOf(lr) { return Math.min(LOG_MAX, Math.max(LOG_MIN, Math.log10(lr))); }
+
+  // A default label names the rate ("SGD (lr 0.001)"): the row shows the rate beside the slider.
+  function nameOf(r) { return String(r.label).replace(/\s*\(lr [^)]*\)$/, ""); }
+
+  function flush() {
+    var keys = Object.keys(send.pending);
+    if (!keys.length || send.inflight) return;
+    var index = keys[0], lr = send.pending[index];
+    delete send.pending[index];
+    if (cardRate(index) === lr) { flush(); return; }  // nothing would change
+    send.inflight = {index: index, lr: lr};
+    R.quick.sent += 1;
+    window.dash_clientside.set_props({type: "racer-lr", index: Number(index)}, {value: lr});
+    // A refused rate (or a lost answer) leaves no new race to wait for.
+    window.clearTimeout(send.timer);
+    send.timer = window.setTimeout(done, 2000);
+  }
+
+  function done() {
+    window.clearTimeout(send.timer);
+    send.inflight = null;
+    flush();
+  }
+
+  function request(index, lr) {
+    send.pending[index] = lr;
+    flush();
+  }
+
+  function build(r) {
+    var row = document.createElement("div");
+    row.className = "quick-row";
+    row.setAttribute("data-racer", String(r.index));
+    row.innerHTML = "<span class=\"quick-name\"></span>" +
+      "<input type=\"range\" class=\"quick-rate\" min=\"" + LOG_MIN + "\" max=\"" + LOG_MAX +
+      "\" step=\"0.01\">" + "<output class=\"quick-value\"></output>" +
+      "<label class=\"quick-show\"><input type=\"checkbox\"><span>show</span></label>";
+    var item = {el: row, index: r.index, dragging: false,
+                name: row.querySelector(".quick-name"), range: row.querySelector(".quick-rate"),
+                value: row.querySelector(".quick-value"),
+                show: row.querySelector(".quick-show input")};
+    item.range.addEventListener("pointerdown", function () { item.dragging = true; });
+    item.range.addEventListener("input", function () {
+      var lr = rateOf(Number(item.range.value));
+      item.value.textContent = R.fmt(lr);
+      request(item.index, lr);
+    });
+    item.range.addEventListener("change", function () {
+      item.dragging = false;
+      request(item.index, rateOf(Number(item.range.value)));
+    });
+    item.show.addEventListener("change", function () {
+      window.dash_clientside.set_props({type: "racer-visible", index: item.index},
+                                       {value: item.show.checked ? ["on"] : []});
+    });
+    return item;
+  }
+
+  function update(item, r) {
+    var name = nameOf(r);
+    item.name.innerHTML = R.racerSwatch(r) + "<span>" + R.escapeHtml(name) + "</span>";
+    item.range.setAttribute("aria-label", "learning rate of " + name + " (log scale)");
+    item.show.setAttribute("aria-label", "show " + name);
+    item.show.checked = R.visible[r.index] !== false;
+    var busy = item.dragging || send.pending[item.index] !== undefined ||
+      (send.inflight && Number(send.inflight.index) === item.index);
+    var lr = cardRate(r.index);
+    if (lr !== null && !busy) {
+      item.range.value = String(positionOf(lr));
+      item.value.textContent = R.fmt(lr);
+    }
+    item.range.setAttribute("aria-valuetext", item.value.textContent);
+  }
+
+  function render() {
+    var el = document.getElementById("quick-controls");
+    if (!el) return;
+    var seen = {};
+    R.racers.forEach(function (r, i) {
+      seen[r.index] = true;
+      var item = rows[r.index];
+      if (!item || !el.contains(item.el)) item = rows[r.index] = build(r);
+      if (el.children[i] !== item.el) el.insertBefore(item.el, el.children[i] || null);
+      update(item, r);
+    });
+    Object.keys(rows).forEach(function (index) {
+      if (!seen[index]) { rows[index].el.remove(); delete rows[index]; }
+    });
+  }
+
+  R.on("load", function () {
+    R.quick.loads += 1;
+    if (send.inflight) done();
+    render();
+  });
+})();

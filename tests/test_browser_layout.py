@@ -1,0 +1,399 @@
+"""The page on a phone, a laptop and a projector (Present), in Debian's Chromium: geometry,
+who is who, the charts' ranges and the quick controls, read from what the page shows."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from lessons import LESSONS
+from tests.live import RACE, control, open_tab, race_link, state
+
+DOCS = Path(__file__).resolve().parent.parent / "docs"
+PHONE = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
+LAPTOPS = [{"width": 1400, "height": 900}, {"width": 1280, "height": 720}]
+PROJECTORS = [
+    {"width": 1024, "height": 768},
+    {"width": 1280, "height": 720},
+    {"width": 1920, "height": 1080},
+]
+MAP = "document.querySelector('#race-graph .js-plotly-plot')"
+
+
+def box(page, selector: str) -> dict:
+    return page.locator(selector).first.bounding_box()
+
+
+def inside_first_screen(page, selector: str) -> bool:
+    """Wholly inside the viewport with the page scrolled to the top."""
+    b = box(page, selector)
+    size = page.viewport_size
+    return (
+        b is not None
+        and b["y"] >= 0
+        and b["x"] >= 0
+        and (
+            b["y"] + b["height"] <= size["height"] + 0.5
+            and b["x"] + b["width"] <= size["width"] + 0.5
+        )
+    )
+
+
+def no_sideways_scroll(page) -> bool:
+    return state(
+        page, "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
+
+
+def pixels_per_unit(page) -> tuple[float, float]:
+    """Screen pixels per unit of x and of y on the map."""
+    return tuple(
+        state(
+            page,
+            f"(() => {{ const a = {MAP}._fullLayout['{axis}axis'];"
+            " return a._length / Math.abs(a.range[1] - a.range[0]); })()",
+        )
+        for axis in "xy"
+    )
+
+
+def keep(page, name: str) -> None:
+    """``make screenshot`` keeps the layouts' pictures for the README."""
+    if os.environ.get("UPDATE_SCREENSHOT"):
+        page.screenshot(path=str(DOCS / f"screenshot-{name}.png"))
+
+
+@pytest.fixture
+def phone(browser, live):
+    context, tab = open_tab(browser, live[0], **PHONE)
+    yield tab
+    context.close()
+
+
+def test_phone_is_one_column_with_a_square_map(phone):
+    assert no_sideways_scroll(phone)
+    graph = box(phone, "#race-graph")
+    assert graph["width"] >= 0.9 * 390
+    assert graph["height"] == pytest.approx(graph["width"], abs=2)
+    # Reading order: the map, then playback, the ranking, the charts, the quick controls.
+    order = [
+        box(phone, s)["y"]
+        for s in ("#race-graph", ".playback", "#leaderboard", "#loss-graph", "#quick-controls")
+    ]
+    assert order == sorted(order)
+    assert phone.locator(".modebar-container").first.is_hidden()
+    # The compact ranking: rank, racer and f − f* now only.
+    headers = phone.locator("#leaderboard thead th")
+    visible = [
+        headers.nth(i).inner_text() for i in range(headers.count()) if headers.nth(i).is_visible()
+    ]
+    assert visible == ["#", "racer", "f − f* now"]
+    assert phone.problems == []
+
+
+def test_phone_touch_targets_are_44px(phone):
+    small = state(
+        phone,
+        "[...document.querySelectorAll('.playback button, .toolbar button, .quick-rate,"
+        " .quick-show, #add-racer')].filter(e => e.offsetParent !== null)"
+        ".map(e => e.getBoundingClientRect()).filter(r => r.height < 44)"
+        ".map(r => Math.round(r.height))",
+    )
+    assert small == []
+
+
+def map_point(page, x: float, y: float) -> list[float]:
+    return state(
+        page,
+        f"(() => {{ const gd = {MAP}, fl = gd._fullLayout, b = gd.getBoundingClientRect();"
+        f" return [b.left + fl.xaxis._offset + fl.xaxis.l2p({x}),"
+        f" b.top + fl.yaxis._offset + fl.yaxis.l2p({y})]; }})()",
+    )
+
+
+def test_a_tap_on_the_phone_map_moves_the_start_only_after_move_start(phone):
+    # Every start the page races from, and every tap Plotly sees, are recorded.
+    phone.evaluate(
+        f"() => {{ window.starts = []; {RACE}.on('load', () => starts.push({RACE}.race.start));"
+        f" window.taps = 0; {MAP}.on('plotly_click', () => {{ taps += 1; }}); }}"
+    )
+    phone.touchscreen.tap(*map_point(phone, 1.5, 2.5))
+    phone.wait_for_function("() => window.taps === 1")  # the tap reached the map
+    phone.tap("#move-start")
+    assert phone.get_attribute("#move-start", "aria-pressed") == "true"
+    phone.touchscreen.tap(*map_point(phone, 0.5, -0.5))
+    phone.wait_for_function(f"() => {RACE}.race.start[1] < 0")
+    starts = state(phone, "window.starts")
+    assert all(s[1] < 2 for s in starts), starts  # the first tap never moved the start
+    assert phone.get_attribute("#move-start", "aria-pressed") == "false"  # one tap, then off
+    keep(phone, "phone")
+
+
+@pytest.mark.parametrize("size", LAPTOPS, ids=lambda s: f"{s['width']}x{s['height']}")
+def test_laptop_first_screen_holds_the_map_and_quick_controls(browser, live, size):
+    context, tab = open_tab(browser, live[0], viewport=size)
+    try:
+        assert no_sideways_scroll(tab)
+        for selector in (
+            "#race-graph",
+            ".playback",
+            "#leaderboard table",
+            "#loss-graph",
+            "#lr-graph",
+            "#quick-controls",
+            "#map-key",
+        ):
+            assert inside_first_screen(tab, selector), selector
+        assert tab.locator("#quick-controls .quick-row").count() == 4
+        x, y = pixels_per_unit(tab)
+        assert x == pytest.approx(y, rel=0.01)
+        if size["width"] == 1400:
+            keep(tab, "laptop")
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize("size", PROJECTORS, ids=lambda s: f"{s['width']}x{s['height']}")
+def test_present_fits_the_screen_with_key_ranking_and_caption(browser, live, size):
+    context, tab = open_tab(browser, live[0] + "/?lesson=ravine&present=1", viewport=size)
+    try:
+        assert state(tab, "document.documentElement.scrollHeight") <= size["height"] + 1
+        assert no_sideways_scroll(tab)
+        for selector in (
+            ".playback",
+            "#map-key",
+            "#leaderboard table",
+            "#lesson-caption",
+            "#quick-controls",
+        ):
+            assert inside_first_screen(tab, selector), selector
+        button = tab.locator("#present-button")
+        assert button.inner_text() == "Leave presentation"
+        assert button.get_attribute("aria-pressed") == "true"
+        x, y = pixels_per_unit(tab)
+        assert x == pytest.approx(y, rel=0.01)
+        # Type readable from the back of the room.
+        assert (
+            state(
+                tab,
+                "parseFloat(getComputedStyle(document.querySelector('#leaderboard td')).fontSize)",
+            )
+            >= 18
+        )
+        # A clicker's PageDown and PageUp step through the race.
+        tab.keyboard.press("PageDown")
+        tab.wait_for_function(f"() => {RACE}.step === 1 && {RACE}.rendered === 1")
+        tab.keyboard.press("PageUp")
+        tab.wait_for_function(f"() => {RACE}.step === 0 && {RACE}.rendered === 0")
+        if size["width"] == 1024:
+            keep(tab, "present")
+    finally:
+        context.close()
+
+
+def test_the_key_and_the_ranking_show_each_racer_as_drawn(page):
+    swatches = state(
+        page,
+        "[...document.querySelectorAll('#map-key li')].map(li => [li.dataset.racer,"
+        " li.querySelector('line').getAttribute('stroke'),"
+        " li.querySelector('line').getAttribute('stroke-dasharray') || '',"
+        " li.querySelector('path, circle').outerHTML])",
+    )
+    racers = state(page, f"{RACE}.racers.map(r => [String(r.index), r.color, r.dash, r.marker])")
+    assert [s[:2] for s in swatches] == [r[:2] for r in racers]
+    assert len({s[2] for s in swatches}) == len(racers)  # a different pattern each
+    assert len({s[3] for s in swatches}) == len(racers)  # a different marker each
+    in_ranking = state(
+        page,
+        "Object.fromEntries([...document.querySelectorAll('#leaderboard tbody tr')]"
+        ".map(tr => [tr.dataset.racer, tr.querySelector('svg').outerHTML]))",
+    )
+    in_key = state(
+        page,
+        "Object.fromEntries([...document.querySelectorAll('#map-key li')]"
+        ".map(li => [li.dataset.racer, li.querySelector('svg').outerHTML]))",
+    )
+    assert in_ranking == in_key
+
+
+def ranks(page) -> list[str]:
+    return state(
+        page,
+        "[...document.querySelectorAll('#leaderboard tbody td.rank')].map(td => td.textContent)",
+    )
+
+
+def test_ties_are_shown_as_ties(page):
+    # At step 0 every racer is at the start: nobody is ahead.
+    assert ranks(page) == ["=1"] * 4
+    page.evaluate(f"() => window.dash_clientside.set_props('step-slider', {{value: {RACE}.steps}})")
+    page.wait_for_function(f"() => {RACE}.rendered === {RACE}.steps")
+    assert ranks(page) == ["1", "2", "3", "4"]
+
+
+def y_range(page, graph: str) -> list[float]:
+    return state(
+        page, f"document.querySelector('#{graph} .js-plotly-plot')._fullLayout.yaxis.range.slice()"
+    )
+
+
+def charts_drawn(page) -> None:
+    page.wait_for_function(
+        "() => ['loss-graph', 'lr-graph'].every(id => { const gd ="
+        " document.querySelector('#' + id + ' .js-plotly-plot');"
+        f" return gd && gd.data && gd.data.length > 0 && {RACE}.idle(); }})"
+    )
+
+
+def test_every_rate_is_inside_the_rate_chart_in_every_lesson(browser, live):
+    context, tab = open_tab(browser, live[0])
+    try:
+        for name in LESSONS:
+            loaded = state(tab, f"{RACE}.loadedAt")
+            tab.goto(f"{live[0]}/?lesson={name}")
+            tab.wait_for_function(
+                f"t => {RACE}.loadedAt !== t && {RACE}.heads.length > 0", arg=loaded
+            )
+            charts_drawn(tab)
+            low, high = y_range(tab, "lr-graph")
+            rates = state(
+                tab,
+                f"{RACE}.racers.filter(r => {RACE}.visible[r.index] !== false)"
+                ".flatMap(r => Array.from(r.lr)).filter(v => v > 0)",
+            )
+            assert rates, name
+            assert (
+                state(
+                    tab,
+                    "document.querySelector('#lr-graph .js-plotly-plot')._fullLayout.yaxis.type",
+                )
+                == "log"
+            )
+            # Inside with margin: a tenth of a decade from either edge.
+            assert 10 ** (low + 0.1) <= min(rates) and max(rates) <= 10 ** (high - 0.1), name
+    finally:
+        context.close()
+
+
+def test_a_diverged_racer_leaves_the_others_spread_over_the_loss_chart(browser, live):
+    race = {
+        "surface": {"name": "rosenbrock"},
+        "steps": 500,
+        "racers": [
+            {"optimizer": "sgd", "lr": 0.01},  # thrown out of the valley: diverges
+            {"optimizer": "momentum", "lr": 1e-3},
+            {"optimizer": "adam", "lr": 0.1},
+        ],
+    }
+    context, tab = open_tab(browser, live[0] + race_link(race))
+    try:
+        charts_drawn(tab)
+        assert state(tab, f"{RACE}.racers[0].diverged_at") is not None
+        low, high = y_range(tab, "loss-graph")
+        spans = state(
+            tab,
+            f"{RACE}.racers.slice(1).map(r => {{ const v = Array.from(r.loss).filter(x => x > 0);"
+            " return [Math.log10(Math.min(...v)), Math.log10(Math.max(...v))]; })",
+        )
+        top = max(s[1] for s in spans)
+        bottom = min(s[0] for s in spans)
+        assert (top - bottom) / (high - low) > 0.6  # the others fill most of the chart
+        assert bottom >= low and top <= high
+        note = state(
+            tab,
+            "document.querySelector('#loss-graph .js-plotly-plot').layout.annotations"
+            ".map(a => a.text).join(' ')",
+        )
+        assert "diverged racers cut at the top" in note
+    finally:
+        context.close()
+
+
+def test_the_lower_chart_shows_step_length_or_gradient_norm(page):
+    for value, title, field in (
+        ("step_length", "step length ‖Δθ‖", "step_length"),
+        ("grad_norm", "gradient norm ‖g‖", "grad_norm"),
+    ):
+        page.locator(f"#lower-chart input[value='{value}']").check()
+        page.wait_for_function(
+            "t => { const gd = document.querySelector('#lr-graph .js-plotly-plot');"
+            " return gd.layout.yaxis.title.text === t; }",
+            arg=title,
+        )
+        plotted = state(
+            page,
+            "Array.from(document.querySelector('#lr-graph .js-plotly-plot').data[0].customdata)",
+        )
+        assert plotted == state(page, f"Array.from({RACE}.racers[0].{field})")
+        assert len(plotted) == state(page, f"{RACE}.racers[0].n") - 1
+
+
+def test_dragging_a_quick_rate_slider_redraws_the_path_during_the_drag(page):
+    end = f"(r => [r.x[r.n - 1], r.y[r.n - 1]])({RACE}.racers[0])"
+    before = state(page, end)
+    slider = page.locator("#quick-controls .quick-row[data-racer='0'] .quick-rate")
+    b = slider.bounding_box()
+    y = b["y"] + b["height"] / 2
+    x0 = b["x"] + b["width"] * (3 / 6)  # near 1e-2 on a 1e-5 … 10 scale
+    loads = state(page, f"{RACE}.quick.loads")
+    page.mouse.move(b["x"] + b["width"] * (2 / 6), y)
+    page.mouse.down()
+    page.mouse.move(x0, y, steps=4)
+    # The path is redrawn while the button is still down.
+    page.wait_for_function(
+        f"n => {RACE}.quick.loads > n && {end}[0] !== {before[0]}", arg=loads, timeout=10000
+    )
+    page.mouse.move(x0 - b["width"] * 0.05, y, steps=3)
+    page.mouse.up()
+    # The last value wins: the card's rate box and the race agree with the slider.
+    shown = float(
+        page.locator("#quick-controls .quick-row[data-racer='0'] .quick-value").inner_text()
+    )
+    page.wait_for_function(
+        f"v => Number(document.querySelector(`{control('racer-lr', 0)}`).value) === v", arg=shown
+    )
+    page.wait_for_function(f"v => {RACE}.racers[0].label.indexOf('lr ' + v) >= 0", arg=f"{shown:g}")
+    assert page.problems == []
+
+
+@pytest.mark.parametrize(
+    "context_args",
+    [PHONE, {"viewport": LAPTOPS[0]}, {"viewport": PROJECTORS[0]}],
+    ids=["phone", "laptop", "projector"],
+)
+def test_racer_cards_hold_their_controls(browser, live, context_args):
+    race = {
+        "surface": {"name": "rosenbrock"},
+        "racers": [
+            {"optimizer": "adam", "lr": 0.1, "params": {"betas": [0.9, 0.99]}},
+            {"optimizer": "momentum", "lr": 1e-3},
+            {"optimizer": "nadam", "lr": 0.01},
+        ],
+    }
+    context, tab = open_tab(browser, live[0] + race_link(race), **context_args)
+    try:
+        assert no_sideways_scroll(tab)
+        spilled = state(
+            tab,
+            "[...document.querySelectorAll('.racer-card')].flatMap(card => {"
+            " const c = card.getBoundingClientRect();"
+            " return [...card.querySelectorAll('input, .Select-control, .param-name, button,"
+            " .dash-dropdown, mjx-container')].filter(e => e.offsetParent !== null)"
+            ".filter(e => { const r = e.getBoundingClientRect();"
+            " return r.right > c.right + 1 || r.left < c.left - 1; })"
+            ".map(e => (e.id || e.className || e.tagName) + '@' + card.id); })",
+        )
+        assert spilled == []
+        # Optimizer names in full, not cut ("Momen…").
+        cut = state(
+            tab,
+            "[...document.querySelectorAll('.racer-card .racer-head *')]"
+            ".filter(e => e.children.length === 0 && e.textContent.trim()"
+            " && e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflow !== 'visible')"
+            ".map(e => e.textContent)",
+        )
+        assert cut == []
+    finally:
+        context.close()
