@@ -67,6 +67,8 @@ def _sweep_request(options: dict[str, Any], config: RaceConfig) -> SweepRequest:
     try:
         return sweep_options(options, config)
     except ConfigError as error:
+        if error.field != "grid.count":  # the field the budget names for a sweep
+            raise
         grid = RateGrid()
         words = too_much_work(
             "sweep",
@@ -192,7 +194,10 @@ def starts_view(
         try:
             request = starts_options(options, config)
         except ConfigError as error:
-            runs = count if isinstance(count, int) and not isinstance(count, bool) else 0
+            try:  # a count the validator takes, refused for its work (else: its own message)
+                runs = validate.STARTS_COUNT.validate(count, "count")
+            except ConfigError:
+                raise error from None
             words = too_much_work("view of many starts", [(runs, "starts")], config.steps)
             if words is None:
                 raise
