@@ -140,11 +140,13 @@ def page_store(response: dict[str, Any]) -> dict[str, Any]:
 def analysis_body(client, output: str, store: dict[str, Any], **values: Any) -> dict[str, Any]:
     """A request of a fair-race view's callback (``output``: sweep-store.data, tune-store.data,
     starts-store.data, or tune-claim.data: a link's tuned claim checked); ``values`` override
-    the view's control values."""
+    the view's control values. ``store`` is what the page sends: its race-share store
+    ({share, order}), never the race itself."""
     v = {"criterion": "final_loss", "racer": 0, "layout": "grid", "count": 64} | values
     lr_outputs = [
         {"id": {"type": "racer-lr", "index": int(k)}, "property": "value"} for k in store["order"]
     ]
+    share = _one("race-share", "data", store)
     shapes = {
         "sweep-store.data": (
             [
@@ -153,10 +155,10 @@ def analysis_body(client, output: str, store: dict[str, Any], **values: Any) -> 
             ],
             [
                 _one("analysis-select", "value", "sweep"),
-                _one("race-keys", "data", {}),
+                share,
                 _one("tune-criterion", "value", v["criterion"]),
             ],
-            [_one("race-store", "data", store)],
+            [],
         ),
         "tune-store.data": (
             [
@@ -165,7 +167,7 @@ def analysis_body(client, output: str, store: dict[str, Any], **values: Any) -> 
                 {"id": "sweep-status", "property": "children"},
             ],
             [_one("tune-button", "n_clicks", 1)],
-            [_one("race-store", "data", store), _one("tune-criterion", "value", v["criterion"])],
+            [share, _one("tune-criterion", "value", v["criterion"])],
         ),
         "starts-store.data": (
             [
@@ -176,12 +178,12 @@ def analysis_body(client, output: str, store: dict[str, Any], **values: Any) -> 
             ],
             [
                 _one("analysis-select", "value", "starts"),
-                _one("race-keys", "data", {}),
+                share,
                 _one("starts-racer", "value", v["racer"]),
                 _one("starts-layout", "value", v["layout"]),
                 _one("starts-count", "value", v["count"]),
             ],
-            [_one("race-store", "data", store)],
+            [],
         ),
     }
     if output == "tune-claim.data":
@@ -191,7 +193,7 @@ def analysis_body(client, output: str, store: dict[str, Any], **values: Any) -> 
             "outputs": {"id": "tune-store", "property": "data"},
             "inputs": [claim],
             "changedPropIds": ["tune-claim.data"],
-            "state": [_one("race-store", "data", store)],
+            "state": [share],
         }
     outputs, inputs, state = shapes[output]
     return {
