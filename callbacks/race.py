@@ -25,7 +25,7 @@ from common.params import typed
 from layouts.controls import PAGE_STEPS
 from layouts.equation import update_rule
 from optimizers.config import RaceConfig
-from optimizers.validate import validate_race
+from optimizers.validate import race_errors, validate_race
 
 log = logging.getLogger(__name__)
 RACER_FIELD = re.compile(r"^racers\[(\d+)\]\.?")
@@ -76,8 +76,6 @@ def build_race(inputs: PageInputs) -> tuple[dict[str, Any], list[int]]:
     order = list(optimizers)
     if len(order) > MAX_PAGE_RACERS:
         raise ConfigError("racers", f"the page races at most {MAX_PAGE_RACERS} racers")
-    # The page races at least 10 steps (shorter races show nothing; the engine accepts 1).
-    steps = PAGE_STEPS.validate(typed(inputs.steps), "steps")
     lrs = grouped(inputs.lrs, "racers")
     params = grouped(inputs.params, "racers")
     schedules = grouped(inputs.schedules, "racers")
@@ -107,7 +105,7 @@ def build_race(inputs: PageInputs) -> tuple[dict[str, Any], list[int]]:
             surface_params[name] = entry.get("value")
     race = {
         "surface": surface_from_controls(inputs.surface, surface_params),
-        "steps": steps,
+        "steps": typed(inputs.steps),
         "noise": {"std": typed(inputs.noise_std), "seed": typed(inputs.noise_seed)},
         "racers": racers,
     }
@@ -124,7 +122,8 @@ def build_race(inputs: PageInputs) -> tuple[dict[str, Any], list[int]]:
 
 
 def place_error(error: ConfigError, order: list[int], update: RaceUpdate) -> None:
-    """Put a validation message beside the control it is about.
+    """Put a validation message beside the control it is about (the first one placed in a
+    card, the surface or the settings stays).
 
     In a racer's card the field is named as its control is: ``momentum``, not
     ``racers[1].params.momentum``.
@@ -133,11 +132,28 @@ def place_error(error: ConfigError, order: list[int], update: RaceUpdate) -> Non
     if match and int(match.group(1)) < len(order):
         local = error.field[match.end() :] or "racer"
         local = local.removeprefix("params.").replace("schedule.params.", "schedule ")
-        update.racer_errors[order[int(match.group(1))]] = f"{local}: {error.message}"
+        update.racer_errors.setdefault(order[int(match.group(1))], f"{local}: {error.message}")
     elif error.field.startswith("surface"):
-        update.surface_error = str(error)
+        update.surface_error = update.surface_error or str(error)
     else:
-        update.settings_error = str(error)
+        update.settings_error = update.settings_error or str(error)
+
+
+def validate_page_race(race: dict[str, Any]) -> RaceConfig:
+    """The validator, with the page's own floor of 10 steps (shorter races show nothing; the
+    engine accepts 1)."""
+    PAGE_STEPS.validate(race.get("steps"), "steps")
+    return validate_race(race)
+
+
+def refusals(race: dict[str, Any]) -> list[ConfigError]:
+    """Every refused part of the page's race, for a message beside each (the first wins)."""
+    found = []
+    try:
+        PAGE_STEPS.validate(race.get("steps"), "steps")
+    except ConfigError as error:
+        found.append(error)
+    return found + race_errors(race)
 
 
 def run_update(
@@ -187,7 +203,15 @@ def race_update(inputs: PageInputs, known_keys: Any, service: RaceService) -> Ra
     order: list[int] = []
     try:
         race, order = build_race(inputs)
-        return run_update(validate_race(race), order, known_keys, service)
+        try:
+            config = validate_page_race(race)
+        except ConfigError as first:
+            # Every refused value gets its message, not only the first the validator met.
+            update = RaceUpdate(order=order)
+            for error in (first, *refusals(race)):
+                place_error(error, order, update)
+            return update
+        return run_update(config, order, known_keys, service)
     except ConfigError as error:
         update = RaceUpdate(order=order)
         place_error(error, order, update)

@@ -117,26 +117,28 @@ def validate_racer(value: Any, field: str) -> RacerConfig:
     return RacerConfig(name, lr, params, schedule, clip, label)
 
 
-def validate_race(data: Any) -> RaceConfig:
-    """Turn untrusted JSON (already parsed) into a RaceConfig, or raise ConfigError."""
-    obj = _object(data, "", RACE_KEYS)
+def _surface_part(obj: dict[str, Any]) -> tuple[NamedParams, tuple[float, float]]:
+    """The surface and the start on it."""
     if "surface" not in obj:
         raise ConfigError("surface", "is required")
     surface_cfg = _named(obj["surface"], "surface", SURFACES, "surface")
     surface = get_surface(surface_cfg.name, **surface_cfg.params)
 
     if obj.get("start") is None:
-        start = surface.default_start
-    else:
-        start = _point(obj["start"], "start")
-        low, high = surface.divergence_box()
-        for i in range(2):
-            if not low[i] < start[i] < high[i]:
-                raise ConfigError(
-                    f"start[{i}]",
-                    f"must lie within ({low[i]:.6g}, {high[i]:.6g}) for this surface",
-                )
+        return surface_cfg, surface.default_start
+    start = _point(obj["start"], "start")
+    low, high = surface.divergence_box()
+    for i in range(2):
+        if not low[i] < start[i] < high[i]:
+            raise ConfigError(
+                f"start[{i}]",
+                f"must lie within ({low[i]:.6g}, {high[i]:.6g}) for this surface",
+            )
+    return surface_cfg, start
 
+
+def _settings_part(obj: dict[str, Any]) -> tuple[int, float, NoiseConfig]:
+    """Steps, tolerance and noise."""
     steps = STEPS.validate(obj.get("steps", STEPS.default), "steps")
     tol = TOL.validate(obj.get("tol", TOL.default), "tol")
     noise_obj = _object(obj.get("noise") or {}, "noise", ("std", "seed"))
@@ -144,7 +146,10 @@ def validate_race(data: Any) -> RaceConfig:
         NOISE_STD.validate(noise_obj.get("std", 0.0), "noise.std"),
         NOISE_SEED.validate(noise_obj.get("seed", 0), "noise.seed"),
     )
+    return steps, tol, noise
 
+
+def _racers_list(obj: dict[str, Any]) -> list[Any]:
     if "racers" not in obj:
         raise ConfigError("racers", "is required")
     racers = obj["racers"]
@@ -152,8 +157,42 @@ def validate_race(data: Any) -> RaceConfig:
         raise ConfigError("racers", f"must be a list, got {type_name(racers)}")
     if not 1 <= len(racers) <= MAX_RACERS:
         raise ConfigError("racers", f"must hold 1 to {MAX_RACERS} racers, got {len(racers)}")
+    return racers
+
+
+def validate_race(data: Any) -> RaceConfig:
+    """Turn untrusted JSON (already parsed) into a RaceConfig, or raise ConfigError."""
+    obj = _object(data, "", RACE_KEYS)
+    surface_cfg, start = _surface_part(obj)
+    steps, tol, noise = _settings_part(obj)
+    racers = _racers_list(obj)
     checked = tuple(validate_racer(r, f"racers[{i}]") for i, r in enumerate(racers))
     return RaceConfig(surface_cfg, start, steps, tol, noise, checked)
+
+
+def race_errors(data: Any) -> list[ConfigError]:
+    """Every refused part of a race: the surface, the settings and each racer, one refusal
+    apiece (``validate_race`` stops at the first). The page shows each beside its controls,
+    so two wrong boxes in two cards both say so at once."""
+    try:
+        obj = _object(data, "", RACE_KEYS)
+    except ConfigError as error:
+        return [error]
+    found: list[ConfigError] = []
+
+    def attempt(check: Any, *args: Any) -> Any:
+        try:
+            return check(*args)
+        except ConfigError as error:
+            found.append(error)
+            return None
+
+    attempt(_surface_part, obj)
+    attempt(_settings_part, obj)
+    racers = attempt(_racers_list, obj) or []
+    for i, racer in enumerate(racers):
+        attempt(validate_racer, racer, f"racers[{i}]")
+    return found
 
 
 # Batches (sweeps, noisy fans, many starts) multiply a race's work; this bounds one request:
@@ -292,6 +331,7 @@ __all__ = [
     "ConfigError",
     "parse_json",
     "parse_race",
+    "race_errors",
     "validate_fan",
     "validate_race",
     "validate_starts",

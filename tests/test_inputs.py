@@ -17,7 +17,7 @@ from layouts.controls import PAGE_FIELDS, PAGE_STEPS
 from optimizers.base import LR
 from optimizers.registry import OPTIMIZERS
 from optimizers.schedules import SCHEDULES
-from optimizers.validate import parse_race, validate_race
+from optimizers.validate import parse_race, race_errors, validate_race
 from surfaces import SURFACES
 from tests.dash_requests import error_of, opening_controls, post, race_body
 
@@ -224,6 +224,37 @@ def test_the_page_shows_the_steps_message(client, steps, expected):
     response = post(client, race_body(client, opening_controls(), steps=steps))
     answer = response.get_json()["response"]
     assert answer["settings-error"]["children"] == expected
+
+
+def test_every_refused_box_gets_its_message_at_once(client):
+    racers = opening_controls()
+    racers[0]["lr"] = "abc"
+    racers[1]["params"]["momentum"] = "1.5"
+    racers[3]["params"]["eps"] = "-1"
+    response = post(client, race_body(client, racers, steps="12.5")).get_json()["response"]
+    assert response["settings-error"]["children"] == (
+        "steps: a whole number from 10 to 5,000, got 12.5"
+    )
+    assert error_of(response, 0) == "lr: a number in (0, 10], got 'abc'"
+    assert error_of(response, 1) == "momentum: in [0, 1), got 1.5"
+    assert error_of(response, 2) == ""
+    assert error_of(response, 3) == "eps: in [0, 1], got -1"
+    assert "race-store" not in response
+
+
+def test_race_errors_lists_one_refusal_per_part():
+    race = {
+        "surface": {"name": "quadratic", "params": {"a": -1}},
+        "steps": 0,
+        "racers": [{"optimizer": "sgd", "lr": 0}, {"optimizer": "sgd", "lr": 0.1}, {"lr": 1}],
+    }
+    fields = [e.field for e in race_errors(race)]
+    assert fields == ["surface.params.a", "steps", "racers[0].lr", "racers[2].optimizer"]
+    assert (
+        race_errors({"surface": {"name": "rosenbrock"}, "racers": [{"optimizer": "sgd", "lr": 1}]})
+        == []
+    )
+    assert [e.field for e in race_errors([1])] == [""]
 
 
 def test_text_that_reads_as_a_number_races(client):
