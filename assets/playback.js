@@ -222,7 +222,9 @@
 
   // The lower chart's choices: what it plots and its axis title.
   var LOWER = {lr: "learning rate", step_length: "step length ‖Δθ‖", grad_norm: "gradient norm ‖g‖"};
-  var DECADES = 12;  // a log chart shows at most this many decades below its top
+  // A log chart shows at most this many decades below its top: about float64's resolution
+  // relative to the top, so a racer that hit f* exactly (a gap of 0) cannot flatten the rest.
+  var DECADES = 16;
 
   // A log axis's range from the values that matter: every shown racer's (a diverged racer's
   // values count only when all have diverged, so its blow-up cannot flatten the others), at
