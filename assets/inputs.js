@@ -145,5 +145,55 @@
     step(field, event.key === "ArrowUp" ? 1 : -1);
   });
 
+  /* A refusal is shown in its card's (or the settings') message line, naming the field
+     ("lr: …", "momentum: …", "steps: …"): the box it names is marked invalid (red, and
+     aria-invalid, described by the message) for as long as the message stands. */
+  var marking = false;
+
+  function markInvalid() {
+    marking = false;
+    var containers = new Set();
+    document.querySelectorAll(".field-error").forEach(function (error) {
+      containers.add(error.closest(".racer-card") || error.parentElement);
+    });
+    containers.forEach(function (container) {
+      if (!container) return;
+      var named = {};
+      container.querySelectorAll(".field-error").forEach(function (error) {
+        var text = error.textContent || "", colon = text.indexOf(": ");
+        if (colon > 0) named[text.slice(0, colon)] = error.id;
+      });
+      container.querySelectorAll(".num-field").forEach(function (field) {
+        var box = field.querySelector("input");
+        var error = named[field.getAttribute("data-field")];
+        field.classList.toggle("num-invalid", Boolean(error));
+        if (!box) return;
+        if (error) {
+          box.setAttribute("aria-invalid", "true");
+          box.setAttribute("aria-describedby", error);
+        } else if (box.hasAttribute("aria-invalid")) {
+          box.removeAttribute("aria-invalid");
+          box.removeAttribute("aria-describedby");
+        }
+      });
+    });
+  }
+
+  new MutationObserver(function (records) {
+    if (marking) return;
+    // Only a message changing or boxes arriving (a new card): not playback's redraws.
+    var relevant = records.some(function (r) {
+      var node = r.target.nodeType === 1 ? r.target : r.target.parentElement;
+      if (node && node.closest && node.closest(".field-error")) return true;
+      return Array.prototype.some.call(r.addedNodes, function (added) {
+        return added.nodeType === 1 && (added.matches(".num-field, .field-error") ||
+                                        added.querySelector(".num-field, .field-error"));
+      });
+    });
+    if (!relevant) return;
+    marking = true;
+    window.requestAnimationFrame(markInvalid);
+  }).observe(document.documentElement, {childList: true, subtree: true, characterData: true});
+
   window.optimizerInputs = {parse: parse, nudge: nudge, accepted: accepted};
 })();

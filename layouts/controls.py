@@ -31,6 +31,20 @@ PAGE_STEPS = dataclasses.replace(
     scale="log",  # + and − move along 10, 20, 50, 100, …, 5,000
     help=f"number of optimizer steps, {MIN_PAGE_STEPS} … {MAX_STEPS:,}",
 )
+# How a message names each kind of control's field (callbacks/race.py place_error): the box
+# a message names is marked invalid beside it (assets/inputs.js).
+FIELD_PREFIX = {
+    "racer-param": "",
+    "racer-sched-param": "schedule ",
+    "surface-param": "surface.params.",
+}
+PAGE_FIELD_NAMES = {
+    "steps-input": "steps",
+    "noise-std": "noise.std",
+    "noise-seed": "noise.seed",
+    "racer-clip": "clip_norm",
+    "racer-lr": "lr",
+}
 PAGE_FIELDS: dict[str, Param] = {
     "steps-input": PAGE_STEPS,
     "noise-std": NOISE_STD,
@@ -90,28 +104,40 @@ def _input(kind: str, p: Param, value: Any, index: int | None):
     if p.kind == "pair":
         return html.Span(
             [
-                _number(param_id(kind, f"{p.name}{PAIR_SEPARATOR}{i}", index), value[i], p)
+                _number(
+                    param_id(kind, f"{p.name}{PAIR_SEPARATOR}{i}", index),
+                    value[i],
+                    p,
+                    f"{FIELD_PREFIX.get(kind, '')}{p.name}[{i}]",
+                )
                 for i in range(2)
             ],
             className="param-pair",
         )
-    return _number(param_id(kind, p.name, index), value, p)
+    return _number(param_id(kind, p.name, index), value, p, f"{FIELD_PREFIX.get(kind, '')}{p.name}")
 
 
-def _number(id_: dict[str, Any], value: Any, p: Param):
-    return number_box(id_, value, p, p.label, placeholder="auto" if p.nullable else "")
+def _number(id_: dict[str, Any], value: Any, p: Param, field: str):
+    placeholder = "auto" if p.nullable else ""
+    return number_box(id_, value, p, p.label, placeholder=placeholder, field=field)
 
 
-def number_box(id_: Any, value: Any, p: Param, label: str, placeholder: str = "") -> html.Span:
+def number_box(
+    id_: Any, value: Any, p: Param, label: str, placeholder: str = "", field: str | None = None
+) -> html.Span:
     """A number box with − and + beside it, stepping by ``p``'s rule in the browser.
 
     The buttons are out of the tab order: ↑ and ↓ in the box do the same from the keyboard.
+    ``field`` is how a refusal names this box (by default from ``PAGE_FIELD_NAMES``): while a
+    message beside it names it, the box is marked invalid.
     """
     step = p.stepping()
     non_negative = p.low is not None and p.low >= 0
+    kind = id_.get("type") if isinstance(id_, dict) else id_
+    field = field or PAGE_FIELD_NAMES.get(kind, p.name)
     return html.Span(
         className="num-field",
-        **{"data-step": json.dumps(step, separators=(",", ":"))},
+        **{"data-step": json.dumps(step, separators=(",", ":")), "data-field": field},
         children=[
             dcc.Input(
                 id=id_,

@@ -166,8 +166,17 @@ def test_refused_values_are_named_beside_their_box_quoting_what_was_typed(page):
         assert wait_text(page, where, expected) == expected
         assert page.locator(where).is_visible()
         assert value_of(page, box) == text  # the box keeps what was typed
-        type_into(page, box, old)  # corrected: the message goes
+        # and is marked invalid, described by the message
+        page.wait_for_function(
+            "sel => document.querySelector(sel).getAttribute('aria-invalid') === 'true'", arg=box
+        )
+        described = page.locator(box).get_attribute("aria-describedby")
+        assert page.locator(where).get_attribute("id") == described
+        type_into(page, box, old)  # corrected: the message goes, and the mark
         wait_text(page, where, "")
+        page.wait_for_function(
+            "sel => !document.querySelector(sel).hasAttribute('aria-invalid')", arg=box
+        )
     assert page.problems == []
 
 
