@@ -10,6 +10,9 @@
 (function () {
   "use strict";
 
+  // Modules across beyond which a code is hard to read from the back of a room (version 15).
+  var DENSE = 77;
+
   function byId(id) { return document.getElementById(id); }
 
   function status(text) {
@@ -27,7 +30,10 @@
     link.textContent = answer.link;
     link.href = answer.link;
     byId("handoff-dialog").setAttribute("data-link", answer.link);
-    status("");
+    // A long link (many racers) makes a fine-grained code: phones read it from nearer.
+    var size = /viewBox="0 0 (\d+) /.exec(answer.svg);
+    status(size && Number(size[1]) - 8 > DENSE ?
+           "A long link makes a dense code: scan it from closer, or share the link." : "");
   }
 
   function open() {
