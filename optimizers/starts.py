@@ -7,11 +7,13 @@ happens to pass through at the last step a minimum:
 * a run belongs to a listed minimum when it has stayed within 5% of the view's span of it for
   the last tenth of the race (a noisy run hovering at the minimum counts; a run bouncing
   across the surface that passes near it at the end does not);
-* elsewhere, a run has settled when, at its end, its gradient norm is below ``GRAD_TOL`` × the
-  median gradient norm at the starts, its last step is below ``STEP_TOL`` × the span, and the
-  curvature there has no downhill direction (a run resting on a saddle has not found a
+* elsewhere, a run has settled when, at its end, its last step is below ``STEP_TOL`` × the
+  span, its gradient is small for the curvature there (the Newton step ‖H⁻¹g‖, the distance
+  the local quadratic model puts the minimum at, is below ``NEWTON_TOL`` × the span) and the
+  curvature has no downhill or flat direction (a run resting on a saddle has not found a
   minimum). Settled runs whose ends lie within 2% of the span of each other form one found
-  basin, placed at its lowest end point;
+  basin, placed at its lowest end point. With noise, runs jitter and only the first rule can
+  hold;
 * every other run is still moving (``MOVING``), and diverged runs are ``DIVERGED``: neither
   is a basin.
 """
