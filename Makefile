@@ -30,9 +30,16 @@ serve: $(RUNTIME)
 system:
 	bash scripts/install-system.sh
 
-lint: $(STAMP)
+# eslint (pinned in package.json / package-lock.json) for the browser scripts in assets/.
+NODE_STAMP := node_modules/.installed
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --silent
+	touch $(NODE_STAMP)
+
+lint: $(STAMP) $(NODE_STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	npx --no-install eslint .
 
 test: lint system
 	$(BIN)/python -m pytest -q
@@ -43,9 +50,11 @@ bench: $(STAMP) system
 	$(BIN)/python -m bench.load
 	$(BIN)/python -m bench.fair
 
-# Retake docs/screenshot.png (the README's) from the browser tests.
+# Retake the README's pictures (docs/screenshot*.png) from the browser tests.
 screenshot: $(STAMP) system
 	UPDATE_SCREENSHOT=1 $(BIN)/python -m pytest -q tests/test_browser.py -k screenshot
+	UPDATE_SCREENSHOT=1 $(BIN)/python -m pytest -q tests/test_browser_layout.py \
+		-k "phone_map or 1400x900 or 1024x768"
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis

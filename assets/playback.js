@@ -272,14 +272,14 @@
       var visible = R.visible[r.index] !== false;
       if (field === "loss" && r.fan) {
         // The band between the quartiles of the racer's runs, and their median.
-        var f = r.fan, x = f.bandSteps;
-        data.push({type: "scatter", mode: "lines", x: x, y: clipped(f.q25, range),
+        var f = r.fan, band = f.bandSteps;
+        data.push({type: "scatter", mode: "lines", x: band, y: clipped(f.q25, range),
                    line: {width: 0}, hoverinfo: "skip", visible: visible,
                    name: r.label + " lower quartile"});
-        data.push({type: "scatter", mode: "lines", x: x, y: clipped(f.q75, range),
+        data.push({type: "scatter", mode: "lines", x: band, y: clipped(f.q75, range),
                    line: {width: 0}, fill: "tonexty", fillcolor: translucent(r.color, 0.22),
                    hoverinfo: "skip", visible: visible, name: r.label + " upper quartile"});
-        data.push({type: "scatter", mode: "lines", name: r.label + " median", x: x,
+        data.push({type: "scatter", mode: "lines", name: r.label + " median", x: band,
                    y: clipped(f.q50, range), customdata: f.q50,
                    line: {color: r.color, width: 2.5, dash: r.dash}, visible: visible,
                    hovertemplate: r.label + " median: %{customdata:.3g} at step %{x}" +

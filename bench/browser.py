@@ -5,6 +5,8 @@ run, given as a ratio:
 
 * rate change → new path drawn, beside the server's own time for that update (the rest is
   the round trip and drawing);
+* paths redrawn per second while a quick-control rate slider is dragged, beside the rate one
+  typed change at a time allows (one request in flight, so the drag's ceiling);
 * bytes of a one-racer update, beside the bytes of the whole race;
 * server time per update (uncached), beside the engine alone running that racer;
 * frames per second playing 8 racers × 1,000 steps, beside the frame rate the same browser
@@ -58,6 +60,25 @@ def rate_changes(page) -> tuple[list[float], list[int]]:
         times.append(page.evaluate(f"() => {RACE}.drawnAt") - t0)
     page.remove_listener("response", sized)
     return times, sizes
+
+
+def drag_redraws(page) -> tuple[float, float]:
+    """(paths drawn per second during a 2 s drag of racer 1's quick rate slider, seconds)."""
+    slider = page.locator("#quick-controls .quick-row[data-racer='1'] .quick-rate")
+    b = slider.bounding_box()
+    y = b["y"] + b["height"] / 2
+    page.mouse.move(b["x"] + b["width"] * 0.30, y)
+    page.mouse.down()
+    loads = page.evaluate(f"() => {RACE}.quick.loads")
+    t0 = time.perf_counter()
+    moves = 120  # a hand's pace: a new position every ~16 ms for about two seconds
+    for i in range(moves):
+        page.mouse.move(b["x"] + b["width"] * (0.30 + 0.35 * i / moves), y)
+        page.wait_for_timeout(16)
+    seconds = time.perf_counter() - t0
+    drawn = page.evaluate(f"() => {RACE}.quick.loads") - loads
+    page.mouse.up()
+    return drawn / seconds, seconds
 
 
 def server_updates(app) -> tuple[list[float], list[float], int]:
@@ -144,6 +165,7 @@ def main() -> None:
         page.goto(url)
         page.wait_for_function(READY)
         change_ms, change_bytes = rate_changes(page)
+        drag_rate, _ = drag_redraws(page)
         playing_fps, idle_fps = frame_rates(page)
         context.close()
         drawn, loaded, transferred = first_draws(browser, url)
@@ -166,6 +188,14 @@ def main() -> None:
             whole / 1e3,
             "≤ 60",
             med(change_bytes) / 1e3 <= 60,
+        ),
+        (
+            "quick slider drag: paths drawn per second",
+            drag_rate,
+            "one change at a time (1000 / rate change ms)",
+            1000 / med(change_ms),
+            "≥ 10",
+            drag_rate >= 10,
         ),
         ("server time per update (ms)", med(served), "engine alone (ms)", med(engine), "", None),
         (

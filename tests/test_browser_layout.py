@@ -59,9 +59,12 @@ def pixels_per_unit(page) -> tuple[float, float]:
     )
 
 
-def keep(page, name: str) -> None:
-    """``make screenshot`` keeps the layouts' pictures for the README."""
+def keep(page, name: str, fraction: float = 0.4) -> None:
+    """``make screenshot`` keeps the layouts' pictures for the README, mid-race."""
     if os.environ.get("UPDATE_SCREENSHOT"):
+        step = state(page, f"Math.round({RACE}.steps * {fraction})")
+        page.evaluate(f"() => window.dash_clientside.set_props('step-slider', {{value: {step}}})")
+        page.wait_for_function(f"() => {RACE}.rendered === {step} && {RACE}.idle()")
         page.screenshot(path=str(DOCS / f"screenshot-{name}.png"))
 
 
@@ -188,7 +191,7 @@ def test_present_fits_the_screen_with_key_ranking_and_caption(browser, live, siz
         tab.keyboard.press("PageUp")
         tab.wait_for_function(f"() => {RACE}.step === 0 && {RACE}.rendered === 0")
         if size["width"] == 1024:
-            keep(tab, "present")
+            keep(tab, "present", 0.1)
     finally:
         context.close()
 
