@@ -166,7 +166,9 @@ class RaceService:
         """One racer from many starts, grouped by basin, with the thinned paths the page
         draws (the API leaves them out): one computation and one cache entry for both."""
         config = request.race
-        kind = f"starts:{request.layout}:{request.count}:{request.seed}"
+        # "starts2": basins only where runs settled (an entry cached before holds the old
+        # grouping, which a shared cache would otherwise serve for a day).
+        kind = f"starts2:{request.layout}:{request.count}:{request.seed}"
         key = racer_keys(config, kind)[request.racer]
 
         def compute() -> dict[str, Any]:
