@@ -89,7 +89,11 @@ def test_copy_link_puts_the_address_on_the_clipboard(browser, live):
     ("flags", "hidden", "shown"),
     [
         ("settings,racers", [".settings", ".racers"], ["#race-graph", ".side", ".playback"]),
-        ("header,charts,toolbar", ["header", ".side", ".toolbar"], ["#race-graph", ".racers"]),
+        (
+            "header,charts,toolbar",
+            ["header", ".charts", "#leaderboard", ".toolbar"],
+            ["#race-graph", ".racers", "#quick-controls"],
+        ),
         ("controls,playback,lessons", [".controls", ".playback", ".lessons"], [".toolbar"]),
         ("racers,bogus,racers", [".racers"], [".settings", "header"]),
     ],
@@ -126,9 +130,14 @@ def test_presentation_mode_fills_the_screen_and_works_from_the_keyboard(page):
     page.wait_for_function(
         "() => document.querySelector('#race-graph .js-plotly-plot')._fullLayout.font.size === 22"
     )
+    # The map fills the screen's height beside the quick controls and the ranking; the
+    # settings and cards wait below.
     box = page.locator("#race-graph").bounding_box()
-    assert box["width"] > 0.9 * VIEWPORT["width"] and box["height"] > 0.7 * VIEWPORT["height"]
-    assert not page.locator(".controls").is_visible() and not page.locator(".side").is_visible()
+    assert box["width"] > 0.55 * VIEWPORT["width"] and box["height"] > 0.7 * VIEWPORT["height"]
+    assert not page.locator(".controls").is_visible()
+    assert (
+        page.locator("#quick-controls").is_visible() and page.locator("#leaderboard").is_visible()
+    )
     assert page.get_attribute("#present-button", "aria-pressed") == "true"
     # Large type and markers: the playback buttons and the racer heads grow.
     font = page.evaluate(
@@ -139,7 +148,7 @@ def test_presentation_mode_fills_the_screen_and_works_from_the_keyboard(page):
     ring = focus_ring(page, 30)  # past the map's own toolbar (Plotly's modebar)
     for target in (
         "present-button",
-        "copy-link",
+        "handoff-button",
         "play-button",
         "step-back",
         "step-forward",
