@@ -76,9 +76,11 @@ def _assert_retraces(config, index: int = 0) -> np.ndarray:
 @pytest.mark.parametrize("surface_key", list(SURFACE_CASES))
 @pytest.mark.parametrize("name", TORCH_OPTIMIZERS)
 def test_every_torch_optimizer_retraces_the_race(name, surface_key):
-    # RMSprop's default rate zig-zags across Rosenbrock's valley; autograd's last-bit
-    # differences then reach 2e-7 by step 1,000 (torch with our gradient stays below 1e-9).
-    scale = 0.5 if (name, surface_key) == ("rmsprop", "rosenbrock") else 1.0
+    # RMSprop's default rate zig-zags across Rosenbrock's valley and the rotated ravine;
+    # autograd's last-bit differences (which depend on the CPU's vector kernels) then grow to
+    # 2e-7 by step 1,000 on one and past 1e-9 on the other (torch with our gradient stays
+    # below 1e-9). Half the rate keeps both contractive.
+    scale = 0.5 if name == "rmsprop" and surface_key in ("rosenbrock", "quadratic30") else 1.0
     racer = {"optimizer": name, "lr": _rate(name, surface_key) * scale}
     _assert_retraces(_config(surface_key, [racer]))
 
