@@ -7,6 +7,7 @@ gunicorn, the tests and ``python app.py`` all build the same app; ``server`` is 
 from __future__ import annotations
 
 import functools
+import json
 import os
 from collections.abc import Mapping
 from typing import Any
@@ -21,6 +22,7 @@ from callbacks.entry import EntryKey, entry_key, entry_race
 from callbacks.race import opening_update
 from callbacks.service import RaceService
 from callbacks.wiring import register
+from layouts.ids import page_ids
 from layouts.page import page
 from web.api import make_api
 from web.hardening import harden, settings
@@ -56,6 +58,7 @@ INDEX = """<!DOCTYPE html>
         <link rel="icon" href="data:image/svg+xml,%3Csvg xmlns='http://www.w3.org/2000/svg'
  viewBox='0 0 16 16'%3E%3Ccircle cx='8' cy='8' r='6' fill='%23D55E00'/%3E%3C/svg%3E">
         {%css%}
+        <script id="page-ids" type="application/json">PAGE_IDS</script>
     </head>
     <body>
         {%app_entry%}
@@ -86,7 +89,9 @@ def create_app(env: Mapping[str, str] | None = None) -> Dash:
         # The 3-D view's plotly bundle is served but not loaded with the page: the view
         # loads it when it first opens (assets/view3d.js).
         assets_ignore=r"plotly-gl3d",
-        index_string=INDEX,
+        # The page's component ids (layouts/ids.py), read by the browser scripts: a data block,
+        # never executed (so the Content-Security-Policy needs no hash for it).
+        index_string=INDEX.replace("PAGE_IDS", json.dumps(page_ids()).replace("<", "\\u003c")),
     )
     service = RaceService(Cache(app.server, config=cache_config(env)))
 

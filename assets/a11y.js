@@ -12,9 +12,10 @@
 (function () {
   "use strict";
 
-  var NAMES = {"loop-toggle": "loop playback", "view-select": "view", "step-slider":
-               "playback step", "racer-visible": "show this racer",
-               "racer-lr-slider": "learning rate (log scale)"};
+  var ids = window.optimizerRace.ids, NAMES = {};
+  [["LOOP_TOGGLE", "loop playback"], ["VIEW_SELECT", "view"], ["STEP_SLIDER", "playback step"],
+   ["RACER_VISIBLE", "show this racer"], ["RACER_LR_SLIDER", "learning rate (log scale)"]]
+    .forEach(function (entry) { NAMES[ids[entry[0]]] = entry[1]; });
   var pending = false;
 
   function nameFor(el) {

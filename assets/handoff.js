@@ -13,15 +13,17 @@
   // Modules across beyond which a code is hard to read from the back of a room (version 15).
   var DENSE = 77;
 
-  function byId(id) { return document.getElementById(id); }
+  var R = window.optimizerRace;
+
+  function byId(name) { return R.el(name); }
 
   function status(text) {
-    var el = byId("handoff-status");
+    var el = byId("HANDOFF_STATUS");
     if (el) el.textContent = text;
   }
 
   function show(answer) {
-    var box = byId("handoff-code"), link = byId("handoff-link");
+    var box = byId("HANDOFF_CODE"), link = byId("HANDOFF_LINK");
     box.textContent = "";
     var img = document.createElement("img");
     img.alt = "QR code of the students' link";
@@ -29,7 +31,7 @@
     box.appendChild(img);
     link.textContent = answer.link;
     link.href = answer.link;
-    byId("handoff-dialog").setAttribute("data-link", answer.link);
+    byId("HANDOFF_DIALOG").setAttribute("data-link", answer.link);
     // A long link (many racers) makes a fine-grained code: phones read it from nearer.
     var size = /viewBox="0 0 (\d+) /.exec(answer.svg);
     status(size && Number(size[1]) - 8 > DENSE ?
@@ -37,11 +39,11 @@
   }
 
   function open() {
-    var dialog = byId("handoff-dialog");
+    var dialog = byId("HANDOFF_DIALOG");
     if (!dialog) return;
     dialog.removeAttribute("data-link");
-    byId("handoff-code").textContent = "";
-    byId("handoff-link").textContent = "";
+    byId("HANDOFF_CODE").textContent = "";
+    byId("HANDOFF_LINK").textContent = "";
     status("Making the code…");
     if (!dialog.open) dialog.showModal();
     fetch("/api/qr" + window.location.search, {headers: {Accept: "application/json"}})
@@ -56,7 +58,7 @@
   }
 
   function copy() {
-    var link = byId("handoff-dialog").getAttribute("data-link");
+    var link = byId("HANDOFF_DIALOG").getAttribute("data-link");
     if (!link) return;
     if (navigator.clipboard && navigator.clipboard.writeText) {
       navigator.clipboard.writeText(link).then(function () { status("Link copied."); },
@@ -66,20 +68,15 @@
     }
   }
 
-  document.addEventListener("click", function (event) {
-    var target = event.target.closest ? event.target.closest("[data-action]") : null;
-    if (!target) return;
-    var action = target.getAttribute("data-action");
-    if (action === "handoff") open();
-    else if (action === "close-handoff") byId("handoff-dialog").close();
-    else if (action === "copy-handoff") copy();
-  });
+  R.action("handoff", open);
+  R.action("close-handoff", function () { byId("HANDOFF_DIALOG").close(); });
+  R.action("copy-handoff", copy);
 
   // Keys pressed in the dialog are the dialog's: Esc closes it (the browser does that) and
   // must not also leave presentation mode, P must not toggle it (assets/tools.js listens on
   // the document).
   document.addEventListener("keydown", function (event) {
-    var dialog = byId("handoff-dialog");
+    var dialog = byId("HANDOFF_DIALOG");
     if (dialog && dialog.open && dialog.contains(event.target)) event.stopPropagation();
   }, true);
 })();

@@ -18,7 +18,8 @@
  * race callback and the card's slider (assets/playback.js syncRate) follow. Text the box holds
  * that is not a number is left for the user to correct: − and + do nothing on it.
  *
- * window.optimizerInputs: parse(value), nudge(rule, value, direction), accepted(id, value).
+ * Provided to the other scripts as optimizerRace.use("inputs"): parse(value),
+ * nudge(rule, value, direction), accepted(id, value).
  */
 (function () {
   "use strict";
@@ -195,5 +196,5 @@
     window.requestAnimationFrame(markInvalid);
   }).observe(document.documentElement, {childList: true, subtree: true, characterData: true});
 
-  window.optimizerInputs = {parse: parse, nudge: nudge, accepted: accepted};
+  window.optimizerRace.provide("inputs", {parse: parse, nudge: nudge, accepted: accepted});
 })();

@@ -9,6 +9,9 @@
  * lines laid over the plots, from the axes' current ranges: any Plotly update re-plots the
  * whole figure (~20 ms here even without the contour), far too slow for 60 frames a second.
  * The overlays follow zoom and pan through Plotly's relayout events.
+ *
+ * The scripts share one object, window.optimizerRace (R): assets/0-race.js says what it holds
+ * and how other scripts may change it. This script plays the race and writes its own fields.
  */
 (function () {
   "use strict";
@@ -18,33 +21,18 @@
   // Plotly's line patterns, for the trails drawn on the canvas (in pixels at width 3).
   var CANVAS_DASHES = {solid: [], dash: [12, 6], dot: [3, 5], dashdot: [12, 5, 3, 5],
                        longdash: [22, 7], longdashdot: [22, 6, 3, 6]};
+  var R = window.optimizerRace;
+  var emit = R.emit;
 
-  var R = {
-    race: null, surface: null, racers: [], visible: {}, step: 0, steps: 0,
-    playing: false, speed: 1, loop: false, last: null, carry: 0,
-    frames: 0, rendered: -1, heads: [], cursors: {}, loadedAt: 0, drawnAt: 0, frameLog: null,
-    // Set by assets/tools.js: state restored from a link, presentation mode, and what draws
-    // on the map besides the racers (the inspector's arrows). Other scripts follow the race
-    // through R.on("load" | "step", fn): after a race loads, after each rendered step.
-    pending: {}, presenting: false, decorate: null, listeners: {load: [], step: []},
-  };
-
-  R.on = function (event, fn) { R.listeners[event].push(fn); };
   R.touch = function () {
     return Boolean(window.matchMedia && window.matchMedia("(pointer: coarse)").matches);
   };
   // "Move start" on a touch screen: one tap on the map moves the start, then it turns off.
-  R.moveStart = false;
-  R.setMoveStart = function (on) {
-    R.moveStart = on;
-    var button = document.getElementById("move-start");
+  R.on("moveStart", function (on) {
+    var button = R.el("MOVE_START");
     if (button) button.setAttribute("aria-pressed", on ? "true" : "false");
-  };
-
-  function emit(event, arg) {
-    R.listeners[event].forEach(function (fn) { fn(arg); });
-  }
-  window.optimizerRace = R;
+  });
+  R.action("move-start", function () { R.set("moveStart", !R.moveStart); });
 
   function decode(obj) {
     if (!obj) return new Float32Array(0);
@@ -148,7 +136,7 @@
     ];
     // A new race keeps the user's zoom and pan; a new surface starts from its own view.
     // (Carried over by hand: Plotly's uirevision did not keep a scroll zoom across react.)
-    var gd = graph("race-graph"), old = gd && gd.layout;
+    var gd = graph(R.ids.RACE_GRAPH), old = gd && gd.layout;
     var keep = old && old.uirevision === s.name && old.xaxis && old.yaxis &&
       old.xaxis.range && old.yaxis.range;
     // A shared link's zoom applies once, to the first map drawn (the link's own race).
@@ -331,6 +319,7 @@
   }
 
   function load(store) {
+    R.loads += 1;
     R.loadedAt = performance.now();
     R.race = store;
     R.steps = store ? store.steps : 0;
@@ -375,6 +364,9 @@
     return "rgba(" + (v >> 16 & 255) + "," + (v >> 8 & 255) + "," + (v & 255) + "," + alpha + ")";
   }
 
+  // The leaderboard says the race is auto-tuned while it is (assets/race-analysis.js sets it).
+  R.on("tuned", function () { if (R.race) render(R.step); });
+
   function tunedNote() {
     var note = R.tuned;
     if (!note || !R.race || note.share !== R.race.share) return "";
@@ -398,12 +390,21 @@
     });
   }
 
-  // A default label's rate ("SGD (lr 0.001)") in a span of its own: Present hides it where
-  // the quick controls beside the ranking show every rate.
+  // A racer's name without the rate of a default label: "SGD (lr 0.03, step decay)" becomes
+  // "SGD (step decay)" where the quick controls beside it show every rate.
+  function shortLabel(label) {
+    return String(label).replace(/\s*\(lr [^,)]*(?:, ([^)]*))?\)$/, function (all, rest) {
+      return rest ? " (" + rest + ")" : "";
+    });
+  }
+  R.shortLabel = shortLabel;
+
+  // Both forms: Present shows the short one (assets/style.css).
   function labelHtml(label) {
-    var m = /^(.*?)(\s*\(lr [^)]*\))$/.exec(String(label));
-    return m ? escapeHtml(m[1]) + "<span class=\"lr-note\">" + escapeHtml(m[2]) + "</span>"
-      : escapeHtml(label);
+    var short = shortLabel(label);
+    if (short === String(label)) return escapeHtml(label);
+    return "<span class=\"label-full\">" + escapeHtml(label) + "</span><span class=\"label-short\">" +
+      escapeHtml(short) + "</span>";
   }
 
   function nowCell(row, text) {
@@ -440,7 +441,7 @@
   }
 
   function leaderboard(k) {
-    var el = document.getElementById("leaderboard");
+    var el = R.el("LEADERBOARD");
     if (!el) return;
     if (R.racers.length && R.racers[0].fan) { el.innerHTML = noisyLeaderboard(k); return; }
     var gap = R.race && R.race.f_star !== null;
@@ -523,7 +524,7 @@
 
   // The key under the map: every shown racer's swatch and name.
   function mapKey() {
-    var el = document.getElementById("map-key");
+    var el = R.el("MAP_KEY");
     if (!el) return;
     el.innerHTML = R.racers.filter(function (r) { return R.visible[r.index] !== false; })
       .map(function (r) {
@@ -580,10 +581,23 @@
     gd.on("plotly_relayouting", again);
     gd.on("plotly_relayout", function () {
       draw(id, R.step, null);
-      if (id === "race-graph" && R.syncUrl) R.syncUrl();  // zoom and pan are in the link
+      if (id === R.ids.RACE_GRAPH) emit("mapview");  // zoom and pan are in the link
     });
     gd.on("plotly_afterplot", function () { draw(id, R.step, null); });
+    if (id === R.ids.RACE_GRAPH) {
+      // Where the click (or tap) was, in the map's units: Plotly reports the nearest point of
+      // a trace instead (the contour's grid, or a marked minimum the tap was near).
+      gd.on("plotly_click", function (data) {
+        var e = data && data.event, fl = gd._fullLayout;
+        if (!e || !fl || typeof e.clientX !== "number") { clicked = null; return; }
+        var box = gd.getBoundingClientRect();
+        var x = fl.xaxis.p2l(e.clientX - box.left - fl.xaxis._offset);
+        var y = fl.yaxis.p2l(e.clientY - box.top - fl.yaxis._offset);
+        clicked = isFinite(x) && isFinite(y) ? [x, y] : null;
+      });
+    }
   }
+  var clicked = null;
 
   function shape(ctx, symbol, x, y, size) {
     var s = size / 2;
@@ -682,10 +696,8 @@
       ctx.stroke();
     });
     R.heads = heads.map(function (h) { return {index: h.index, x: h.x, y: h.y, step: h.step}; });
-    if (R.decorate) {
-      R.decorate(ctx, function (x, y) { return [(x - area.x0) * sx, (area.y1 - y) * sy]; }, k,
-                 sx, sy);
-    }
+    emit("mapdraw", {ctx: ctx, k: k, sx: sx, sy: sy,
+                     toPx: function (x, y) { return [(x - area.x0) * sx, (area.y1 - y) * sy]; }});
   }
 
   function drawCursor(gd, id, k, ranges) {
@@ -705,17 +717,17 @@
     var gd = graph(id);
     if (!gd) return;
     hook(gd, id);
-    if (id === "race-graph") drawMap(gd, k, ranges); else drawCursor(gd, id, k, ranges);
+    if (id === R.ids.RACE_GRAPH) drawMap(gd, k, ranges); else drawCursor(gd, id, k, ranges);
   }
 
   function attach(tries) {
     // Each plot is hooked (and its overlay drawn) as soon as Plotly has drawn it.
     var waiting = 0;
-    ["race-graph", "loss-graph", "lr-graph"].forEach(function (id) {
+    [R.ids.RACE_GRAPH, R.ids.LOSS_GRAPH, R.ids.LR_GRAPH].forEach(function (id) {
       var g = graph(id);
       if (g && g.on && g._fullLayout && g._fullLayout._size) {
         if (!g.__raceHooked) { hook(g, id); draw(id, R.step, null); }
-        if (id === "race-graph") R.drawnAt = performance.now();
+        if (id === R.ids.RACE_GRAPH) R.drawnAt = performance.now();
       } else {
         waiting += 1;
       }
@@ -727,9 +739,9 @@
 
   function render(k) {
     R.step = k;
-    draw("race-graph", k, null);
-    draw("loss-graph", k, null);
-    draw("lr-graph", k, null);
+    draw(R.ids.RACE_GRAPH, k, null);
+    draw(R.ids.LOSS_GRAPH, k, null);
+    draw(R.ids.LR_GRAPH, k, null);
     leaderboard(k);
     R.rendered = k;
     R.frames += 1;
@@ -773,12 +785,12 @@
         if (R.loop) { k = 0; } else {
           k = R.steps;
           R.playing = false;
-          window.dash_clientside.set_props("play-button", {children: "▶ Play"});
+          window.dash_clientside.set_props(R.ids.PLAY_BUTTON, {children: "▶ Play"});
           emit("step", k);
         }
       }
       render(k);
-      window.dash_clientside.set_props("step-slider", {value: k});
+      window.dash_clientside.set_props(R.ids.STEP_SLIDER, {value: k});
     }
     if (R.playing) window.requestAnimationFrame(tick);
   }
@@ -794,10 +806,15 @@
                        (t.getAttribute && t.getAttribute("role") === "slider"));
     if (typing || event.altKey || event.ctrlKey || event.metaKey) return;
     // Presentation clickers send PageDown/PageUp (and the arrow keys).
-    var id = {" ": "play-button", ArrowLeft: "step-back", ArrowRight: "step-forward",
-              PageUp: "step-back", PageDown: "step-forward"}[event.key];
-    if (!id || (/^Page/.test(event.key) && !R.presenting)) return;  // else PageDown scrolls
-    var button = document.getElementById(id);
+    var id = {" ": "PLAY_BUTTON", ArrowLeft: "STEP_BACK", ArrowRight: "STEP_FORWARD",
+              PageUp: "STEP_BACK", PageDown: "STEP_FORWARD"}[event.key];
+    if (!id) {
+      // Keys other scripts asked for (R.key): presentation's P and Esc, a dialog's Esc …
+      (R.keys[event.key] || []).forEach(function (fn) { fn(event); });
+      return;
+    }
+    if (/^Page/.test(event.key) && !R.presenting) return;  // else PageDown scrolls the page
+    var button = R.el(id);
     if (button) { event.preventDefault(); button.click(); }
   });
 
@@ -810,8 +827,8 @@
       // The box holds a number or text as typed; a rate its bounds refuse (text that is not a
       // number, 20, 0) leaves the slider at the last accepted rate (assets/inputs.js).
       var box = window.dash_clientside.callback_context.outputs_list[0].id;
-      var rate = window.optimizerInputs.accepted(box, lr);
-      if (fired.indexOf("racer-lr-slider") >= 0) {
+      var rate = R.use("inputs").accepted(box, lr);
+      if (fired.indexOf(R.ids.RACER_LR_SLIDER) >= 0) {
         if (typeof slider !== "number") return [NO(), NO()];
         // The slider echoing a typed rate must not round it: only a real move sets the box.
         if (rate !== null &&
@@ -835,7 +852,7 @@
       var gap = store.f_star !== null;
       // The map's figure holds only the surface and the start (the racers are drawn on the
       // canvas above it): while those stay, Plotly is not asked to draw the map again.
-      var start = String(store.start), map = graph("race-graph");
+      var start = String(store.start), map = graph(R.ids.RACE_GRAPH);
       var sameMap = R.mapOf && R.mapOf.surface === surface && R.mapOf.start === start &&
         map && map._fullLayout;
       R.mapOf = {surface: surface, start: start};
@@ -844,12 +861,12 @@
         seriesFigure("loss", gap ? "f − f*" : "loss", 0, gap),
         lowerFigure(),
       ];
-      if (sameMap) draw("race-graph", R.step, null);
+      if (sameMap) draw(R.ids.RACE_GRAPH, R.step, null);
       if (typeof R.pending.step === "number") {
         // A shared link's playback step, once the race it belongs to is here.
         R.step = Math.max(0, Math.min(R.steps, R.pending.step));
         delete R.pending.step;
-        window.dash_clientside.set_props("step-slider", {value: R.step});
+        window.dash_clientside.set_props(R.ids.STEP_SLIDER, {value: R.step});
       }
       leaderboard(R.step);
       mapKey();
@@ -858,9 +875,10 @@
       // The overlays redraw when Plotly has drawn the new figures (plotly_afterplot); on the
       // first load the plots may not exist yet, so look for them on the next frames.
       attach(120);
-      window.dash_clientside.set_props("step-label", {children: "step " + R.step + " / " + R.steps});
+      window.dash_clientside.set_props(R.ids.STEP_LABEL,
+                                       {children: "step " + R.step + " / " + R.steps});
       // The map now; the loss and rate charts on the next frames, one each.
-      ["loss-graph", "lr-graph"].forEach(function (id, i) {
+      [R.ids.LOSS_GRAPH, R.ids.LR_GRAPH].forEach(function (id, i) {
         R.later(id, function () {
           window.dash_clientside.set_props(id, {figure: figures[i + 1]});
         });
@@ -872,10 +890,10 @@
     // would hold the page for one long frame.
     rules: function (equations) {
       Object.keys(equations || {}).forEach(function (index) {
-        var id = {type: "racer-equation", index: Number(index)};
+        var id = R.partId("RACER_EQUATION", index);
         R.later("rule " + index, function () {
           // Typeset if its box is open, else kept until it opens (assets/rules.js).
-          R.showRule(id.index, equations[index]);
+          emit("rule", {index: id.index, text: equations[index]});
         });
       });
     },
@@ -884,8 +902,8 @@
       if (!LOWER[value] || value === R.lower) return NO();
       R.lower = value;
       if (R.race) {
-        R.later("lr-graph", function () {
-          window.dash_clientside.set_props("lr-graph", {figure: lowerFigure()});
+        R.later(R.ids.LR_GRAPH, function () {
+          window.dash_clientside.set_props(R.ids.LR_GRAPH, {figure: lowerFigure()});
         });
       }
       return NO();
@@ -895,19 +913,21 @@
       // On a touch screen a tap moves the start only after "Move start" (assets/tools.js):
       // a tap meant to scroll the page must not restart the race.
       if (R.touch() && !R.moveStart) return NO();
-      R.setMoveStart(false);
+      R.set("moveStart", false);
       var p = click.points[0];
-      if (typeof p.x !== "number" || typeof p.y !== "number") return NO();
+      var at = clicked || [p.x, p.y];
+      clicked = null;
+      if (typeof at[0] !== "number" || typeof at[1] !== "number") return NO();
       return {surface: R.surface ? R.surface.name : null,
-              point: [Number(p.x.toPrecision(6)), Number(p.y.toPrecision(6))]};
+              point: [Number(at[0].toPrecision(6)), Number(at[1].toPrecision(6))]};
     },
     togglePlay: function () { return setPlaying(!R.playing); },
     stepBy: function () {
       var fired = triggeredIds().join(" ");
-      var delta = fired.indexOf("step-back") >= 0 ? -1 : 1;
+      var delta = fired.indexOf(R.ids.STEP_BACK) >= 0 ? -1 : 1;
       if (R.playing) {
         setPlaying(false);
-        window.dash_clientside.set_props("play-button", {children: "▶ Play"});
+        window.dash_clientside.set_props(R.ids.PLAY_BUTTON, {children: "▶ Play"});
       }
       return Math.max(0, Math.min(R.steps, R.step + delta));
     },
@@ -919,7 +939,7 @@
     setOptions: function (speed, loop) {
       if (typeof speed === "number" && speed > 0) R.speed = speed;
       R.loop = Array.isArray(loop) && loop.indexOf("on") >= 0;
-      return "speed-select";
+      return R.ids.SPEED_SELECT;
     },
   };
 })();

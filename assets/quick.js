@@ -16,14 +16,9 @@
   var LOG_MIN = -5, LOG_MAX = 1;  // the cards' log slider spans the same 1e-5 … 10
   var rows = {};
   var send = {inflight: null, pending: {}, timer: null};
-  R.quick = {sent: 0, loads: 0};
-
-  function cardBox(index, type) {
-    return document.getElementById(JSON.stringify({index: Number(index), type: type}));
-  }
 
   function cardRate(index) {
-    var box = cardBox(index, "racer-lr"), v = box ? parseFloat(box.value) : NaN;
+    var box = R.part("RACER_LR", index), v = box ? parseFloat(box.value) : NaN;
     return isFinite(v) && v > 0 ? v : null;
   }
 
@@ -31,8 +26,8 @@
 
   function positionOf(lr) { return Math.min(LOG_MAX, Math.max(LOG_MIN, Math.log10(lr))); }
 
-  // A default label names the rate ("SGD (lr 0.001)"): the row shows the rate beside the slider.
-  function nameOf(r) { return String(r.label).replace(/\s*\(lr [^)]*\)$/, ""); }
+  // The row shows the rate beside the slider: the name leaves it out ("SGD (cosine)").
+  function nameOf(r) { return R.shortLabel(r.label); }
 
   function flush() {
     var keys = Object.keys(send.pending);
@@ -41,8 +36,7 @@
     delete send.pending[index];
     if (cardRate(index) === lr) { flush(); return; }  // nothing would change
     send.inflight = {index: index, lr: lr};
-    R.quick.sent += 1;
-    window.dash_clientside.set_props({type: "racer-lr", index: Number(index)}, {value: lr});
+    window.dash_clientside.set_props(R.partId("RACER_LR", index), {value: lr});
     // A refused rate (or a lost answer) leaves no new race to wait for.
     window.clearTimeout(send.timer);
     send.timer = window.setTimeout(done, 2000);
@@ -78,11 +72,12 @@
       request(item.index, lr);
     });
     item.range.addEventListener("change", function () {
+      if (item.dragging) item.range.blur();  // a clicker's PageDown must step, not move it
       item.dragging = false;
       request(item.index, rateOf(Number(item.range.value)));
     });
     item.show.addEventListener("change", function () {
-      window.dash_clientside.set_props({type: "racer-visible", index: item.index},
+      window.dash_clientside.set_props(R.partId("RACER_VISIBLE", item.index),
                                        {value: item.show.checked ? ["on"] : []});
     });
     return item;
@@ -105,7 +100,7 @@
   }
 
   function render() {
-    var el = document.getElementById("quick-controls");
+    var el = R.el("QUICK_CONTROLS");
     if (!el) return;
     var seen = {};
     R.racers.forEach(function (r, i) {
@@ -121,7 +116,6 @@
   }
 
   R.on("load", function () {
-    R.quick.loads += 1;
     if (send.inflight) done();
     render();
   });

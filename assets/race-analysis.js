@@ -274,15 +274,15 @@
   // A view's chart and table are drawn in a frame of their own (R.later): a view redrawn as
   // the race changes then never shares a frame with the race's own charts. R.sweep and
   // R.starts are what the page shows.
-  var VIEW_PARTS = {sweep: ["sweep-graph", "sweep-table"],
-                    starts: ["starts-graph", "starts-summary"]};
+  var VIEW_PARTS = {sweep: [R.ids.SWEEP_GRAPH, R.ids.SWEEP_TABLE],
+                    starts: [R.ids.STARTS_GRAPH, R.ids.STARTS_SUMMARY]};
 
   function drawView(view, store, figure, table) {
     var parts = VIEW_PARTS[view];
     R.later(parts[0], function () {
       var box = document.getElementById(parts[1]);
       if (box) box.innerHTML = table;
-      R[view] = store;
+      R.set(view, store);
       window.dash_clientside.set_props(parts[0], {figure: figure});
     });
   }
@@ -336,10 +336,10 @@
       drawView("starts", store, startsFigure(store), startsTable(store));
     },
     tuned: function (note) {
-      R.tuned = note || null;
-      R.render();
-      if (R.syncUrl) R.syncUrl();  // a link to the tuned race says it is tuned
-      return "leaderboard";
+      // The leaderboard and the link say so while the race is the tuned one (playback.js and
+      // tools.js follow R's "tuned" event).
+      R.set("tuned", note || null);
+      return R.ids.LEADERBOARD;
     },
   };
 })();

@@ -9,9 +9,22 @@
 
   var R = window.optimizerRace;
 
+  // In Present the loss chart takes what the quick controls and the ranking leave; with many
+  // racers that is too little to read, and the chart gives way (class no-room).
+  function room() {
+    var side = document.querySelector(".side"), charts = side && side.querySelector(".charts");
+    if (!charts || !R.presenting) return;
+    var used = 0;
+    Array.prototype.forEach.call(side.children, function (child) {
+      if (child !== charts) used += child.getBoundingClientRect().height;
+    });
+    side.classList.toggle("no-room", side.clientHeight - used < 160);
+  }
+
   function measure() {
     var stage = document.querySelector(".stage");
     if (!stage) return;
+    room();
     var top = stage.getBoundingClientRect().top + window.scrollY;
     var value = Math.round(top) + "px";
     if (document.documentElement.style.getPropertyValue("--above-stage") !== value) {
@@ -23,12 +36,11 @@
   R.on("load", function () {
     measure();
     if (observer) {
-      ["header", "#lesson-caption"].forEach(function (sel) {
-        var el = document.querySelector(sel);
+      [document.querySelector("header"), R.el("LESSON_CAPTION")].forEach(function (el) {
         if (el && !el.__stageObserved) { el.__stageObserved = true; observer.observe(el); }
       });
     }
   });
   window.addEventListener("resize", measure);
-  R.measureStage = measure;
+  R.on("presenting", function () { window.requestAnimationFrame(measure); });
 })();

@@ -16,19 +16,21 @@
   var ANALYSES = ["sweep", "starts"];
   var query = new URLSearchParams(window.location.search);
   var root = document.documentElement;
+  // What only this script keeps; the page's shared settings (view, analysis, inspect,
+  // presenting) live on R and change through R.set.
   var state = {
     lesson: query.get("lesson"),
     hide: (query.get("hide") || "").split(",").filter(function (name, i, all) {
       return HIDEABLE.indexOf(name) >= 0 && all.indexOf(name) === i;
     }),
-    view: query.get("view") === "3d" ? "3d" : "2d",
-    analysis: ANALYSES.indexOf(query.get("analysis")) >= 0 ? query.get("analysis") : "",
     analysisPending: ANALYSES.indexOf(query.get("analysis")) >= 0,
-    inspect: /^\d{1,3}$/.test(query.get("inspect") || "") ? query.get("inspect") : "",
     // A link to an auto-tuned race names the criterion; the server checks the claim.
     tuned: /^[a-z_]{1,20}$/.test(query.get("tuned") || "") ? query.get("tuned") : "",
     syncTimer: null,
   };
+  R.set("view", query.get("view") === "3d" ? "3d" : "2d");
+  R.set("analysis", ANALYSES.indexOf(query.get("analysis")) >= 0 ? query.get("analysis") : "");
+  R.set("inspect", /^\d{1,3}$/.test(query.get("inspect") || "") ? query.get("inspect") : "");
   state.hide.forEach(function (name) { root.classList.add("hide-" + name); });
   if (/^\d{1,5}$/.test(query.get("step") || "")) R.pending.step = Number(query.get("step"));
   var zoom = ["x", "y"].map(function (axis) {
@@ -36,12 +38,11 @@
     return parts.length === 2 && parts.every(isFinite) && parts[0] < parts[1] ? parts : null;
   });
   if (zoom[0] && zoom[1]) R.pending.view = {x: zoom[0], y: zoom[1]};
-  R.state = state;
 
-  function byId(id) { return document.getElementById(id); }
+  function byId(name) { return R.el(name); }
 
   function announce(text) {
-    var el = byId("tool-status");
+    var el = byId("TOOL_STATUS");
     if (el) el.textContent = text;
   }
 
@@ -65,7 +66,7 @@
     if (state.lesson) q.set("lesson", state.lesson);
     if (R.race && R.race.share) q.set("race", R.race.share);
     if (R.step > 0) q.set("step", String(R.step));
-    var gd = R.graph("race-graph");
+    var gd = R.graph(R.ids.RACE_GRAPH);
     if (gd && gd.layout && gd.layout.xaxis && R.surface) {
       var x = gd.layout.xaxis.range, y = gd.layout.yaxis.range, view = R.surface.view;
       if (x && y && (rounded(x) !== rounded(view[0]) || rounded(y) !== rounded(view[1]))) {
@@ -73,10 +74,10 @@
         q.set("y", rounded(y));
       }
     }
-    if (state.view === "3d") q.set("view", "3d");
-    if (state.analysis) q.set("analysis", state.analysis);
+    if (R.view === "3d") q.set("view", "3d");
+    if (R.analysis) q.set("analysis", R.analysis);
     if (R.tuned && R.race && R.tuned.share === R.race.share) q.set("tuned", R.tuned.criterion);
-    if (state.inspect !== "") q.set("inspect", state.inspect);
+    if (R.inspect !== "") q.set("inspect", R.inspect);
     if (R.presenting) q.set("present", "1");
     if (state.hide.length) q.set("hide", state.hide.join(","));
     return q.toString();
@@ -88,10 +89,16 @@
     state.syncTimer = window.setTimeout(function () {
       state.syncTimer = null;
       window.history.replaceState(null, "", "?" + currentQuery());
-      window.dash_clientside.set_props("share-link", {value: window.location.href});
+      // Before Dash's renderer is up (a link's settings applied as the page loads) there is
+      // no box to fill yet: the race's arrival syncs again.
+      var dash = window.dash_clientside;
+      if (dash && dash.set_props) dash.set_props(R.ids.SHARE_LINK, {value: window.location.href});
     }, 120);
   }
-  R.syncUrl = syncUrl;
+  // The address follows every shared setting, and the map's zoom and pan.
+  ["mapview", "view", "analysis", "inspect", "tuned", "presenting"].forEach(function (name) {
+    R.on(name, syncUrl);
+  });
 
   function copyText(text, done) {
     var fallback = function () {
@@ -112,16 +119,19 @@
 
   // ----- presentation mode ---------------------------------------------------------------
 
-  function setPresenting(on) {
-    R.presenting = on;
-    root.classList.toggle("presenting", on);
-    var button = byId("present-button");
+  function presentButton() {
+    var button = byId("PRESENT_BUTTON");
     if (button) {
-      button.setAttribute("aria-pressed", on ? "true" : "false");
-      button.textContent = on ? "Leave presentation" : "Present";
+      button.setAttribute("aria-pressed", R.presenting ? "true" : "false");
+      button.textContent = R.presenting ? "Leave presentation" : "Present";
     }
+  }
+
+  R.on("presenting", function (on) {
+    root.classList.toggle("presenting", on);
+    presentButton();
     // Larger type in the plots, and the plots resized to their new boxes.
-    ["race-graph", "loss-graph", "lr-graph"].forEach(function (id) {
+    [R.ids.RACE_GRAPH, R.ids.LOSS_GRAPH, R.ids.LR_GRAPH].forEach(function (id) {
       var gd = R.graph(id);
       if (gd && window.Plotly && gd._fullLayout) {
         window.Plotly.relayout(gd, R.layoutSize());
@@ -129,23 +139,18 @@
       }
     });
     if (R.race) R.render();
-    syncUrl();
-  }
-  R.setPresenting = setPresenting;
-  if (query.get("present") === "1") {
-    R.presenting = true;
-    root.classList.add("presenting");
-  }
+  });
+  R.set("presenting", query.get("present") === "1");
 
   // ----- export --------------------------------------------------------------------------
 
   function exportLinks() {
     var share = R.race && R.race.share;
-    var json = byId("export-json");
+    var json = byId("EXPORT_JSON");
     if (!share || !json) return;
     json.setAttribute("href", api("export", {race: share, format: "json"}));
     json.setAttribute("download", "race.json");
-    var list = byId("export-csv");
+    var list = byId("EXPORT_CSV");
     if (!list) return;
     list.textContent = "";
     R.racers.forEach(function (r, i) {
@@ -170,7 +175,7 @@
 
   function exportPng() {
     // Plotly's image of the map, with the trails and heads of the canvas overlay on top.
-    var gd = R.graph("race-graph");
+    var gd = R.graph(R.ids.RACE_GRAPH);
     if (!gd || !window.Plotly) return;
     var fl = gd._fullLayout, scale = 2;
     var overlay = gd.parentElement.querySelector("canvas.race-overlay");
@@ -189,7 +194,7 @@
             ctx.drawImage(overlay, xa._offset * scale, ya._offset * scale,
                           xa._length * scale, ya._length * scale);
           }
-          R.lastExport = canvas;
+          R.set("exported", canvas);
           canvas.toBlob(function (blob) {
             download(blob, "optimizer-race.png");
             announce("Figure saved as PNG.");
@@ -201,7 +206,7 @@
 
   function showCode(index) {
     var share = R.race && R.race.share, pos = position(index);
-    var dialog = byId("code-dialog"), text = byId("code-text");
+    var dialog = byId("CODE_DIALOG"), text = byId("CODE_TEXT");
     if (!share || pos < 0 || !dialog || !text) return;
     fetch(api("export", {race: share, format: "pytorch", racer: String(pos)}))
       .then(function (response) {
@@ -221,9 +226,9 @@
   var ARROW = {gradient: "#000000", moment: "#D55E00", step: "#ffffff"};
 
   function inspectOptions() {
-    var select = byId("inspect-select");
+    var select = byId("INSPECT_SELECT");
     if (!select) return;
-    var keep = state.inspect;
+    var keep = R.inspect;
     select.textContent = "";
     var off = document.createElement("option");
     off.value = "";
@@ -237,14 +242,14 @@
     });
     if (keep !== "" && position(keep) < 0) keep = "";
     select.value = keep;
-    state.inspect = keep;
+    R.set("inspect", keep);
   }
 
   function loadTrace() {
-    var panel = byId("inspect-panel");
-    var index = state.inspect, share = R.race && R.race.share;
+    var panel = byId("INSPECT_PANEL");
+    var index = R.inspect, share = R.race && R.race.share;
     if (index === "" || !share || position(index) < 0) {
-      R.trace = null;
+      R.set("trace", null);
       if (panel) panel.hidden = true;
       if (R.race) R.render();
       return;
@@ -254,8 +259,8 @@
     fetch(api("inspect", {race: share, racer: String(position(index))}))
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {
-        if (!data || state.inspect !== index || !R.race || R.race.share !== share) return;
-        R.trace = {key: wanted, index: Number(index), data: data};
+        if (!data || R.inspect !== index || !R.race || R.race.share !== share) return;
+        R.set("trace", {key: wanted, index: Number(index), data: data});
         R.render();
       });
   }
@@ -270,7 +275,7 @@
   }
 
   function inspectPanel(k) {
-    var panel = byId("inspect-panel");
+    var panel = byId("INSPECT_PANEL");
     if (!panel || !R.trace) return;
     var d = R.trace.data, r = k;  // row r is step k+1: the step that leaves x_k
     var racer = R.racers.filter(function (q) { return q.index === R.trace.index; })[0];
@@ -327,9 +332,10 @@
     ctx.restore();
   }
 
-  R.decorate = function (ctx, toPx, k, sx, sy) {
+  R.on("mapdraw", function (on) {
     // Arrows from the racer's point x_k: their directions on the map, at fixed lengths
     // (the panel gives the sizes, which span many orders of magnitude).
+    var ctx = on.ctx, toPx = on.toPx, k = on.k, sx = on.sx, sy = on.sy;
     if (!R.trace || R.visible[R.trace.index] === false) return;
     var d = R.trace.data;
     if (k >= d.gradient.length) return;
@@ -344,24 +350,19 @@
     }
     var s = toward([here[0] - next[0], here[1] - next[1]]);
     arrow(ctx, from, s[0], s[1], length * 0.7, ARROW.step, []);
-  };
+  });
 
   // ----- events from playback.js ---------------------------------------------------------
 
   R.on("load", function () {
-    var button = byId("present-button");
-    if (button && button.getAttribute("aria-pressed") !== String(R.presenting)) {
-      // A ?present=1 link: the button says which mode the page is in.
-      button.setAttribute("aria-pressed", R.presenting ? "true" : "false");
-      button.textContent = R.presenting ? "Leave presentation" : "Present";
-    }
+    presentButton();  // a ?present=1 link: the button says which mode the page is in
     if (state.analysisPending) {
       // A link opened with the sweep or many-starts view: open it once the race is here.
       state.analysisPending = false;
-      window.dash_clientside.set_props("analysis-select", {value: state.analysis});
+      window.dash_clientside.set_props(R.ids.ANALYSIS_SELECT, {value: R.analysis});
     }
     if (state.tuned) {
-      window.dash_clientside.set_props("tune-claim", {data: {criterion: state.tuned}});
+      window.dash_clientside.set_props(R.ids.TUNE_CLAIM, {data: {criterion: state.tuned}});
       state.tuned = "";
     }
     exportLinks();
@@ -379,42 +380,26 @@
 
   document.addEventListener("change", function (event) {
     var t = event.target;
-    if (t && t.name === "analysis-select") {
-      state.analysis = ANALYSES.indexOf(t.value) >= 0 ? t.value : "";
-      syncUrl();
-    }
-  });
-
-  document.addEventListener("click", function (event) {
-    var target = event.target.closest ? event.target.closest("[data-action]") : null;
-    if (!target) return;
-    var action = target.getAttribute("data-action");
-    if (action === "present") setPresenting(!R.presenting);
-    else if (action === "copy-link") copyText(window.location.href, "Link copied.");
-    else if (action === "move-start") R.setMoveStart(!R.moveStart);
-    else if (action === "png") exportPng();
-    else if (action === "pytorch") showCode(target.getAttribute("data-index"));
-    else if (action === "copy-code") copyText(byId("code-text").textContent, "Code copied.");
-    else if (action === "close-code") byId("code-dialog").close();
-  });
-
-  document.addEventListener("change", function (event) {
-    if (event.target && event.target.id === "inspect-select") {
-      state.inspect = event.target.value;
+    if (t && t.name === R.ids.ANALYSIS_SELECT) {
+      R.set("analysis", ANALYSES.indexOf(t.value) >= 0 ? t.value : "");
+    } else if (t && t.id === R.ids.INSPECT_SELECT) {
+      R.set("inspect", t.value);
       loadTrace();
-      syncUrl();
     }
   });
 
-  document.addEventListener("keydown", function (event) {
-    var t = event.target;
-    var typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName));
-    if (typing || event.altKey || event.ctrlKey || event.metaKey) return;
-    if (event.key === "p" || event.key === "P") {
-      event.preventDefault();
-      setPresenting(!R.presenting);
-    } else if (event.key === "Escape" && R.presenting) {
-      setPresenting(false);
-    }
-  });
+  R.action("present", function () { R.set("presenting", !R.presenting); });
+  R.action("copy-link", function () { copyText(window.location.href, "Link copied."); });
+  R.action("png", exportPng);
+  R.action("pytorch", function (target) { showCode(target.getAttribute("data-index")); });
+  R.action("copy-code", function () { copyText(byId("CODE_TEXT").textContent, "Code copied."); });
+  R.action("close-code", function () { byId("CODE_DIALOG").close(); });
+
+  function togglePresenting(event) {
+    event.preventDefault();
+    R.set("presenting", !R.presenting);
+  }
+  R.key("p", togglePresenting);
+  R.key("P", togglePresenting);
+  R.key("Escape", function () { if (R.presenting) R.set("presenting", false); });
 })();

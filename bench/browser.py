@@ -69,14 +69,14 @@ def drag_redraws(page) -> tuple[float, float]:
     y = b["y"] + b["height"] / 2
     page.mouse.move(b["x"] + b["width"] * 0.30, y)
     page.mouse.down()
-    loads = page.evaluate(f"() => {RACE}.quick.loads")
+    loads = page.evaluate(f"() => {RACE}.loads")
     t0 = time.perf_counter()
     moves = 120  # a hand's pace: a new position every ~16 ms for about two seconds
     for i in range(moves):
         page.mouse.move(b["x"] + b["width"] * (0.30 + 0.35 * i / moves), y)
         page.wait_for_timeout(16)
     seconds = time.perf_counter() - t0
-    drawn = page.evaluate(f"() => {RACE}.quick.loads") - loads
+    drawn = page.evaluate(f"() => {RACE}.loads") - loads
     page.mouse.up()
     return drawn / seconds, seconds
 

@@ -15,6 +15,7 @@ from callbacks.analysis import confirm_tuned, starts_view, sweep_view, tune
 from callbacks.form import MAX_PAGE_RACERS, known
 from callbacks.race import PageInputs, RaceUpdate, race_update
 from callbacks.service import RaceService
+from layouts import ids
 from layouts.page import surface_params
 from layouts.racer import optimizer_params, racer_card, schedule_params
 from optimizers.registry import OPTIMIZERS
@@ -25,6 +26,25 @@ from surfaces import SURFACES
 
 def _ids(kind: str, **extra: Any) -> dict[str, Any]:
     return {"type": kind, "index": ALL, **extra}
+
+
+# The race callback's inputs that arrive as one entry per racer (or parameter), with their ids.
+PATTERN_INPUTS = (
+    "surface_params",
+    "optimizers",
+    "lrs",
+    "params",
+    "schedules",
+    "schedule_params",
+    "clips",
+    "labels",
+)
+
+
+def _entries(given: dict[str, Any], name: str) -> list[dict[str, Any]]:
+    """A pattern-matching input's ``[{"id": …, "value": …}, …]`` from ``ctx.args_grouping``."""
+    group = given.get(name)
+    return [{"id": e.get("id"), "value": e.get("value")} for e in group or [] if hasattr(e, "get")]
 
 
 def _triggered() -> list[Any]:
@@ -64,62 +84,58 @@ def _store_output(update: RaceUpdate, previous: Any) -> Any:
 
 def register(app: Dash, service: RaceService) -> None:
     @app.callback(
-        Output("race-store", "data"),
-        Output("race-keys", "data"),
-        Output("surface-store", "data"),
-        Output(_ids("racer-error"), "children"),
-        Output("surface-error", "children"),
-        Output("settings-error", "children"),
-        Output("equations-store", "data"),
-        Input("surface-select", "value"),
-        Input({"type": "surface-param", "name": ALL}, "value"),
-        Input("steps-input", "value"),
-        Input("noise-std", "value"),
-        Input("noise-seed", "value"),
-        Input("start-store", "data"),
-        Input(_ids("racer-optimizer"), "value"),
-        Input(_ids("racer-lr"), "value"),
-        Input(_ids("racer-param", name=ALL), "value"),
-        Input(_ids("racer-schedule"), "value"),
-        Input(_ids("racer-sched-param", name=ALL), "value"),
-        Input(_ids("racer-clip"), "value"),
-        Input(_ids("racer-label"), "value"),
-        State("race-keys", "data"),
+        output={
+            "store": Output(ids.RACE_STORE, "data"),
+            "keys": Output(ids.RACE_KEYS, "data"),
+            "surface": Output(ids.SURFACE_STORE, "data"),
+            "racer_errors": Output(_ids(ids.RACER_ERROR), "children"),
+            "surface_error": Output(ids.SURFACE_ERROR, "children"),
+            "settings_error": Output(ids.SETTINGS_ERROR, "children"),
+            "equations": Output(ids.EQUATIONS_STORE, "data"),
+        },
+        # The order is the request's: forged requests in the tests list inputs in this order.
+        inputs={
+            "surface": Input(ids.SURFACE_SELECT, "value"),
+            "surface_params": Input({"type": ids.SURFACE_PARAM, "name": ALL}, "value"),
+            "steps": Input(ids.STEPS_INPUT, "value"),
+            "noise_std": Input(ids.NOISE_STD, "value"),
+            "noise_seed": Input(ids.NOISE_SEED, "value"),
+            "start": Input(ids.START_STORE, "data"),
+            "optimizers": Input(_ids(ids.RACER_OPTIMIZER), "value"),
+            "lrs": Input(_ids(ids.RACER_LR), "value"),
+            "params": Input(_ids(ids.RACER_PARAM, name=ALL), "value"),
+            "schedules": Input(_ids(ids.RACER_SCHEDULE), "value"),
+            "schedule_params": Input(_ids(ids.RACER_SCHED_PARAM, name=ALL), "value"),
+            "clips": Input(_ids(ids.RACER_CLIP), "value"),
+            "labels": Input(_ids(ids.RACER_LABEL), "value"),
+        },
+        state={"known_keys": State(ids.RACE_KEYS, "data")},
         prevent_initial_call=True,  # the opening race arrives with the layout
     )
-    def update_race(surface, _sp, steps, noise_std, noise_seed, start, *rest):
-        known_keys = rest[-1]
-        listed = ctx.inputs_list
+    def update_race(known_keys, **values):
+        # Pattern-matching inputs come with their ids ({id, value}): the racer index and the
+        # parameter name are in the id, and the form checks them like any other input.
+        given = ctx.args_grouping
         triggered = _triggered()
         inputs = PageInputs(
-            surface=surface,
-            surface_params=listed[1],
-            steps=steps,
-            noise_std=noise_std,
-            noise_seed=noise_seed,
-            start=start,
-            optimizers=listed[6],
-            lrs=listed[7],
-            params=listed[8],
-            schedules=listed[9],
-            schedule_params=listed[10],
-            clips=listed[11],
-            labels=listed[12],
-            stale_surface="surface-select.value" in triggered,
-            stale_params=_stale(triggered, "racer-optimizer"),
-            stale_schedule_params=_stale(triggered, "racer-schedule"),
+            **{name: values[name] for name in ("surface", "steps", "noise_std", "noise_seed")},
+            start=values["start"],
+            **{name: _entries(given, name) for name in PATTERN_INPUTS},
+            stale_surface=f"{ids.SURFACE_SELECT}.value" in triggered,
+            stale_params=_stale(triggered, ids.RACER_OPTIMIZER),
+            stale_schedule_params=_stale(triggered, ids.RACER_SCHEDULE),
         )
         update = race_update(inputs, known_keys, service)
-        error_ids = [o["id"] for o in ctx.outputs_list[3]]
-        return (
-            _store_output(update, known_keys),
-            update.keys if update.keys is not None else no_update,
-            update.surface if update.surface is not None else no_update,
-            [update.racer_errors.get(i.get("index"), "") for i in error_ids],
-            update.surface_error,
-            update.settings_error,
-            {str(i): text for i, text in update.equations.items()} or no_update,
-        )
+        error_ids = [o["id"] for o in ctx.outputs_grouping["racer_errors"]]
+        return {
+            "store": _store_output(update, known_keys),
+            "keys": update.keys if update.keys is not None else no_update,
+            "surface": update.surface if update.surface is not None else no_update,
+            "racer_errors": [update.racer_errors.get(i.get("index"), "") for i in error_ids],
+            "surface_error": update.surface_error,
+            "settings_error": update.settings_error,
+            "equations": {str(i): text for i, text in update.equations.items()} or no_update,
+        }
 
     register_analysis(app, service)
 
@@ -136,12 +152,12 @@ def register(app: Dash, service: RaceService) -> None:
                 return no_update  # the race callback reports the unknown name
             return build(ctx.triggered_id["index"], name, {})
 
-    regenerate("racer-optimizer", "racer-params", OPTIMIZERS, optimizer_params)
-    regenerate("racer-schedule", "racer-sched-params", SCHEDULES, schedule_params)
+    regenerate(ids.RACER_OPTIMIZER, ids.RACER_PARAMS, OPTIMIZERS, optimizer_params)
+    regenerate(ids.RACER_SCHEDULE, ids.RACER_SCHED_PARAMS, SCHEDULES, schedule_params)
 
     @app.callback(
-        Output("surface-params", "children"),
-        Input("surface-select", "value"),
+        Output(ids.SURFACE_PARAMS, "children"),
+        Input(ids.SURFACE_SELECT, "value"),
         prevent_initial_call=True,
     )
     def surface_controls(name):
@@ -150,94 +166,98 @@ def register(app: Dash, service: RaceService) -> None:
         return surface_params(name, {})
 
     @app.callback(
-        Output("racers", "children"),
-        Output("next-index", "data"),
-        Input("add-racer", "n_clicks"),
-        Input(_ids("racer-remove"), "n_clicks"),
-        State(_ids("racer-optimizer"), "value"),
-        State("next-index", "data"),
+        output={"cards": Output(ids.RACERS, "children"), "next": Output(ids.NEXT_INDEX, "data")},
+        inputs={
+            "add": Input(ids.ADD_RACER, "n_clicks"),
+            "removes": Input(_ids(ids.RACER_REMOVE), "n_clicks"),
+        },
+        state={
+            "optimizers": State(_ids(ids.RACER_OPTIMIZER), "value"),
+            "next_index": State(ids.NEXT_INDEX, "data"),
+        },
         prevent_initial_call=True,
     )
-    def add_or_remove(_add, removes, optimizers, next_index):
-        present = [o["id"].get("index") for o in ctx.states_list[0]]
+    def add_or_remove(add, removes, optimizers, next_index):
+        unchanged = {"cards": no_update, "next": no_update}
+        present = [o["id"].get("index") for o in ctx.args_grouping["optimizers"]]
         trigger = ctx.triggered_id
         patch = Patch()
-        if trigger == "add-racer":
+        if trigger == ids.ADD_RACER:
             if len(present) >= MAX_PAGE_RACERS or not isinstance(next_index, int):
-                return no_update, no_update
+                return unchanged
             used = set(optimizers)
             name = next((n for n in OPTIMIZERS if n not in used), "adam")
             racer = {"optimizer": name, "lr": OPTIMIZERS[name].default_lr}
             patch.append(racer_card(next_index, validate_racer(racer, "racer").to_json()))
-            return patch, next_index + 1
-        if isinstance(trigger, dict) and trigger.get("type") == "racer-remove":
-            clicked = [r for r in ctx.inputs_list[1] if r["id"] == trigger]
+            return {"cards": patch, "next": next_index + 1}
+        if isinstance(trigger, dict) and trigger.get("type") == ids.RACER_REMOVE:
+            clicked = [r for r in ctx.args_grouping["removes"] if r["id"] == trigger]
             if not clicked or not clicked[0].get("value") or len(present) <= 1:
-                return no_update, no_update
+                return unchanged
             if trigger.get("index") not in present:
-                return no_update, no_update
+                return unchanged
             del patch[present.index(trigger["index"])]
-            return patch, no_update
-        return no_update, no_update
+            return {"cards": patch, "next": no_update}
+        return unchanged
 
     # Playback and drawing happen in the browser (assets/playback.js): no request while playing.
     app.clientside_callback(
         ClientsideFunction("race", "syncRate"),
-        Output({"type": "racer-lr", "index": MATCH}, "value"),
-        Output({"type": "racer-lr-slider", "index": MATCH}, "value"),
-        Input({"type": "racer-lr", "index": MATCH}, "value"),
-        Input({"type": "racer-lr-slider", "index": MATCH}, "value"),
+        Output({"type": ids.RACER_LR, "index": MATCH}, "value"),
+        Output({"type": ids.RACER_LR_SLIDER, "index": MATCH}, "value"),
+        Input({"type": ids.RACER_LR, "index": MATCH}, "value"),
+        Input({"type": ids.RACER_LR_SLIDER, "index": MATCH}, "value"),
         prevent_initial_call=True,
     )
     app.clientside_callback(
         ClientsideFunction("race", "draw"),
-        Output("race-graph", "figure"),
-        Output("step-slider", "max"),
-        Input("race-store", "data"),
-        Input("surface-store", "data"),
-        Input(_ids("racer-visible"), "value"),
+        Output(ids.RACE_GRAPH, "figure"),
+        Output(ids.STEP_SLIDER, "max"),
+        Input(ids.RACE_STORE, "data"),
+        Input(ids.SURFACE_STORE, "data"),
+        Input(_ids(ids.RACER_VISIBLE), "value"),
     )
     # The charts and each changed update rule are drawn from draw/rules a frame apiece.
     app.clientside_callback(
         ClientsideFunction("race", "rules"),
-        Input("equations-store", "data"),
+        Input(ids.EQUATIONS_STORE, "data"),
         prevent_initial_call=True,
     )
     app.clientside_callback(
         ClientsideFunction("race", "chooseLower"),
-        Output("lower-chart", "className"),
-        Input("lower-chart", "value"),
+        Output(ids.LOWER_CHART, "className"),
+        Input(ids.LOWER_CHART, "value"),
         prevent_initial_call=True,
     )
     app.clientside_callback(
         ClientsideFunction("race", "pickStart"),
-        Output("start-store", "data"),
-        Input("race-graph", "clickData"),
+        Output(ids.START_STORE, "data"),
+        Input(ids.RACE_GRAPH, "clickData"),
         prevent_initial_call=True,
     )
     app.clientside_callback(
         ClientsideFunction("race", "togglePlay"),
-        Output("play-button", "children"),
-        Input("play-button", "n_clicks"),
+        Output(ids.PLAY_BUTTON, "children"),
+        Input(ids.PLAY_BUTTON, "n_clicks"),
         prevent_initial_call=True,
     )
     app.clientside_callback(
         ClientsideFunction("race", "stepBy"),
-        Output("step-slider", "value"),
-        Input("step-back", "n_clicks"),
-        Input("step-forward", "n_clicks"),
+        Output(ids.STEP_SLIDER, "value"),
+        Input(ids.STEP_BACK, "n_clicks"),
+        Input(ids.STEP_FORWARD, "n_clicks"),
         prevent_initial_call=True,
     )
     app.clientside_callback(
         ClientsideFunction("race", "seek"),
-        Output("step-label", "children"),
-        Input("step-slider", "value"),
+        Output(ids.STEP_LABEL, "children"),
+        Input(ids.STEP_SLIDER, "value"),
     )
     app.clientside_callback(
         ClientsideFunction("race", "setOptions"),
-        Output("speed-select", "className"),
-        Input("speed-select", "value"),
-        Input("loop-toggle", "value"),
+        Output(ids.SPEED_SELECT, "className"),
+        Input(ids.SPEED_SELECT, "value"),
+        Input(ids.LOOP_TOGGLE, "value"),
     )
 
 
@@ -250,17 +270,17 @@ def register_analysis(app: Dash, service: RaceService) -> None:
 
     app.clientside_callback(
         ClientsideFunction("analysis", "share"),
-        Output("race-share", "data"),
-        Input("race-store", "data"),
-        State("race-share", "data"),
+        Output(ids.RACE_SHARE, "data"),
+        Input(ids.RACE_STORE, "data"),
+        State(ids.RACE_SHARE, "data"),
     )
 
     @app.callback(
-        Output("sweep-store", "data"),
-        Output("sweep-status", "children"),
-        Input("analysis-select", "value"),
-        Input("race-share", "data"),
-        Input("tune-criterion", "value"),
+        Output(ids.SWEEP_STORE, "data"),
+        Output(ids.SWEEP_STATUS, "children"),
+        Input(ids.ANALYSIS_SELECT, "value"),
+        Input(ids.RACE_SHARE, "data"),
+        Input(ids.TUNE_CRITERION, "value"),
         prevent_initial_call=True,
     )
     def update_sweep(view, share, criterion):
@@ -270,30 +290,37 @@ def register_analysis(app: Dash, service: RaceService) -> None:
         return (no_update if update.data is None else update.data), update.message
 
     @app.callback(
-        Output(_ids("racer-lr"), "value", allow_duplicate=True),
-        Output("tune-store", "data"),
-        Output("sweep-status", "children", allow_duplicate=True),
-        Input("tune-button", "n_clicks"),
-        State("race-share", "data"),
-        State("tune-criterion", "value"),
+        output={
+            "rates": Output(_ids(ids.RACER_LR), "value", allow_duplicate=True),
+            "note": Output(ids.TUNE_STORE, "data"),
+            "status": Output(ids.SWEEP_STATUS, "children", allow_duplicate=True),
+        },
+        inputs={"clicks": Input(ids.TUNE_BUTTON, "n_clicks")},
+        state={
+            "share": State(ids.RACE_SHARE, "data"),
+            "criterion": State(ids.TUNE_CRITERION, "value"),
+        },
         prevent_initial_call=True,
     )
     def auto_tune(clicks, share, criterion):
-        ids = [o["id"] for o in ctx.outputs_list[0]]
-        unchanged = [no_update] * len(ids)
+        boxes = [o["id"] for o in ctx.outputs_grouping["rates"]]
+        unchanged = [no_update] * len(boxes)
         if not clicks:
-            return unchanged, no_update, no_update
+            return {"rates": unchanged, "note": no_update, "status": no_update}
         update = tune(share, criterion, service)
         if update.data is None:
-            return unchanged, no_update, update.message
+            return {"rates": unchanged, "note": no_update, "status": update.message}
         rates = update.extra["rates"]
-        values = [rates.get(i.get("index"), no_update) for i in ids]
-        return values, update.data, "Tuned: every racer races at its own best rate."
+        return {
+            "rates": [rates.get(i.get("index"), no_update) for i in boxes],
+            "note": update.data,
+            "status": "Tuned: every racer races at its own best rate.",
+        }
 
     @app.callback(
-        Output("tune-store", "data", allow_duplicate=True),
-        Input("tune-claim", "data"),
-        State("race-share", "data"),
+        Output(ids.TUNE_STORE, "data", allow_duplicate=True),
+        Input(ids.TUNE_CLAIM, "data"),
+        State(ids.RACE_SHARE, "data"),
         prevent_initial_call=True,
     )
     def confirm_claim(claim, share):
@@ -302,15 +329,15 @@ def register_analysis(app: Dash, service: RaceService) -> None:
         return no_update if update.data is None else update.data
 
     @app.callback(
-        Output("starts-store", "data"),
-        Output("starts-racer", "options"),
-        Output("starts-racer", "value"),
-        Output("starts-status", "children"),
-        Input("analysis-select", "value"),
-        Input("race-share", "data"),
-        Input("starts-racer", "value"),
-        Input("starts-layout", "value"),
-        Input("starts-count", "value"),
+        Output(ids.STARTS_STORE, "data"),
+        Output(ids.STARTS_RACER, "options"),
+        Output(ids.STARTS_RACER, "value"),
+        Output(ids.STARTS_STATUS, "children"),
+        Input(ids.ANALYSIS_SELECT, "value"),
+        Input(ids.RACE_SHARE, "data"),
+        Input(ids.STARTS_RACER, "value"),
+        Input(ids.STARTS_LAYOUT, "value"),
+        Input(ids.STARTS_COUNT, "value"),
         prevent_initial_call=True,
     )
     def update_starts(view, share, racer, layout, count):
@@ -327,22 +354,22 @@ def register_analysis(app: Dash, service: RaceService) -> None:
 
     app.clientside_callback(
         ClientsideFunction("analysis", "panels"),
-        Output("sweep-panel", "hidden"),
-        Output("starts-panel", "hidden"),
-        Input("analysis-select", "value"),
+        Output(ids.SWEEP_PANEL, "hidden"),
+        Output(ids.STARTS_PANEL, "hidden"),
+        Input(ids.ANALYSIS_SELECT, "value"),
     )
     # Each view's chart is drawn in a frame of its own (assets/race-analysis.js).
     app.clientside_callback(
         ClientsideFunction("analysis", "drawSweep"),
-        Input("sweep-store", "data"),
+        Input(ids.SWEEP_STORE, "data"),
     )
     app.clientside_callback(
         ClientsideFunction("analysis", "drawStarts"),
-        Input("starts-store", "data"),
+        Input(ids.STARTS_STORE, "data"),
     )
     app.clientside_callback(
         ClientsideFunction("analysis", "tuned"),
-        Output("leaderboard", "className"),
-        Input("tune-store", "data"),
+        Output(ids.LEADERBOARD, "className"),
+        Input(ids.TUNE_STORE, "data"),
         prevent_initial_call=True,
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dash import dcc, html
 
+from layouts import ids
 from layouts.controls import graph, number_field
 from optimizers.config import CRITERIA, DEFAULT_CRITERION
 from optimizers.validate import GRID_COUNT, GRID_HIGH, GRID_LOW, STARTS_COUNT, STARTS_LAYOUT
@@ -31,12 +32,12 @@ def panel(id_: str, controls: list, body: list) -> html.Div:
 
 def sweep_panel() -> html.Div:
     return panel(
-        "sweep-panel",
+        ids.SWEEP_PANEL,
         [
             labelled(
                 "judge each rate by",
                 dcc.RadioItems(
-                    id="tune-criterion",
+                    id=ids.TUNE_CRITERION,
                     options=[{"label": c.label, "value": name} for name, c in CRITERIA.items()],
                     value=DEFAULT_CRITERION,
                     inline=True,
@@ -44,34 +45,34 @@ def sweep_panel() -> html.Div:
             ),
             html.Button(
                 "Auto-tune every racer",
-                id="tune-button",
+                id=ids.TUNE_BUTTON,
                 n_clicks=0,
                 title="set each racer to its own best rate by this criterion, then race",
             ),
-            html.Span(id="sweep-status", role="status", className="tool-status"),
+            html.Span(id=ids.SWEEP_STATUS, role="status", className="tool-status"),
         ],
         [
             html.P(
                 f"Each racer's optimizer over {GRID_COUNT.default} rates from "
                 f"{GRID_LOW.default:g} to {GRID_HIGH.default:g}, "
                 "its other settings unchanged, judged after the race's full horizon.",
-                id="sweep-caption",
+                id=ids.SWEEP_CAPTION,
                 className="hint",
             ),
-            graph("sweep-graph", "52vh"),
-            html.Div(id="sweep-table", className="leaderboard"),
+            graph(ids.SWEEP_GRAPH, "52vh"),
+            html.Div(id=ids.SWEEP_TABLE, className="leaderboard"),
         ],
     )
 
 
 def starts_panel() -> html.Div:
     return panel(
-        "starts-panel",
+        ids.STARTS_PANEL,
         [
             labelled(
                 "racer",
                 dcc.Dropdown(
-                    id="starts-racer",
+                    id=ids.STARTS_RACER,
                     options=[],
                     value=None,
                     clearable=False,
@@ -82,14 +83,14 @@ def starts_panel() -> html.Div:
             labelled(
                 "starts",
                 dcc.RadioItems(
-                    id="starts-layout",
+                    id=ids.STARTS_LAYOUT,
                     options=[{"label": name, "value": name} for name in STARTS_LAYOUT.choices],
                     value=STARTS_LAYOUT.default,
                     inline=True,
                 ),
             ),
             number_field(
-                "starts-count",
+                ids.STARTS_COUNT,
                 "how many",
                 STARTS_COUNT.default,
                 STARTS_COUNT.help,
@@ -97,11 +98,11 @@ def starts_panel() -> html.Div:
                 max=STARTS_COUNT.high,
                 step=1,
             ),
-            html.Span(id="starts-status", role="status", className="tool-status"),
+            html.Span(id=ids.STARTS_STATUS, role="status", className="tool-status"),
         ],
         [
-            graph("starts-graph", "60vh"),
-            html.Div(id="starts-summary", className="leaderboard"),
+            graph(ids.STARTS_GRAPH, "60vh"),
+            html.Div(id=ids.STARTS_SUMMARY, className="leaderboard"),
         ],
     )
 
@@ -116,7 +117,7 @@ def analysis_section() -> html.Section:
                 children=[
                     html.H2("Fair race"),
                     dcc.RadioItems(
-                        id="analysis-select",
+                        id=ids.ANALYSIS_SELECT,
                         options=[
                             {"label": "off", "value": ""},
                             {"label": "rate sweep & auto-tune", "value": "sweep"},
@@ -132,11 +133,11 @@ def analysis_section() -> html.Section:
             starts_panel(),
             # {share, order} of the race on the page, derived in the browser from race-store:
             # all the views send the server (callbacks/analysis.py).
-            dcc.Store(id="race-share"),
-            dcc.Store(id="sweep-store"),
-            dcc.Store(id="starts-store"),
-            dcc.Store(id="tune-store"),
+            dcc.Store(id=ids.RACE_SHARE),
+            dcc.Store(id=ids.SWEEP_STORE),
+            dcc.Store(id=ids.STARTS_STORE),
+            dcc.Store(id=ids.TUNE_STORE),
             # A shared link's "tuned" claim, checked on the server (callbacks/analysis.py).
-            dcc.Store(id="tune-claim"),
+            dcc.Store(id=ids.TUNE_CLAIM),
         ],
     )

@@ -16,6 +16,7 @@ from typing import Any
 from dash import dcc, html
 
 from common.params import Param
+from layouts import ids
 from optimizers.base import LR
 from optimizers.validate import CLIP, MAX_STEPS, NOISE_SEED, NOISE_STD, STEPS
 
@@ -34,23 +35,23 @@ PAGE_STEPS = dataclasses.replace(
 # How a message names each kind of control's field (callbacks/race.py place_error): the box
 # a message names is marked invalid beside it (assets/inputs.js).
 FIELD_PREFIX = {
-    "racer-param": "",
-    "racer-sched-param": "schedule ",
-    "surface-param": "surface.params.",
+    ids.RACER_PARAM: "",
+    ids.RACER_SCHED_PARAM: "schedule ",
+    ids.SURFACE_PARAM: "surface.params.",
 }
 PAGE_FIELD_NAMES = {
-    "steps-input": "steps",
-    "noise-std": "noise.std",
-    "noise-seed": "noise.seed",
-    "racer-clip": "clip_norm",
-    "racer-lr": "lr",
+    ids.STEPS_INPUT: "steps",
+    ids.NOISE_STD: "noise.std",
+    ids.NOISE_SEED: "noise.seed",
+    ids.RACER_CLIP: "clip_norm",
+    ids.RACER_LR: "lr",
 }
 PAGE_FIELDS: dict[str, Param] = {
-    "steps-input": PAGE_STEPS,
-    "noise-std": NOISE_STD,
-    "noise-seed": NOISE_SEED,
-    "racer-clip": CLIP,
-    "racer-lr": LR,
+    ids.STEPS_INPUT: PAGE_STEPS,
+    ids.NOISE_STD: NOISE_STD,
+    ids.NOISE_SEED: NOISE_SEED,
+    ids.RACER_CLIP: CLIP,
+    ids.RACER_LR: LR,
 }
 
 

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 from dash import html
 
+from layouts import ids
+
 
 def handoff_button() -> html.Button:
     return html.Button(
         "Students' link",
-        id="handoff-button",
+        id=ids.HANDOFF_BUTTON,
         title="a QR code of this page for students: the same race, without the controls",
         **{"data-action": "handoff", "aria-haspopup": "dialog"},
     )
@@ -21,24 +23,24 @@ def handoff_button() -> html.Button:
 
 def handoff_dialog() -> html.Dialog:
     return html.Dialog(
-        id="handoff-dialog",
+        id=ids.HANDOFF_DIALOG,
         className="handoff-dialog",
         children=[
-            html.H2("Students' link", id="handoff-title"),
+            html.H2("Students' link", id=ids.HANDOFF_TITLE),
             html.P(
                 "Scan to follow along: this race, without the controls.",
                 className="handoff-hint",
             ),
-            html.Div(id="handoff-code", className="handoff-code"),
-            html.P(html.A(id="handoff-link", href="#"), className="handoff-link"),
-            html.P(id="handoff-status", role="status", className="tool-status"),
+            html.Div(id=ids.HANDOFF_CODE, className="handoff-code"),
+            html.P(html.A(id=ids.HANDOFF_LINK, href="#"), className="handoff-link"),
+            html.P(id=ids.HANDOFF_STATUS, role="status", className="tool-status"),
             html.Div(
                 className="dialog-buttons",
                 children=[
                     html.Button("Copy link", **{"data-action": "copy-handoff"}),
-                    html.Button("Close", id="close-handoff", **{"data-action": "close-handoff"}),
+                    html.Button("Close", id=ids.CLOSE_HANDOFF, **{"data-action": "close-handoff"}),
                 ],
             ),
         ],
-        **{"aria-labelledby": "handoff-title"},
+        **{"aria-labelledby": ids.HANDOFF_TITLE},
     )

@@ -10,6 +10,7 @@ from typing import Any
 from dash import dcc, html
 
 from callbacks.form import MAX_PAGE_RACERS
+from layouts import ids
 from layouts.analysis import analysis_section
 from layouts.controls import graph, number_field, param_controls
 from layouts.handoff import handoff_button, handoff_dialog
@@ -21,19 +22,19 @@ SPEEDS = (0.25, 0.5, 1, 2, 4, 8, 16)
 
 
 def surface_params(name: str, values: dict[str, Any]) -> list:
-    return param_controls("surface-param", SURFACES[name].params, values)
+    return param_controls(ids.SURFACE_PARAM, SURFACES[name].params, values)
 
 
 def playback_bar() -> html.Div:
     return html.Div(
         className="playback",
         children=[
-            html.Button("▶ Play", id="play-button", n_clicks=0, title="Play / pause (Space)"),
-            html.Button("◀", id="step-back", n_clicks=0, title="One step back (←)"),
-            html.Button("▶|", id="step-forward", n_clicks=0, title="One step forward (→)"),
+            html.Button("▶ Play", id=ids.PLAY_BUTTON, n_clicks=0, title="Play / pause (Space)"),
+            html.Button("◀", id=ids.STEP_BACK, n_clicks=0, title="One step back (←)"),
+            html.Button("▶|", id=ids.STEP_FORWARD, n_clicks=0, title="One step forward (→)"),
             html.Div(
                 dcc.Slider(
-                    id="step-slider",
+                    id=ids.STEP_SLIDER,
                     min=0,
                     max=1,
                     step=1,
@@ -43,16 +44,16 @@ def playback_bar() -> html.Div:
                 ),
                 className="step-slider",
             ),
-            html.Span("step 0", id="step-label", className="step-label"),
+            html.Span("step 0", id=ids.STEP_LABEL, className="step-label"),
             dcc.Dropdown(
-                id="speed-select",
+                id=ids.SPEED_SELECT,
                 options=[{"label": f"{s:g}×", "value": s} for s in SPEEDS],
                 value=1,
                 clearable=False,
                 searchable=False,
                 className="speed-select",
             ),
-            dcc.Checklist(id="loop-toggle", options=[{"label": "loop", "value": "on"}], value=[]),
+            dcc.Checklist(id=ids.LOOP_TOGGLE, options=[{"label": "loop", "value": "on"}], value=[]),
         ],
     )
 
@@ -64,7 +65,7 @@ def toolbar() -> html.Div:
         className="toolbar",
         children=[
             dcc.RadioItems(
-                id="view-select",
+                id=ids.VIEW_SELECT,
                 options=[{"label": "map", "value": "2d"}, {"label": "3-D", "value": "3d"}],
                 value="2d",
                 inline=True,
@@ -72,7 +73,7 @@ def toolbar() -> html.Div:
             ),
             html.Button(
                 "Present",
-                id="present-button",
+                id=ids.PRESENT_BUTTON,
                 title="presentation mode: the map fills the screen (P; Esc leaves)",
                 **{"data-action": "present", "aria-pressed": "false"},
             ),
@@ -80,18 +81,18 @@ def toolbar() -> html.Div:
             # a tap meant to scroll never moves it (assets/tools.js).
             html.Button(
                 "Move start",
-                id="move-start",
+                id=ids.MOVE_START,
                 className="touch-only",
                 title="then tap the map where every racer should start",
                 **{"data-action": "move-start", "aria-pressed": "false"},
             ),
-            html.Button("Copy link", id="copy-link", **{"data-action": "copy-link"}),
+            html.Button("Copy link", id=ids.COPY_LINK, **{"data-action": "copy-link"}),
             handoff_button(),
             html.Label(
                 className="share-link",
                 children=[
                     html.Span("link to this race", className="visually-hidden"),
-                    dcc.Input(id="share-link", type="text", readOnly=True, value=""),
+                    dcc.Input(id=ids.SHARE_LINK, type="text", readOnly=True, value=""),
                 ],
             ),
             html.Details(
@@ -101,19 +102,21 @@ def toolbar() -> html.Div:
                     html.Div(
                         className="menu-items",
                         children=[
-                            html.A("race as JSON", id="export-json", href="#", download=""),
-                            html.Div(id="export-csv", className="export-csv"),
-                            html.Button("figure as PNG", id="export-png", **{"data-action": "png"}),
+                            html.A("race as JSON", id=ids.EXPORT_JSON, href="#", download=""),
+                            html.Div(id=ids.EXPORT_CSV, className="export-csv"),
+                            html.Button(
+                                "figure as PNG", id=ids.EXPORT_PNG, **{"data-action": "png"}
+                            ),
                         ],
                     ),
                 ],
             ),
-            html.Span(id="tool-status", role="status", className="tool-status"),
+            html.Span(id=ids.TOOL_STATUS, role="status", className="tool-status"),
             html.Label(
                 className="inspect-choice",
                 children=[
                     html.Span("inspect"),
-                    html.Select(id="inspect-select", children=[html.Option("off", value="")]),
+                    html.Select(id=ids.INSPECT_SELECT, children=[html.Option("off", value="")]),
                 ],
             ),
         ],
@@ -122,27 +125,27 @@ def toolbar() -> html.Div:
 
 def inspector() -> html.Div:
     """The state of the inspected racer at the playback step (filled by assets/tools.js)."""
-    return html.Div(id="inspect-panel", className="inspect-panel", hidden=True)
+    return html.Div(id=ids.INSPECT_PANEL, className="inspect-panel", hidden=True)
 
 
 def code_dialog() -> html.Dialog:
     """Where "PyTorch" shows a racer's torch.optim code, with a button to copy it."""
     return html.Dialog(
-        id="code-dialog",
+        id=ids.CODE_DIALOG,
         className="code-dialog",
         children=[
-            html.H2("This racer in PyTorch", id="code-title"),
+            html.H2("This racer in PyTorch", id=ids.CODE_TITLE),
             # Focusable, so the code scrolls from the keyboard too.
-            html.Pre(html.Code(id="code-text"), tabIndex="0"),
+            html.Pre(html.Code(id=ids.CODE_TEXT), tabIndex="0"),
             html.Div(
                 className="dialog-buttons",
                 children=[
-                    html.Button("Copy code", id="copy-code", **{"data-action": "copy-code"}),
-                    html.Button("Close", id="close-code", **{"data-action": "close-code"}),
+                    html.Button("Copy code", id=ids.COPY_CODE, **{"data-action": "copy-code"}),
+                    html.Button("Close", id=ids.CLOSE_CODE, **{"data-action": "close-code"}),
                 ],
             ),
         ],
-        **{"aria-labelledby": "code-title"},
+        **{"aria-labelledby": ids.CODE_TITLE},
     )
 
 
@@ -153,17 +156,17 @@ def settings_panel(race: dict[str, Any]) -> html.Div:
         children=[
             html.H2("Surface"),
             dcc.Dropdown(
-                id="surface-select",
+                id=ids.SURFACE_SELECT,
                 options=[{"label": s.title, "value": s.name} for s in SURFACES.values()],
                 value=surface["name"],
                 clearable=False,
             ),
             html.Div(
-                id="surface-params",
+                id=ids.SURFACE_PARAMS,
                 className="racer-params",
                 children=surface_params(surface["name"], surface.get("params", {})),
             ),
-            html.Div(id="surface-error", className="field-error"),
+            html.Div(id=ids.SURFACE_ERROR, className="field-error"),
             html.P(
                 "Click the map to move every racer's start (on a touch screen: Move start, "
                 "then tap).",
@@ -171,7 +174,7 @@ def settings_panel(race: dict[str, Any]) -> html.Div:
             ),
             html.H2("Race"),
             number_field(
-                "steps-input",
+                ids.STEPS_INPUT,
                 "steps",
                 race["steps"],
                 "number of optimizer steps, 10 … 5,000",
@@ -180,20 +183,20 @@ def settings_panel(race: dict[str, Any]) -> html.Div:
                 step=1,
             ),
             number_field(
-                "noise-std",
+                ids.NOISE_STD,
                 "noise σ",
                 race["noise"]["std"],
                 "σ of Gaussian noise added to every gradient coordinate (0: exact gradients)",
                 min=0,
             ),
             number_field(
-                "noise-seed",
+                ids.NOISE_SEED,
                 "noise seed",
                 race["noise"]["seed"],
                 "seed of the noise; every racer gets the same noise sequence",
                 step=1,
             ),
-            html.Div(id="settings-error", className="field-error"),
+            html.Div(id=ids.SETTINGS_ERROR, className="field-error"),
         ],
     )
 
@@ -227,7 +230,7 @@ def caption(lesson: Lesson | None, note: str) -> html.Div:
         children = [html.Strong(lesson.title + ". "), html.Span(lesson.caption)]
     if note:
         children.append(html.Span(note, className="field-error"))
-    return html.Div(children, id="lesson-caption", className="caption", hidden=not children)
+    return html.Div(children, id=ids.LESSON_CAPTION, className="caption", hidden=not children)
 
 
 # What the lower chart can show against the step, each on a log axis.
@@ -242,30 +245,30 @@ def side_panel() -> html.Aside:
         **{"aria-label": "racers, ranking and charts"},
         children=[
             html.Div(
-                id="quick-controls",
+                id=ids.QUICK_CONTROLS,
                 className="quick-controls",
                 role="group",
                 **{"aria-label": "each racer's learning rate (drag to race again) and visibility"},
             ),
-            html.Div(id="leaderboard", className="leaderboard"),
+            html.Div(id=ids.LEADERBOARD, className="leaderboard"),
             html.Div(
                 className="charts",
                 children=[
-                    graph("loss-graph", scroll_zoom=True),
+                    graph(ids.LOSS_GRAPH, scroll_zoom=True),
                     html.Div(
                         role="group",
                         className="lower-chart-choice",
                         title="what the lower chart shows against the step (log scale)",
                         **{"aria-label": "lower chart"},
                         children=dcc.RadioItems(
-                            id="lower-chart",
+                            id=ids.LOWER_CHART,
                             options=[{"label": t, "value": k} for k, t in LOWER_CHARTS.items()],
                             value="lr",
                             inline=True,
                             className="lower-chart",
                         ),
                     ),
-                    graph("lr-graph", scroll_zoom=True),
+                    graph(ids.LR_GRAPH, scroll_zoom=True),
                 ],
             ),
         ],
@@ -283,10 +286,10 @@ def stage() -> html.Div:
                 **{"aria-label": "the race on the map"},
                 children=[
                     toolbar(),
-                    graph("race-graph", scroll_zoom=True),
-                    html.Div(id="race-3d", className="race-3d", hidden=True),
+                    graph(ids.RACE_GRAPH, scroll_zoom=True),
+                    html.Div(id=ids.RACE_3D, className="race-3d", hidden=True),
                     # Who is who: colour, marker and line pattern as drawn, with each name.
-                    html.Ul(id="map-key", className="map-key", **{"aria-label": "key"}),
+                    html.Ul(id=ids.MAP_KEY, className="map-key", **{"aria-label": "key"}),
                     playback_bar(),
                     inspector(),
                 ],
@@ -333,7 +336,7 @@ def page(
                                 children=[
                                     html.H2("Racers"),
                                     html.Div(
-                                        id="racers",
+                                        id=ids.RACERS,
                                         className="racer-list",
                                         children=[
                                             racer_card(i, r, noisy) for i, r in enumerate(racers)
@@ -341,7 +344,7 @@ def page(
                                     ),
                                     html.Button(
                                         "+ Add racer",
-                                        id="add-racer",
+                                        id=ids.ADD_RACER,
                                         n_clicks=0,
                                         title=f"up to {MAX_PAGE_RACERS} racers",
                                     ),
@@ -351,16 +354,16 @@ def page(
                     ),
                 ]
             ),
-            dcc.Store(id="race-store", data=opening["race"]),
-            dcc.Store(id="race-keys", data=opening["keys"]),
-            dcc.Store(id="surface-store", data=opening["surface"]),
+            dcc.Store(id=ids.RACE_STORE, data=opening["race"]),
+            dcc.Store(id=ids.RACE_KEYS, data=opening["keys"]),
+            dcc.Store(id=ids.SURFACE_STORE, data=opening["surface"]),
             # Changed update rules, typeset in the browser one per frame (assets/playback.js).
-            dcc.Store(id="equations-store"),
+            dcc.Store(id=ids.EQUATIONS_STORE),
             dcc.Store(
-                id="start-store",
+                id=ids.START_STORE,
                 data={"surface": race["surface"]["name"], "point": race.get("start")},
             ),
-            dcc.Store(id="next-index", data=len(racers)),
+            dcc.Store(id=ids.NEXT_INDEX, data=len(racers)),
             code_dialog(),
             handoff_dialog(),
         ],

@@ -8,6 +8,7 @@ from typing import Any
 from dash import dcc, html
 
 from callbacks.compact import style
+from layouts import ids
 from layouts.controls import number_box, number_field, param_controls
 from layouts.equation import update_rule
 from optimizers.base import LR
@@ -23,11 +24,11 @@ def racer_id(kind: str, index: int) -> dict[str, Any]:
 
 
 def optimizer_params(index: int, optimizer: str, values: dict[str, Any]) -> list:
-    return param_controls("racer-param", OPTIMIZERS[optimizer].params, values, index)
+    return param_controls(ids.RACER_PARAM, OPTIMIZERS[optimizer].params, values, index)
 
 
 def schedule_params(index: int, schedule: str, values: dict[str, Any]) -> list:
-    return param_controls("racer-sched-param", SCHEDULES[schedule].params, values, index)
+    return param_controls(ids.RACER_SCHED_PARAM, SCHEDULES[schedule].params, values, index)
 
 
 def lr_slider_value(lr: Any) -> float | None:
@@ -43,7 +44,7 @@ def racer_card(index: int, racer: dict[str, Any], noisy: bool = False) -> html.D
     schedule = racer.get("schedule", {"name": "constant", "params": {}})
     look = style(index)
     return html.Div(
-        id=racer_id("racer-card", index),
+        id=racer_id(ids.RACER_CARD, index),
         className="racer-card",
         style={"borderLeftColor": look["color"]},
         children=[
@@ -56,28 +57,28 @@ def racer_card(index: int, racer: dict[str, Any], noisy: bool = False) -> html.D
                         title=look["marker"],
                     ),
                     dcc.Dropdown(
-                        id=racer_id("racer-optimizer", index),
+                        id=racer_id(ids.RACER_OPTIMIZER, index),
                         options=[{"label": s.title, "value": s.name} for s in OPTIMIZERS.values()],
                         value=optimizer,
                         clearable=False,
                         className="racer-optimizer",
                     ),
                     dcc.Checklist(
-                        id=racer_id("racer-visible", index),
+                        id=racer_id(ids.RACER_VISIBLE, index),
                         options=[{"label": "show", "value": "on"}],
                         value=["on"],
                         className="racer-visible",
                     ),
                     html.Button(
                         "PyTorch",
-                        id=racer_id("racer-pytorch", index),
+                        id=racer_id(ids.RACER_PYTORCH, index),
                         className="racer-pytorch",
                         title="this racer's setup as torch.optim code",
                         **{"data-action": "pytorch", "data-index": str(index)},
                     ),
                     html.Button(
                         "✕",
-                        id=racer_id("racer-remove", index),
+                        id=racer_id(ids.RACER_REMOVE, index),
                         className="racer-remove",
                         title="remove this racer",
                         n_clicks=0,
@@ -90,7 +91,7 @@ def racer_card(index: int, racer: dict[str, Any], noisy: bool = False) -> html.D
                 children=[
                     html.Span("learning rate", className="param-name"),
                     dcc.Slider(
-                        id=racer_id("racer-lr-slider", index),
+                        id=racer_id(ids.RACER_LR_SLIDER, index),
                         min=LOG_LR_MIN,
                         max=LOG_LR_MAX,
                         step=0.01,
@@ -99,11 +100,11 @@ def racer_card(index: int, racer: dict[str, Any], noisy: bool = False) -> html.D
                         updatemode="mouseup",
                         allow_direct_input=False,
                     ),
-                    number_box(racer_id("racer-lr", index), racer["lr"], LR, "learning rate"),
+                    number_box(racer_id(ids.RACER_LR, index), racer["lr"], LR, "learning rate"),
                 ],
             ),
             html.Div(
-                id=racer_id("racer-params", index),
+                id=racer_id(ids.RACER_PARAMS, index),
                 className="racer-params",
                 children=optimizer_params(index, optimizer, racer.get("params", {})),
             ),
@@ -112,7 +113,7 @@ def racer_card(index: int, racer: dict[str, Any], noisy: bool = False) -> html.D
                 children=[
                     html.Span("schedule", className="param-name"),
                     dcc.Dropdown(
-                        id=racer_id("racer-schedule", index),
+                        id=racer_id(ids.RACER_SCHEDULE, index),
                         options=[{"label": s.title, "value": s.name} for s in SCHEDULES.values()],
                         value=schedule["name"],
                         clearable=False,
@@ -120,12 +121,12 @@ def racer_card(index: int, racer: dict[str, Any], noisy: bool = False) -> html.D
                 ],
             ),
             html.Div(
-                id=racer_id("racer-sched-params", index),
+                id=racer_id(ids.RACER_SCHED_PARAMS, index),
                 className="racer-params",
                 children=schedule_params(index, schedule["name"], schedule.get("params", {})),
             ),
             number_field(
-                racer_id("racer-clip", index),
+                racer_id(ids.RACER_CLIP, index),
                 "clip norm",
                 racer.get("clip_norm"),
                 "clip the gradient to this L2 norm before the update; empty: no clipping",
@@ -137,7 +138,7 @@ def racer_card(index: int, racer: dict[str, Any], noisy: bool = False) -> html.D
                 children=[
                     html.Span("label", className="param-name"),
                     dcc.Input(
-                        id=racer_id("racer-label", index),
+                        id=racer_id(ids.RACER_LABEL, index),
                         type="text",
                         value=racer.get("label") or "",
                         debounce=True,
@@ -147,18 +148,15 @@ def racer_card(index: int, racer: dict[str, Any], noisy: bool = False) -> html.D
                     ),
                 ],
             ),
-            html.Div(id=racer_id("racer-error", index), className="field-error"),
+            html.Div(id=racer_id(ids.RACER_ERROR, index), className="field-error"),
+            # Folded: the rule is typeset (MathJax loads) when first opened (assets/rules.js).
             html.Details(
                 className="equation",
-                open=True,
                 children=[
                     html.Summary("update rule"),
-                    dcc.Markdown(
-                        update_rule(racer, noisy),
-                        id=racer_id("racer-equation", index),
-                        mathjax=True,
-                    ),
+                    html.Div(id=racer_id(ids.RACER_EQUATION, index)),
                 ],
+                **{"data-rule": update_rule(racer, noisy)},
             ),
         ],
     )

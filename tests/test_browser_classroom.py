@@ -262,7 +262,7 @@ def test_exports_json_csv_png_and_pytorch(page):
     assert width > 800 and height > 500
     # The trails are in the picture: the first racer's start is painted in its colour.
     painted = page.evaluate(
-        f"(() => {{ const c = {RACE}.lastExport, r = {RACE}.racers[0];"
+        f"(() => {{ const c = {RACE}.exported, r = {RACE}.racers[0];"
         " const fl = document.querySelector('#race-graph .js-plotly-plot')._fullLayout;"
         " const x = (fl.xaxis._offset + fl.xaxis.l2p(r.x[0])) * 2;"
         " const y = (fl.yaxis._offset + fl.yaxis.l2p(r.y[0])) * 2;"
@@ -284,8 +284,8 @@ GL3D = Path(__file__).resolve().parent.parent / "assets" / "vendor" / "plotly-gl
 
 COLOURS_3D = """async () => {
   const el = document.getElementById('race-3d');
-  const url = await window.optimizerRace.view3d.plotly.toImage(el, {format: 'png', width: 300,
-                                                                    height: 300});
+  const P = window.optimizerRace.use('view3d').plotly;
+  const url = await P.toImage(el, {format: 'png', width: 300, height: 300});
   const img = new Image();
   await new Promise(done => { img.onload = done; img.src = url; });
   const canvas = document.createElement('canvas');
@@ -301,7 +301,7 @@ COLOURS_3D = """async () => {
 def test_the_3d_view_shows_the_surface_and_follows_playback(page):
     require_file(GL3D, "scripts/vendor-plotly.sh")
     page.check("input[name='view-select'][value='3d']")
-    page.wait_for_function(f"() => {RACE}.view3d.drawn === 0")
+    page.wait_for_function(f"() => {RACE}.use('view3d').drawn === 0")
     assert page.locator("#race-3d").is_visible() and not page.locator("#race-graph").is_visible()
     kinds = state(page, "document.getElementById('race-3d')._fullData.map(t => t.type)")
     assert kinds[0] == "surface" and kinds.count("scatter3d") == 2 * 4
@@ -310,12 +310,12 @@ def test_the_3d_view_shows_the_surface_and_follows_playback(page):
     assert colours > 100, colours
     for _ in range(3):
         page.click("#step-forward")
-    page.wait_for_function(f"() => {RACE}.view3d.drawn === 3")
+    page.wait_for_function(f"() => {RACE}.use('view3d').drawn === 3")
     lines = "document.getElementById('race-3d').data.filter(t => t.mode === 'lines')"
     assert state(page, f"{lines}.map(t => t.x.length)") == [4, 4, 4, 4]
     page.wait_for_function("() => location.search.includes('view=3d')")  # in the link
     # The page's own Plotly is still the cartesian one, and the map comes back.
-    assert state(page, "window.Plotly !== window.optimizerRace.view3d.plotly")
+    assert state(page, "window.Plotly !== window.optimizerRace.use('view3d').plotly")
     page.check("input[name='view-select'][value='2d']")
     page.wait_for_function("() => !document.documentElement.classList.contains('view-3d')")
     assert page.locator("#race-graph").is_visible()
@@ -325,6 +325,6 @@ def test_the_3d_view_shows_the_surface_and_follows_playback(page):
 def test_a_3d_link_opens_in_3d(browser, live):
     require_file(GL3D, "scripts/vendor-plotly.sh")
     context, tab = open_tab(browser, f"{live[0]}/?view=3d&step=12")
-    tab.wait_for_function(f"() => {RACE}.view3d.drawn === 12")
+    tab.wait_for_function(f"() => {RACE}.use('view3d').drawn === 12")
     assert tab.is_checked("input[name='view-select'][value='3d']")
     context.close()

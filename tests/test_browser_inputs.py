@@ -247,7 +247,9 @@ def test_the_browser_steps_exactly_as_the_python_rule(page):
                 cases.append([rule, value, direction])
                 expected.append(p.nudge(value, direction))
     got = page.evaluate(
-        "cases => cases.map(([rule, v, d]) => window.optimizerInputs.nudge(rule, v, d))", cases
+        "cases => cases.map(([rule, v, d]) =>"
+        " window.optimizerRace.use('inputs').nudge(rule, v, d))",
+        cases,
     )
     mismatches = [
         (c, e, g)

@@ -340,13 +340,13 @@ def test_dragging_a_quick_rate_slider_redraws_the_path_during_the_drag(page):
     b = slider.bounding_box()
     y = b["y"] + b["height"] / 2
     x0 = b["x"] + b["width"] * (3 / 6)  # near 1e-2 on a 1e-5 … 10 scale
-    loads = state(page, f"{RACE}.quick.loads")
+    loads = state(page, f"{RACE}.loads")
     page.mouse.move(b["x"] + b["width"] * (2 / 6), y)
     page.mouse.down()
     page.mouse.move(x0, y, steps=4)
     # The path is redrawn while the button is still down.
     page.wait_for_function(
-        f"n => {RACE}.quick.loads > n && {end}[0] !== {before[0]}", arg=loads, timeout=10000
+        f"n => {RACE}.loads > n && {end}[0] !== {before[0]}", arg=loads, timeout=10000
     )
     page.mouse.move(x0 - b["width"] * 0.05, y, steps=3)
     page.mouse.up()
