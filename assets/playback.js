@@ -301,9 +301,10 @@
         yaxis: {title: {text: axisTitle}, type: log ? "log" : "linear", gridcolor: GRID,
                 exponentformat: "power", range: range ? [range.lo, range.hi] : undefined,
                 autorange: range ? false : true, automargin: true,
-                // One label a decade (or every few): no crowd of minor digits.
+                // A label every decade or few (at most four): no crowd of minor digits, and
+                // room for them on a short chart.
                 dtick: range && range.hi - range.lo > 1.2
-                  ? Math.ceil((range.hi - range.lo) / 6) : undefined},
+                  ? Math.ceil((range.hi - range.lo) / 4) : undefined},
         annotations: notes.length ? [{xref: "paper", yref: "paper", x: 1, y: 1, xanchor: "right",
                                       yanchor: "top", showarrow: false, text: notes.join("; "),
                                       font: {size: 11, color: "#444"},
@@ -424,7 +425,8 @@
       " seeds; median and quartiles</caption><thead><tr><th>#</th><th>racer</th><th>" +
       (gap ? "median f − f* now" : "median loss now") + "</th>" +
       "<th class=\"col-extra\">median final loss</th>" +
-      "<th class=\"col-extra\">quartiles</th><th class=\"col-status\">diverged runs</th>" +
+      "<th class=\"col-extra col-best\">quartiles</th>" +
+      "<th class=\"col-status\">diverged runs</th>" +
       "</tr></thead><tbody>";
     rows.forEach(function (row, i) {
       var r = row.r, f = r.fan;
@@ -432,7 +434,7 @@
         "<td class=\"racer-name\">" + racerSwatch(r) + labelHtml(r.label) + "</td><td>" +
         nowCell(row, fmt(row.now)) + "</td>" +
         "<td class=\"col-extra\" data-value=\"" + (f.median === null ? "" : f.median) + "\">" +
-        (f.median === null ? "diverged" : fmt(f.median)) + "</td><td class=\"col-extra\">" +
+        (f.median === null ? "diverged" : fmt(f.median)) + "</td><td class=\"col-extra col-best\">" +
         (f.low === null ? "–" : fmt(f.low)) + " – " + (f.high === null ? "diverged" : fmt(f.high)) +
         "</td><td class=\"col-status\" data-value=\"" + f.diverged + "\">" + f.diverged +
         " / " + f.runs + "</td></tr>";

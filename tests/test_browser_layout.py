@@ -134,9 +134,10 @@ def test_a_tap_on_the_phone_map_moves_the_start_only_after_move_start(phone):
     keep(phone, "phone")
 
 
+@pytest.mark.parametrize("path", ["/", "/?lesson=schedules"], ids=["opening", "noisy-lesson"])
 @pytest.mark.parametrize("size", LAPTOPS, ids=lambda s: f"{s['width']}x{s['height']}")
-def test_laptop_first_screen_holds_the_map_and_quick_controls(browser, live, size):
-    context, tab = open_tab(browser, live[0], viewport=size)
+def test_laptop_first_screen_holds_the_map_and_quick_controls(browser, live, size, path):
+    context, tab = open_tab(browser, live[0] + path, viewport=size)
     try:
         assert no_sideways_scroll(tab)
         for selector in (
@@ -152,7 +153,7 @@ def test_laptop_first_screen_holds_the_map_and_quick_controls(browser, live, siz
         assert tab.locator("#quick-controls .quick-row").count() == 4
         x, y = pixels_per_unit(tab)
         assert x == pytest.approx(y, rel=0.01)
-        if size["width"] == 1400:
+        if size["width"] == 1400 and path == "/":
             keep(tab, "laptop")
     finally:
         context.close()
@@ -398,5 +399,73 @@ def test_racer_cards_hold_their_controls(browser, live, context_args):
             ".map(e => e.textContent)",
         )
         assert cut == []
+    finally:
+        context.close()
+
+
+def test_a_click_beside_a_marked_point_starts_where_it_was(page):
+    # Plotly reports the nearest marked point (the minimum ★ at (1, 1)); the start is the
+    # click's own place.
+    page.mouse.click(*map_point(page, 1.08, 0.93))
+    page.wait_for_function(f"() => {RACE}.race.start[0] !== -1.5")
+    x, y = state(page, f"{RACE}.race.start")
+    assert (x, y) != (1, 1)
+    assert x == pytest.approx(1.08, abs=0.02) and y == pytest.approx(0.93, abs=0.02)
+
+
+def test_after_a_drag_in_present_a_clicker_steps_the_race(browser, live):
+    context, tab = open_tab(browser, live[0] + "/?present=1", viewport=PROJECTORS[0])
+    try:
+        slider = tab.locator("#quick-controls .quick-row[data-racer='0'] .quick-rate")
+        b = slider.bounding_box()
+        y = b["y"] + b["height"] / 2
+        loaded = state(tab, f"{RACE}.loadedAt")
+        tab.mouse.move(b["x"] + b["width"] * 0.3, y)
+        tab.mouse.down()
+        tab.mouse.move(b["x"] + b["width"] * 0.4, y, steps=3)
+        tab.mouse.up()
+        tab.wait_for_function(f"t => {RACE}.loadedAt > t", arg=loaded)
+        rate = tab.locator("#quick-controls .quick-row[data-racer='0'] .quick-value").inner_text()
+        tab.keyboard.press("PageDown")
+        tab.wait_for_function(f"() => {RACE}.step === 1 && {RACE}.rendered === 1")
+        assert (
+            tab.locator("#quick-controls .quick-row[data-racer='0'] .quick-value").inner_text()
+            == rate
+        )
+    finally:
+        context.close()
+
+
+def test_present_names_racers_by_schedule_not_rate(browser, live):
+    context, tab = open_tab(
+        browser, live[0] + "/?lesson=schedules&present=1", viewport=PROJECTORS[1]
+    )
+    try:
+        names = state(
+            tab,
+            "[...document.querySelectorAll('#leaderboard td.racer-name')].map(td => td.innerText)",
+        )
+        labels = state(tab, f"{RACE}.racers.map(r => r.label)")
+        assert len(set(names)) == len(names) == len(labels)  # told apart by what is shown
+        assert all("lr " not in name for name in names)
+        quick = state(
+            tab,
+            "[...document.querySelectorAll('#quick-controls .quick-name')].map(e => e.innerText)",
+        )
+        assert sorted(quick) == sorted(names)
+    finally:
+        context.close()
+
+
+def test_between_phone_and_laptop_the_map_is_square_and_playback_on_screen(browser, live):
+    context, tab = open_tab(browser, live[0], viewport={"width": 1024, "height": 768})
+    try:
+        assert no_sideways_scroll(tab)
+        graph = box(tab, "#race-graph")
+        assert graph["height"] == pytest.approx(graph["width"], abs=2)
+        x, y = pixels_per_unit(tab)
+        assert x == pytest.approx(y, rel=0.01)
+        tab.locator(".playback").scroll_into_view_if_needed()
+        assert tab.locator("#play-button").is_visible()
     finally:
         context.close()
