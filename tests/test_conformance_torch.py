@@ -43,7 +43,16 @@ FAMILY = {
 
 # (optimizer, params, rate multiplier, or multipliers by surface with 1 elsewhere): defaults
 # first, then non-default settings.
-OPTIMIZER_CASES = [(name, {}, 1.0) for name, spec in OPTIMIZERS.items() if spec.torch_name] + [
+# RMSprop at a constant rate never settles on the rotated ravine: it keeps bouncing in a ball of
+# about its rate around the minimum, where last-bit differences (torch's vector kernels differ
+# between CPUs) grow past 1e-9 by step 1,000 on some machines. At half the rate the path is
+# contractive for the whole race.
+DEFAULT_MULTIPLIERS = {"rmsprop": {"quadratic30": 0.5}}
+OPTIMIZER_CASES = [
+    (name, {}, DEFAULT_MULTIPLIERS.get(name, 1.0))
+    for name, spec in OPTIMIZERS.items()
+    if spec.torch_name
+] + [
     ("sgd", {"momentum": 0.8, "dampening": 0.3}, 1.0),
     ("sgd", {"momentum": 0.9, "nesterov": True, "weight_decay": 0.05}, 1.0),
     ("momentum", {"weight_decay": 0.1}, 1.0),
