@@ -199,7 +199,13 @@ def test_the_inspector_shows_the_engines_state_at_the_step(page):
     page.wait_for_function("() => document.getElementById('inspect-panel').hidden")
 
 
+def open_rules(page):
+    """Unfold every racer's update rule (folded by default, typeset when opened)."""
+    page.evaluate("() => document.querySelectorAll('.equation').forEach(d => { d.open = true; })")
+
+
 def test_each_racer_shows_its_update_rule_in_mathjax(page):
+    open_rules(page)
     first = page.locator(control("racer-equation", 3))
     first.locator("mjx-container").first.wait_for()
     assert page.locator(".equation mjx-container").count() >= 4
@@ -214,6 +220,8 @@ def test_each_racer_shows_its_update_rule_in_mathjax(page):
 
 
 def test_noise_adds_its_term_to_every_rule_one_rule_per_frame(page):
+    open_rules(page)
+    page.wait_for_function("() => document.querySelectorAll('.equation mjx-container').length >= 4")
     # The animation frame in which each rule first shows the noise term ξ.
     page.evaluate(
         """() => { window.__rules = {}; window.__frame = 0;
