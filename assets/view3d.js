@@ -13,12 +13,14 @@
   var R = window.optimizerRace;
   var BUNDLE = "/assets/vendor/plotly-gl3d.min.js";
   var PLAYING_INTERVAL = 100;  // ms between 3-D updates while playing
+  var ASPECT_Z = 0.4, MIN_ASPECT_Z = 0.2, SLOPE = 0.8;  // the height box against x and y
+  var CAMERA_EYE = {x: -0.55, y: -0.8, z: 2.3};
   var SYMBOLS = {circle: "circle", square: "square", diamond: "diamond", cross: "cross",
                  x: "x", "triangle-up": "diamond-open", star: "cross", pentagon: "square-open"};
   var V = {plotly: null, loading: null, shown: false, drawnAt: 0, drawn: -1, failed: ""};
-  R.view3d = V;
+  R.provide("view3d", V);
 
-  function box() { return document.getElementById("race-3d"); }
+  function box() { return R.el("RACE_3D"); }
 
   function load() {
     if (V.loading) return V.loading;
@@ -41,38 +43,127 @@
     return V.loading;
   }
 
-  function heights(r, upto) {
-    var h = R.surface.height, fStar = R.race.f_star === null ? 0 : R.race.f_star;
+  // Heights. The map's colours are by decade (s.height.log) on some surfaces, but log heights
+  // over the whole grid turned the ravine into a flat plate with a needle where its paths
+  // near f*. So the mesh has a scale of its own, chosen per surface from the grid's values f
+  // (undone from the colour grid):
+  // - linear, clipped at the grid's TOP quantile, unless that leaves most of the surface flat
+  //   (its median below FLAT of the clipped range: Rosenbrock, Beale, Goldstein–Price, the
+  //   six-hump camel);
+  // - else log₁₀(f − f*) (f − the grid's lowest value where f* is unknown) from the grid's
+  //   highest value down to its lowest 1 − TOP quantile, at most DECADES.
+  // Every height (mesh and paths) is clamped to [bottom, top]: nothing becomes a needle. A
+  // path is drawn LIFT of that range above the mesh (its heads HEAD_LIFT more), so the mesh
+  // cannot cover it.
+  var TOP = 0.98, FLAT = 0.1, DECADES = 6, LIFT = 0.03, HEAD_LIFT = 2;
+
+  function quantile(sorted, q) {
+    return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  }
+
+  function heightScale(s) {
+    if (V.scale && V.scale.surface === s) return V.scale;
+    var grid = R.contourTrace(s).z, h = s.height, values = [];
+    var f = grid.map(function (row) {
+      return Array.from(row, function (z) {
+        return h.log ? h.low + Math.pow(10, z) - h.offset : z;
+      });
+    });
+    f.forEach(function (row) { row.forEach(function (v) { if (isFinite(v)) values.push(v); }); });
+    values.sort(function (a, b) { return a - b; });
+    var low = values[0], cap = quantile(values, TOP);
+    var sc = {surface: s, log: (quantile(values, 0.5) - low) < FLAT * (cap - low)};
+    if (sc.log) {
+      sc.base = s.f_star === null ? low : Math.min(s.f_star, low);
+      sc.top = Math.log10(Math.max(values[values.length - 1] - sc.base, 1e-300));
+      sc.bottom = Math.max(Math.log10(Math.max(quantile(values, 1 - TOP) - sc.base, 1e-300)),
+                           sc.top - DECADES);
+      sc.height = function (v) {
+        var d = Math.log10(Math.max(v - sc.base, 0));  // -Infinity at f*: clamped below
+        return Math.min(sc.top, Math.max(sc.bottom, isNaN(d) ? sc.top : d));
+      };
+    } else {
+      sc.bottom = low;
+      sc.top = cap;
+      sc.height = function (v) {
+        return Math.min(sc.top, Math.max(sc.bottom, isNaN(v) ? sc.top : v));
+      };
+    }
+    sc.lift = LIFT * (sc.top - sc.bottom);
+    var xs = R.decode(s.x), ys = R.decode(s.y);
+    sc.grid = {n: s.grid, x0: xs[0], y0: ys[0], dx: (xs[s.grid - 1] - xs[0]) / (s.grid - 1),
+               dy: (ys[s.grid - 1] - ys[0]) / (s.grid - 1)};
+    sc.z = f.map(function (row) { return row.map(sc.height); });
+    // A bumpy surface (Rastrigin) is drawn flatter: its median slope, the heights scaled to
+    // the box, at most SLOPE, so the pits a path sits in do not hide it from the camera.
+    var n = sc.z.length, span = sc.top - sc.bottom || 1, slopes = [];
+    for (var i = 1; i < n - 1; i++) {
+      for (var j = 1; j < sc.z[i].length - 1; j++) {
+        slopes.push(Math.hypot(sc.z[i][j + 1] - sc.z[i][j - 1], sc.z[i + 1][j] - sc.z[i - 1][j]) *
+                    (n - 1) / 2 / span);
+      }
+    }
+    slopes.sort(function (a, b) { return a - b; });
+    sc.aspect = Math.max(MIN_ASPECT_Z, Math.min(ASPECT_Z, SLOPE / quantile(slopes, 0.5)));
+    V.scale = sc;
+    return sc;
+  }
+
+  // The mesh's highest corner around (x, y): the mesh between grid points is flat, so a
+  // path point in a narrow valley (Rosenbrock's, a few grid cells wide) can lie below it.
+  function meshTop(sc, x, y) {
+    var g = sc.grid, n = g.n, fx = (x - g.x0) / g.dx, fy = (y - g.y0) / g.dy;
+    if (!(fx >= 0 && fy >= 0 && fx <= n - 1 && fy <= n - 1)) return -Infinity;
+    var i = Math.min(Math.floor(fy), n - 2), j = Math.min(Math.floor(fx), n - 2);
+    return Math.max(sc.z[i][j], sc.z[i][j + 1], sc.z[i + 1][j], sc.z[i + 1][j + 1]);
+  }
+
+  // A path's heights: its loss on the surface's scale, never below the mesh, plus the lift.
+  function heights(sc, r, upto) {
+    var fStar = R.race.f_star === null ? 0 : R.race.f_star;
     var out = new Array(upto + 1);
     for (var i = 0; i <= upto; i++) {
-      var f = r.loss[i] + fStar;
-      out[i] = h.log ? Math.log10(Math.max(f - h.low + h.offset, 1e-300)) : f;
+      out[i] = Math.max(sc.height(r.loss[i] + fStar), meshTop(sc, r.x[i], r.y[i])) + sc.lift;
     }
     return out;
   }
 
+  // The height axis: decades as powers of ten on a log scale, values on a linear one.
+  function zAxis(s, sc) {
+    var axis = {range: [sc.bottom, sc.top + (2 + HEAD_LIFT) * sc.lift]};
+    if (!sc.log) return Object.assign(axis, {title: {text: "f"}});
+    var vals = [], text = [];
+    for (var d = Math.ceil(sc.bottom); d <= Math.floor(sc.top); d++) {
+      vals.push(d);
+      text.push("1e" + d);
+    }
+    return Object.assign(axis, {
+      title: {text: s.f_star !== null ? "f − f*" : "f − min"},
+      tickvals: vals, ticktext: text,
+    });
+  }
+
   function figure(k) {
-    var s = R.surface;
+    var s = R.surface, sc = heightScale(s);
     var data = [{
-      // The grid decoded once per surface (the map's contour holds it), not on every draw.
-      type: "surface", x: s.x, y: s.y, z: R.contourTrace(s).z, colorscale: "Viridis",
+      // The heights computed once per surface, from the map's decoded grid.
+      type: "surface", x: s.x, y: s.y, z: sc.z, colorscale: "Viridis",
       showscale: false, opacity: 0.9, hoverinfo: "skip",
       contours: {z: {show: true, usecolormap: true, project: {z: false}}},
     }];
     R.racers.forEach(function (r) {
       if (R.visible[r.index] === false) return;
-      var kk = Math.min(k, r.n - 1), z = heights(r, kk);
+      var kk = Math.min(k, r.n - 1), z = heights(sc, r, kk);
       var xs = Array.from(r.x.subarray(0, kk + 1)), ys = Array.from(r.y.subarray(0, kk + 1));
       data.push({type: "scatter3d", mode: "lines", name: r.label, x: xs, y: ys, z: z,
                  line: {color: r.color, width: R.presenting ? 10 : 6}, hoverinfo: "name"});
       data.push({type: "scatter3d", mode: "markers", name: r.label,
-                 x: [xs[kk]], y: [ys[kk]], z: [z[kk]],
+                 x: [xs[kk]], y: [ys[kk]], z: [z[kk] + HEAD_LIFT * sc.lift],
                  marker: {color: r.color, size: R.presenting ? 10 : 6,
                           symbol: SYMBOLS[r.marker] || "circle",
                           line: {color: "white", width: 1}},
                  hovertemplate: r.label + "<extra></extra>"});
     });
-    var title = s.height.log ? "log₁₀ height" : "f";
     return {
       data: data,
       layout: {
@@ -82,7 +173,11 @@
         font: {size: R.presenting ? 20 : 13, family: "system-ui, sans-serif"},
         scene: {xaxis: {title: {text: "x"}, range: s.view[0]},
                 yaxis: {title: {text: "y"}, range: s.view[1]},
-                zaxis: {title: {text: title}}, aspectmode: "cube"},
+                zaxis: zAxis(s, sc),
+                // Flatter than a cube, seen from high up (about 50° above the horizon): the
+                // paths on the valley floors are in sight, not behind the walls.
+                aspectmode: "manual", aspectratio: {x: 1, y: 1, z: sc.aspect},
+                camera: {eye: CAMERA_EYE}},
       },
     };
   }
@@ -101,8 +196,7 @@
     document.documentElement.classList.toggle("view-3d", on);
     var el = box();
     if (el) el.hidden = !on;
-    if (R.state) R.state.view = on ? "3d" : "2d";
-    if (R.syncUrl) R.syncUrl();
+    R.set("view", on ? "3d" : "2d");  // the link says which view is open
     if (!on) {
       window.dispatchEvent(new Event("resize"));  // the map takes its place again
       return;
@@ -112,7 +206,6 @@
       if (el) el.textContent = "The 3-D view is unavailable: " + error.message + ".";
     });
   }
-  R.showView3d = show;
 
   // Playback and new races reach the view through playback.js's events.
   R.on("step", function (k) {
@@ -122,15 +215,15 @@
   R.on("load", function () {
     if (V.shown) {
       draw(R.step);
-    } else if (R.state && R.state.view === "3d" && !V.loading) {
+    } else if (R.view === "3d" && !V.loading) {
       // A link opened in the 3-D view: the radio follows, and the view opens with the race.
-      window.dash_clientside.set_props("view-select", {value: "3d"});
+      window.dash_clientside.set_props(R.ids.VIEW_SELECT, {value: "3d"});
       show(true);
     }
   });
 
   document.addEventListener("change", function (event) {
     var t = event.target;
-    if (t && t.name === "view-select") show(t.value === "3d");
+    if (t && t.name === R.ids.VIEW_SELECT) show(t.value === "3d");
   });
 })();
