@@ -26,6 +26,7 @@ from layouts.ids import page_ids
 from layouts.page import page
 from web.api import make_api
 from web.hardening import harden, settings
+from web.picture import show_on_opening_page
 
 
 def cache_config(env: Mapping[str, str]) -> dict[str, Any]:
@@ -106,6 +107,9 @@ def create_app(env: Mapping[str, str] | None = None) -> Dash:
 
     app.layout = lambda: layout_for(entry_key(page_args()))
     layout_for(EntryKey())  # the opening page at start-up (gunicorn preloads it into every worker)
+    # Until its map is drawn, the opening page shows a picture of it (web/picture.py).
+    opening = opening_update(entry_race(EntryKey())[0], service)
+    show_on_opening_page(app, opening.surface, opening.store)
     register(app, service)
     harden(app, service, env, make_api(service))
     return app
