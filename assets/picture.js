@@ -6,15 +6,10 @@
 (function () {
   "use strict";
 
-  function check() {
-    var picture = document.getElementById("opening-picture");
-    if (!picture) return;
-    var R = window.optimizerRace;
-    if (R && R.drawnAt > 0) {
-      picture.remove();
-    } else {
-      window.requestAnimationFrame(check);
-    }
-  }
-  check();
+  var R = window.optimizerRace;
+  // The first drawing of the racers on the map: the map is there.
+  R.on("mapdraw", function () {
+    var picture = R.el("OPENING_PICTURE");
+    if (picture) picture.remove();
+  });
 })();

@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from callbacks.compact import decode
+from layouts.ids import OPENING_PICTURE
 
 # The map's colour scale (assets/playback.js MAP_COLORS: Viridis mixed halfway with white).
 MAP_COLORS = (
@@ -81,7 +82,7 @@ def opening_picture(surface: dict[str, Any], race: dict[str, Any]) -> str:
     )
     uri = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode("ascii")
     return (
-        f'<img id="opening-picture" class="opening-picture" src="{uri}" width="{width}" '
+        f'<img id="{OPENING_PICTURE}" class="opening-picture" src="{uri}" width="{width}" '
         f'height="{height}" alt="The opening race\'s map: {surface["title"]}, before the '
         'page has loaded">'
     )
