@@ -469,3 +469,32 @@ def test_between_phone_and_laptop_the_map_is_square_and_playback_on_screen(brows
         assert tab.locator("#play-button").is_visible()
     finally:
         context.close()
+
+
+def test_a_pinch_zooms_the_phone_map_about_the_fingers(phone):
+    cdp = phone.context.new_cdp_session(phone)
+    cx, cy = map_point(phone, 0.0, 1.0)
+    before = state(phone, f"[{MAP}.layout.xaxis.range.slice(), {MAP}.layout.yaxis.range.slice()]")
+
+    def touch(kind: str, spread: float) -> None:
+        points = [{"x": cx - spread, "y": cy, "id": 0}, {"x": cx + spread, "y": cy, "id": 1}]
+        cdp.send("Input.dispatchTouchEvent", {"type": kind, "touchPoints": points})
+
+    touch("touchStart", 30)
+    for spread in (45, 60, 75, 90):
+        touch("touchMove", spread)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+    phone.wait_for_function(
+        f"w => {{ const r = {MAP}.layout.xaxis.range; return r[1] - r[0] < w * 0.5; }}",
+        arg=before[0][1] - before[0][0],
+    )
+    (x0, x1), (y0, y1) = state(
+        phone, f"[{MAP}.layout.xaxis.range.slice(), {MAP}.layout.yaxis.range.slice()]"
+    )
+    # Three times closer (fingers 60 → 180 px apart), about the point between the fingers,
+    # both axes alike.
+    assert (x1 - x0) == pytest.approx((before[0][1] - before[0][0]) / 3, rel=0.05)
+    assert (y1 - y0) == pytest.approx((before[1][1] - before[1][0]) / 3, rel=0.05)
+    assert (x0 + x1) / 2 == pytest.approx(0.0, abs=0.05)
+    assert state(phone, "visualViewport.scale") == 1  # the page itself did not zoom
+    assert phone.problems == []
