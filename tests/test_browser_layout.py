@@ -378,6 +378,14 @@ def test_racer_cards_hold_their_controls(browser, live, context_args):
     }
     context, tab = open_tab(browser, live[0] + race_link(race), **context_args)
     try:
+        # Every update rule open and typeset, so that the rules are measured too.
+        tab.evaluate(
+            "() => document.querySelectorAll('.racer-card details.equation')"
+            ".forEach(d => { d.open = true; })"
+        )
+        tab.wait_for_function(
+            "() => document.querySelectorAll('.racer-card mjx-container').length >= 3"
+        )
         assert no_sideways_scroll(tab)
         spilled = state(
             tab,
@@ -394,7 +402,7 @@ def test_racer_cards_hold_their_controls(browser, live, context_args):
         cut = state(
             tab,
             "[...document.querySelectorAll('.racer-card .racer-head *')]"
-            ".filter(e => e.children.length === 0 && e.textContent.trim()"
+            ".filter(e => e.textContent.trim()"
             " && e.scrollWidth > e.clientWidth + 1 && getComputedStyle(e).overflow !== 'visible')"
             ".map(e => e.textContent)",
         )
