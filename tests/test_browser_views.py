@@ -3,7 +3,6 @@ claim basins where runs came to rest (item 9), and the students' QR code (item 1
 
 from __future__ import annotations
 
-import subprocess
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -11,19 +10,10 @@ import pytest
 from optimizers import validate
 from optimizers.starts import MOVING, many_starts
 from optimizers.validate import validate_race
-from tests.conftest import require_executable
 from tests.live import RACE, READY, VIEWPORT, race_link, state
+from tests.test_heavy_views import HEAVY
+from tests.test_qr import decode_png
 
-# Eight racers × 5,000 steps × noise 0.5: the race store the page holds is ~2 MB.
-HEAVY = {
-    "surface": {"name": "rosenbrock"},
-    "steps": 5000,
-    "noise": {"std": 0.5, "seed": 3},
-    "racers": [
-        {"optimizer": name, "lr": 0.001}
-        for name in ("sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "nadam")
-    ],
-}
 REQUEST_LIMIT = 64 * 1024  # what a page request may weigh: a few KB of controls and config
 
 
@@ -147,17 +137,6 @@ def test_many_starts_claim_no_basin_where_runs_are_still_moving(watched):
     assert page.problems == []
 
 
-def zbar(png: bytes) -> str:
-    done = subprocess.run(
-        [require_executable("/usr/bin/zbarimg"), "--quiet", "--raw", "-"],
-        input=png,
-        capture_output=True,
-        timeout=30,
-        check=True,
-    )
-    return done.stdout.decode("utf-8").rstrip("\n")
-
-
 def test_present_hands_students_a_qr_code_of_this_page_without_controls(watched):
     link = race_link(BOUNCING, "&lesson=ravine&present=1&hide=lessons")
     page = watched(link, viewport={"width": 1280, "height": 720})
@@ -185,7 +164,7 @@ def test_present_hands_students_a_qr_code_of_this_page_without_controls(watched)
     assert box["width"] >= 400 and box["height"] >= 400
     assert box["y"] >= 0 and box["y"] + box["height"] <= 720
     # What the page shows decodes (Debian's zbarimg) to the students' link.
-    assert zbar(page.locator("#handoff-code img").screenshot()) == shown
+    assert decode_png(page.locator("#handoff-code img").screenshot()) == shown
     # Esc closes the dialog and leaves the page presenting.
     page.keyboard.press("Escape")
     page.wait_for_function("() => !document.getElementById('handoff-dialog').open")

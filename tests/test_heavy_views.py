@@ -13,6 +13,8 @@ from optimizers import validate
 from optimizers.validate import validate_race
 from tests.dash_requests import analysis_body, dependency, post
 
+# Eight racers × 5,000 steps × noise 0.5: the race store the page holds is ~2 MB (the browser
+# tests of the views race it too).
 HEAVY = {
     "surface": {"name": "rosenbrock"},
     "steps": 5000,
