@@ -822,6 +822,46 @@
 
   var NO = function () { return window.dash_clientside.no_update; };
 
+  // A chart below the first screen (the phone's) or hidden (Present's lower chart) is drawn
+  // when it comes into view: the first screen does not wait for plots nobody sees yet. The
+  // newest figure waiting for a chart replaces the one before. (Dash swaps a graph's element
+  // when its code loads, so the charts are looked up by id at each check, not observed.)
+  var offscreen = {}, checking = false;
+
+  function inView(el) {
+    var box = el.getBoundingClientRect();
+    return box.width > 0 && box.bottom > 0 && box.top < window.innerHeight;
+  }
+
+  function drawInView() {
+    checking = false;
+    Object.keys(offscreen).forEach(function (id) {
+      var el = document.getElementById(id);
+      if (!el || !inView(el)) return;
+      R.later(id, offscreen[id]);
+      delete offscreen[id];
+    });
+  }
+
+  function checkSoon() {
+    if (checking || !Object.keys(offscreen).length) return;
+    checking = true;
+    window.requestAnimationFrame(drawInView);
+  }
+  window.addEventListener("scroll", checkSoon, {passive: true});
+  window.addEventListener("resize", checkSoon);
+  R.on("presenting", checkSoon);
+
+  function chartLater(id, fn) {
+    var el = document.getElementById(id);
+    if (!el || inView(el)) {
+      delete offscreen[id];
+      R.later(id, fn);
+      return;
+    }
+    offscreen[id] = fn;
+  }
+
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.race = {
     syncRate: function (lr, slider) {
@@ -879,9 +919,10 @@
       attach(120);
       window.dash_clientside.set_props(R.ids.STEP_LABEL,
                                        {children: "step " + R.step + " / " + R.steps});
-      // The map now; the loss and rate charts on the next frames, one each.
+      // The map now; the loss and rate charts on the next frames, one each (or, below the
+      // first screen, once scrolled to).
       [R.ids.LOSS_GRAPH, R.ids.LR_GRAPH].forEach(function (id, i) {
-        R.later(id, function () {
+        chartLater(id, function () {
           window.dash_clientside.set_props(id, {figure: figures[i + 1]});
         });
       });
@@ -904,7 +945,7 @@
       if (!LOWER[value] || value === R.lower) return NO();
       R.lower = value;
       if (R.race) {
-        R.later(R.ids.LR_GRAPH, function () {
+        chartLater(R.ids.LR_GRAPH, function () {
           window.dash_clientside.set_props(R.ids.LR_GRAPH, {figure: lowerFigure()});
         });
       }

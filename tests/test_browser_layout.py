@@ -506,3 +506,20 @@ def test_a_pinch_zooms_the_phone_map_about_the_fingers(phone):
     assert (x0 + x1) / 2 == pytest.approx(0.0, abs=0.05)
     assert state(phone, "visualViewport.scale") == 1  # the page itself did not zoom
     assert phone.problems == []
+
+
+def test_phone_charts_below_the_first_screen_are_drawn_when_scrolled_to(phone):
+    drawn = (
+        "() => { const gd = document.querySelector('#loss-graph .js-plotly-plot');"
+        " return Boolean(gd && gd.data && gd.data.length); }"
+    )
+    assert box(phone, "#loss-graph")["y"] > 844  # below the first screen
+    assert not phone.evaluate(drawn)  # the first screen did not wait for it
+    phone.locator("#loss-graph").scroll_into_view_if_needed()
+    phone.wait_for_function(drawn)
+    curves = state(
+        phone,
+        "document.querySelector('#loss-graph .js-plotly-plot').data"
+        ".filter(t => t.mode === 'lines').length",
+    )
+    assert curves == state(phone, f"{RACE}.racers.length")
