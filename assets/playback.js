@@ -412,13 +412,18 @@
     return row.out ? "<span class=\"diverged\">out</span>" : text;
   }
 
-  function noisyLeaderboard(k) {
+  function noisyRows(k) {
     var rows = R.racers.filter(function (r) { return R.visible[r.index] !== false; })
       .map(function (r) {
         var f = r.fan, out = k > f.bandEnd;
         return {r: r, out: out, now: out ? Infinity : f.q50[f.bandAt[k]]};
       });
     rows.sort(function (a, b) { return a.now - b.now; });
+    return rows;
+  }
+
+  function noisyLeaderboard(k) {
+    var rows = noisyRows(k);
     var gap = R.race && R.race.f_star !== null, rank = ranks(rows);
     var html = tunedNote() + "<table class=\"noisy\"><caption>" +
       "noise: each racer over " + (rows.length ? rows[0].r.fan.runs : 0) +
@@ -442,11 +447,38 @@
     return html + "</tbody></table>";
   }
 
+  // The ranking at step k. The table is built once per race (its swatches, names and final
+  // figures do not change while it plays); each step then only rewrites the ranks and the
+  // values now, and moves the rows that changed place.
   function leaderboard(k) {
     var el = R.el("LEADERBOARD");
     if (!el) return;
-    if (R.racers.length && R.racers[0].fan) { el.innerHTML = noisyLeaderboard(k); return; }
-    var gap = R.race && R.race.f_star !== null;
+    var noisy = R.racers.length && R.racers[0].fan;
+    var shown = R.racers.filter(function (r) { return R.visible[r.index] !== false; });
+    var built = R.loads + "|" + shown.map(function (r) { return r.index; }).join(",") + "|" +
+      tunedNote();
+    if (el.__built === built && update(el, noisy ? noisyRows(k) : plainRows(k))) return;
+    el.innerHTML = noisy ? noisyLeaderboard(k) : plainLeaderboard(k);
+    el.__built = built;
+  }
+
+  function update(el, rows) {
+    var body = el.querySelector("tbody");
+    if (!body || body.children.length !== rows.length) return false;
+    var byIndex = {}, rank = ranks(rows);
+    Array.prototype.forEach.call(body.children, function (tr) { byIndex[tr.dataset.racer] = tr; });
+    for (var i = 0; i < rows.length; i++) {
+      var tr = byIndex[rows[i].r.index];
+      if (!tr) return false;
+      var cells = tr.children, now = nowCell(rows[i], fmt(rows[i].now));
+      if (cells[0].textContent !== rank[i]) cells[0].textContent = rank[i];
+      if (cells[2].innerHTML !== now) cells[2].innerHTML = now;
+      if (body.children[i] !== tr) body.insertBefore(tr, body.children[i]);
+    }
+    return true;
+  }
+
+  function plainRows(k) {
     var rows = R.racers.filter(function (r) { return R.visible[r.index] !== false; })
       .map(function (r) {
         var out = r.diverged_at !== null && k >= r.diverged_at;
@@ -456,7 +488,12 @@
       if (a.out !== b.out) return a.out ? 1 : -1;
       return a.now - b.now;
     });
-    var rank = ranks(rows);
+    return rows;
+  }
+
+  function plainLeaderboard(k) {
+    var gap = R.race && R.race.f_star !== null;
+    var rows = plainRows(k), rank = ranks(rows);
     var html = "<table><thead><tr><th>#</th><th>racer</th><th>" +
       (gap ? "f − f* now" : "loss now") + "</th><th class=\"col-extra\">final loss</th>" +
       "<th class=\"col-extra col-best\">best loss</th><th class=\"col-status\">steps to tol</th>" +
@@ -472,7 +509,7 @@
         "</td><td class=\"col-extra col-best\">" + fmt(r.best_loss) + "</td><td class=\"col-status\">" +
         status + "</td></tr>";
     });
-    el.innerHTML = tunedNote() + html + "</tbody></table>";
+    return tunedNote() + html + "</tbody></table>";
   }
 
   // A basin's colour in a table cell.
@@ -792,9 +829,22 @@
         }
       }
       render(k);
-      window.dash_clientside.set_props(R.ids.STEP_SLIDER, {value: k});
+      // The scrubber follows four times a second, and exactly when playback stops: each of its
+      // updates goes through Dash's store, whose every component is asked whether it changed
+      // (with eight cards that took most of each frame).
+      if (!R.playing || time - scrubbedAt >= SCRUBBER_INTERVAL) {
+        scrubbedAt = time;
+        scrub(k);
+      }
     }
     if (R.playing) window.requestAnimationFrame(tick);
+  }
+
+  var SCRUBBER_INTERVAL = 250, scrubbedAt = -Infinity, echo = null;
+  // The scrubber's value set from here: its own callback (seek) then only relabels it.
+  function scrub(k) {
+    echo = k;
+    window.dash_clientside.set_props(R.ids.STEP_SLIDER, {value: k});
   }
 
   function triggeredIds() {
@@ -964,7 +1014,11 @@
       return {surface: R.surface ? R.surface.name : null,
               point: [Number(at[0].toPrecision(6)), Number(at[1].toPrecision(6))]};
     },
-    togglePlay: function () { return setPlaying(!R.playing); },
+    togglePlay: function () {
+      var label = setPlaying(!R.playing);
+      if (!R.playing) scrub(R.step);  // paused: the scrubber shows the exact step
+      return label;
+    },
     stepBy: function () {
       var fired = triggeredIds().join(" ");
       var delta = fired.indexOf(R.ids.STEP_BACK) >= 0 ? -1 : 1;
@@ -976,7 +1030,9 @@
     },
     seek: function (value) {
       var k = typeof value === "number" ? Math.max(0, Math.min(R.steps, Math.round(value))) : 0;
-      if (k !== R.rendered) render(k);
+      var mine = k === echo;
+      echo = null;
+      if (!mine && k !== R.rendered) render(k);
       return "step " + k + " / " + R.steps;
     },
     setOptions: function (speed, loop) {

@@ -65,6 +65,7 @@ def rate_changes(page) -> tuple[list[float], list[int]]:
 def drag_redraws(page) -> tuple[float, float]:
     """(paths drawn per second during a 2 s drag of racer 1's quick rate slider, seconds)."""
     slider = page.locator("#quick-controls .quick-row[data-racer='1'] .quick-rate")
+    page.evaluate("() => window.scrollTo(0, 0)")  # typing in a card scrolled the page down
     b = slider.bounding_box()
     y = b["y"] + b["height"] / 2
     page.mouse.move(b["x"] + b["width"] * 0.30, y)
@@ -112,6 +113,9 @@ def frame_rates(page) -> tuple[float, float]:
         count = page.evaluate(f"() => {RACE}.racers.length")
         page.click("#add-racer")
         page.wait_for_function(f"n => {RACE}.racers.length > n", arg=count)
+    # Looping: on a slow machine the race may end before enough frames are logged.
+    page.locator("#loop-toggle input").check()
+    page.wait_for_function(f"() => {RACE}.loop")
     page.evaluate(f"() => {{ {RACE}.frameLog = []; {RACE}.speed = 2; }}")
     page.click("#play-button")
     page.wait_for_function(f"() => {RACE}.frameLog.length > {REPEATS * 10}")
