@@ -673,13 +673,29 @@
     }
   }
 
+  // A point of a path that ran far off the map (a racer about to diverge reaches a million
+  // times the view) is brought back along its segment to a few canvases away: the segment's
+  // direction is kept, and the canvas does not rasterise a dashed line millions of pixels long
+  // (which held every frame for a tenth of a second).
+  function near(p, from, area) {
+    var reach = 4 * Math.max(area.w, area.h);
+    var over = Math.max(Math.abs(p[0] - area.w / 2), Math.abs(p[1] - area.h / 2)) / reach;
+    if (!(over > 1)) return p;
+    var o = from || [area.w / 2, area.h / 2];
+    var far = Math.max(Math.abs(p[0] - o[0]), Math.abs(p[1] - o[1]));
+    var t = far > 0 ? Math.min(1, reach / far) : 0;
+    return [o[0] + (p[0] - o[0]) * t, o[1] + (p[1] - o[1]) * t];
+  }
+
   function drawCopies(ctx, r, k, area, sx, sy, big) {
     var c = r.fan.copies, offset = 0;
     ctx.beginPath();
     for (var run = 0; run < c.n.length; run++) {
+      var last = null;
       for (var j = 0; j < c.n[run] && c.steps[j] <= k; j++) {
-        var px = (c.x[offset + j] - area.x0) * sx, py = (area.y1 - c.y[offset + j]) * sy;
-        if (j === 0) ctx.moveTo(px, py); else ctx.lineTo(px, py);
+        last = near([(c.x[offset + j] - area.x0) * sx, (area.y1 - c.y[offset + j]) * sy], last,
+                    area);
+        if (j === 0) ctx.moveTo(last[0], last[1]); else ctx.lineTo(last[0], last[1]);
       }
       offset += c.n[run];
     }
@@ -713,9 +729,10 @@
       // With noise the bold trail is the median of the racer's runs.
       var line = r.fan || r, kk = Math.min(k, line.n - 1);
       ctx.beginPath();
+      var last = null;
       for (var i = 0; i <= kk; i++) {
-        var px = (line.x[i] - area.x0) * sx, py = (area.y1 - line.y[i]) * sy;
-        if (i === 0) ctx.moveTo(px, py); else ctx.lineTo(px, py);
+        last = near([(line.x[i] - area.x0) * sx, (area.y1 - line.y[i]) * sy], last, area);
+        if (i === 0) ctx.moveTo(last[0], last[1]); else ctx.lineTo(last[0], last[1]);
       }
       ctx.lineJoin = "round";
       ctx.strokeStyle = r.color;
