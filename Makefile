@@ -56,7 +56,7 @@ bench: $(STAMP) system
 screenshot: $(STAMP) system
 	UPDATE_SCREENSHOT=1 $(BIN)/python -m pytest -q tests/test_browser.py -k screenshot
 	UPDATE_SCREENSHOT=1 $(BIN)/python -m pytest -q tests/test_browser_layout.py \
-		-k "phone_map or 1400x900-opening or 1024x768"
+		-k "one_column or 1400x900-opening or 1024x768"
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis

@@ -7,7 +7,8 @@
  *                    el(name), part(kind, index) and partId(kind, index) find components
  *   race, surface, racers, visible, step, steps, playing, heads, rendered, loadedAt,
  *   drawnAt, loads   the race on the page and its playback (written here only)
- *   presenting, tuned, trace, moveStart, view, analysis, inspect, sweep, starts, exported
+ *   presenting, tuned, trace, moveStart, view, analysis, inspect, sweep, starts, exported,
+ *   dragging (a quick rate slider is being dragged: the charts wait for its release)
  *                    shared settings and results: R.set(name, value) changes one and emits
  *                    an event of the same name; nothing else writes them
  *   on(event, fn)    "load" (a race arrived), "step" (k drawn), "mapdraw" ({ctx, toPx, k,
@@ -26,7 +27,7 @@
   "use strict";
 
   var SHARED = ["presenting", "tuned", "trace", "moveStart", "view", "analysis", "inspect",
-                "sweep", "starts", "exported"];
+                "sweep", "starts", "exported", "dragging"];
   var EVENTS = ["load", "step", "mapdraw", "mapview", "rule"].concat(SHARED);
 
   var R = {
@@ -36,7 +37,7 @@
     // What a link asks for once its race is here (assets/tools.js reads the address).
     pending: {},
     presenting: false, tuned: null, trace: null, moveStart: false, view: "2d",
-    analysis: "", inspect: "", sweep: null, starts: null, exported: null,
+    analysis: "", inspect: "", sweep: null, starts: null, exported: null, dragging: false,
     listeners: {}, actions: {}, keys: {}, provided: {},
     ids: JSON.parse((document.getElementById("page-ids") || {}).textContent || "{}"),
   };

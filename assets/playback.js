@@ -919,6 +919,13 @@
   window.addEventListener("resize", checkSoon);
   R.on("presenting", checkSoon);
 
+  var held = {};
+  R.on("dragging", function (on) {
+    if (on) return;
+    Object.keys(held).forEach(function (id) { chartLater(id, held[id]); });
+    held = {};
+  });
+
   function chartLater(id, fn) {
     var el = document.getElementById(id);
     if (!el || inView(el)) {
@@ -987,11 +994,11 @@
       window.dash_clientside.set_props(R.ids.STEP_LABEL,
                                        {children: "step " + R.step + " / " + R.steps});
       // The map now; the loss and rate charts on the next frames, one each (or, below the
-      // first screen, once scrolled to).
+      // first screen, once scrolled to; during a quick slider's drag, once it is released:
+      // the path follows the drag, and the charts would halve the paths drawn a second).
       [R.ids.LOSS_GRAPH, R.ids.LR_GRAPH].forEach(function (id, i) {
-        chartLater(id, function () {
-          window.dash_clientside.set_props(id, {figure: figures[i + 1]});
-        });
+        var draw = function () { window.dash_clientside.set_props(id, {figure: figures[i + 1]}); };
+        if (R.dragging) held[id] = draw; else chartLater(id, draw);
       });
       return [figures[0], R.steps];
     },

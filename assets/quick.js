@@ -65,7 +65,10 @@
                 name: row.querySelector(".quick-name"), range: row.querySelector(".quick-rate"),
                 value: row.querySelector(".quick-value"),
                 show: row.querySelector(".quick-show input")};
-    item.range.addEventListener("pointerdown", function () { item.dragging = true; });
+    item.range.addEventListener("pointerdown", function () {
+      item.dragging = true;
+      R.set("dragging", true);
+    });
     item.range.addEventListener("input", function () {
       var lr = rateOf(Number(item.range.value));
       item.value.textContent = R.fmt(lr);
@@ -74,6 +77,7 @@
     item.range.addEventListener("change", function () {
       if (item.dragging) item.range.blur();  // a clicker's PageDown must step, not move it
       item.dragging = false;
+      R.set("dragging", false);
       request(item.index, rateOf(Number(item.range.value)));
     });
     item.show.addEventListener("change", function () {
@@ -114,6 +118,17 @@
       if (!seen[index]) { rows[index].el.remove(); delete rows[index]; }
     });
   }
+
+  // A press that moved nothing fires no "change": the release ends the drag all the same.
+  ["pointerup", "pointercancel"].forEach(function (type) {
+    window.addEventListener(type, function () {
+      if (!R.dragging) return;
+      window.setTimeout(function () {  // after the slider's own "change", if it fires
+        Object.keys(rows).forEach(function (index) { rows[index].dragging = false; });
+        R.set("dragging", false);
+      }, 0);
+    });
+  });
 
   R.on("load", function () {
     if (send.inflight) done();

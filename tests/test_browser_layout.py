@@ -94,6 +94,7 @@ def test_phone_is_one_column_with_a_square_map(phone):
     ]
     assert visible == ["#", "racer", "f − f* now"]
     assert phone.problems == []
+    keep(phone, "phone")
 
 
 def test_phone_touch_targets_are_44px(phone):
@@ -131,7 +132,6 @@ def test_a_tap_on_the_phone_map_moves_the_start_only_after_move_start(phone):
     starts = state(phone, "window.starts")
     assert all(s[1] < 2 for s in starts), starts  # the first tap never moved the start
     assert phone.get_attribute("#move-start", "aria-pressed") == "false"  # one tap, then off
-    keep(phone, "phone")
 
 
 @pytest.mark.parametrize("path", ["/", "/?lesson=schedules"], ids=["opening", "noisy-lesson"])
@@ -359,6 +359,11 @@ def test_dragging_a_quick_rate_slider_redraws_the_path_during_the_drag(page):
         f"v => Number(document.querySelector(`{control('racer-lr', 0)}`).value) === v", arg=shown
     )
     page.wait_for_function(f"v => {RACE}.racers[0].label.indexOf('lr ' + v) >= 0", arg=f"{shown:g}")
+    # The charts wait for the release, then show the race the slider left.
+    page.wait_for_function(
+        f"() => !{RACE}.dragging && {RACE}.idle() && (gd => gd.data[0].customdata[1] ==="
+        f" {RACE}.racers[0].loss[1])(document.querySelector('#loss-graph .js-plotly-plot'))"
+    )
     assert page.problems == []
 
 
