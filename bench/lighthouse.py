@@ -16,13 +16,11 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 from typing import Any
 
 from bench.report import stamp, write_section
-from tests.live import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port
+from tests.live import CHROMIUM, CHROMIUM_ARGS, ROOT, free_port, until_healthy
 
 RUNS = int(os.environ.get("LIGHTHOUSE_RUNS", "5"))
 VERSION = "12.2.3"
@@ -40,16 +38,7 @@ def start_app(port: int) -> subprocess.Popen:
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 60
-    while True:
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
-            return proc
-        except OSError:
-            pass
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise RuntimeError("the app did not start")
+    return until_healthy(proc, port)
 
 
 def lighthouse(url: str, preset: str, out: Path) -> dict[str, Any]:

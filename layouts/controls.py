@@ -191,6 +191,22 @@ def number_field(
     )
 
 
+def dialog(
+    id_: str, class_name: str, title_id: str, title: str, body: list, buttons: list
+) -> html.Dialog:
+    """A modal dialog named by its heading, with its buttons in a row at the bottom."""
+    return html.Dialog(
+        id=id_,
+        className=class_name,
+        children=[
+            html.H2(title, id=title_id),
+            *body,
+            html.Div(className="dialog-buttons", children=buttons),
+        ],
+        **{"aria-labelledby": title_id},
+    )
+
+
 def graph(id_: str, height: str | None = None, scroll_zoom: bool = False) -> dcc.Graph:
     """A chart whose figure the browser draws from a store (assets/): Dash only places it.
     Scroll-to-zoom only where it helps (the race's own plots): elsewhere the wheel scrolls

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dash import html
 
 from layouts import ids
+from layouts.controls import dialog
 
 
 def handoff_button() -> html.Button:
@@ -22,11 +23,12 @@ def handoff_button() -> html.Button:
 
 
 def handoff_dialog() -> html.Dialog:
-    return html.Dialog(
-        id=ids.HANDOFF_DIALOG,
-        className="handoff-dialog",
-        children=[
-            html.H2("Students' link", id=ids.HANDOFF_TITLE),
+    return dialog(
+        ids.HANDOFF_DIALOG,
+        "handoff-dialog",
+        ids.HANDOFF_TITLE,
+        "Students' link",
+        [
             html.P(
                 "Scan to follow along: this race, without the controls.",
                 className="handoff-hint",
@@ -34,13 +36,9 @@ def handoff_dialog() -> html.Dialog:
             html.Div(id=ids.HANDOFF_CODE, className="handoff-code"),
             html.P(html.A(id=ids.HANDOFF_LINK, href="#"), className="handoff-link"),
             html.P(id=ids.HANDOFF_STATUS, role="status", className="tool-status"),
-            html.Div(
-                className="dialog-buttons",
-                children=[
-                    html.Button("Copy link", **{"data-action": "copy-handoff"}),
-                    html.Button("Close", id=ids.CLOSE_HANDOFF, **{"data-action": "close-handoff"}),
-                ],
-            ),
         ],
-        **{"aria-labelledby": ids.HANDOFF_TITLE},
+        [
+            html.Button("Copy link", **{"data-action": "copy-handoff"}),
+            html.Button("Close", id=ids.CLOSE_HANDOFF, **{"data-action": "close-handoff"}),
+        ],
     )

@@ -12,7 +12,7 @@ from dash import dcc, html
 from callbacks.form import MAX_PAGE_RACERS
 from layouts import ids
 from layouts.analysis import analysis_section
-from layouts.controls import graph, number_field, param_controls
+from layouts.controls import dialog, graph, number_field, param_controls
 from layouts.handoff import handoff_button, handoff_dialog
 from layouts.racer import racer_card
 from lessons import LESSONS, Lesson
@@ -130,22 +130,17 @@ def inspector() -> html.Div:
 
 def code_dialog() -> html.Dialog:
     """Where "PyTorch" shows a racer's torch.optim code, with a button to copy it."""
-    return html.Dialog(
-        id=ids.CODE_DIALOG,
-        className="code-dialog",
-        children=[
-            html.H2("This racer in PyTorch", id=ids.CODE_TITLE),
-            # Focusable, so the code scrolls from the keyboard too.
-            html.Pre(html.Code(id=ids.CODE_TEXT), tabIndex="0"),
-            html.Div(
-                className="dialog-buttons",
-                children=[
-                    html.Button("Copy code", id=ids.COPY_CODE, **{"data-action": "copy-code"}),
-                    html.Button("Close", id=ids.CLOSE_CODE, **{"data-action": "close-code"}),
-                ],
-            ),
+    return dialog(
+        ids.CODE_DIALOG,
+        "code-dialog",
+        ids.CODE_TITLE,
+        "This racer in PyTorch",
+        # Focusable, so the code scrolls from the keyboard too.
+        [html.Pre(html.Code(id=ids.CODE_TEXT), tabIndex="0")],
+        [
+            html.Button("Copy code", id=ids.COPY_CODE, **{"data-action": "copy-code"}),
+            html.Button("Close", id=ids.CLOSE_CODE, **{"data-action": "close-code"}),
         ],
-        **{"aria-labelledby": ids.CODE_TITLE},
     )
 
 

@@ -112,14 +112,20 @@ def start_gunicorn(
         stdout=output,
         stderr=output,
     )
+    return until_healthy(proc, port, lambda: len(workers_of(proc.pid)) >= workers)
+
+
+def until_healthy(proc: subprocess.Popen, port: int, ready: Any = lambda: True) -> subprocess.Popen:
+    """``proc`` once its ``/healthz`` on ``port`` answers and ``ready()`` holds (a readiness
+    poll, not a sleep); killed, with an error, if it exits or a minute passes first."""
     deadline = time.monotonic() + 60
     while True:
         try:
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
-            if len(workers_of(proc.pid)) >= workers:
+            if ready():
                 return proc
         except OSError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
-            raise RuntimeError("gunicorn did not start")
+            raise RuntimeError(f"the server on port {port} did not start")
