@@ -130,14 +130,6 @@ def as_float(value: Any, field: str) -> float:
     return number
 
 
-def as_int(value: Any, field: str) -> int:
-    """A whole number; an integral float (300.0) is accepted, 2.5 is not."""
-    number = as_float(value, field)
-    if not number.is_integer():
-        raise ConfigError(field, f"must be a whole number, got {describe_number(number)}")
-    return int(number)
-
-
 def as_bool(value: Any, field: str) -> bool:
     if not isinstance(value, bool):
         raise ConfigError(field, f"must be true or false, got {type_name(value)}")

@@ -20,14 +20,6 @@ import numpy as np
 from callbacks.compact import decode
 from layouts.ids import OPENING_PICTURE
 
-# The map's colour scale (assets/playback.js MAP_COLORS: Viridis mixed halfway with white).
-MAP_COLORS = (
-    (0.0, "#a180a9"),
-    (0.25, "#9da8c5"),
-    (0.5, "#90c8c5"),
-    (0.75, "#aee4b0"),
-    (1.0, "#fef392"),
-)
 SIZE = 600  # the picture's own units (it is scaled to the space it has)
 
 
@@ -35,12 +27,13 @@ def _rgb(hex_colour: str) -> np.ndarray:
     return np.array([int(hex_colour[i : i + 2], 16) for i in (1, 3, 5)], dtype=float)
 
 
-def colours(z: np.ndarray) -> np.ndarray:
-    """(…, 3) uint8: ``z`` through the map's colour scale, from its lowest to its highest."""
+def colours(z: np.ndarray, scale: list) -> np.ndarray:
+    """(…, 3) uint8: ``z`` through the map's colour ``scale`` (the surface payload's, as the
+    browser draws it), from its lowest to its highest."""
     low, high = float(np.nanmin(z)), float(np.nanmax(z))
     t = (z - low) / (high - low) if high > low else np.zeros_like(z)
-    stops = np.array([s for s, _ in MAP_COLORS])
-    rgb = np.stack([_rgb(c) for _, c in MAP_COLORS])
+    stops = np.array([s for s, _ in scale])
+    rgb = np.stack([_rgb(c) for _, c in scale])
     out = np.stack([np.interp(t, stops, rgb[:, k]) for k in range(3)], axis=-1)
     return np.round(out).astype(np.uint8)
 
@@ -70,7 +63,7 @@ def opening_picture(surface: dict[str, Any], race: dict[str, Any]) -> str:
     (x0, x1), (y0, y1) = surface["view"]
     width = SIZE
     height = round(SIZE * (y1 - y0) / (x1 - x0))
-    grid = base64.b64encode(png(colours(z))).decode("ascii")
+    grid = base64.b64encode(png(colours(z, surface["colorscale"]))).decode("ascii")
     sx, sy = race["start"]
     cx, cy = (sx - x0) / (x1 - x0) * width, (y1 - sy) / (y1 - y0) * height
     svg = (

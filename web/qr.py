@@ -10,6 +10,7 @@ service sees the link.
 
 from __future__ import annotations
 
+import functools
 import io
 import math
 import re
@@ -144,6 +145,7 @@ def student_link(root: str, args: Mapping[str, list[str]], query_chars: int) -> 
     return root + "?" + urlencode(student_query(args))
 
 
+@functools.lru_cache(maxsize=256)
 def qr_svg(link: str) -> str:
     """``link`` as a QR code, a standalone SVG document: black modules on white with the
     standard quiet zone, sized by its viewBox only, so the page scales it to the room."""
