@@ -71,12 +71,4 @@
   R.action("handoff", open);
   R.action("close-handoff", function () { byId("HANDOFF_DIALOG").close(); });
   R.action("copy-handoff", copy);
-
-  // Keys pressed in the dialog are the dialog's: Esc closes it (the browser does that) and
-  // must not also leave presentation mode, P must not toggle it (assets/tools.js listens on
-  // the document).
-  document.addEventListener("keydown", function (event) {
-    var dialog = byId("HANDOFF_DIALOG");
-    if (dialog && dialog.open && dialog.contains(event.target)) event.stopPropagation();
-  }, true);
 })();

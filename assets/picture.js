@@ -8,8 +8,11 @@
 
   var R = window.optimizerRace;
   // The first drawing of the racers on the map: the map is there.
+  var gone = false;
   R.on("mapdraw", function () {
+    if (gone) return;
     var picture = R.el("OPENING_PICTURE");
     if (picture) picture.remove();
+    gone = true;
   });
 })();

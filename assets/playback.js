@@ -83,7 +83,6 @@
     return a >= 1e-3 && a < 1e5 ? Number(v.toPrecision(3)).toString() : v.toExponential(2);
   }
 
-  // Type and margins: larger in presentation mode (assets/tools.js toggles it).
   // Type and margins: larger in presentation mode, smaller on a phone, where every pixel of
   // the square map is worth having.
   R.phone = function () {
@@ -183,11 +182,14 @@
                title: {text: s.log ? (s.f_star !== null ? "f − f*" : "f − min") : "f",
                        side: "top"}};
     if (s.log) {
-      var flat = decode(s.z), lo = Infinity, hi = -Infinity;
-      for (var i = 0; i < flat.length; i++) {
-        if (flat[i] < lo) lo = flat[i];
-        if (flat[i] > hi) hi = flat[i];
-      }
+      // The grid the contour already decoded (once per surface), not a second decoding.
+      var lo = Infinity, hi = -Infinity;
+      contourTrace(s).z.forEach(function (row) {
+        for (var i = 0; i < row.length; i++) {
+          if (row[i] < lo) lo = row[i];
+          if (row[i] > hi) hi = row[i];
+        }
+      });
       var every = Math.max(1, Math.ceil((Math.floor(hi) - Math.ceil(lo)) / 6)), vals = [];
       for (var d = Math.ceil(lo); d <= Math.floor(hi); d += every) vals.push(d);
       bar.tickvals = vals;
@@ -677,26 +679,44 @@
   // times the view) is brought back along its segment to a few canvases away: the segment's
   // direction is kept, and the canvas does not rasterise a dashed line millions of pixels long
   // (which held every frame for a tenth of a second).
-  function near(p, from, area) {
+  // (A point on or near the map, nearly every one, costs one comparison and no allocation:
+  // this runs for every point of every trail in every frame.)
+  function offMap(px, py, area) {
     var reach = 4 * Math.max(area.w, area.h);
-    var over = Math.max(Math.abs(p[0] - area.w / 2), Math.abs(p[1] - area.h / 2)) / reach;
-    if (!(over > 1)) return p;
-    var o = from || [area.w / 2, area.h / 2];
-    var far = Math.max(Math.abs(p[0] - o[0]), Math.abs(p[1] - o[1]));
+    return !(Math.abs(px - area.w / 2) <= reach && Math.abs(py - area.h / 2) <= reach);
+  }
+
+  function near(px, py, lx, ly, area) {
+    var reach = 4 * Math.max(area.w, area.h);
+    var ox = isNaN(lx) ? area.w / 2 : lx, oy = isNaN(ly) ? area.h / 2 : ly;
+    var far = Math.max(Math.abs(px - ox), Math.abs(py - oy));
     var t = far > 0 ? Math.min(1, reach / far) : 0;
-    return [o[0] + (p[0] - o[0]) * t, o[1] + (p[1] - o[1]) * t];
+    return [ox + (px - ox) * t, oy + (py - oy) * t];
+  }
+
+  // One trail's points from start to ``count`` (exclusive) on the canvas.
+  function trace(ctx, xs, ys, start, count, area, sx, sy) {
+    var lx = NaN, ly = NaN;
+    for (var i = 0; i < count; i++) {
+      var px = (xs[start + i] - area.x0) * sx, py = (area.y1 - ys[start + i]) * sy;
+      if (offMap(px, py, area)) {
+        var q = near(px, py, lx, ly, area);
+        px = q[0];
+        py = q[1];
+      }
+      if (i === 0) ctx.moveTo(px, py); else ctx.lineTo(px, py);
+      lx = px;
+      ly = py;
+    }
   }
 
   function drawCopies(ctx, r, k, area, sx, sy, big) {
     var c = r.fan.copies, offset = 0;
     ctx.beginPath();
     for (var run = 0; run < c.n.length; run++) {
-      var last = null;
-      for (var j = 0; j < c.n[run] && c.steps[j] <= k; j++) {
-        last = near([(c.x[offset + j] - area.x0) * sx, (area.y1 - c.y[offset + j]) * sy], last,
-                    area);
-        if (j === 0) ctx.moveTo(last[0], last[1]); else ctx.lineTo(last[0], last[1]);
-      }
+      var count = 0;
+      while (count < c.n[run] && c.steps[count] <= k) count++;
+      trace(ctx, c.x, c.y, offset, count, area, sx, sy);
       offset += c.n[run];
     }
     ctx.globalAlpha = 0.25;
@@ -729,11 +749,7 @@
       // With noise the bold trail is the median of the racer's runs.
       var line = r.fan || r, kk = Math.min(k, line.n - 1);
       ctx.beginPath();
-      var last = null;
-      for (var i = 0; i <= kk; i++) {
-        last = near([(line.x[i] - area.x0) * sx, (area.y1 - line.y[i]) * sy], last, area);
-        if (i === 0) ctx.moveTo(last[0], last[1]); else ctx.lineTo(last[0], last[1]);
-      }
+      trace(ctx, line.x, line.y, 0, kk + 1, area, sx, sy);
       ctx.lineJoin = "round";
       ctx.strokeStyle = r.color;
       ctx.lineWidth = big ? 6 : 3;
@@ -874,6 +890,9 @@
     var typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName) ||
                        (t.getAttribute && t.getAttribute("role") === "slider"));
     if (typing || event.altKey || event.ctrlKey || event.metaKey) return;
+    // Keys pressed in an open dialog are the dialog's: Esc closes it (the browser does that)
+    // and must not also leave presentation mode; P must not toggle it.
+    if (t && t.closest && t.closest("dialog[open]")) return;
     // Presentation clickers send PageDown/PageUp (and the arrow keys).
     var id = {" ": "PLAY_BUTTON", ArrowLeft: "STEP_BACK", ArrowRight: "STEP_FORWARD",
               PageUp: "STEP_BACK", PageDown: "STEP_FORWARD"}[event.key];

@@ -18,8 +18,9 @@
   var send = {inflight: null, pending: {}, timer: null};
 
   function cardRate(index) {
-    var box = R.part("RACER_LR", index), v = box ? parseFloat(box.value) : NaN;
-    return isFinite(v) && v > 0 ? v : null;
+    // Read as the card reads it (assets/inputs.js): text it refuses is no rate.
+    var box = R.part("RACER_LR", index);
+    return box ? R.use("inputs").accepted(R.partId("RACER_LR", index), box.value) : null;
   }
 
   function rateOf(position) { return Number(Math.pow(10, position).toPrecision(3)); }

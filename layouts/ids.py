@@ -3,7 +3,7 @@
 The layouts place components under these ids, the callbacks listen to them, the tests find
 them, and the browser scripts read them from the page itself: ``page_ids()`` is embedded in
 the index page as JSON (``<script id="page-ids" type="application/json">``, app.py), which
-assets/playback.js exposes as ``optimizerRace.ids``. A renamed id is renamed everywhere.
+assets/0-race.js exposes as ``optimizerRace.ids``. A renamed id is renamed everywhere.
 
 Plain ids name one component; the kinds below them are the ``type`` of pattern-matching ids
 (``{"type": kind, "index": racer}``), one component per racer (or per parameter).
