@@ -19,14 +19,10 @@ from callbacks.compact import style
 from callbacks.service import RaceService
 from callbacks.share import decode_race, encode_race
 from common.errors import ConfigError
-from optimizers import validate
-from optimizers.config import CRITERIA, RaceConfig, RateGrid, SweepRequest
+from optimizers.config import CRITERIA, RaceConfig
 from optimizers.race import default_label
 from optimizers.sweep import SweepResult, tuned_race
-from optimizers.validate import (
-    starts_options,
-    sweep_options,
-)
+from optimizers.validate import WorkLimitError, starts_options, sweep_options
 from surfaces import get_surface
 
 log = logging.getLogger(__name__)
@@ -40,44 +36,6 @@ class ViewUpdate:
     data: dict[str, Any] | None = None
     message: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
-
-
-class WorkLimitError(ConfigError):
-    """The validator refused a view for its work; the message says so in words."""
-
-
-def too_much_work(what: str, factors: list[tuple[int, str]], steps: int) -> str | None:
-    """The words for a view over the run-step budget (``None`` if within it): each factor of
-    the work, its total and the limit, so a teacher sees what to cut."""
-    runs = 1
-    for count, _ in factors:
-        runs *= count
-    limit = validate.MAX_RUN_STEPS  # read at call time: the one budget the validator applies
-    if runs * steps <= limit:
-        return None
-    parts = " × ".join(f"{count:,} {name}" for count, name in factors)
-    return (
-        f"Too much work for one {what}: {parts} × {steps:,} steps = {runs * steps:,} "
-        f"run-steps; the limit is {limit:,}. Use fewer racers or steps."
-    )
-
-
-def _sweep_request(options: dict[str, Any], config: RaceConfig) -> SweepRequest:
-    """The validated sweep request; a refusal for its work is put in words."""
-    try:
-        return sweep_options(options, config)
-    except ConfigError as error:
-        if error.field != "grid.count":  # the field the budget names for a sweep
-            raise
-        grid = RateGrid()
-        words = too_much_work(
-            "sweep",
-            [(len(config.racers), "racers"), (grid.count + 1, "rates (each racer's own too)")],
-            config.steps,
-        )
-        if words is None:
-            raise
-        raise WorkLimitError(error.field, words) from None
 
 
 def refused(store: Any, error: ConfigError) -> ViewUpdate:
@@ -131,7 +89,7 @@ def sweep_view(store: Any, criterion: Any, service: RaceService) -> ViewUpdate:
 
     def compute() -> ViewUpdate:
         config, indices = page_race(store)
-        result = service.sweep(_sweep_request({"criterion": criterion}, config))
+        result = service.sweep(sweep_options({"criterion": criterion}, config))
         f_star = get_surface(config.surface.name, **config.surface.params).f_star
         return ViewUpdate(
             data={
@@ -156,7 +114,7 @@ def tune(store: Any, criterion: Any, service: RaceService) -> ViewUpdate:
 
     def compute() -> ViewUpdate:
         config, indices = page_race(store)
-        result = service.sweep(_sweep_request({"criterion": criterion}, config))
+        result = service.sweep(sweep_options({"criterion": criterion}, config))
         best = result.best_rates()
         rates = {i: lr for i, lr in zip(indices, best, strict=True) if lr is not None}
         return ViewUpdate(data=tuned_note(result, tuned_race(config, best)), extra={"rates": rates})
@@ -191,18 +149,7 @@ def starts_view(
         chosen = racer if racer in indices and isinstance(racer, int) else indices[0]
         position = indices.index(chosen)
         options = {"racer": position, "layout": layout, "count": count}
-        try:
-            request = starts_options(options, config)
-        except ConfigError as error:
-            try:  # a count the validator takes, refused for its work (else: its own message)
-                runs = validate.STARTS_COUNT.validate(count, "count")
-            except ConfigError:
-                raise error from None
-            words = too_much_work("view of many starts", [(runs, "starts")], config.steps)
-            if words is None:
-                raise
-            raise WorkLimitError(error.field, words) from None
-        result = service.starts(request)
+        result = service.starts(starts_options(options, config))
         menu = [
             {"label": r.label or default_label(r), "value": i}
             for i, r in zip(indices, config.racers, strict=True)

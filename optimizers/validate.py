@@ -230,12 +230,22 @@ FAN_KEYS = ("race", "runs")
 STARTS_KEYS = ("race", "racer", "layout", "count", "seed")
 
 
-def _budget(runs: int, steps: int, field: str) -> None:
+class WorkLimitError(ConfigError):
+    """A request refused for its work alone: the message names each factor of it, the total
+    and the limit, so whoever asked (the page's views say it in place of a chart) sees what
+    to cut."""
+
+
+def _budget(what: str, factors: list[tuple[int, str]], steps: int, field: str) -> None:
+    runs = 1
+    for count, _ in factors:
+        runs *= count
     if runs * steps > MAX_RUN_STEPS:
-        raise ConfigError(
+        parts = " × ".join(f"{count:,} {name}" for count, name in factors)
+        raise WorkLimitError(
             field,
-            f"asks for {runs:,} runs × {steps:,} steps; a request may run at most "
-            f"{MAX_RUN_STEPS:,} run-steps (use fewer racers, rates, runs or steps)",
+            f"Too much work for one {what}: {parts} × {steps:,} steps = {runs * steps:,} "
+            f"run-steps; the limit is {MAX_RUN_STEPS:,}. Use fewer racers or steps.",
         )
 
 
@@ -263,7 +273,12 @@ def sweep_options(options: Any, race: RaceConfig) -> SweepRequest:
     )
     if not grid.low < grid.high:
         raise ConfigError("grid.high", "must be larger than grid.low")
-    _budget(len(race.racers) * (grid.count + 1), race.steps, "grid.count")
+    _budget(
+        "sweep",
+        [(len(race.racers), "racers"), (grid.count + 1, "rates (each racer's own too)")],
+        race.steps,
+        "grid.count",
+    )
     return SweepRequest(race, grid, _option(CRITERION, obj))
 
 
@@ -272,7 +287,7 @@ def fan_options(options: Any, race: RaceConfig) -> FanRequest:
     if race.noise.std == 0:
         raise ConfigError("race.noise.std", "must be above 0: without noise every run is the same")
     runs = _option(FAN_RUNS, obj)
-    _budget(len(race.racers) * runs, race.steps, "runs")
+    _budget("fan", [(len(race.racers), "racers"), (runs, "runs")], race.steps, "runs")
     return FanRequest(race, runs)
 
 
@@ -282,7 +297,7 @@ def starts_options(options: Any, race: RaceConfig) -> StartsRequest:
     if racer >= len(race.racers):
         raise ConfigError("racer", f"must be a racer's position, 0 to {len(race.racers) - 1}")
     count = _option(STARTS_COUNT, obj)
-    _budget(count, race.steps, "count")
+    _budget("view of many starts", [(count, "starts")], race.steps, "count")
     return StartsRequest(race, racer, _option(STARTS_LAYOUT, obj), count, _option(STARTS_SEED, obj))
 
 
