@@ -323,6 +323,7 @@
 
   function load(store) {
     R.loads += 1;
+    boardStale = true;
     R.loadedAt = performance.now();
     R.race = store;
     R.steps = store ? store.steps : 0;
@@ -368,7 +369,10 @@
   }
 
   // The leaderboard says the race is auto-tuned while it is (assets/race-analysis.js sets it).
-  R.on("tuned", function () { if (R.race) render(R.step); });
+  R.on("tuned", function () {
+    boardStale = true;
+    if (R.race) render(R.step);
+  });
 
   function tunedNote() {
     var note = R.tuned;
@@ -456,13 +460,12 @@
     var el = R.el("LEADERBOARD");
     if (!el) return;
     var noisy = R.racers.length && R.racers[0].fan;
-    var shown = R.racers.filter(function (r) { return R.visible[r.index] !== false; });
-    var built = R.loads + "|" + shown.map(function (r) { return r.index; }).join(",") + "|" +
-      tunedNote();
-    if (el.__built === built && update(el, noisy ? noisyRows(k) : plainRows(k))) return;
+    if (!boardStale && update(el, noisy ? noisyRows(k) : plainRows(k))) return;
     el.innerHTML = noisy ? noisyLeaderboard(k) : plainLeaderboard(k);
-    el.__built = built;
+    boardStale = false;
   }
+  // Built again after a new race (which a change of who is shown also is) or a tuned note.
+  var boardStale = true;
 
   function update(el, rows) {
     var body = el.querySelector("tbody");
