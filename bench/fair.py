@@ -26,12 +26,12 @@ from playwright.sync_api import sync_playwright
 
 from app import create_app
 from bench.report import stamp, write_section
-from callbacks.share import encode_race
 from optimizers import run_batch
 from optimizers.config import RateGrid
 from optimizers.fan import fan_seeds
 from optimizers.starts import start_points
 from optimizers.validate import validate_race
+from service.share import encode_race
 from surfaces import get_surface
 from tests.dash_requests import analysis_body, post, race_body, racer_controls
 from tests.live import RACE, launch, open_tab, race_link, serve

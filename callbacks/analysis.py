@@ -15,14 +15,14 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
-from callbacks.compact import style
-from callbacks.service import RaceService
-from callbacks.share import decode_race, encode_race
 from common.errors import ConfigError
 from optimizers.config import CRITERIA, RaceConfig
 from optimizers.race import default_label
 from optimizers.sweep import SweepResult, tuned_race
 from optimizers.validate import WorkLimitError, starts_options, sweep_options
+from service.compact import style
+from service.races import RaceService
+from service.share import decode_race, encode_race
 from surfaces import get_surface
 
 log = logging.getLogger(__name__)

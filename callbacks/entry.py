@@ -10,10 +10,10 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple
 
 from callbacks.form import OPENING_RACE
-from callbacks.share import decode_race, encode_race
 from common.errors import ConfigError
 from lessons import LESSONS, Lesson
 from optimizers.validate import validate_race
+from service.share import decode_race, encode_race
 
 UNKNOWN = "?"
 

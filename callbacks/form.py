@@ -18,8 +18,6 @@ from optimizers.registry import OPTIMIZERS
 from optimizers.schedules import SCHEDULES
 from surfaces import SURFACES
 
-MAX_PAGE_RACERS = 8
-
 # A curved valley from the far arm: SGD crawls, momentum at the same rate arrives, RMSProp and
 # Adam adapt their steps (Adam reaches the minimum within the race).
 OPENING_RACE: dict[str, Any] = {

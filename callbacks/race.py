@@ -11,21 +11,20 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from callbacks.compact import style
 from callbacks.form import (
-    MAX_PAGE_RACERS,
     grouped,
     racer_from_controls,
     surface_from_controls,
 )
-from callbacks.service import RaceService
-from callbacks.share import encode_race
 from common.errors import ConfigError
 from common.params import typed
-from layouts.controls import PAGE_STEPS
+from layouts.controls import MAX_PAGE_RACERS, PAGE_STEPS
 from layouts.equation import update_rule
 from optimizers.config import RaceConfig
 from optimizers.validate import race_errors, validate_race
+from service.compact import style
+from service.races import RaceService
+from service.share import encode_race
 
 log = logging.getLogger(__name__)
 RACER_FIELD = re.compile(r"^racers\[(\d+)\]\.?")

@@ -12,15 +12,16 @@ from typing import Any
 from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, Patch, State, ctx, no_update
 
 from callbacks.analysis import confirm_tuned, starts_view, sweep_view, tune
-from callbacks.form import MAX_PAGE_RACERS, known
+from callbacks.form import known
 from callbacks.race import PageInputs, RaceUpdate, race_update
-from callbacks.service import RaceService
 from layouts import ids
+from layouts.controls import MAX_PAGE_RACERS
 from layouts.page import surface_params
 from layouts.racer import optimizer_params, racer_card, schedule_params
 from optimizers.registry import OPTIMIZERS
 from optimizers.schedules import SCHEDULES
 from optimizers.validate import validate_racer
+from service.races import RaceService
 from surfaces import SURFACES
 
 

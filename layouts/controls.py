@@ -22,6 +22,7 @@ from optimizers.validate import CLIP, MAX_STEPS, NOISE_SEED, NOISE_STD, STEPS
 
 PAIR_SEPARATOR = ":"
 MIN_PAGE_STEPS = 10  # shorter races show nothing; the engine itself accepts 1
+MAX_PAGE_RACERS = 8  # the page's cards and colours; the API takes up to the validator's limit
 
 # The page's own number fields outside the registries, by control id (type), with the Param
 # the validator applies to them: their bounds, messages and +/− steps come from it.

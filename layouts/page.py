@@ -9,10 +9,9 @@ from typing import Any
 
 from dash import dcc, html
 
-from callbacks.form import MAX_PAGE_RACERS
 from layouts import ids
 from layouts.analysis import analysis_section
-from layouts.controls import dialog, graph, number_field, param_controls
+from layouts.controls import MAX_PAGE_RACERS, dialog, graph, number_field, param_controls
 from layouts.handoff import handoff_button, handoff_dialog
 from layouts.racer import racer_card
 from lessons import LESSONS, Lesson

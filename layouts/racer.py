@@ -7,7 +7,6 @@ from typing import Any
 
 from dash import dcc, html
 
-from callbacks.compact import style
 from layouts import ids
 from layouts.controls import number_box, number_field, param_controls
 from layouts.equation import update_rule
@@ -15,6 +14,7 @@ from optimizers.base import LR
 from optimizers.registry import OPTIMIZERS
 from optimizers.schedules import SCHEDULES
 from optimizers.validate import MAX_LABEL
+from service.compact import style
 
 LOG_LR_MIN, LOG_LR_MAX = -5, 1  # the slider spans 1e-5 … 10; the box takes any valid rate
 

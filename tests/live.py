@@ -55,8 +55,8 @@ def open_tab(browser: Any, url: str, **context: Any) -> tuple[Any, Any]:
 
 def race_link(race: dict[str, Any], extra: str = "") -> str:
     """The page's path for ``race`` (a share link's ``race`` value), plus ``extra`` query."""
-    from callbacks.share import encode_race
     from optimizers.validate import validate_race
+    from service.share import encode_race
 
     return "/?race=" + encode_race(validate_race(race)) + extra
 

@@ -65,7 +65,7 @@ def test_focus_is_visible(page):
 
 
 def test_racers_differ_by_more_than_colour(page):
-    from callbacks.compact import COLORS, style
+    from service.compact import COLORS, style
 
     looks = [style(i) for i in range(len(COLORS))]
     assert len({s["marker"] for s in looks}) == len(looks)  # a distinct marker each

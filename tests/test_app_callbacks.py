@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from app import cache_config, create_app
-from callbacks.compact import decode
-from callbacks.form import MAX_PAGE_RACERS
+from layouts.controls import MAX_PAGE_RACERS
 from optimizers import run_race
+from service.compact import decode
 from tests.dash_requests import (
     dependency,
     error_of,

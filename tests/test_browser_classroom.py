@@ -12,9 +12,9 @@ from urllib.parse import parse_qs, urlsplit
 import numpy as np
 import pytest
 
-from callbacks.share import decode_race
 from optimizers.race import run_race
 from optimizers.trace import trace_racer
+from service.share import decode_race
 from tests.conftest import require_file
 from tests.live import RACE, VIEWPORT, control, open_tab, state
 

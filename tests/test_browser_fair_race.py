@@ -7,13 +7,13 @@ from urllib.parse import urlsplit
 import numpy as np
 import pytest
 
-from callbacks.share import decode_race
 from optimizers import run_race
 from optimizers.config import RateGrid
 from optimizers.fan import noisy_fan
 from optimizers.starts import many_starts
 from optimizers.sweep import sweep
 from optimizers.validate import validate_race
+from service.share import decode_race
 from surfaces import get_surface
 from tests.live import RACE, control, open_tab, race_link, state
 

@@ -10,10 +10,10 @@ import pytest
 
 from app import create_app
 from callbacks.form import OPENING_RACE
-from callbacks.share import encode_race
 from optimizers.race import run_race
 from optimizers.trace import trace_racer
 from optimizers.validate import validate_race
+from service.share import encode_race
 
 CONFIG = validate_race(
     {**copy.deepcopy(OPENING_RACE), "steps": 200, "noise": {"std": 0.1, "seed": 7}}

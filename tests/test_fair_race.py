@@ -12,8 +12,6 @@ from flask_caching import Cache
 
 from app import create_app
 from callbacks.analysis import confirm_tuned, tune
-from callbacks.service import RaceService
-from callbacks.share import encode_race
 from lessons import LESSONS
 from optimizers import run_race
 from optimizers.config import CRITERIA, RateGrid
@@ -28,6 +26,8 @@ from optimizers.validate import (
     validate_starts,
     validate_sweep,
 )
+from service.races import RaceService
+from service.share import encode_race
 from surfaces import get_surface
 
 GRID = RateGrid()  # 48 rates from 1e-5 to 10
@@ -293,7 +293,7 @@ def test_service_resweeps_only_the_changed_racer(monkeypatch):
         swept.append(len(config.racers))
         return sweep(config, grid, *rest)
 
-    monkeypatch.setattr("callbacks.service.sweep", counted)
+    monkeypatch.setattr("service.races.sweep", counted)
     config = validate_race(LESSONS["fair_comparison"].race)
     request = validate_sweep({"race": config.to_json(), "grid": {"count": 16}})
     first = service.sweep(request).to_json()

@@ -8,9 +8,9 @@ import json
 import pytest
 
 from app import create_app
-from callbacks.share import encode_race
 from optimizers import validate
 from optimizers.validate import validate_race
+from service.share import encode_race
 from tests.dash_requests import analysis_body, dependency, post
 
 # Eight racers × 5,000 steps × noise 0.5: the race store the page holds is ~2 MB (the browser

@@ -14,7 +14,7 @@ import itertools
 import numpy as np
 import pytest
 
-from callbacks.compact import COLORS, MAP_COLORSCALE
+from service.compact import COLORS, MAP_COLORSCALE
 
 VISION = {
     "normal": np.eye(3),

@@ -16,8 +16,8 @@ import pytest
 import segno
 
 from app import create_app
-from callbacks.share import encode_race
 from optimizers.validate import validate_race
+from service.share import encode_race
 from tests.conftest import require_executable
 from tests.test_hostile_input import API_RACE, HOSTILE, RAW, check, encodable, mutants
 from web.qr import ERROR_LEVEL, MAX_QUERY_CHARS

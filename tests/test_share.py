@@ -11,10 +11,10 @@ import pytest
 from app import create_app
 from callbacks.entry import UNKNOWN, EntryKey, entry_key, entry_race
 from callbacks.form import OPENING_RACE
-from callbacks.share import MAX_SHARE_CHARS, compact_race, decode_race, encode_race
 from common.errors import ConfigError
 from lessons import LESSONS
 from optimizers.validate import validate_race
+from service.share import MAX_SHARE_CHARS, compact_race, decode_race, encode_race
 
 BUSY_RACE = {
     "surface": {"name": "quadratic", "params": {"a": 13.5, "b": 0.7, "angle": 0.3}},

@@ -104,7 +104,7 @@ def test_two_instances_share_redis_and_survive_its_outage(redis_server, caplog):
 
         # Redis stops: both still answer correctly, computing; one log line per instance.
         redis_server.stop()
-        with caplog.at_level(logging.WARNING, logger="callbacks.service"):
+        with caplog.at_level(logging.WARNING, logger="service.races"):
             for url in (a, b, a, b):
                 assert call(url, "/api/race", race(0.02)) == run_race(race(0.02)).to_json()
             assert call(a, "/healthz")["cache"] == "down"

@@ -7,8 +7,6 @@ from typing import Any
 
 from flask import Blueprint, Response, jsonify, request
 
-from callbacks.service import RaceService
-from callbacks.share import decode_race
 from common.errors import ConfigError
 from exports.pytorch import pytorch_snippet
 from exports.tables import racer_csv
@@ -23,6 +21,8 @@ from optimizers.validate import (
     validate_starts,
     validate_sweep,
 )
+from service.races import RaceService
+from service.share import decode_race
 from surfaces import SURFACES
 from web.openapi import openapi_document
 from web.qr import MAX_QUERY_CHARS, qr_svg, student_link

@@ -17,7 +17,7 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException
 
-from callbacks.service import RaceService
+from service.races import RaceService
 
 log = logging.getLogger(__name__)
 MAX_REQUEST_BYTES = 1024 * 1024  # the page's callbacks send a few KB; the API's limit is lower

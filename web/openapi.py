@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from typing import Any
 
-from callbacks.share import MAX_SHARE_CHARS
 from common.params import Param
 from lessons import LESSONS
 from optimizers.base import LR
@@ -31,6 +30,7 @@ from optimizers.validate import (
     STEPS,
     TOL,
 )
+from service.share import MAX_SHARE_CHARS
 from surfaces import SURFACES
 from web.qr import MAX_QUERY_CHARS
 

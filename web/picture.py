@@ -17,8 +17,8 @@ from typing import Any
 
 import numpy as np
 
-from callbacks.compact import decode
 from layouts.ids import OPENING_PICTURE
+from service.compact import decode
 
 SIZE = 600  # the picture's own units (it is scaled to the space it has)
 

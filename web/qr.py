@@ -19,10 +19,10 @@ from urllib.parse import urlencode
 
 import segno
 
-from callbacks.share import MAX_SHARE_CHARS, decode_race, encode_race
 from common.errors import ConfigError
 from lessons import LESSONS
 from optimizers.config import CRITERIA
+from service.share import MAX_SHARE_CHARS, decode_race, encode_race
 
 # The groups a link may hide (assets/tools.js HIDEABLE); students get the controls hidden.
 HIDEABLE = (

@@ -20,7 +20,6 @@ from typing import Any
 
 from flask_caching import Cache
 
-from callbacks.compact import compact_fan, compact_racer, compact_starts, surface_payload
 from optimizers.config import FanRequest, RaceConfig, StartsRequest, SweepRequest
 from optimizers.fan import noisy_fans
 from optimizers.race import run_race
@@ -28,6 +27,7 @@ from optimizers.starts import many_starts
 from optimizers.sweep import SweepResult, sweep
 from optimizers.trace import trace_racer
 from optimizers.validate import FAN_RUNS
+from service.compact import compact_fan, compact_racer, compact_starts, surface_payload
 from surfaces import get_surface
 
 CACHE_TIMEOUT = 24 * 3600
