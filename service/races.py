@@ -5,8 +5,10 @@ guarantees it: a racer alone equals the same racer in a race), so each racer is 
 a hash of exactly those. Changing one racer's rate recomputes that racer only, and every
 worker and host that shares the cache (Redis) shares the results.
 
-The cache is an accelerator, never a dependency: if it fails (Redis gone), results are
-computed without it, the outage is logged once, and caching resumes when it answers again.
+The cache is an accelerator, never a dependency: if it fails (Redis gone or hung), results are
+computed without it, the outage is logged once, the cache is skipped for a while (a circuit
+breaker, so a hung Redis is waited on once per cooldown, not on every call) and caching resumes
+when it answers again.
 """
 
 from __future__ import annotations
@@ -27,10 +29,13 @@ from optimizers.starts import many_starts
 from optimizers.sweep import SweepResult, sweep
 from optimizers.trace import trace_racer
 from optimizers.validate import FAN_RUNS
+from service.breaker import CircuitBreaker
 from service.compact import compact_fan, compact_racer, compact_starts, surface_payload
+from service.store import failure_kind
 from surfaces import get_surface
 
 CACHE_TIMEOUT = 24 * 3600
+HEALTH_KEY = "health"  # read by /healthz: a miss is an answer too
 log = logging.getLogger(__name__)
 
 
@@ -53,26 +58,50 @@ def surface_key(config: RaceConfig) -> str:
 class RaceService:
     """Runs races through a flask-caching cache (memory in the process, or Redis)."""
 
-    def __init__(self, cache: Cache) -> None:
+    def __init__(self, cache: Cache, breaker: CircuitBreaker | None = None) -> None:
         self.cache = cache
+        self.breaker = breaker or CircuitBreaker(cooldown=5.0)
         self.engine_runs = 0  # per process; the scale-out test reads it through /healthz
-        self.cache_down = False
+
+    @property
+    def cache_down(self) -> bool:
+        """Whether the cache is being skipped (its breaker is open)."""
+        return self.breaker.open
 
     def _get(self, key: str) -> Any:
-        """The cached value, or None when absent or when the cache does not answer."""
+        """The cached value, or None when absent, when the cache does not answer, or while
+        its breaker is open."""
+        if not self.breaker.allow():
+            return None
         try:
             hit = self.cache.get(key)
-        except Exception:
-            self._cache_failed()
+        except Exception as exc:
+            self._cache_failed(exc)
             return None
         self._cache_answered()
         return hit
 
     def _set(self, key: str, value: Any) -> None:
+        if not self.breaker.allow():
+            return
         try:
             self.cache.set(key, value, timeout=CACHE_TIMEOUT)
-        except Exception:
-            self._cache_failed()
+        except Exception as exc:
+            self._cache_failed(exc)
+
+    def cache_health(self) -> str:
+        """ "ok", or why the cache is skipped: "down" (refused, failing) or "stalled" (timed
+        out). Asks the cache itself unless its breaker is open, so a hung cache is reported
+        as soon as a probe sees it, and a probe costs at most one timeout per cooldown."""
+        if not self.breaker.allow():
+            return self.breaker.failure
+        try:
+            self.cache.get(HEALTH_KEY)
+        except Exception as exc:
+            self._cache_failed(exc)
+            return self.breaker.failure
+        self._cache_answered()
+        return "ok"
 
     def _cached(self, key: str, compute: Callable[[], Any]) -> Any:
         hit = self._get(key)
@@ -82,15 +111,19 @@ class RaceService:
         self._set(key, value)
         return value
 
-    def _cache_failed(self) -> None:
-        if not self.cache_down:
-            log.warning("cache unavailable: computing without it until it answers again")
-        self.cache_down = True
+    def _cache_failed(self, exc: Exception) -> None:
+        kind = failure_kind(exc)
+        if self.breaker.failed(kind):
+            log.warning(
+                "cache unavailable (%s, %s): computing without it, trying again every %g s",
+                kind,
+                type(exc).__name__,
+                self.breaker.cooldown,
+            )
 
     def _cache_answered(self) -> None:
-        if self.cache_down:
+        if self.breaker.succeeded():
             log.warning("cache available again")
-        self.cache_down = False
 
     def _per_racer(
         self, config: RaceConfig, kind: str, compute: Callable[[RaceConfig], list[Any]]

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import importlib
 import os
+import shutil
 from pathlib import Path
 from types import ModuleType
 
 import pytest
 
-from tests.live import launch, open_tab, serve
+from tests.live import RedisServer, free_port, launch, open_tab, serve
 
 IN_CI = bool(os.environ.get("CI"))
 
@@ -69,3 +70,14 @@ def page(browser, live):
     context, tab = open_tab(browser, live[0])
     yield tab
     context.close()
+
+
+@pytest.fixture(scope="module")
+def redis_server():
+    """A redis-server for the module (scripts/install-system.sh installs it)."""
+    binary = require_executable(shutil.which("redis-server") or "/usr/bin/redis-server")
+    server = RedisServer(binary, free_port())
+    server.start()
+    yield server
+    if server.proc and server.proc.poll() is None:
+        server.stop()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -129,3 +130,66 @@ def until_healthy(proc: subprocess.Popen, port: int, ready: Any = lambda: True) 
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             raise RuntimeError(f"the server on port {port} did not start")
+
+
+def until(condition: Any, seconds: float, what: str) -> None:
+    """Poll ``condition()`` until it holds (a deadline, not a sleep); fail naming ``what``."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {seconds} s: {what}")
+        time.sleep(0.02)  # the poll's interval, not a wait for an event
+
+
+class RedisServer:
+    """A real redis-server on a loopback port, without persistence: started, stopped,
+    paused (SIGSTOP: it keeps its connections and answers nothing) and resumed."""
+
+    def __init__(self, binary: str, port: int) -> None:
+        import redis  # a runtime requirement; imported here as only these tests need it
+
+        self.binary, self.port = binary, port
+        self.redis = redis
+        self.client = redis.Redis(port=port, socket_timeout=2)
+        self.proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    def start(self) -> None:
+        self.proc = subprocess.Popen(
+            [
+                self.binary,
+                "--port",
+                str(self.port),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:  # readiness poll, not a fixed sleep
+            try:
+                self.client.ping()
+                return
+            except self.redis.ConnectionError:
+                assert self.proc.poll() is None and time.monotonic() < deadline
+
+    def pause(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGSTOP)
+
+    def resume(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGCONT)
+
+    def stop(self) -> None:
+        assert self.proc is not None
+        self.proc.send_signal(signal.SIGCONT)  # a paused server would not act on SIGTERM
+        self.proc.terminate()
+        self.proc.wait(timeout=10)

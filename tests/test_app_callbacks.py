@@ -7,10 +7,11 @@ import json
 import numpy as np
 import pytest
 
-from app import cache_config, create_app
+from app import create_app
 from layouts.controls import MAX_PAGE_RACERS
 from optimizers import run_race
 from service.compact import decode
+from service.store import cache_config
 from tests.dash_requests import (
     dependency,
     error_of,

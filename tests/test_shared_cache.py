@@ -9,63 +9,11 @@ from __future__ import annotations
 
 import json
 import logging
-import shutil
-import subprocess
-import time
 import urllib.request
-
-import pytest
 
 from app import create_app
 from optimizers import run_race
-from tests.conftest import require_executable, require_module
-from tests.live import free_port, serve
-
-
-class RedisServer:
-    def __init__(self, binary: str, port: int) -> None:
-        self.binary, self.port = binary, port
-        self.redis = require_module("redis")
-        self.client = self.redis.Redis(port=port, socket_timeout=2)
-        self.proc: subprocess.Popen | None = None
-
-    def start(self) -> None:
-        self.proc = subprocess.Popen(
-            [
-                self.binary,
-                "--port",
-                str(self.port),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ],
-            stdout=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 10
-        while True:  # readiness poll, not a fixed sleep
-            try:
-                self.client.ping()
-                return
-            except self.redis.ConnectionError:
-                assert self.proc.poll() is None and time.monotonic() < deadline
-
-    def stop(self) -> None:
-        assert self.proc is not None
-        self.proc.terminate()
-        self.proc.wait(timeout=10)
-
-
-@pytest.fixture(scope="module")
-def redis_server():
-    binary = require_executable(shutil.which("redis-server") or "/usr/bin/redis-server")
-    server = RedisServer(binary, free_port())
-    server.start()
-    yield server
-    if server.proc and server.proc.poll() is None:
-        server.stop()
+from tests.live import serve, until
 
 
 def call(url: str, path: str, body: dict | None = None) -> dict:
@@ -90,7 +38,11 @@ def runs(url: str) -> int:
 
 
 def test_two_instances_share_redis_and_survive_its_outage(redis_server, caplog):
-    env = {"CACHE_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/0"}
+    # A short breaker cooldown, so that the return of Redis is seen within the test.
+    env = {
+        "CACHE_REDIS_URL": f"redis://127.0.0.1:{redis_server.port}/0",
+        "CACHE_RETRY_AFTER": "0.3",
+    }
     first, second = create_app(env), create_app(env)
     assert len(redis_server.client.keys("or:race:*")) >= 5  # the opening race, cached once
     with serve(first.server) as a, serve(second.server) as b:
@@ -111,10 +63,12 @@ def test_two_instances_share_redis_and_survive_its_outage(redis_server, caplog):
         outages = [r for r in caplog.records if "cache unavailable" in r.getMessage()]
         assert len(outages) == 2
 
-        # Redis is back: caching resumes (A computes and stores, B reads it).
+        # Redis is back: once each breaker's cooldown is over, caching resumes (A computes
+        # and stores, B reads it).
         redis_server.start()
+        for url in (a, b):
+            until(lambda url=url: call(url, "/healthz")["cache"] == "ok", 10, "cache back")
         call(a, "/api/race", race(0.03))
-        assert call(a, "/healthz")["cache"] == "ok"
         before_b = runs(b)
         assert call(b, "/api/race", race(0.03)) == run_race(race(0.03)).to_json()
         assert runs(b) == before_b
