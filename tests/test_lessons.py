@@ -1,129 +1,316 @@
-"""Every lesson's caption, checked numerically on the race the lesson sets up."""
+"""Every lesson's beats, checked on the engine: each caption's claims hold at the beat's own
+race, at steps the beat shows and at points inside the beat's view, and the checker is not
+vacuous (each beat has a claim whose contradiction fails)."""
 
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+import dataclasses
+import json
+import math
 
-import numpy as np
 import pytest
 
-from lessons import LESSONS
-from optimizers import run_race
-from optimizers.race import RacerResult
-from optimizers.validate import validate_race
+from app import create_app
+from layouts.page import SPEEDS as PAGE_SPEEDS
+from lessons import KINDS, LESSONS, SPEEDS, Beat, Claim, Lesson
+from lessons.claims import (
+    Above,
+    Ahead,
+    Below,
+    BestRate,
+    Closer,
+    Diverges,
+    Memory,
+    Moves,
+    Near,
+    NeverReaches,
+    Order,
+    ReachesFirst,
+    ReachesWithin,
+    Steps,
+    Survives,
+    Swing,
+)
+from lessons.reading import EngineReading, tie_key
+from optimizers.validate import MAX_RUN_STEPS, sweep_options, validate_race
+from surfaces import get_surface
+
+BEATS = [(lesson, i) for lesson in LESSONS.values() for i in range(len(lesson.beats))]
+BEAT_IDS = [f"{lesson.name}-beat{i}" for lesson, i in BEATS]
+QUESTIONS = [lesson for lesson in LESSONS.values() if lesson.question is not None]
+
+_readings: dict[str, EngineReading] = {}
 
 
-def steps_of(r: RacerResult) -> np.ndarray:
-    return np.diff(r.path, axis=0)
+def reading(race: dict) -> EngineReading:
+    """One engine reading per distinct race: beats that keep a race share its run and sweep."""
+    key = json.dumps(race, sort_keys=True)
+    if key not in _readings:
+        _readings[key] = EngineReading(race)
+    return _readings[key]
 
 
-def ravine(rs: list[RacerResult]) -> None:
-    sgd, momentum = rs
-    assert momentum.steps_to_tol is not None and sgd.steps_to_tol is not None
-    assert momentum.steps_to_tol <= 0.6 * sgd.steps_to_tol
-    assert np.sum(np.diff(np.sign(sgd.path[:50, 0])) != 0) >= 20  # SGD zig-zags across
+def shown_step(lesson: Lesson, index: int) -> int:
+    beat = lesson.beats[index]
+    return lesson.race_of(index)["steps"] if beat.step is None else beat.step
 
 
-def how_much_momentum(rs: list[RacerResult]) -> None:
-    none, usual, heavy = rs
-    assert usual.steps_to_tol is not None
-    assert none.steps_to_tol is None and heavy.steps_to_tol is None
-    assert heavy.path[:, 0].max() > usual.path[:, 0].max() > 0 >= none.path[:, 0].max()
-    assert heavy.final_loss > 100 * usual.final_loss
+def box_of(lesson: Lesson, index: int) -> tuple[tuple[float, float], tuple[float, float]]:
+    """What the map shows in the beat: its zoom, else the surface's view."""
+    beat = lesson.beats[index]
+    if beat.zoom is not None:
+        return beat.zoom
+    surface = lesson.race_of(index)["surface"]
+    return get_surface(surface["name"], **surface.get("params", {})).view
 
 
-def nesterov(rs: list[RacerResult]) -> None:
-    heavy, look_ahead = rs
-    assert look_ahead.steps_to_tol < heavy.steps_to_tol
-    assert look_ahead.path[:, 0].max() < heavy.path[:, 0].max()
+def steps_read(claim: Claim, rd: EngineReading) -> list[int]:
+    """The steps whose numbers the claim reads: the page must have played up to them."""
+    match claim:
+        case Ahead() | Order() | Closer():
+            return [claim.step]
+        case Below() | Above() | Near():
+            return [claim.step]
+        case Swing() | Steps() | Moves():
+            return [claim.steps[1]]
+        case ReachesFirst():
+            return [s for s in (rd.steps_to_tol(claim.first),) if s is not None]
+        case ReachesWithin():
+            return [claim.steps]
+        case Diverges():
+            return [claim.by_step]
+        case Survives() | NeverReaches():
+            return [rd.config.steps]
+    return []
 
 
-def adagrad_rmsprop(rs: list[RacerResult]) -> None:
-    adagrad, rmsprop = rs
-    last = [float(np.linalg.norm(steps_of(r)[-1])) for r in rs]
-    assert last[0] < 0.2 * last[1]
-    assert rmsprop.final_loss < adagrad.final_loss / 10
+def points_read(claim: Claim, rd: EngineReading) -> list[tuple[float, float]]:
+    """The map points the claim is about: they must be on screen in the beat."""
+    match claim:
+        case Near():
+            return [rd.position(claim.racer, claim.step), claim.point]
+        case Closer():
+            return [rd.position(r, claim.step) for r in (claim.first, claim.second)]
+        case Swing() | Steps():
+            a, b = claim.steps
+            return [rd.position(claim.racer, t) for t in range(a, b + 1)]
+        case Moves():
+            return [rd.position(claim.racer, t) for t in claim.steps]
+    return []
 
 
-def fair_comparison(rs: list[RacerResult]) -> None:
-    sgd, momentum, adam = rs
-    assert adam.final_loss < momentum.final_loss < sgd.final_loss
-    for r, figure in zip(rs, (1.15e-11, 2.07e-13, 3.63e-16), strict=True):
-        assert f"{r.final_loss:.2e}" == f"{figure:.2e}"  # seed-examples.md, 3 digits
+def contradiction(claim: Claim, steps: int) -> Claim | None:
+    """A claim that cannot hold when ``claim`` does (None where there is no simple one)."""
+    match claim:
+        case Ahead(step=s, first=a, second=b):
+            return Ahead(s, b, a)
+        case Order(step=s, racers=rs):
+            return Order(s, tuple(reversed(rs)))
+        case Below(racer=r, step=s, value=v):
+            return Above(r, s, v)
+        case Above(racer=r, step=s, value=v):
+            return Below(r, s, v)
+        case ReachesFirst(first=a, second=b):
+            return ReachesFirst(b, a)
+        case ReachesWithin(racer=r):
+            return NeverReaches(r)
+        case NeverReaches(racer=r):
+            return ReachesWithin(r, steps)
+        case Diverges(racer=r):
+            return Survives(r)
+        case Survives(racer=r):
+            return Diverges(r, steps)
+        case Closer(step=s, first=a, second=b, point=p):
+            return Closer(s, b, a, p)
+        case Steps():
+            return dataclasses.replace(claim, size=claim.size * 1.1)
+        case Swing(at_least=low) if low is not None:
+            return dataclasses.replace(claim, at_least=None, at_most=low * 0.999)
+        case Swing(at_most=high) if high is not None:
+            return dataclasses.replace(claim, at_least=high * 1.001 + 1e-300, at_most=None)
+        case Moves(at_least=low) if low is not None:
+            return dataclasses.replace(claim, at_least=None, at_most=low * 0.999)
+        case Moves(at_most=high) if high is not None:
+            return dataclasses.replace(claim, at_least=high * 1.001 + 1e-300, at_most=None)
+        case Near(racer=r, step=s, point=(x, y), radius=radius):
+            # Three radii away from a point within one radius is more than one radius away.
+            return Near(r, s, (x + 3 * radius, y), radius)
+        case Memory(racer=r, buffers=names):
+            return Memory(r, (*names, "extra"))
+    return None
 
 
-def bias_correction(rs: list[RacerResult]) -> None:
-    corrected, raw = rs
-    np.testing.assert_allclose(np.abs(steps_of(corrected)[0]), 0.1, rtol=1e-6)
-    ratio = np.abs(steps_of(raw)[0]) / np.abs(steps_of(corrected)[0])
-    np.testing.assert_allclose(ratio, np.sqrt(1000) / 10, rtol=1e-4)  # (1−β1)/√(1−β2) off
-
-
-def adamw(rs: list[RacerResult]) -> None:
-    adam_l2, adam_w = rs
-    assert np.linalg.norm(adam_w.path[-1]) < 0.6 * np.linalg.norm(adam_l2.path[-1])
-
-
-def warmup(rs: list[RacerResult]) -> None:
-    constant, warmed = rs
-    assert constant.diverged_at is not None and constant.diverged_at <= 10
-    assert warmed.diverged_at is None and warmed.steps_to_tol is not None
-
-
-def schedules(rs: list[RacerResult]) -> None:
-    constant, *decayed = rs
-    finals = [r.final_loss for r in rs]
-    assert all(r.final_loss < constant.final_loss for r in decayed), finals
-    assert min(finals) == rs[-1].final_loss  # cosine lowest
-
-
-def saddle(rs: list[RacerResult]) -> None:
-    (noisy,) = rs
-    assert abs(noisy.path[-1, 1]) > 1.0  # tipped off the ridge, escaping
-    quiet = LESSONS["saddle"].race | {"noise": {"std": 0.0, "seed": 0}}
-    (exact,) = run_race(quiet).racers
-    assert np.all(exact.path[:, 1] == 0.0)  # never leaves the ridge
-    assert np.linalg.norm(exact.path[-1]) < 1e-3  # and settles at the saddle point
-
-
-def rate_first(rs: list[RacerResult]) -> None:
-    sgd, adam = rs
-    assert sgd.final_loss < 1e-6 * adam.final_loss
-
-
-def lion(rs: list[RacerResult]) -> None:
-    (r,) = rs
-    np.testing.assert_allclose(np.abs(steps_of(r)), 0.01, rtol=1e-9)
-
-
-CLAIMS: dict[str, Callable[[list[RacerResult]], None]] = {
-    f.__name__: f
-    for f in (
-        ravine,
-        how_much_momentum,
-        nesterov,
-        adagrad_rmsprop,
-        fair_comparison,
-        bias_correction,
-        adamw,
-        warmup,
-        schedules,
-        saddle,
-        rate_first,
-        lion,
-    )
-}
-
-
-def test_every_lesson_has_a_checked_claim():
-    assert set(CLAIMS) == set(LESSONS)
+def test_the_registry():
     assert len(LESSONS) >= 12
+    assert all(name == lesson.name for name, lesson in LESSONS.items())
+    assert SPEEDS == PAGE_SPEEDS
+    assert len(QUESTIONS) >= 2
+    multi = [lesson for lesson in LESSONS.values() if len(lesson.beats) >= 2]
+    assert len(multi) >= len(LESSONS) - 2  # beats, not one-shot captions
 
 
-@pytest.mark.parametrize("name", list(LESSONS))
-def test_lesson_claim_holds(name):
-    lesson = LESSONS[name]
-    validate_race(copy.deepcopy(lesson.race))
-    assert 60 <= len(lesson.caption) <= 400
-    CLAIMS[name](list(run_race(lesson.race).racers))
+@pytest.mark.parametrize("lesson", list(LESSONS.values()), ids=list(LESSONS))
+def test_lesson_shape(lesson: Lesson):
+    assert 2 <= len(lesson.beats) <= 6
+    assert lesson.beats[0].race is not None
+    # The page writes "title. caption": a title ending in punctuation reads "?." there.
+    assert lesson.title[-1].isalnum() or lesson.title[-1] == ")"
+    # Until the page reads beats, the old attributes mean the first beat's.
+    assert lesson.race is lesson.beats[0].race and lesson.caption == lesson.beats[0].caption
+    for index, beat in enumerate(lesson.beats):
+        assert 40 <= len(beat.caption) <= 420 and beat.caption.endswith(".")
+        assert "?." not in beat.caption
+        count = len(lesson.race_of(index)["racers"])
+        inspected = [] if beat.inspect is None else [beat.inspect]
+        for racer in (*beat.highlight, *beat.hidden, *inspected):
+            assert 0 <= racer < count
+        if beat.step is not None:
+            assert beat.step <= lesson.race_of(index)["steps"]
+
+
+@pytest.mark.parametrize(("lesson", "index"), BEATS, ids=BEAT_IDS)
+def test_beat_race_is_valid_and_cheap(lesson: Lesson, index: int):
+    race = lesson.race_of(index)
+    config = validate_race(copy.deepcopy(race))
+    assert config.steps <= 1000
+    # The page's sweep (and Auto-tune) must accept the race: within the work budget.
+    request = sweep_options({}, config)
+    assert len(config.racers) * (request.grid.count + 1) * config.steps <= MAX_RUN_STEPS
+
+
+@pytest.mark.parametrize(("lesson", "index"), BEATS, ids=BEAT_IDS)
+def test_every_claim_of_the_beat_holds(lesson: Lesson, index: int):
+    beat = lesson.beats[index]
+    assert beat.claims, "every caption says something checkable"
+    rd = reading(lesson.race_of(index))
+    failures = [message for claim in beat.claims if (message := claim.holds(rd)) is not None]
+    assert not failures, failures
+
+
+@pytest.mark.parametrize(("lesson", "index"), BEATS, ids=BEAT_IDS)
+def test_every_claim_is_on_screen(lesson: Lesson, index: int):
+    """Claims read steps the beat has played and points inside the map's box."""
+    rd = reading(lesson.race_of(index))
+    last = shown_step(lesson, index)
+    (x0, x1), (y0, y1) = box_of(lesson, index)
+    for claim in lesson.beats[index].claims:
+        assert all(step <= last for step in steps_read(claim, rd)), (claim, last)
+        for x, y in points_read(claim, rd):
+            assert x0 <= x <= x1 and y0 <= y <= y1, (claim, (x, y))
+    for x, y, _ in lesson.beats[index].marks:
+        assert x0 <= x <= x1 and y0 <= y <= y1
+
+
+@pytest.mark.parametrize(("lesson", "index"), BEATS, ids=BEAT_IDS)
+def test_the_checker_can_fail(lesson: Lesson, index: int):
+    """Each beat has a claim whose opposite fails on the same reading: a checker that let
+    everything pass would fail here."""
+    rd = reading(lesson.race_of(index))
+    opposites = [
+        c for claim in lesson.beats[index].claims if (c := contradiction(claim, rd.config.steps))
+    ]
+    assert opposites
+    for opposite in opposites:
+        assert opposite.holds(rd) is not None, opposite
+
+
+@pytest.mark.parametrize("lesson", QUESTIONS, ids=[q.name for q in QUESTIONS])
+def test_question_answer_holds(lesson: Lesson):
+    question = lesson.question
+    assert question is not None and question.prompt.endswith("?")
+    race = lesson.race_of(question.beat)
+    assert 0 <= question.answer < len(race["racers"])
+    claim = question.claim
+    # The claim names the answer as its winner, and holds where the question is asked.
+    winner = {Ahead: "first", ReachesFirst: "first", Closer: "first"}.get(type(claim))
+    assert winner is not None and getattr(claim, winner) == question.answer
+    assert claim.holds(reading(race)) is None
+
+
+def test_a_swapped_claim_fails_on_the_ravine():
+    rd = reading(LESSONS["ravine"].race_of(1))
+    assert ReachesFirst(1, 0).holds(rd) is None
+    message = ReachesFirst(0, 1).holds(rd)
+    assert message is not None and "95" in message and "185" in message
+
+
+def test_best_rate_fails_off_the_sweeps_best():
+    """Three grid steps off the tuned rate is not 'its best'."""
+    race = copy.deepcopy(LESSONS["fair_comparison"].race_of(1))
+    rd = reading(race)
+    rate, best, ratio = rd.best_rate(0)
+    assert rate == best and ratio > 1
+    race["racers"][0]["lr"] = rate / ratio**3
+    assert BestRate(0).holds(EngineReading(race)) is not None
+
+
+def test_engine_reading_ties_and_divergence():
+    rd = reading(LESSONS["warmup"].race_of(0))
+    diverged = rd.diverged_at(0)
+    assert diverged is not None
+    assert math.isinf(rd.gap(0, diverged)) and math.isfinite(rd.gap(0, diverged - 1))
+    assert rd.order(diverged) == [[1], [0]]
+    assert rd.position(0, 1000) == rd.position(0, diverged - 1)  # the marker stays put
+    # Two identical racers always share a rank.
+    race = copy.deepcopy(LESSONS["ravine"].race)
+    race["racers"].append(race["racers"][0])
+    assert rd_order_has_group(EngineReading(race).order(50), {0, 2})
+    assert tie_key(1.0012e-3) == tie_key(1.0038e-3) != tie_key(1.0151e-3)
+    with pytest.raises(IndexError):
+        rd.gap(1, 1001)
+
+
+def rd_order_has_group(groups: list[list[int]], members: set[int]) -> bool:
+    return any(set(group) == members for group in groups)
+
+
+@pytest.mark.parametrize("lesson", list(LESSONS.values()), ids=list(LESSONS))
+def test_json_round_trip(lesson: Lesson):
+    text = json.dumps(lesson.to_json(), allow_nan=False)
+    back = Lesson.from_json(json.loads(text))
+    assert back == lesson
+    assert back.to_json() == lesson.to_json()
+
+
+def test_every_claim_kind_round_trips():
+    assert {c.kind for lesson in LESSONS.values() for b in lesson.beats for c in b.claims} <= set(
+        KINDS
+    )
+    claim = Swing(1, (2, 3), axis=0, at_least=0.5)
+    assert claim.to_json() == {
+        "kind": "swing",
+        "racer": 1,
+        "steps": [2, 3],
+        "axis": 0,
+        "at_least": 0.5,
+        "at_most": None,
+    }
+    assert Claim.from_json(claim.to_json()) == claim
+
+
+def test_beats_refuse_what_the_page_cannot_show():
+    with pytest.raises(ValueError, match="speed"):
+        Beat("x.", speed=3)
+    with pytest.raises(ValueError, match="view"):
+        Beat("x.", view="2d")
+    with pytest.raises(ValueError, match="zoom"):
+        Beat("x.", zoom=((1.0, 0.0), (0.0, 1.0)))
+    with pytest.raises(ValueError, match="first beat"):
+        Lesson("x", "X", (Beat("x."),))
+
+
+def test_race_of_inherits():
+    lesson = LESSONS["lion"]
+    assert lesson.beats[1].race is None and lesson.race_of(1) is lesson.beats[0].race
+
+
+def test_api_lists_every_lesson_with_its_beats():
+    client = create_app({}).server.test_client()
+    answer = client.get("/api/lessons")
+    assert answer.status_code == 200
+    listed = answer.get_json()
+    assert [entry["name"] for entry in listed] == list(LESSONS)
+    for entry in listed:
+        assert Lesson.from_json(entry) == LESSONS[entry["name"]]
+        assert all(beat["claims"] for beat in entry["beats"])

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, jsonify, request
 from common.errors import ConfigError
 from exports.pytorch import pytorch_snippet
 from exports.tables import racer_csv
+from lessons import LESSONS
 from optimizers.config import RaceConfig
 from optimizers.registry import OPTIMIZERS
 from optimizers.schedules import SCHEDULES
@@ -56,6 +57,7 @@ def make_api(service: RaceService) -> Blueprint:
         "surfaces": [s.to_json() for s in SURFACES.values()],
         "optimizers": [s.to_json() for s in OPTIMIZERS.values()],
         "schedules": [s.to_json() for s in SCHEDULES.values()],
+        "lessons": [lesson.to_json() for lesson in LESSONS.values()],
     }
     document = openapi_document()
 
@@ -70,6 +72,12 @@ def make_api(service: RaceService) -> Blueprint:
     @api.get("/schedules")
     def schedules() -> Any:
         return jsonify(listings["schedules"])
+
+    @api.get("/lessons")
+    def lessons() -> Any:
+        """Every lesson: its beats (race, stop, view, caption and the caption's claims) and
+        its predict-first question."""
+        return jsonify(listings["lessons"])
 
     @api.get("/openapi.json")
     def openapi() -> Any:

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from common.params import Param
-from lessons import LESSONS
+from lessons import KINDS, LESSONS
+from lessons.beats import MEASURES, SPEEDS, VIEWS
 from optimizers.base import LR
 from optimizers.config import CRITERIA
 from optimizers.registry import OPTIMIZERS
@@ -88,6 +89,55 @@ ERROR = {
     "properties": {
         "error": {"type": "string", "description": "what is wrong, for a person"},
         "field": {"type": "string", "description": "the JSON path of the field, or empty"},
+    },
+}
+
+CLAIM = {
+    "type": "object",
+    "required": ["kind"],
+    "properties": {"kind": {"type": "string", "enum": list(KINDS)}},
+    "description": "a statement of the caption, checkable on the race (lessons/claims.py)",
+}
+BEAT = {
+    "type": "object",
+    "required": ["caption", "race", "step", "speed", "view", "claims"],
+    "properties": {
+        "caption": {"type": "string"},
+        "race": {"type": "object", "nullable": True, "description": "null: the previous beat's"},
+        "step": {"type": "integer", "nullable": True, "description": "null: the race's end"},
+        "play_from": {"type": "integer", "nullable": True},
+        "speed": {"type": "number", "enum": list(SPEEDS)},
+        "zoom": {"type": "array", "nullable": True, "items": {"type": "array"}},
+        "view": {"type": "string", "nullable": True, "enum": [v for v in VIEWS if v]},
+        "inspect": {"type": "integer", "nullable": True},
+        "highlight": {"type": "array", "items": {"type": "integer"}},
+        "hidden": {"type": "array", "items": {"type": "integer"}},
+        "measure": {"type": "string", "nullable": True, "enum": [m for m in MEASURES if m]},
+        "marks": {"type": "array", "items": {"type": "array"}},
+        "claims": {"type": "array", "minItems": 1, "items": CLAIM},
+    },
+}
+LESSON_LIST = {
+    "type": "array",
+    "items": {
+        "type": "object",
+        "required": ["name", "title", "beats", "question"],
+        "properties": {
+            "name": {"type": "string"},
+            "title": {"type": "string"},
+            "beats": {"type": "array", "minItems": 1, "items": BEAT},
+            "question": {
+                "type": "object",
+                "nullable": True,
+                "required": ["prompt", "answer", "beat", "claim"],
+                "properties": {
+                    "prompt": {"type": "string"},
+                    "answer": {"type": "integer", "description": "the right racer's index"},
+                    "beat": {"type": "integer", "description": "asked before this beat"},
+                    "claim": CLAIM,
+                },
+            },
+        },
     },
 }
 
@@ -354,6 +404,16 @@ def openapi_document() -> dict[str, Any]:
             "/api/surfaces": listing("surface"),
             "/api/optimizers": listing("optimizer"),
             "/api/schedules": listing("schedule"),
+            "/api/lessons": {
+                "get": {
+                    "summary": "every lesson: its beats, captions, the captions' claims and "
+                    "its predict-first question",
+                    "responses": {
+                        "200": answer("the lessons, in the page's order", LESSON_LIST),
+                        "429": errors["429"],
+                    },
+                }
+            },
             "/api/race": {
                 "post": {
                     "summary": "run a race (race-config.md) and return every racer's history",

@@ -1,0 +1,370 @@
+"""What a caption states, in a form that can be checked against what a race shows.
+
+A claim reads numbers through a ``Reading``: the engine's (lessons.reading, from run_race and
+the sweep) in the unit tests, the page's (from what the browser shows) in the browser tests.
+So one claim is checked twice, and a caption cannot say what the screen does not show.
+
+``holds`` answers None when the claim holds, else a sentence saying what was seen instead,
+so a failing test names the numbers rather than just "False".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import math
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+Point = tuple[float, float]
+
+
+class Reading(Protocol):
+    """The numbers a student can read off one race at its lesson's settings."""
+
+    def gap(self, racer: int, step: int) -> float:
+        """f − f* at ``step`` (the leaderboard's value; f itself where f* is unknown); inf
+        from the step the racer diverged on."""
+        ...
+
+    def order(self, step: int) -> list[list[int]]:
+        """Racers best first; racers whose values agree to 3 significant digits share a group."""
+        ...
+
+    def steps_to_tol(self, racer: int) -> int | None: ...
+
+    def diverged_at(self, racer: int) -> int | None: ...
+
+    def position(self, racer: int, step: int) -> Point: ...
+
+    def distance(self, racer: int, step: int, point: Point) -> float: ...
+
+    def best_rate(self, racer: int) -> tuple[float, float, float]:
+        """(rate in use, best rate of the page's sweep by its default criterion, the grid's
+        ratio between neighbouring rates)."""
+        ...
+
+    def buffers(self, racer: int) -> list[str]:
+        """The names of the state buffers the step inspector shows for ``racer``."""
+        ...
+
+
+def _plain(value: Any) -> Any:
+    """Tuples as lists, all the way down: the JSON form."""
+    if isinstance(value, tuple | list):
+        return [_plain(v) for v in value]
+    return value
+
+
+def _frozen(value: Any) -> Any:
+    """Lists as tuples, all the way down: back from JSON into a hashable dataclass field."""
+    if isinstance(value, list | tuple):
+        return tuple(_frozen(v) for v in value)
+    return value
+
+
+def _g(value: float | None) -> str:
+    return "never" if value is None else f"{value:.3g}"
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Base of every claim kind; subclasses register themselves under their ``kind``."""
+
+    kind: ClassVar[str] = ""
+    _kinds: ClassVar[dict[str, type[Claim]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.kind:
+            Claim._kinds[cls.kind] = cls
+
+    def holds(self, reading: Reading) -> str | None:  # pragma: no cover - abstract
+        raise NotImplementedError
+
+    def to_json(self) -> dict[str, Any]:
+        fields = {f.name: _plain(getattr(self, f.name)) for f in dataclasses.fields(self)}
+        return {"kind": self.kind, **fields}
+
+    @staticmethod
+    def from_json(data: dict[str, Any]) -> Claim:
+        cls = Claim._kinds[data["kind"]]
+        return cls(**{k: _frozen(v) for k, v in data.items() if k != "kind"})
+
+
+@dataclass(frozen=True)
+class Ahead(Claim):
+    """``first`` shows a lower f − f* than ``second`` at ``step``."""
+
+    kind: ClassVar[str] = "ahead"
+    step: int
+    first: int
+    second: int
+
+    def holds(self, reading: Reading) -> str | None:
+        a, b = reading.gap(self.first, self.step), reading.gap(self.second, self.step)
+        if a < b:
+            return None
+        return f"at step {self.step} racer {self.first} is at {a:.3g}, not below {b:.3g}"
+
+
+@dataclass(frozen=True)
+class Order(Claim):
+    """At ``step`` the leaderboard ranks ``racers`` in this order, none tied with the next."""
+
+    kind: ClassVar[str] = "order"
+    step: int
+    racers: tuple[int, ...]
+
+    def holds(self, reading: Reading) -> str | None:
+        groups = reading.order(self.step)
+        rank = {racer: g for g, group in enumerate(groups) for racer in group}
+        ranks = [rank[r] for r in self.racers]
+        if all(a < b for a, b in itertools.pairwise(ranks)):
+            return None
+        return f"at step {self.step} the ranking is {groups}, not {list(self.racers)}"
+
+
+@dataclass(frozen=True)
+class Below(Claim):
+    """``racer``'s f − f* at ``step`` is below ``value``."""
+
+    kind: ClassVar[str] = "below"
+    racer: int
+    step: int
+    value: float
+
+    def holds(self, reading: Reading) -> str | None:
+        gap = reading.gap(self.racer, self.step)
+        if gap < self.value:
+            return None
+        return f"racer {self.racer} is at {gap:.3g} at step {self.step}, not below {self.value:g}"
+
+
+@dataclass(frozen=True)
+class Above(Claim):
+    """``racer``'s f − f* at ``step`` is above ``value`` (a diverged racer is above all)."""
+
+    kind: ClassVar[str] = "above"
+    racer: int
+    step: int
+    value: float
+
+    def holds(self, reading: Reading) -> str | None:
+        gap = reading.gap(self.racer, self.step)
+        if gap > self.value:
+            return None
+        return f"racer {self.racer} is at {gap:.3g} at step {self.step}, not above {self.value:g}"
+
+
+@dataclass(frozen=True)
+class ReachesFirst(Claim):
+    """``first`` reaches the tolerance in fewer steps than ``second`` (never counts as last)."""
+
+    kind: ClassVar[str] = "reaches_first"
+    first: int
+    second: int
+
+    def holds(self, reading: Reading) -> str | None:
+        a, b = reading.steps_to_tol(self.first), reading.steps_to_tol(self.second)
+        if a is not None and (b is None or a < b):
+            return None
+        return f"steps to tolerance: racer {self.first} {_g(a)}, racer {self.second} {_g(b)}"
+
+
+@dataclass(frozen=True)
+class ReachesWithin(Claim):
+    """``racer`` reaches the tolerance within ``steps`` steps."""
+
+    kind: ClassVar[str] = "reaches_within"
+    racer: int
+    steps: int
+
+    def holds(self, reading: Reading) -> str | None:
+        seen = reading.steps_to_tol(self.racer)
+        if seen is not None and seen <= self.steps:
+            return None
+        return f"racer {self.racer} reaches tolerance at {_g(seen)}, not within {self.steps}"
+
+
+@dataclass(frozen=True)
+class NeverReaches(Claim):
+    """``racer`` does not reach the tolerance in the race (the column stays empty)."""
+
+    kind: ClassVar[str] = "never_reaches"
+    racer: int
+
+    def holds(self, reading: Reading) -> str | None:
+        seen = reading.steps_to_tol(self.racer)
+        return None if seen is None else f"racer {self.racer} reaches tolerance at step {seen}"
+
+
+@dataclass(frozen=True)
+class Diverges(Claim):
+    """``racer`` diverges at or before ``by_step``."""
+
+    kind: ClassVar[str] = "diverges"
+    racer: int
+    by_step: int
+
+    def holds(self, reading: Reading) -> str | None:
+        seen = reading.diverged_at(self.racer)
+        if seen is not None and seen <= self.by_step:
+            return None
+        return f"racer {self.racer} diverges at {_g(seen)}, not by step {self.by_step}"
+
+
+@dataclass(frozen=True)
+class Survives(Claim):
+    """``racer`` never diverges."""
+
+    kind: ClassVar[str] = "survives"
+    racer: int
+
+    def holds(self, reading: Reading) -> str | None:
+        seen = reading.diverged_at(self.racer)
+        return None if seen is None else f"racer {self.racer} diverges at step {seen}"
+
+
+@dataclass(frozen=True)
+class Swing(Claim):
+    """The largest |coordinate ``axis``| of ``racer`` over steps a…b (inclusive) is at least
+    ``at_least`` and/or at most ``at_most``: how far it swings sideways."""
+
+    kind: ClassVar[str] = "swing"
+    racer: int
+    steps: tuple[int, int]
+    axis: int
+    at_least: float | None = None
+    at_most: float | None = None
+
+    def holds(self, reading: Reading) -> str | None:
+        a, b = self.steps
+        swing = max(abs(reading.position(self.racer, t)[self.axis]) for t in range(a, b + 1))
+        low = self.at_least is None or swing >= self.at_least
+        high = self.at_most is None or swing <= self.at_most
+        if low and high:
+            return None
+        name = "xy"[self.axis]
+        return (
+            f"racer {self.racer}'s largest |{name}| over steps {a}–{b} is {swing:.3g}, outside "
+            f"[{_g(self.at_least)}, {_g(self.at_most)}]"
+        )
+
+
+@dataclass(frozen=True)
+class Near(Claim):
+    """``racer`` is within ``radius`` of ``point`` at ``step``."""
+
+    kind: ClassVar[str] = "near"
+    racer: int
+    step: int
+    point: Point
+    radius: float
+
+    def holds(self, reading: Reading) -> str | None:
+        d = reading.distance(self.racer, self.step, self.point)
+        if d <= self.radius:
+            return None
+        return f"racer {self.racer} is {d:.3g} from {self.point} at step {self.step}"
+
+
+@dataclass(frozen=True)
+class Closer(Claim):
+    """At ``step``, ``first`` is nearer ``point`` than ``second`` is."""
+
+    kind: ClassVar[str] = "closer"
+    step: int
+    first: int
+    second: int
+    point: Point
+
+    def holds(self, reading: Reading) -> str | None:
+        a = reading.distance(self.first, self.step, self.point)
+        b = reading.distance(self.second, self.step, self.point)
+        if a < b:
+            return None
+        return f"at step {self.step} racer {self.first} is {a:.3g} from {self.point}, {b:.3g}"
+
+
+@dataclass(frozen=True)
+class BestRate(Claim):
+    """``racer``'s rate is within one grid step of the best rate the page's sweep finds, so
+    Auto-tune would leave it (nearly) where it is."""
+
+    kind: ClassVar[str] = "best_rate"
+    racer: int
+
+    def holds(self, reading: Reading) -> str | None:
+        rate, best, ratio = reading.best_rate(self.racer)
+        # A hair of slack: a rate read back from the page's text may be rounded.
+        if abs(math.log(rate / best)) <= math.log(ratio) * (1 + 1e-6):
+            return None
+        return f"racer {self.racer} uses {rate:.3g}; the sweep's best is {best:.3g}"
+
+
+@dataclass(frozen=True)
+class Steps(Claim):
+    """Every step of ``racer`` over steps a…b moves each coordinate by ``size`` (relative
+    tolerance ``rtol``): Lion's ±lr staircase."""
+
+    kind: ClassVar[str] = "steps"
+    racer: int
+    steps: tuple[int, int]
+    size: float
+    rtol: float = 1e-6
+
+    def holds(self, reading: Reading) -> str | None:
+        a, b = self.steps
+        for t in range(max(a, 1), b + 1):
+            before, after = reading.position(self.racer, t - 1), reading.position(self.racer, t)
+            for axis in (0, 1):
+                moved = abs(after[axis] - before[axis])
+                if abs(moved - self.size) > self.rtol * self.size:
+                    return (
+                        f"racer {self.racer}'s step {t} moves {'xy'[axis]} by {moved:.6g}, "
+                        f"not {self.size:g}"
+                    )
+        return None
+
+
+@dataclass(frozen=True)
+class Moves(Claim):
+    """``racer`` moves a straight-line distance of at least ``at_least`` and/or at most
+    ``at_most`` from step a to step b (one step apart: the step-length chart's value)."""
+
+    kind: ClassVar[str] = "moves"
+    racer: int
+    steps: tuple[int, int]
+    at_least: float | None = None
+    at_most: float | None = None
+
+    def holds(self, reading: Reading) -> str | None:
+        a, b = self.steps
+        moved = reading.distance(self.racer, b, reading.position(self.racer, a))
+        low = self.at_least is None or moved >= self.at_least
+        high = self.at_most is None or moved <= self.at_most
+        if low and high:
+            return None
+        return (
+            f"racer {self.racer} moves {moved:.3g} from step {a} to {b}, outside "
+            f"[{_g(self.at_least)}, {_g(self.at_most)}]"
+        )
+
+
+@dataclass(frozen=True)
+class Memory(Claim):
+    """The step inspector shows exactly these state buffers for ``racer`` (any order)."""
+
+    kind: ClassVar[str] = "memory"
+    racer: int
+    buffers: tuple[str, ...]
+
+    def holds(self, reading: Reading) -> str | None:
+        seen = sorted(reading.buffers(self.racer))
+        if seen == sorted(self.buffers):
+            return None
+        return f"racer {self.racer} keeps {seen or 'nothing'}, not {list(self.buffers)}"
+
+
+KINDS: dict[str, type[Claim]] = Claim._kinds

@@ -1,0 +1,93 @@
+"""The engine's reading of a race: the numbers the page would show, computed without a page.
+
+Built from ``run_race`` and the same sweep request the page's sweep view sends (the default
+grid and criterion, through ``sweep_options``), so a claim that holds here holds against the
+page's own numbers, and a BestRate claim agrees with what Auto-tune would do.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+from functools import cached_property
+from typing import Any
+
+import numpy as np
+
+from lessons.claims import Point
+from optimizers.race import RaceResult, run_race
+from optimizers.sweep import SweepResult, sweep
+from optimizers.trace import trace_racer
+from optimizers.validate import sweep_options, validate_race
+from surfaces import get_surface
+
+
+def tie_key(value: float) -> str:
+    """What the leaderboard shows to 3 significant digits: equal keys are a tie."""
+    return "inf" if math.isinf(value) else f"{value:.2e}"
+
+
+class EngineReading:
+    """A ``Reading`` of one race JSON, run once; the sweep runs only if a claim asks for it."""
+
+    def __init__(self, race: dict[str, Any]) -> None:
+        self.config = validate_race(copy.deepcopy(race))
+        surface = get_surface(self.config.surface.name, **self.config.surface.params)
+        # Where f* is unknown the page ranks by the loss itself.
+        self.f_star = surface.f_star if surface.f_star is not None else 0.0
+        self.view = surface.view
+
+    @cached_property
+    def result(self) -> RaceResult:
+        return run_race(self.config)
+
+    @cached_property
+    def sweep(self) -> SweepResult:
+        request = sweep_options({}, self.config)
+        return sweep(request.race, request.grid, request.criterion)
+
+    def _check_step(self, step: int) -> None:
+        if not 0 <= step <= self.config.steps:
+            raise IndexError(f"step {step} is outside the race's 0…{self.config.steps}")
+
+    def gap(self, racer: int, step: int) -> float:
+        self._check_step(step)
+        r = self.result.racers[racer]
+        if step >= len(r.loss):  # the step it diverged on, or later
+            return math.inf
+        return float(r.loss[step]) - self.f_star
+
+    def order(self, step: int) -> list[list[int]]:
+        gaps = [self.gap(i, step) for i in range(len(self.result.racers))]
+        groups: dict[str, list[int]] = {}
+        for i in sorted(range(len(gaps)), key=lambda i: gaps[i]):
+            groups.setdefault(tie_key(gaps[i]), []).append(i)
+        return list(groups.values())
+
+    def steps_to_tol(self, racer: int) -> int | None:
+        return self.result.racers[racer].steps_to_tol
+
+    def diverged_at(self, racer: int) -> int | None:
+        return self.result.racers[racer].diverged_at
+
+    def position(self, racer: int, step: int) -> Point:
+        """The racer's point at ``step``; after it diverged, its last finite point (where the
+        page leaves its marker)."""
+        self._check_step(step)
+        path = self.result.racers[racer].path
+        x, y = path[min(step, len(path) - 1)]
+        return float(x), float(y)
+
+    def distance(self, racer: int, step: int, point: Point) -> float:
+        x, y = self.position(racer, step)
+        return float(np.hypot(x - point[0], y - point[1]))
+
+    def best_rate(self, racer: int) -> tuple[float, float, float]:
+        swept = self.sweep.racers[racer]
+        best = swept.best(self.sweep.criterion)
+        grid = self.sweep.grid
+        ratio = (grid.high / grid.low) ** (1 / (grid.count - 1))
+        return swept.current.lr, math.nan if best is None else best.lr, ratio
+
+    def buffers(self, racer: int) -> list[str]:
+        return list(trace_racer(self.config, racer).state)
