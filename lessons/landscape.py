@@ -1,9 +1,9 @@
-"""Lessons on the surface's shape: escaping a saddle."""
+"""Lessons on the surface's shape: escaping a saddle, surviving a steep wall."""
 
 from __future__ import annotations
 
 from lessons.beats import Beat, Lesson
-from lessons.claims import Below, Near, Swing
+from lessons.claims import Below, Diverges, Moves, Near, Survives, Swing
 from lessons.races import race
 
 SADDLE_STEPS = 60
@@ -45,4 +45,48 @@ SADDLE = Lesson(
     ),
 )
 
-LESSONS = (SADDLE,)
+UNCLIPPED, CLIPPED = 0, 1
+
+CLIPPING = Lesson(
+    "clipping",
+    "Gradient clipping: insurance against a spike",
+    (
+        Beat(
+            "Two momentum racers start on the banana's steep outer wall, where the gradient "
+            "is over a thousand long. Unclipped, the first step alone is more than 1.5 "
+            "long: the racer is thrown across the map and diverges by step 8. Clipped to "
+            "norm 1, the same first step is only 0.001 long.",
+            race=race(
+                "rosenbrock",
+                [
+                    {"optimizer": "momentum", "lr": 0.001},
+                    {
+                        "optimizer": "momentum",
+                        "lr": 0.001,
+                        "clip_norm": 1.0,
+                        "label": "Momentum, clipped to 1",
+                    },
+                ],
+                1000,
+                [1.8, 1.0],
+            ),
+            step=8,
+            speed=0.25,
+            claims=(
+                Moves(UNCLIPPED, (0, 1), at_least=1.5),
+                Moves(CLIPPED, (0, 1), at_most=0.0011),
+                Diverges(UNCLIPPED, 8),
+            ),
+        ),
+        Beat(
+            "The clipped racer edges off the wall, and in the valley, where gradients are "
+            "small, clipping hardly acts: it walks on to the minimum and ends below 1e-4. "
+            "Clipping costs nothing on a calm surface and saves the run when a spike comes.",
+            play_from=8,
+            speed=4,
+            claims=(Survives(CLIPPED), Below(CLIPPED, 1000, 1e-4)),
+        ),
+    ),
+)
+
+LESSONS = (SADDLE, CLIPPING)

@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from lessons.beats import Beat, Lesson
-from lessons.claims import Above, Ahead, Diverges, Order, ReachesWithin, Survives
+from lessons.claims import (
+    Above,
+    Ahead,
+    Diverges,
+    Moves,
+    NeverReaches,
+    Order,
+    ReachesWithin,
+    Survives,
+    Swing,
+)
 from lessons.races import SEED_QUADRATIC, race
 
 CONSTANT, WARMED = 0, 1
@@ -75,4 +85,59 @@ SCHEDULES = Lesson(
     ),
 )
 
-LESSONS = (WARMUP, SCHEDULES)
+KEPT, FAST_DECAY, SLOW_DECAY = 0, 1, 2
+
+DECAY_TOO_SOON = Lesson(
+    "decay_too_soon",
+    "Exponential decay that stops too soon",
+    (
+        Beat(
+            "Three racers start at the same rate, 0.05. One keeps it; one multiplies it by "
+            "0.95 every step, so by step 45 it is under a tenth of that; one by 0.99. By "
+            "step 60 the fast-decaying racer has all but stopped, still high up the gentle "
+            "side of the bowl (y above 0.3).",
+            race=race(
+                "quadratic",
+                [
+                    {"optimizer": "sgd", "lr": 0.05},
+                    *(
+                        {
+                            "optimizer": "sgd",
+                            "lr": 0.05,
+                            "schedule": {"name": "exponential", "params": {"gamma": gamma}},
+                            "label": f"SGD, rate × {gamma} a step",
+                        }
+                        for gamma in (0.95, 0.99)
+                    ),
+                ],
+                300,
+                [1.0, 1.0],
+                **SEED_QUADRATIC,
+            ),
+            step=60,
+            speed=0.5,
+            claims=(
+                Moves(FAST_DECAY, (50, 60), at_most=0.02),
+                Swing(FAST_DECAY, (60, 60), axis=1, at_least=0.3),
+                Order(60, (KEPT, SLOW_DECAY, FAST_DECAY)),
+            ),
+        ),
+        Beat(
+            "It never gets going again: what is left of its rate cannot carry it the rest "
+            "of the way. The constant rate reaches the tolerance at step 128; the slower "
+            "decay ends in between; the fast one stays above 0.05. Without noise to calm, "
+            "decaying the rate only costs progress.",
+            play_from=60,
+            speed=2,
+            claims=(
+                ReachesWithin(KEPT, 128),
+                NeverReaches(FAST_DECAY),
+                NeverReaches(SLOW_DECAY),
+                Above(FAST_DECAY, 300, 0.05),
+                Order(300, (KEPT, SLOW_DECAY, FAST_DECAY)),
+            ),
+        ),
+    ),
+)
+
+LESSONS = (WARMUP, SCHEDULES, DECAY_TOO_SOON)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lessons.beats import Beat, Lesson, Question
-from lessons.claims import Ahead, Below, BestRate, Diverges, Order, Survives
+from lessons.claims import Above, Ahead, Below, BestRate, Diverges, Order, Survives
 from lessons.races import SEED_QUADRATIC, race
 
 SGD, MOMENTUM, ADAM = 0, 1, 2
@@ -115,4 +115,76 @@ RATE_FIRST = Lesson(
     ),
 )
 
-LESSONS = (FAIR_COMPARISON, RATE_FIRST)
+PLAIN, ADAPTIVE = 0, 1
+# The page's sweep on the gentle noisy bowl below: SGD's best rate, and RMSProp's.
+GENTLE_SGD_BEST = 0.0906664911341279
+GENTLE_RMSPROP_BEST = 0.011583232862547104
+
+
+def _gentle(sgd_lr: float, rmsprop_lr: float) -> dict:
+    """A bowl with gradients below 1 (½(2u² + 0.2v²), turned 30°), noise σ 0.1."""
+    return race(
+        "quadratic",
+        [{"optimizer": "sgd", "lr": sgd_lr}, {"optimizer": "rmsprop", "lr": rmsprop_lr}],
+        300,
+        [1.5, 1.5],
+        {"std": 0.1, "seed": 0},
+        a=2,
+        b=0.2,
+        angle=30,
+    )
+
+
+ADAPTIVE_RATES = Lesson(
+    "adaptive_rates",
+    "Adaptive methods want smaller rates",
+    (
+        Beat(
+            "SGD steps by the rate times the gradient; RMSProp divides by the gradient's "
+            "recent size, so its step is about the rate itself. On this gentle bowl each "
+            "racer is at the best rate of the page's sweep: SGD's is 0.091, RMSProp's "
+            "0.012, eight times smaller. Both end below 0.001.",
+            race=_gentle(GENTLE_SGD_BEST, GENTLE_RMSPROP_BEST),
+            view="sweep",
+            speed=2,
+            claims=(
+                BestRate(PLAIN),
+                BestRate(ADAPTIVE),
+                Below(PLAIN, 300, 1e-3),
+                Below(ADAPTIVE, 300, 1e-3),
+            ),
+        ),
+        Beat(
+            "Give RMSProp SGD's rate, 0.091: its steps stay about that long however close it "
+            "gets, and it ends jittering above 0.005, far behind SGD.",
+            race=_gentle(GENTLE_SGD_BEST, GENTLE_SGD_BEST),
+            speed=2,
+            claims=(Above(ADAPTIVE, 300, 0.005), Ahead(300, PLAIN, ADAPTIVE)),
+        ),
+        Beat(
+            "The reverse: SGD at RMSProp's rate, 0.012, multiplies gradients below 1 by a "
+            "small number and crawls, ending above 0.05.",
+            race=_gentle(GENTLE_RMSPROP_BEST, GENTLE_RMSPROP_BEST),
+            speed=2,
+            claims=(Above(PLAIN, 300, 0.05), Ahead(300, ADAPTIVE, PLAIN)),
+        ),
+        Beat(
+            "Where gradients are large it turns round. On the banana's steep walls SGD at "
+            "0.01 takes steps several units long and diverges within five steps; RMSProp "
+            "at 0.01 still takes steps about 0.01 long and walks down to near the minimum.",
+            race=race(
+                "rosenbrock",
+                [{"optimizer": "sgd", "lr": 0.01}, {"optimizer": "rmsprop", "lr": 0.01}],
+                1000,
+            ),
+            speed=4,
+            claims=(
+                Diverges(PLAIN, 5),
+                Survives(ADAPTIVE),
+                Below(ADAPTIVE, 1000, 0.1),
+            ),
+        ),
+    ),
+)
+
+LESSONS = (FAIR_COMPARISON, RATE_FIRST, ADAPTIVE_RATES)

@@ -142,7 +142,7 @@ def contradiction(claim: Claim, steps: int) -> Claim | None:
 
 
 def test_the_registry():
-    assert len(LESSONS) >= 12
+    assert len(LESSONS) >= 16
     assert all(name == lesson.name for name, lesson in LESSONS.items())
     assert SPEEDS == PAGE_SPEEDS
     assert len(QUESTIONS) >= 2
