@@ -24,6 +24,7 @@ run: $(RUNTIME)
 
 # Production serving: gunicorn with gunicorn.conf.py (HOST, PORT, WORKERS, ... from the env).
 serve: $(RUNTIME)
+	$(BIN)/python -c "from app import app; from web.static import precompress; precompress(app)"
 	$(BIN)/gunicorn -c gunicorn.conf.py app:server
 
 # Debian's Chromium and redis-server, which pip cannot provide (needs root or sudo).

@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from service.races import RaceService
 from service.store import redis_options, redis_url
+from web.static import StaticFiles, cache_dir, serve_static
 
 log = logging.getLogger(__name__)
 MAX_REQUEST_BYTES = 1024 * 1024  # the page's callbacks send a few KB; the API's limit is lower
@@ -74,8 +75,17 @@ def harden(app: Dash, service: RaceService, env: Mapping[str, str], api: Bluepri
             "application/javascript",
         ],
         COMPRESS_MIN_SIZE=500,
+        COMPRESS_REGISTER=False,  # registered below, skipping what web/static.py compressed
     )
-    Compress(server)
+    compress = Compress(server)
+
+    @server.after_request
+    def compressed(response: Response) -> Response:
+        if getattr(response, "precompressed", False):
+            return response
+        return compress.after_request(response)
+
+    serve_static(app, StaticFiles(cache_dir(env)))
     limiter = Limiter(
         get_remote_address,
         app=server,
