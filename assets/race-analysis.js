@@ -313,10 +313,13 @@
   window.dash_clientside = window.dash_clientside || {};
   window.dash_clientside.analysis = {
     // The race's config and its racers' page order, all a view sends the server: never the
-    // race store itself (megabytes for a heavy race). Unchanged config, no update.
-    share: function (race, current) {
+    // race store itself (megabytes for a heavy race). Unchanged config, no update. With no
+    // view open it follows the race only once (a link's tuned claim is checked against it):
+    // each update asks the server for both views, and a drag of a quick rate slider races
+    // ten times a second, so closed views would double its requests for nothing.
+    share: function (race, view, current) {
       var none = window.dash_clientside.no_update;
-      if (!race || typeof race.share !== "string") return none;
+      if (!race || typeof race.share !== "string" || (current && !view)) return none;
       var order = Array.isArray(race.order) ? race.order.slice() : [];
       if (current && current.share === race.share &&
           JSON.stringify(current.order) === JSON.stringify(order)) return none;

@@ -273,6 +273,7 @@ def register_analysis(app: Dash, service: RaceService) -> None:
         ClientsideFunction("analysis", "share"),
         Output(ids.RACE_SHARE, "data"),
         Input(ids.RACE_STORE, "data"),
+        Input(ids.ANALYSIS_SELECT, "value"),
         State(ids.RACE_SHARE, "data"),
     )
 

@@ -171,3 +171,25 @@ def test_present_hands_students_a_qr_code_of_this_page_without_controls(watched)
     assert state(page, f"{RACE}.presenting") is True
     assert_light_requests(page)
     assert page.problems == []
+
+
+def test_a_race_change_asks_nothing_of_closed_views(page):
+    # Each update of the views' input asks the server for both views; with none open, a rate
+    # change (ten a second while a quick slider is dragged) must send the race request alone.
+    outputs = []
+    page.on(
+        "request",
+        lambda r: outputs.append(r.post_data or "") if "_dash-update-component" in r.url else None,
+    )
+    loads = state(page, f"{RACE}.loads")
+    page.evaluate(
+        f"() => window.dash_clientside.set_props({RACE}.partId('RACER_LR', 1), {{value: 0.00123}})"
+    )
+    page.wait_for_function(f"n => {RACE}.loads > n && {RACE}.idle()", arg=loads)
+    assert any("race-store" in o for o in outputs), outputs
+    assert not [o for o in outputs if "sweep-store" in o or "starts-store" in o], outputs
+
+    # Opened, the sweep follows the race it is shown beside.
+    choose(page, "analysis-select", "sweep")
+    page.wait_for_function(f"() => {RACE}.sweep && {RACE}.sweep.share === {RACE}.race.share")
+    assert any("sweep-store" in o for o in outputs), outputs
