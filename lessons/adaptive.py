@@ -153,8 +153,8 @@ LION = Lesson(
             claims=(Steps(0, (1, 300), size=0.01),),
         ),
         Beat(
-            "Zoomed in to a few learning rates: a staircase. Each step is exactly 0.01 "
-            "across and 0.01 up or down, whatever the slope.",
+            "Zoomed in to a window ten learning rates wide: a staircase. Each step is "
+            "exactly 0.01 across and 0.01 up or down, whatever the slope.",
             step=157,
             play_from=148,
             speed=0.25,

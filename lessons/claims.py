@@ -44,6 +44,11 @@ class Reading(Protocol):
         ratio between neighbouring rates)."""
         ...
 
+    def sweep_losses(self, racer: int) -> list[tuple[float, float | None]]:
+        """The page's sweep for ``racer``: (rate, final loss) at each grid rate, None where
+        the run diverged."""
+        ...
+
     def buffers(self, racer: int) -> list[str]:
         """The names of the state buffers the step inspector shows for ``racer``."""
         ...
@@ -301,6 +306,35 @@ class BestRate(Claim):
         if abs(math.log(rate / best)) <= math.log(ratio) * (1 + 1e-6):
             return None
         return f"racer {self.racer} uses {rate:.3g}; the sweep's best is {best:.3g}"
+
+
+@dataclass(frozen=True)
+class GoodRates(Claim):
+    """In the page's sweep, ``racer``'s rates that end with a final loss below ``below`` span
+    at least ``at_least`` and/or at most ``at_most`` decades (smallest to largest such rate):
+    how forgiving the optimizer is about its rate."""
+
+    kind: ClassVar[str] = "good_rates"
+    racer: int
+    below: float
+    at_least: float | None = None
+    at_most: float | None = None
+
+    def holds(self, reading: Reading) -> str | None:
+        good = [
+            lr
+            for lr, loss in reading.sweep_losses(self.racer)
+            if loss is not None and loss < self.below
+        ]
+        span = math.log10(max(good) / min(good)) if good else 0.0
+        low = self.at_least is None or span >= self.at_least
+        high = self.at_most is None or span <= self.at_most
+        if low and high:
+            return None
+        return (
+            f"racer {self.racer}'s rates ending below {self.below:g} span {span:.2f} decades, "
+            f"outside [{_g(self.at_least)}, {_g(self.at_most)}]"
+        )
 
 
 @dataclass(frozen=True)

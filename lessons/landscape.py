@@ -31,6 +31,8 @@ SADDLE = Lesson(
             claims=(
                 Swing(0, (0, SADDLE_STEPS), axis=1, at_least=1.5),
                 Below(0, SADDLE_STEPS, -1.0),
+                Moves(0, (39, 40), at_most=0.05),
+                Moves(0, (59, 60), at_least=0.15),
             ),
         ),
         Beat(
@@ -79,9 +81,9 @@ CLIPPING = Lesson(
             ),
         ),
         Beat(
-            "The clipped racer edges off the wall, and in the valley, where gradients are "
-            "small, clipping hardly acts: it walks on to the minimum and ends below 1e-4. "
-            "Clipping costs nothing on a calm surface and saves the run when a spike comes.",
+            "The clipped racer edges off the wall and walks on down the valley to the "
+            "minimum, ending below 1e-4. Clipping only shortens steps whose gradient is "
+            "longer than the limit: cheap insurance against a spike.",
             play_from=8,
             speed=4,
             claims=(Survives(CLIPPED), Below(CLIPPED, 1000, 1e-4)),

@@ -7,6 +7,7 @@ from lessons.claims import (
     Above,
     Ahead,
     Below,
+    Near,
     NeverReaches,
     Order,
     ReachesFirst,
@@ -76,8 +77,9 @@ HOW_MUCH = Lesson(
         Beat(
             "Same rate, three memories. At step 60, β = 0 (plain SGD at this small rate) is "
             "still crawling down the valley; β = 0.9, which remembers about the last ten "
-            "gradients, is nearly at the bottom; β = 0.99 carries so much speed that it has "
-            "shot past the minimum to the far side and back, and ranks last.",
+            "gradients, is nearly at the bottom; β = 0.99 carries so much speed that it "
+            "overshoots the minimum along the valley (y ≈ −0.53 at step 40), comes back up "
+            "(y ≈ 0.71 at step 60) and ranks last.",
             race=race(
                 "quadratic",
                 [
@@ -94,7 +96,8 @@ HOW_MUCH = Lesson(
                 Order(60, (USUAL, NONE, HEAVY)),
                 Above(NONE, 60, 0.1),
                 Below(USUAL, 60, 0.05),
-                Swing(HEAVY, (15, 60), axis=0, at_least=0.75),
+                Near(HEAVY, 40, (0.42, -0.53), 0.03),
+                Near(HEAVY, 60, (-0.78, 0.71), 0.03),
             ),
         ),
         Beat(
@@ -133,7 +136,7 @@ NESTEROV = Lesson(
             step=20,
             speed=0.25,
             claims=(
-                Swing(LOOK_AHEAD, (1, 20), axis=0, at_most=0.45),
+                Swing(LOOK_AHEAD, (1, 20), axis=0, at_least=0.35, at_most=0.45),
                 Swing(HEAVY_BALL, (1, 20), axis=0, at_least=0.8),
                 Ahead(20, LOOK_AHEAD, HEAVY_BALL),
             ),
@@ -145,6 +148,7 @@ NESTEROV = Lesson(
             claims=(
                 ReachesWithin(LOOK_AHEAD, 61),
                 ReachesFirst(LOOK_AHEAD, HEAVY_BALL),
+                ReachesWithin(HEAVY_BALL, 95),
                 Ahead(300, LOOK_AHEAD, HEAVY_BALL),
             ),
         ),

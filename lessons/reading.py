@@ -89,5 +89,9 @@ class EngineReading:
         ratio = (grid.high / grid.low) ** (1 / (grid.count - 1))
         return swept.current.lr, math.nan if best is None else best.lr, ratio
 
+    def sweep_losses(self, racer: int) -> list[tuple[float, float | None]]:
+        swept = self.sweep.racers[racer]
+        return [(o.lr, None if o.diverged_at is not None else o.final_loss) for o in swept.grid]
+
     def buffers(self, racer: int) -> list[str]:
         return list(trace_racer(self.config, racer).state)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from lessons.beats import Beat, Lesson, Question
-from lessons.claims import Above, Ahead, Below, BestRate, Diverges, Order, Survives
+from lessons.claims import Above, Ahead, Below, BestRate, Diverges, GoodRates, Order, Survives
 from lessons.races import SEED_QUADRATIC, race
 
 SGD, MOMENTUM, ADAM = 0, 1, 2
@@ -39,8 +39,8 @@ FAIR_COMPARISON = Lesson(
     (
         Beat(
             "A bowl twenty times steeper one way than the other, at the rates a well-known "
-            "example calls near-best: SGD 0.04, momentum 0.02, Adam 0.2. Adam ends lowest, "
-            "but are these really the best rates for SGD and momentum? The sweep says not.",
+            "example calls near-best: SGD 0.04, momentum 0.02, Adam 0.2. Adam ends lowest. "
+            "Are these really each racer's best rate? The next beat asks the page's sweep.",
             race=_bowl(
                 [
                     {"optimizer": "sgd", "lr": 0.04},
@@ -70,8 +70,8 @@ FAIR_COMPARISON = Lesson(
         Beat(
             "What Adam really offers is a wide range of rates that work. Triple every best "
             "rate: SGD and both heavy balls diverge, while Adam still ends below the "
-            "tolerance. The sweep shows why: Adam's good rates span about three decades, "
-            "SGD's about half of one.",
+            "tolerance. The sweep shows why: the rates at which Adam ends below the "
+            "tolerance span almost three decades, SGD's about half of one.",
             race=_bowl([{**r, "lr": 3 * r["lr"]} for r in TUNED]),
             view="sweep",
             speed=2,
@@ -81,6 +81,8 @@ FAIR_COMPARISON = Lesson(
                 Diverges(POLYAK, 300),
                 Survives(TUNED_ADAM),
                 Below(TUNED_ADAM, 300, 1e-6),
+                GoodRates(TUNED_ADAM, 1e-6, at_least=2.5),
+                GoodRates(SGD, 1e-6, at_least=0.3, at_most=0.7),
             ),
         ),
     ),
@@ -97,15 +99,20 @@ RATE_FIRST = Lesson(
             "too small for it: SGD ends more than a million times lower.",
             race=_bowl([{"optimizer": "sgd", "lr": 0.04}, {"optimizer": "adam", "lr": 0.001}]),
             speed=2,
-            claims=(Ahead(300, RATE_SGD, RATE_ADAM), Below(RATE_SGD, 300, 1e-10)),
+            claims=(
+                Ahead(300, RATE_SGD, RATE_ADAM),
+                Below(RATE_SGD, 300, 1e-10),
+                Above(RATE_ADAM, 300, 1.0),
+            ),
         ),
         Beat(
-            "The same Adam at 0.1 ends below the tolerance too. Sweep the learning rate "
-            "before you judge an optimizer.",
+            "The same Adam at 0.1 ends below the tolerance too: in the sweep, Adam gets "
+            "there at every rate across more than two decades, and 0.001 is simply below "
+            "them. Sweep the learning rate before you judge an optimizer.",
             race=_bowl([{"optimizer": "sgd", "lr": 0.04}, {"optimizer": "adam", "lr": 0.1}]),
             view="sweep",
             speed=2,
-            claims=(Below(RATE_ADAM, 300, 1e-6),),
+            claims=(Below(RATE_ADAM, 300, 1e-6), GoodRates(RATE_ADAM, 1e-6, at_least=2.0)),
         ),
     ),
     question=Question(

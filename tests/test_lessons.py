@@ -21,6 +21,7 @@ from lessons.claims import (
     BestRate,
     Closer,
     Diverges,
+    GoodRates,
     Memory,
     Moves,
     Near,
@@ -136,6 +137,10 @@ def contradiction(claim: Claim, steps: int) -> Claim | None:
         case Near(racer=r, step=s, point=(x, y), radius=radius):
             # Three radii away from a point within one radius is more than one radius away.
             return Near(r, s, (x + 3 * radius, y), radius)
+        case GoodRates(at_least=low) if low is not None:
+            return dataclasses.replace(claim, at_least=None, at_most=low * 0.999)
+        case GoodRates(at_most=high) if high is not None:
+            return dataclasses.replace(claim, at_least=high * 1.001 + 1e-300, at_most=None)
         case Memory(racer=r, buffers=names):
             return Memory(r, (*names, "extra"))
     return None
