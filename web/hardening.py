@@ -19,6 +19,7 @@ from werkzeug.exceptions import HTTPException
 
 from service.races import RaceService
 from service.store import redis_options, redis_url
+from web.proxy import trust_proxies, trusted_proxies
 from web.static import StaticFiles, cache_dir, serve_static
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ def harden(app: Dash, service: RaceService, env: Mapping[str, str], api: Bluepri
     blueprint under its own rate limit."""
     server: Flask = app.server
     conf = settings(env)
+    trust_proxies(server, trusted_proxies(env))  # before the limiter reads addresses
     server.config.update(
         MAX_CONTENT_LENGTH=MAX_REQUEST_BYTES,
         COMPRESS_MIMETYPES=[
