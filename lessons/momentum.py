@@ -153,6 +153,11 @@ NESTEROV = Lesson(
             ),
         ),
     ),
+    question=Question(
+        "Same rate, same momentum: which racer reaches the tolerance first?",
+        answer=LOOK_AHEAD,
+        claim=ReachesFirst(LOOK_AHEAD, HEAVY_BALL),
+    ),
 )
 
 LESSONS = (RAVINE_LESSON, HOW_MUCH, NESTEROV)

@@ -86,6 +86,12 @@ FAIR_COMPARISON = Lesson(
             ),
         ),
     ),
+    question=Question(
+        "Each racer now at its own best rate: which ends lowest?",
+        answer=POLYAK,
+        claim=Order(300, (POLYAK, SGD, TUNED_ADAM, MOMENTUM)),
+        beat=1,
+    ),
 )
 
 RATE_SGD, RATE_ADAM = 0, 1

@@ -228,8 +228,12 @@ def test_question_answer_holds(lesson: Lesson):
     assert 0 <= question.answer < len(race["racers"])
     claim = question.claim
     # The claim names the answer as its winner, and holds where the question is asked.
-    winner = {Ahead: "first", ReachesFirst: "first", Closer: "first"}.get(type(claim))
-    assert winner is not None and getattr(claim, winner) == question.answer
+    if isinstance(claim, Order):  # the answer ranks first among every racer
+        assert sorted(claim.racers) == list(range(len(race["racers"])))
+        assert claim.racers[0] == question.answer
+    else:
+        winner = {Ahead: "first", ReachesFirst: "first", Closer: "first"}[type(claim)]
+        assert getattr(claim, winner) == question.answer
     assert claim.holds(reading(race)) is None
 
 
