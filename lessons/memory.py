@@ -38,7 +38,7 @@ MEMORY = Lesson(
             claims=(Memory(SGD, ()),),
         ),
         Beat(
-            "Momentum keeps one buffer per weight: its velocity, a running sum of past "
+            "Momentum keeps one buffer per weight: its velocity, a decaying sum of past "
             "gradients. That memory is what carries it on where the gradient alone would not.",
             step=STOP,
             inspect=MOMENTUM,

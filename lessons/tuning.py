@@ -3,7 +3,17 @@
 from __future__ import annotations
 
 from lessons.beats import Beat, Lesson, Question
-from lessons.claims import Above, Ahead, Below, BestRate, Diverges, GoodRates, Order, Survives
+from lessons.claims import (
+    Above,
+    Ahead,
+    Below,
+    BestRate,
+    Diverges,
+    GoodRates,
+    Moves,
+    Order,
+    Survives,
+)
 from lessons.races import SEED_QUADRATIC, race
 
 SGD, MOMENTUM, ADAM = 0, 1, 2
@@ -169,10 +179,16 @@ ADAPTIVE_RATES = Lesson(
         ),
         Beat(
             "Give RMSProp SGD's rate, 0.091: its steps stay about that long however close it "
-            "gets, and it ends jittering above 0.005, far behind SGD.",
+            "gets (its last is 0.08 long, SGD's under 0.02), and it ends jittering above "
+            "0.005, far behind SGD.",
             race=_gentle(GENTLE_SGD_BEST, GENTLE_SGD_BEST),
             speed=2,
-            claims=(Above(ADAPTIVE, 300, 0.005), Ahead(300, PLAIN, ADAPTIVE)),
+            claims=(
+                Moves(ADAPTIVE, (299, 300), at_least=0.05),
+                Moves(PLAIN, (299, 300), at_most=0.02),
+                Above(ADAPTIVE, 300, 0.005),
+                Ahead(300, PLAIN, ADAPTIVE),
+            ),
         ),
         Beat(
             "The reverse: SGD at RMSProp's rate, 0.012, multiplies gradients below 1 by a "
@@ -183,8 +199,8 @@ ADAPTIVE_RATES = Lesson(
         ),
         Beat(
             "Where gradients are large it turns round. On the banana's steep walls SGD at "
-            "0.01 takes steps several units long and diverges within five steps; RMSProp "
-            "at 0.01 still takes steps about 0.01 long and walks down to near the minimum.",
+            "0.01 takes a first step 1.6 long and diverges within five steps; RMSProp at "
+            "0.01 takes a first step only 0.14 long and walks down to near the minimum.",
             race=race(
                 "rosenbrock",
                 [{"optimizer": "sgd", "lr": 0.01}, {"optimizer": "rmsprop", "lr": 0.01}],
@@ -192,6 +208,8 @@ ADAPTIVE_RATES = Lesson(
             ),
             speed=4,
             claims=(
+                Moves(PLAIN, (0, 1), at_least=1.5),
+                Moves(ADAPTIVE, (0, 1), at_most=0.15),
                 Diverges(PLAIN, 5),
                 Survives(ADAPTIVE),
                 Below(ADAPTIVE, 1000, 0.1),
