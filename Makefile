@@ -22,10 +22,11 @@ $(STAMP): $(RUNTIME) requirements-dev.txt scripts/vendor-axe.sh
 run: $(RUNTIME)
 	$(BIN)/python app.py
 
-# Production serving: gunicorn with gunicorn.conf.py (HOST, PORT, WORKERS, ... from the env).
-serve: $(RUNTIME)
+# Production serving: nginx (deploy/nginx.conf) in front of gunicorn (gunicorn.conf.py), in the
+# foreground (scripts/serve.sh; HOST, PORT, WORKERS, ... from the env).
+serve: $(RUNTIME) system
 	$(BIN)/python -c "from app import app; from web.static import precompress; precompress(app)"
-	$(BIN)/gunicorn -c gunicorn.conf.py app:server
+	bash scripts/serve.sh
 
 # Debian's Chromium and redis-server, which pip cannot provide (needs root or sudo).
 system:

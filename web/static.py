@@ -130,6 +130,9 @@ class StaticFiles:
             response = Response(status=304)
         else:
             response = send_file(body, mimetype=mimetype, conditional=False, etag=False)
+            # The ETag names the version; the copy's own name and date are nobody's business.
+            del response.headers["Content-Disposition"]
+            response.headers.pop("Last-Modified", None)
             if encoding:
                 response.headers["Content-Encoding"] = encoding
         response.headers["ETag"] = etag

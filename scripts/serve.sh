@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# `make serve`: the production stack in the foreground. nginx (deploy/nginx.conf) listens on
+# HOST:PORT and buffers every request and response; gunicorn (gunicorn.conf.py) answers behind
+# it on a unix socket only nginx reaches, trusting nginx (TRUSTED_PROXIES, default 1). Ctrl-C or
+# SIGTERM stops both; if either exits, the other is stopped too.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-.venv/bin}
+NGINX=${NGINX:-/usr/sbin/nginx}
+export HOST=${HOST:-127.0.0.1} PORT=${PORT:-8050}
+runtime=$(mktemp -d "${TMPDIR:-/tmp}/optimizer-race.XXXXXX")
+chmod 755 "$runtime"  # nginx's workers (nobody, when started as root) reach the socket
+sed -e "s#@HOST@#$HOST#g" -e "s#@PORT@#$PORT#g" -e "s#@RUNTIME@#$runtime#g" \
+    -e "s#@COMPUTE_RATE@#${COMPUTE_RATE:-10r/s}#g" -e "s#@COMPUTE_BURST@#${COMPUTE_BURST:-40}#g" \
+    -e "s#@COMPUTE_CONNS@#${COMPUTE_CONNS:-8}#g" deploy/nginx.conf >"$runtime/nginx.conf"
+"$NGINX" -t -q -p "$runtime" -c "$runtime/nginx.conf"
+
+pids=()
+stop() {
+    trap - EXIT INT TERM
+    for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+    rm -rf "$runtime"
+}
+trap stop EXIT INT TERM
+TRUSTED_PROXIES=${TRUSTED_PROXIES:-1} "$BIN/gunicorn" -c gunicorn.conf.py -b "unix:$runtime/gunicorn.sock" \
+    app:server &
+pids+=($!)
+# nginx opens the port once gunicorn listens (after it loaded the app), so no client meets a 502.
+for _ in $(seq 600); do
+    [ -S "$runtime/gunicorn.sock" ] && break
+    kill -0 "${pids[0]}" 2>/dev/null || exit 1
+    sleep 0.1
+done
+"$NGINX" -p "$runtime" -c "$runtime/nginx.conf" &
+pids+=($!)
+wait -n "${pids[@]}" || true
