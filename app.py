@@ -15,26 +15,21 @@ from urllib.parse import parse_qs, urlsplit
 
 from dash import Dash
 from flask import has_request_context, request
-from flask_caching import Cache
 from werkzeug.serving import WSGIRequestHandler
 
 from callbacks.entry import EntryKey, entry_key, entry_race
 from callbacks.race import opening_update
-from callbacks.service import RaceService
 from callbacks.wiring import register
 from layouts.ids import page_ids
-from layouts.page import page
+from layouts.page import beat_block, page
+from lessons import LESSONS
+from service.races import RaceService
+from service.store import make_breaker, make_cache
 from web.api import make_api
-from web.hardening import harden, settings
+from web.hardening import harden
 from web.picture import show_on_opening_page
 
-
-def cache_config(env: Mapping[str, str]) -> dict[str, Any]:
-    """flask-caching settings: Redis when CACHE_REDIS_URL is set, else memory in the process."""
-    url = settings(env)["redis"]
-    if url:
-        return {"CACHE_TYPE": "RedisCache", "CACHE_REDIS_URL": url, "CACHE_KEY_PREFIX": "or:"}
-    return {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": 2000}
+ASSETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets")
 
 
 def page_args() -> dict[str, str]:
@@ -72,9 +67,20 @@ INDEX = """<!DOCTYPE html>
 </html>"""
 
 
+class RaceDash(Dash):
+    """Dash whose index page carries the lesson beat its address names (layouts.page)."""
+
+    def interpolate_index(self, **kwargs: Any) -> str:
+        key = entry_key(page_args())
+        lesson = LESSONS.get(key.lesson)
+        if lesson is not None:
+            kwargs["config"] += beat_block(lesson, max(key.beat, 0))
+        return super().interpolate_index(**kwargs)
+
+
 def create_app(env: Mapping[str, str] | None = None) -> Dash:
     env = os.environ if env is None else env
-    app = Dash(
+    app = RaceDash(
         __name__,
         title="Optimizer Race",
         # Phones lay the page out at their own width (the stylesheet's one-column layout).
@@ -86,7 +92,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Dash:
         # With a layout function Dash would otherwise embed a whole "validation layout" (the
         # opening race included, ~190 KB) in every index page; the ids are tested instead.
         suppress_callback_exceptions=True,
-        assets_folder=os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets"),
+        assets_folder=ASSETS,
         # The 3-D view's plotly bundle is served but not loaded with the page: the view
         # loads it when it first opens (assets/view3d.js).
         assets_ignore=r"plotly-gl3d",
@@ -94,7 +100,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Dash:
         # never executed (so the Content-Security-Policy needs no hash for it).
         index_string=INDEX.replace("PAGE_IDS", json.dumps(page_ids()).replace("<", "\\u003c")),
     )
-    service = RaceService(Cache(app.server, config=cache_config(env)))
+    service = RaceService(make_cache(app.server, env), make_breaker(env))
 
     @functools.lru_cache(maxsize=256)
     def layout_for(key: EntryKey) -> Any:
@@ -103,7 +109,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Dash:
         race, lesson, note = entry_race(key)
         opening = opening_update(race, service)
         stores = {"race": opening.store, "keys": opening.keys, "surface": opening.surface}
-        return page(race, stores, lesson=lesson, note=note)
+        return page(race, stores, lesson=lesson, note=note, beat=key.beat)
 
     app.layout = lambda: layout_for(entry_key(page_args()))
     layout_for(EntryKey())  # the opening page at start-up (gunicorn preloads it into every worker)

@@ -20,6 +20,7 @@
   // presenting) live on R and change through R.set.
   var state = {
     lesson: query.get("lesson"),
+    beat: /^\d{1,2}$/.test(query.get("beat") || "") ? query.get("beat") : "",
     hide: (query.get("hide") || "").split(",").filter(function (name, i, all) {
       return HIDEABLE.indexOf(name) >= 0 && all.indexOf(name) === i;
     }),
@@ -64,6 +65,7 @@
   function currentQuery() {
     var q = new URLSearchParams();
     if (state.lesson) q.set("lesson", state.lesson);
+    if (state.lesson && state.beat) q.set("beat", state.beat);
     if (R.race && R.race.share) q.set("race", R.race.share);
     if (R.step > 0) q.set("step", String(R.step));
     var gd = R.graph(R.ids.RACE_GRAPH);

@@ -1,6 +1,7 @@
-"""Which race a page load opens with: a shared race (``?race=…``), a lesson (``?lesson=…``)
-or the opening race. The URL is untrusted: what it names is validated, and anything unknown
-or invalid opens the default race with a note saying so.
+"""Which race a page load opens with: a shared race (``?race=…``), a lesson's beat
+(``?lesson=…&beat=…``, beats counted from 1 as the page shows them) or the opening race. The
+URL is untrusted: what it names is validated, and anything unknown or invalid opens the
+default race with a note saying so.
 """
 
 from __future__ import annotations
@@ -26,19 +27,34 @@ class EntryKey(NamedTuple):
     lesson: str = ""
     race: str = ""
     problem: str = ""
+    beat: int = 0  # the lesson's beat, from 0; UNKNOWN_BEAT when the link names none of them
+
+
+UNKNOWN_BEAT = -1
+
+
+def beat_of(lesson: str, value: str | None) -> int:
+    """The beat a link names (``beat=3`` is the third, index 2); none named is the first."""
+    if value is None or lesson not in LESSONS:
+        return 0
+    count = len(LESSONS[lesson].beats)
+    if len(value) <= 2 and value.isdigit() and 1 <= int(value) <= count:
+        return int(value) - 1
+    return UNKNOWN_BEAT
 
 
 def entry_key(args: Mapping[str, str]) -> EntryKey:
     name = args.get("lesson")
     lesson = "" if name is None else name if name in LESSONS else UNKNOWN
+    beat = beat_of(lesson, args.get("beat"))
     shared = args.get("race")
     if shared is None:
-        return EntryKey(lesson)
+        return EntryKey(lesson, beat=beat)
     try:
         # Re-encoded after validation: every spelling of one race shares one cached page.
-        return EntryKey(lesson, encode_race(decode_race(shared)))
+        return EntryKey(lesson, encode_race(decode_race(shared)), beat=beat)
     except ConfigError as error:
-        return EntryKey(lesson, UNKNOWN, str(error))
+        return EntryKey(lesson, UNKNOWN, str(error), beat)
 
 
 def entry_race(key: EntryKey) -> tuple[dict[str, Any], Lesson | None, str]:
@@ -47,11 +63,13 @@ def entry_race(key: EntryKey) -> tuple[dict[str, Any], Lesson | None, str]:
     notes = []
     if key.lesson == UNKNOWN:
         notes.append("There is no such lesson.")
+    if key.beat == UNKNOWN_BEAT:
+        notes.append(f"This lesson has beats 1 to {len(lesson.beats)}; here is the first.")
     if key.race == UNKNOWN:
         notes.append(f"This link's race is not valid ({key.problem}).")
     if key.race and key.race != UNKNOWN:
-        return decode_race(key.race).to_json(), lesson, ""
-    source = lesson.race if lesson else OPENING_RACE
+        return decode_race(key.race).to_json(), lesson, " ".join(notes)
+    source = lesson.race_of(max(key.beat, 0)) if lesson else OPENING_RACE
     if notes:
         notes.append("Here is the " + ("lesson's race." if lesson else "opening race."))
     return validate_race(copy.deepcopy(source)).to_json(), lesson, " ".join(notes)

@@ -213,4 +213,19 @@ def graph(id_: str, height: str | None = None, scroll_zoom: bool = False) -> dcc
     Scroll-to-zoom only where it helps (the race's own plots): elsewhere the wheel scrolls
     the page. Without ``height`` the stylesheet sizes it (the race's plots fit the screen)."""
     config = {"displaylogo": False, "responsive": True, "scrollZoom": scroll_zoom}
-    return dcc.Graph(id=id_, config=config, style={"height": height} if height else {})
+    return dcc.Graph(
+        id=id_, config=config, figure=BLANK_FIGURE, style={"height": height} if height else {}
+    )
+
+
+# What a chart shows until the browser draws it: nothing. Without a figure dcc.Graph draws
+# Plotly's default axes, and measuring their tick labels cost the first screen ~50 ms a chart
+# (five charts, the hidden views' included) before the real figures replace them.
+BLANK_FIGURE = {
+    "data": [],
+    "layout": {
+        "xaxis": {"visible": False},
+        "yaxis": {"visible": False},
+        "margin": {"l": 0, "r": 0, "t": 0, "b": 0},
+    },
+}

@@ -35,6 +35,7 @@ INSPECT_PANEL = "inspect-panel"
 INSPECT_SELECT = "inspect-select"
 LEADERBOARD = "leaderboard"
 LESSON_CAPTION = "lesson-caption"
+LESSON_BEAT = "lesson-beat"  # the beat's settings, a JSON block in the index page
 LOOP_TOGGLE = "loop-toggle"
 LOSS_GRAPH = "loss-graph"
 LOWER_CHART = "lower-chart"

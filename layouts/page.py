@@ -5,6 +5,7 @@ The ids listed in the issue are stable: tests, the bench and other people's chec
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from dash import dcc, html
@@ -213,13 +214,75 @@ def lesson_menu(current: Lesson | None) -> html.Details:
     )
 
 
-def caption(lesson: Lesson | None, note: str) -> html.Div:
-    children = []
+def beat_link(lesson: Lesson, beat: int) -> str:
+    """A beat is a page load: its link names the lesson and the beat, counted from 1."""
+    return f"?lesson={lesson.name}&beat={beat + 1}"
+
+
+def beat_settings(lesson: Lesson, beat: int) -> dict[str, Any]:
+    """What the browser applies once the beat's race is drawn (assets/lesson.js): where to
+    stop, what to play, how to look, and the question to ask first, if this beat has it."""
+    settings = lesson.beats[beat].to_json()
+    del settings["race"], settings["claims"], settings["caption"]
+    question = lesson.question
+    asked = question is not None and question.beat == beat
+    return {
+        "lesson": lesson.name,
+        "beat": beat,
+        "beats": len(lesson.beats),
+        **settings,
+        "question": {"prompt": question.prompt, "answer": question.answer} if asked else None,
+        "previous": beat_link(lesson, beat - 1) if beat > 0 else None,
+        "next": beat_link(lesson, beat + 1) if beat + 1 < len(lesson.beats) else None,
+    }
+
+
+def beat_block(lesson: Lesson, beat: int) -> str:
+    """The beat's settings as a JSON data block for the index page, read by assets/lesson.js
+    before the other scripts read the address (never executed: no CSP hash needed)."""
+    text = json.dumps(beat_settings(lesson, beat)).replace("<", "\\u003c")
+    return f'<script id="{ids.LESSON_BEAT}" type="application/json">{text}</script>'
+
+
+def beat_nav(lesson: Lesson, beat: int) -> html.Nav:
+    """Back and Next as plain links (a clicker's PageUp/PageDown follow them in Present)."""
+    count = len(lesson.beats)
+
+    def step(text: str, target: int, action: str) -> Any:
+        if 0 <= target < count:
+            return html.A(text, href=beat_link(lesson, target), **{"data-action": action})
+        return html.Span(text, className="beat-off", **{"aria-disabled": "true"})
+
+    return html.Nav(
+        className="beat-nav",
+        **{"aria-label": "the lesson's beats"},
+        children=[
+            step("‹ Back", beat - 1, "beat-back"),
+            html.Span(f"beat {beat + 1} of {count}", className="beat-count"),
+            step("Next ›", beat + 1, "beat-next"),
+        ],
+    )
+
+
+def caption(lesson: Lesson | None, note: str, beat: int = 0) -> html.Div:
+    children: list[Any] = []
+    data = {}
     if lesson is not None:
-        children = [html.Strong(lesson.title + ". "), html.Span(lesson.caption)]
+        beat = min(max(beat, 0), len(lesson.beats) - 1)
+        # A title that ends in its own mark ("How much momentum?") takes no full stop.
+        title = lesson.title if lesson.title[-1:] in "?!." else lesson.title + "."
+        children = [
+            html.Strong(title + " "),
+            html.Span(lesson.beats[beat].caption, className="beat-caption"),
+        ]
+        if len(lesson.beats) > 1:
+            children.append(beat_nav(lesson, beat))
+        data = {"data-lesson": json.dumps(beat_settings(lesson, beat))}
     if note:
         children.append(html.Span(note, className="field-error"))
-    return html.Div(children, id=ids.LESSON_CAPTION, className="caption", hidden=not children)
+    return html.Div(
+        children, id=ids.LESSON_CAPTION, className="caption", hidden=not children, **data
+    )
 
 
 # What the lower chart can show against the step, each on a log axis.
@@ -293,6 +356,7 @@ def page(
     opening: dict[str, Any],
     lesson: Lesson | None = None,
     note: str = "",
+    beat: int = 0,
 ) -> html.Div:
     """The page with ``race`` in its controls and ``opening`` (its computed stores) loaded."""
     racers = race["racers"]
@@ -312,7 +376,7 @@ def page(
             ),
             html.Main(
                 [
-                    caption(lesson, note),
+                    caption(lesson, note, beat),
                     stage(),
                     analysis_section(),
                     html.Section(

@@ -7,6 +7,9 @@ from lessons.beats import Beat, Lesson
 from lessons.claims import Above, Ahead, Below, Closer, Moves, Near, ReachesFirst, Steps
 from lessons.races import SEED_QUADRATIC, race
 
+# The page sends positions as float32 (about 7 digits): "exactly the rate" is read to that.
+PAGE_PRECISION = 1e-4
+
 ADAGRAD, RMSPROP = 0, 1
 
 ADAGRAD_RMSPROP = Lesson(
@@ -74,8 +77,8 @@ BIAS_CORRECTION = Lesson(
             zoom=((0.6, 1.05), (0.6, 1.05)),
             marks=((1.0, 1.0, "start"),),
             claims=(
-                Steps(CORRECTED, (1, 1), size=0.1),
-                Steps(RAW, (1, 1), size=0.1 * 10**0.5),
+                Steps(CORRECTED, (1, 1), size=0.1, rtol=PAGE_PRECISION),
+                Steps(RAW, (1, 1), size=0.1 * 10**0.5, rtol=PAGE_PRECISION),
             ),
         ),
         Beat(
@@ -150,7 +153,7 @@ LION = Lesson(
             "valley alike.",
             race=race("rosenbrock", [{"optimizer": "lion", "lr": 0.01}], 300),
             speed=2,
-            claims=(Steps(0, (1, 300), size=0.01),),
+            claims=(Steps(0, (1, 300), size=0.01, rtol=PAGE_PRECISION),),
         ),
         Beat(
             "Zoomed in to a window ten learning rates wide: a staircase. Each step is "
@@ -159,7 +162,7 @@ LION = Lesson(
             play_from=148,
             speed=0.25,
             zoom=((-0.87, -0.77), (0.64, 0.74)),
-            claims=(Steps(0, (149, 157), size=0.01),),
+            claims=(Steps(0, (149, 157), size=0.01, rtol=PAGE_PRECISION),),
         ),
     ),
 )

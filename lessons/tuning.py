@@ -180,13 +180,13 @@ ADAPTIVE_RATES = Lesson(
         Beat(
             "Give RMSProp SGD's rate, 0.091: its steps stay about that long however close it "
             "gets (its last is 0.08 long, SGD's under 0.02), and it ends jittering above "
-            "0.005, far behind SGD.",
+            "0.003, far behind SGD.",
             race=_gentle(GENTLE_SGD_BEST, GENTLE_SGD_BEST),
             speed=2,
             claims=(
                 Moves(ADAPTIVE, (299, 300), at_least=0.05),
                 Moves(PLAIN, (299, 300), at_most=0.02),
-                Above(ADAPTIVE, 300, 0.005),
+                Above(ADAPTIVE, 300, 0.003),
                 Ahead(300, PLAIN, ADAPTIVE),
             ),
         ),

@@ -105,6 +105,7 @@ def _hide(value: str) -> str:
 # The page's link keys in the order the page writes them, each with its check.
 PAGE_KEYS: dict[str, Callable[[str], str]] = {
     "lesson": _lesson,
+    "beat": _pattern("beat", r"\d{1,2}", "a lesson's beat number (up to 2 digits)"),
     "race": _race,
     "step": _pattern("step", r"\d{1,5}", "a step number (up to 5 digits)"),
     "x": _range("x"),

@@ -1,0 +1,126 @@
+/*
+ * Optimizer Race: a lesson's beat on the page. The index page carries the beat's settings
+ * (a JSON block, layouts/page.py beat_block); a beat is a page load, so its link holds it.
+ *
+ * Before assets/tools.js reads the address, the beat's view settings that the address can
+ * hold (zoom, 3-D, the open view, the inspected racer) are written into it where the link
+ * does not already say otherwise: a beat then opens exactly as its share link would, and the
+ * link the page shows reopens it. The rest is applied once the race is here: playback starts
+ * at the beat's first step and stops at its last (R.stopAt), the speed, hidden racers, points
+ * marked on the map, and a measure under the caption (distance to a marked point).
+ * In Present, a clicker's PageDown/PageUp and the arrow keys move through the beats.
+ */
+(function () {
+  "use strict";
+
+  var R = window.optimizerRace;
+  var block = R.el("LESSON_BEAT");
+  if (!block) return;
+  var beat;
+  try { beat = JSON.parse(block.textContent); } catch (e) { return; }
+
+  var query = new URLSearchParams(window.location.search);
+  var linked = query.has("race");  // a link written by the page: it already says how to look
+  function put(key, value) {
+    if (!linked && !query.has(key) && value !== null && value !== undefined) {
+      query.set(key, String(value));
+    }
+  }
+  if (beat.zoom) {
+    put("x", beat.zoom[0].join(","));
+    put("y", beat.zoom[1].join(","));
+  }
+  if (beat.view === "3d") put("view", "3d");
+  if (beat.view === "sweep" || beat.view === "starts") put("analysis", beat.view);
+  if (beat.inspect !== null) put("inspect", beat.inspect);
+  if (beat.play_from) put("step", beat.play_from);
+  window.history.replaceState(null, "", "?" + query.toString());
+
+  // Playing stops where the beat's observation is (once; Play again goes on to the end).
+  var first = beat.play_from || 0;
+  if (beat.step !== null && beat.step > first && !query.has("step")) R.stopAt = beat.step;
+
+  function go(delta) {
+    var target = delta > 0 ? beat.next : beat.previous;
+    if (!target) return false;
+    var next = new URLSearchParams(target.slice(1));
+    if (R.presenting) next.set("present", "1");
+    var hide = query.get("hide");
+    if (hide) next.set("hide", hide);  // a student view stays one
+    window.location.assign("?" + next.toString());
+    return true;
+  }
+  R.provide("beats", {go: go, beat: beat});
+  R.action("beat-next", function (el, event) { if (go(1)) event.preventDefault(); });
+  R.action("beat-back", function (el, event) { if (go(-1)) event.preventDefault(); });
+
+  // ----- a measure under the caption -------------------------------------------------------
+
+  var measurePoint = beat.marks.length ? beat.marks[0] : [0, 0, "origin"];
+
+  function distanceText(k) {
+    var parts = R.racers.filter(function (r) { return R.visible[r.index] !== false; })
+      .map(function (r) {
+        var i = Math.min(k, r.x.length - 1);
+        var d = Math.hypot(r.x[i] - measurePoint[0], r.y[i] - measurePoint[1]);
+        return R.shortLabel(r.label) + " " + R.fmt(d);
+      });
+    return "Distance from the " + measurePoint[2].split(":")[0] + " at step " + k + ": " +
+      parts.join(" · ");
+  }
+
+  function showMeasure(k) {
+    var el = document.querySelector(".beat-measure");
+    if (!el || beat.measure !== "distance") return;
+    el.textContent = distanceText(k);
+  }
+
+  // ----- marks on the map ------------------------------------------------------------------
+
+  R.on("mapdraw", function (on) {
+    if (!beat.marks.length) return;
+    var ctx = on.ctx;
+    ctx.save();
+    ctx.font = (R.presenting ? 20 : 14) + "px system-ui, sans-serif";
+    ctx.textBaseline = "middle";
+    beat.marks.forEach(function (mark) {
+      var p = on.toPx(mark[0], mark[1]);
+      ctx.lineWidth = 3;
+      ctx.strokeStyle = "#000";
+      ctx.beginPath();
+      ctx.moveTo(p[0] - 9, p[1]); ctx.lineTo(p[0] + 9, p[1]);
+      ctx.moveTo(p[0], p[1] - 9); ctx.lineTo(p[0], p[1] + 9);
+      ctx.stroke();
+      ctx.lineWidth = 4;
+      ctx.strokeStyle = "#fff";
+      ctx.strokeText(mark[2], p[0] + 12, p[1] - 12);
+      ctx.fillStyle = "#000";
+      ctx.fillText(mark[2], p[0] + 12, p[1] - 12);
+    });
+    ctx.restore();
+  });
+
+  // ----- once the race is here -------------------------------------------------------------
+
+  var applied = false;
+  R.on("load", function () {
+    if (!applied) {
+      applied = true;
+      if (beat.speed !== 1) {
+        window.dash_clientside.set_props(R.ids.SPEED_SELECT, {value: beat.speed});
+      }
+      beat.hidden.forEach(function (index) {
+        window.dash_clientside.set_props(R.partId("RACER_VISIBLE", index), {value: []});
+      });
+      var caption = R.el("LESSON_CAPTION");
+      if (caption && beat.measure === "distance" && !caption.querySelector(".beat-measure")) {
+        var line = document.createElement("span");
+        line.className = "beat-measure";
+        line.setAttribute("aria-live", "off");
+        caption.insertBefore(line, caption.querySelector(".beat-nav"));
+      }
+    }
+    showMeasure(R.step);
+  });
+  R.on("step", showMeasure);
+})();

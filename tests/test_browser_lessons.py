@@ -1,0 +1,201 @@
+"""Issue 14 in a real headless Chromium: every beat of every lesson, opened by its link, shows
+what its caption claims. The claims (lessons/claims.py) are checked against a reading of the
+page: the leaderboard's text at the beat's steps (rank, f − f* now, steps to tol, diverged),
+the paths the map draws, the page's own sweep and the step inspector, never the engine."""
+
+from __future__ import annotations
+
+import math
+import re
+
+import pytest
+
+from lessons import LESSONS
+from lessons.claims import BestRate
+from tests.live import RACE, READY, control, state
+
+BEATS = [(name, k) for name, lesson in LESSONS.items() for k in range(len(lesson.beats))]
+
+
+def number(text: str) -> float:
+    """A leaderboard value as the page prints it (R.fmt: '0.105', '1.2e-5', '−3.1')."""
+    return float(text.strip().replace("−", "-").replace("×10", "e"))
+
+
+class PageReading:
+    """The lesson's race as the page shows it (the Reading of lessons/claims.py)."""
+
+    def __init__(self, page):
+        self.page = page
+        self._sweep = None
+
+    def seek(self, step: int) -> int:
+        k = min(step, state(self.page, f"{RACE}.steps"))
+        self.page.evaluate(
+            "k => window.dash_clientside.set_props(window.optimizerRace.ids.STEP_SLIDER,"
+            " {value: k})",
+            k,
+        )
+        self.page.wait_for_function(f"k => {RACE}.rendered === k && {RACE}.idle()", arg=k)
+        return k
+
+    def rows(self, step: int) -> list[dict]:
+        self.seek(step)
+        return self.page.evaluate(
+            """() => Array.from(document.querySelectorAll('#leaderboard tbody tr'))
+                 .map(tr => ({racer: Number(tr.dataset.racer),
+                              rank: tr.children[0].textContent,
+                              now: tr.children[2].textContent,
+                              status: tr.querySelector('.col-status').textContent}))"""
+        )
+
+    def _row(self, racer: int, step: int) -> dict:
+        return next(r for r in self.rows(step) if r["racer"] == racer)
+
+    def gap(self, racer: int, step: int) -> float:
+        diverged = self.diverged_at(racer)
+        if diverged is not None and step >= diverged:
+            return math.inf
+        return number(self._row(racer, step)["now"])
+
+    def order(self, step: int) -> list[list[int]]:
+        groups: list[list[int]] = []
+        last = None
+        for row in self.rows(step):
+            if row["rank"] != last:
+                groups.append([])
+                last = row["rank"]
+            groups[-1].append(row["racer"])
+        return groups
+
+    def _status(self, racer: int) -> str:
+        return self._row(racer, state(self.page, f"{RACE}.step"))["status"]
+
+    def steps_to_tol(self, racer: int) -> int | None:
+        status = self._status(racer)
+        return int(status) if status.isdigit() else None
+
+    def diverged_at(self, racer: int) -> int | None:
+        found = re.search(r"diverged at step (\d+)", self._status(racer))
+        return int(found.group(1)) if found else None
+
+    def position(self, racer: int, step: int) -> tuple[float, float]:
+        return tuple(
+            state(
+                self.page,
+                f"(() => {{ const r = {RACE}.racers.find(r => r.index === {racer});"
+                f" const i = Math.min({step}, r.x.length - 1); return [r.x[i], r.y[i]]; }})()",
+            )
+        )
+
+    def distance(self, racer: int, step: int, point) -> float:
+        x, y = self.position(racer, step)
+        return math.hypot(x - point[0], y - point[1])
+
+    def sweep(self) -> dict:
+        if self._sweep is None:
+            self.page.locator("input[name='analysis-select'][value='sweep']").check()
+            self.page.wait_for_function(
+                f"() => {RACE}.sweep && {RACE}.sweep.share === {RACE}.race.share"
+                f" && {RACE}.sweep.racers",
+                timeout=120_000,
+            )
+            self._sweep = state(self.page, f"{RACE}.sweep")
+        return self._sweep
+
+    def best_rate(self, racer: int) -> tuple[float, float, float]:
+        swept = self.sweep()
+        row = swept["racers"][racer]
+        rates = swept["rates"]
+        best = row["best"]["lr"] if row["best"] else math.nan
+        return row["lr"], best, rates[1] / rates[0]
+
+    def sweep_losses(self, racer: int) -> list[tuple[float, float | None]]:
+        swept = self.sweep()
+        return list(zip(swept["rates"], swept["racers"][racer]["final_loss"], strict=True))
+
+    def buffers(self, racer: int) -> list[str]:
+        self.page.select_option("#inspect-select", str(racer))
+        self.page.wait_for_function(
+            f"i => {RACE}.trace && {RACE}.trace.index === i && {RACE}.trace.data", arg=racer
+        )
+        return state(self.page, f"Object.keys({RACE}.trace.data.state || {{}})")
+
+
+@pytest.mark.parametrize(("name", "beat"), BEATS, ids=[f"{n}-beat{k + 1}" for n, k in BEATS])
+def test_each_beat_shows_what_its_caption_claims(browser, live, name, beat):
+    lesson = LESSONS[name]
+    context = browser.new_context(viewport={"width": 1400, "height": 900})
+    page = context.new_page()
+    errors = []
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"{live[0]}?lesson={name}&beat={beat + 1}")
+    page.wait_for_function(READY)
+    if lesson.question is not None and lesson.question.beat == beat:
+        # Predict first (tests/test_browser_predict.py): the results show once revealed.
+        page.click("#lesson-caption button:has-text('Reveal')")
+    # The link opened this beat: its caption and its place among the beats.
+    assert lesson.beats[beat].caption in page.inner_text("#lesson-caption")
+    if len(lesson.beats) > 1:
+        assert f"beat {beat + 1} of {len(lesson.beats)}" in page.inner_text("#lesson-caption")
+    reading = PageReading(page)
+    failures = [
+        (claim.to_json(), seen)
+        for claim in lesson.beats[beat].claims
+        if (seen := claim.holds(reading)) is not None
+    ]
+    assert failures == []
+    if any(isinstance(c, BestRate) for c in lesson.beats[beat].claims):
+        # A beat that says its racers are at their best rates: Auto-tune changes none.
+        count = state(page, f"{RACE}.racers.length")
+        rates = [page.input_value(control("racer-lr", i)) for i in range(count)]
+        page.click("#tune-button")
+        page.wait_for_selector("#sweep-status:has-text('Tuned')")
+        assert [page.input_value(control("racer-lr", i)) for i in range(count)] == rates
+    assert errors == []
+    context.close()
+
+
+def test_beats_move_with_next_back_and_a_clickers_keys(browser, live):
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    page.goto(f"{live[0]}?lesson=bias_correction&beat=3")
+    page.wait_for_function(READY)
+    beats = LESSONS["bias_correction"].beats
+    assert beats[2].caption in page.inner_text("#lesson-caption")  # a link to beat 3 opens it
+    page.click(".beat-nav a:has-text('Back')")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('beat') === '2'")
+    page.wait_for_function(READY)
+    assert beats[1].caption in page.inner_text("#lesson-caption")
+    # In Present a clicker's PageDown goes to the next beat, PageUp and ← back.
+    page.click("#present-button")
+    page.wait_for_function(f"() => {RACE}.presenting")
+    page.keyboard.press("PageDown")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('beat') === '3'")
+    page.wait_for_function(READY)
+    assert beats[2].caption in page.inner_text("#lesson-caption")
+    assert state(page, f"{RACE}.presenting")  # still presenting
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('beat') === '2'")
+    page.wait_for_function(READY)
+    page.keyboard.press("PageUp")
+    page.wait_for_function("() => new URLSearchParams(location.search).get('beat') === '1'")
+    page.wait_for_function(READY)
+    assert beats[0].caption in page.inner_text("#lesson-caption")
+    # Inside the screen in Present: the caption with its Next link.
+    box = page.locator(".beat-nav a:has-text('Next')").bounding_box()
+    assert box and box["y"] + box["height"] <= 768
+    context.close()
+
+
+def test_a_beat_plays_its_range_and_stops_where_its_caption_looks(page, live):
+    lesson = LESSONS["ravine"]
+    stop = lesson.beats[0].step
+    page.goto(f"{live[0]}?lesson=ravine&beat=1")
+    page.wait_for_function(READY)
+    assert state(page, f"{RACE}.stopAt") == stop
+    page.evaluate(f"() => {RACE}.speed = 16")
+    page.click("#play-button")
+    page.wait_for_function(f"() => !{RACE}.playing && {RACE}.step > 0")
+    assert state(page, f"{RACE}.step") == stop
+    assert page.inner_text("#step-label") == f"step {stop} / {state(page, f'{RACE}.steps')}"
