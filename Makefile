@@ -59,6 +59,7 @@ screenshot: $(STAMP) system
 	UPDATE_SCREENSHOT=1 $(BIN)/python -m pytest -q tests/test_browser.py -k screenshot
 	UPDATE_SCREENSHOT=1 $(BIN)/python -m pytest -q tests/test_browser_layout.py \
 		-k "one_column or 1400x900-opening or 1024x768"
+	UPDATE_SCREENSHOT=1 $(BIN)/python -m pytest -q tests/test_browser_lessons.py -k clicker
 
 clean:
 	rm -rf $(VENV) node_modules .pytest_cache .ruff_cache .hypothesis

@@ -6,7 +6,9 @@ the paths the map draws, the page's own sweep and the step inspector, never the 
 from __future__ import annotations
 
 import math
+import os
 import re
+from pathlib import Path
 
 import pytest
 
@@ -14,6 +16,7 @@ from lessons import LESSONS
 from lessons.claims import BestRate
 from tests.live import RACE, READY, control, state
 
+DOCS = Path(__file__).resolve().parent.parent / "docs"
 BEATS = [(name, k) for name, lesson in LESSONS.items() for k in range(len(lesson.beats))]
 
 
@@ -185,6 +188,14 @@ def test_beats_move_with_next_back_and_a_clickers_keys(browser, live):
     # Inside the screen in Present: the caption with its Next link.
     box = page.locator(".beat-nav a:has-text('Next')").bounding_box()
     assert box and box["y"] + box["height"] <= 768
+    if os.environ.get("UPDATE_SCREENSHOT"):  # make screenshot: the README's lesson picture
+        page.keyboard.press("PageDown")
+        page.wait_for_function("() => new URLSearchParams(location.search).get('beat') === '2'")
+        page.wait_for_function(READY)
+        page.evaluate(f"() => {RACE}.speed = 16")
+        page.click("#play-button")
+        page.wait_for_function(f"() => !{RACE}.playing && {RACE}.step > 0 && {RACE}.idle()")
+        page.screenshot(path=str(DOCS / "screenshot-lesson-present.png"))
     context.close()
 
 
