@@ -102,8 +102,11 @@ def test_ids_are_distinct_and_every_one_is_on_the_page():
                 walk(child)
 
     walk(layout)
-    # The rest are in the index page itself (the opening page's picture of its map).
-    index = app.server.test_client().get("/").get_data(as_text=True)
+    # The rest are in the index page itself (the opening page's picture of its map, and a
+    # lesson's beat on a lesson's page).
+    client = app.server.test_client()
+    index = client.get("/").get_data(as_text=True)
+    index += client.get("/?lesson=ravine&beat=2").get_data(as_text=True)
     assert {v for v in set(values) - found if f'id="{v}"' not in index} == set()
 
 
