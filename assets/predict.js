@@ -1,0 +1,211 @@
+/*
+ * Optimizer Race: predict first. A lesson's beat may ask a question before it plays ("Which
+ * racer reaches the tolerance first?", lessons/beats.py Question). While it is asked
+ * (R.predicting) the page hides every result that gives the answer away:
+ *
+ *   - the ranking lists the racers in the page's order with no value, rank, final or best
+ *     loss and no steps to tolerance (assets/playback.js asks board() below for it);
+ *   - the loss chart, the lower chart and the analysis views' results are hidden, and so is
+ *     the beat's caption, which states the answer (html.predicting, assets/predict.css);
+ *   - the map draws each trail only up to the playback step, as it always does.
+ *
+ * The question sits in the lesson's caption: one button per racer (its swatch and name) and
+ * Reveal. Reveal, or playing to the beat's end, shows everything and marks the answer (the
+ * verdict is read out: aria-live). "Predict first" turns the question off and on; it is on
+ * for every beat that has a question, and a teacher who turns it off keeps it off in this
+ * tab (sessionStorage) until turning it on again.
+ */
+(function () {
+  "use strict";
+
+  var R = window.optimizerRace;
+  var root = document.documentElement;
+  var OFF = "optimizerRace.predictOff";
+
+  function beatSettings() {
+    var beats = R.use("beats");
+    if (beats && beats.beat) return beats.beat;
+    var block = R.el("LESSON_BEAT");
+    var caption = R.el("LESSON_CAPTION");
+    var text = block ? block.textContent : caption ? caption.getAttribute("data-lesson") : "";
+    try { return text ? JSON.parse(text) : null; } catch (e) { return null; }
+  }
+
+  function storedOff() {
+    try { return window.sessionStorage.getItem(OFF) === "1"; } catch (e) { return false; }
+  }
+
+  function storeOff(off) {
+    try {
+      if (off) window.sessionStorage.setItem(OFF, "1"); else window.sessionStorage.removeItem(OFF);
+    } catch (e) {}
+  }
+
+  var state = {beat: null, question: null, on: false, revealed: false, choice: null,
+               played: false, built: false};
+
+  function shown() {
+    return R.racers.filter(function (r) { return R.visible[r.index] !== false; });
+  }
+
+  // A racer's name in full and without its rate ("SGD"), where Present, a phone and the
+  // ranking beside the quick controls show the short one; the full one if two would look alike.
+  function label(r) {
+    var short = R.shortLabel(r.label);
+    var alike = shown().filter(function (o) { return R.shortLabel(o.label) === short; });
+    if (short === String(r.label) || alike.length > 1) return R.escapeHtml(r.label);
+    return "<span class=\"label-full\">" + R.escapeHtml(r.label) + "</span>" +
+      "<span class=\"label-short\">" + R.escapeHtml(short) + "</span>";
+  }
+
+  // The masked ranking: every shown racer in the page's order, nothing that ranks them.
+  function board() {
+    var gap = R.race && R.race.f_star !== null;
+    var rows = shown().map(function (r) {
+      return "<tr data-racer=\"" + r.index + "\"><td class=\"racer-name\">" + R.racerSwatch(r) +
+        label(r) + "</td><td class=\"masked-value\">?</td></tr>";
+    }).join("");
+    return "<p class=\"masked-note\">Predict first: the ranking and the charts are hidden " +
+      "until Reveal.</p><table class=\"masked\"><thead><tr><th>racer</th><th>" +
+      (gap ? "f − f* now" : "loss now") + "</th></tr></thead><tbody>" + rows +
+      "</tbody></table>";
+  }
+  R.provide("predict", {board: board});
+
+  function asking() { return Boolean(state.question && state.on && !state.revealed); }
+
+  function apply() {
+    var on = asking();
+    root.classList.toggle("predicting", on);
+    R.set("predicting", on);
+    show();
+  }
+
+  // The step where the beat's observation is: its stop, else the race's end.
+  function end() {
+    var b = state.beat, first = (b && b.play_from) || 0;
+    return b && b.step !== null && b.step !== undefined && b.step > first ? b.step : R.steps;
+  }
+
+  function racer(index) {
+    for (var i = 0; i < R.racers.length; i++) if (R.racers[i].index === index) return R.racers[i];
+    return null;
+  }
+
+  function verdictText() {
+    var right = racer(state.question.answer);
+    var name = right ? right.label : "racer " + (state.question.answer + 1);
+    if (state.choice === null) return "The answer: " + name + ".";
+    if (state.choice === state.question.answer) return "Right: " + name + ".";
+    var chosen = racer(state.choice);
+    return "Not this time: you chose " + (chosen ? chosen.label : "another racer") +
+      "; the answer is " + name + ".";
+  }
+
+  // ----- the question in the caption -------------------------------------------------------
+
+  function build() {
+    var caption = R.el("LESSON_CAPTION");
+    if (!caption || state.built) return;
+    state.built = true;
+    var box = document.createElement("div");
+    box.className = "predict";
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-label", "predict first");
+    box.innerHTML =
+      "<button type=\"button\" class=\"predict-toggle\" data-action=\"predict-toggle\" " +
+      "aria-pressed=\"false\">Predict first</button>" +
+      "<div class=\"predict-question\"><span class=\"predict-prompt\"></span>" +
+      "<span class=\"predict-choices\"></span>" +
+      "<button type=\"button\" class=\"predict-reveal\" data-action=\"predict-reveal\">" +
+      "Reveal</button></div>" +
+      "<p class=\"predict-verdict\" aria-live=\"polite\"></p>";
+    box.querySelector(".predict-prompt").textContent = state.question.prompt;
+    // After the title, before the beat's caption and its Back/Next.
+    var title = caption.querySelector("strong");
+    caption.insertBefore(box, title ? title.nextSibling : caption.firstChild);
+  }
+
+  function choices() {
+    var holder = document.querySelector(".predict-choices");
+    if (!holder) return;
+    holder.innerHTML = shown().map(function (r) {
+      return "<button type=\"button\" class=\"predict-choice\" data-action=\"predict-choose\" " +
+        "data-racer=\"" + r.index + "\" aria-pressed=\"false\">" + R.racerSwatch(r) +
+        label(r) + "</button>";
+    }).join("");
+    show();
+  }
+
+  function show() {
+    var box = document.querySelector(".predict");
+    if (!box) return;
+    box.querySelector(".predict-toggle").setAttribute("aria-pressed", state.on ? "true" : "false");
+    box.querySelector(".predict-question").hidden = !state.on;
+    Array.prototype.forEach.call(box.querySelectorAll(".predict-choice"), function (button) {
+      var index = Number(button.getAttribute("data-racer"));
+      button.setAttribute("aria-pressed", index === state.choice ? "true" : "false");
+      button.disabled = state.revealed;
+      button.classList.toggle("right", state.revealed && index === state.question.answer);
+      button.classList.toggle("wrong", state.revealed && index === state.choice &&
+                              index !== state.question.answer);
+    });
+    box.querySelector(".predict-reveal").hidden = state.revealed;
+    var verdict = box.querySelector(".predict-verdict");
+    var text = state.on && state.revealed ? verdictText() : "";
+    if (verdict.textContent !== text) verdict.textContent = text;
+    verdict.className = "predict-verdict" + (text && state.choice !== null
+      ? (state.choice === state.question.answer ? " right" : " wrong") : "");
+  }
+
+  function reveal() {
+    if (!asking()) return;
+    state.revealed = true;
+    apply();
+  }
+
+  R.action("predict-choose", function (target) {
+    if (!asking()) return;
+    state.choice = Number(target.getAttribute("data-racer"));
+    show();
+  });
+  R.action("predict-reveal", reveal);
+  R.action("predict-toggle", function () {
+    state.on = !state.on;
+    storeOff(!state.on);
+    // Turned on again: the question is asked afresh.
+    state.revealed = false;
+    state.choice = null;
+    state.played = false;
+    apply();
+  });
+
+  // Playing to the beat's end reveals (a step reached by scrubbing does not, except the race's
+  // last: then every trail is drawn whole anyway).
+  R.on("step", function (k) {
+    if (!asking()) return;
+    if (R.playing) state.played = true;
+    if (k >= R.steps || (state.played && k >= end())) reveal();
+  });
+
+  R.on("load", function () {
+    if (!state.question) {
+      // Only the caption's copy of the beat, if the page had no block.
+      state.beat = beatSettings();
+      state.question = state.beat && state.beat.question ? state.beat.question : null;
+      if (!state.question) return;
+      state.on = !storedOff();
+      apply();
+    }
+    build();
+    choices();
+  });
+
+  // Asked from the first drawing on: the ranking never shows its order, even for a frame.
+  state.beat = beatSettings();
+  state.question = state.beat && state.beat.question ? state.beat.question : null;
+  if (state.question) {
+    state.on = !storedOff();
+    apply();
+  }
+})();

@@ -1,0 +1,209 @@
+"""Predict first in a real headless Chromium: a lesson's question hides every result that gives
+its answer away (the ranking's values and order, the steps to tolerance, the charts, the beat's
+caption, the trails ahead of the step) until Reveal or the beat's end, then marks the answer."""
+
+from __future__ import annotations
+
+from tests.live import RACE, open_tab, state
+from tests.test_accessibility import audit
+
+# Momentum in a ravine, beat 2: "SGD leads at step 25. Which racer reaches the tolerance
+# first?" (racer 1, Momentum). The beat opens at step 25 and plays to the end (300).
+LESSON = "/?lesson=ravine&beat=2"
+ASKED = f"() => {RACE}.predicting && document.querySelectorAll('.predict-choice').length === 2"
+PRESENT = {"width": 1024, "height": 768}
+
+# What the ranking shows at the current step, as it formats it: each racer's value now, its
+# final and best loss and its steps to tolerance. Those of them found in the page's text.
+RESULTS_IN_TEXT = f"""(() => {{
+  const R = {RACE}, text = document.body.innerText, k = R.step;
+  const values = R.racers.flatMap(r => [
+    R.fmt(r.loss[Math.min(k, r.n - 1)]), R.fmt(r.final_loss), R.fmt(r.best_loss),
+    r.steps_to_tol === null ? '' : String(r.steps_to_tol)]);
+  return values.filter(v => v.length > 1 && text.includes(v));
+}})()"""
+
+# Points of the racers' paths after step k that lie well away (> 20 px) from every segment
+# drawn up to k: where the map's canvas would show a trail ahead of the step. As pixels.
+AHEAD = f"""(() => {{
+  const R = {RACE}, gd = document.querySelector('#race-graph .js-plotly-plot');
+  const canvas = gd.parentElement.querySelector('canvas.race-overlay');
+  const xr = gd._fullLayout.xaxis.range, yr = gd._fullLayout.yaxis.range;
+  const w = canvas.clientWidth, h = canvas.clientHeight, k = R.step;
+  const px = (r, i) => [(r.x[i] - xr[0]) / (xr[1] - xr[0]) * w,
+                        (yr[1] - r.y[i]) / (yr[1] - yr[0]) * h];
+  const drawn = [];
+  R.racers.forEach(r => {{
+    for (let i = 1; i <= Math.min(k, r.n - 1); i++) drawn.push([px(r, i - 1), px(r, i)]);
+  }});
+  const away = (p) => drawn.every(([a, b]) => {{
+    const dx = b[0] - a[0], dy = b[1] - a[1], len = dx * dx + dy * dy;
+    const t = len ? Math.max(0, Math.min(1, ((p[0] - a[0]) * dx + (p[1] - a[1]) * dy) / len)) : 0;
+    return Math.hypot(p[0] - a[0] - t * dx, p[1] - a[1] - t * dy) > 20;
+  }});
+  const out = [];
+  R.racers.forEach(r => {{
+    for (let i = k + 1; i < r.n; i++) {{
+      const p = px(r, i);
+      if (p[0] > 2 && p[1] > 2 && p[0] < w - 2 && p[1] < h - 2 && away(p)) out.push(p);
+    }}
+  }});
+  return out;
+}})()"""
+
+# How many of the given pixels the map's canvas has painted.
+PAINTED = """(points) => {
+  const canvas = document.querySelector('#race-graph canvas.race-overlay');
+  const ratio = canvas.width / canvas.clientWidth, ctx = canvas.getContext('2d');
+  return points.filter(([x, y]) =>
+    ctx.getImageData(Math.round(x * ratio), Math.round(y * ratio), 1, 1).data[3] > 0).length;
+}"""
+
+
+def open_question(browser, url, **context):
+    ctx, tab = open_tab(browser, url, **context)
+    tab.wait_for_function(ASKED)
+    tab.wait_for_function(f"() => {RACE}.step === 25")
+    return ctx, tab
+
+
+def shown(tab, selector: str) -> bool:
+    return state(
+        tab, f"getComputedStyle(document.querySelector('{selector}')).visibility === 'visible'"
+    )
+
+
+def test_the_question_hides_every_result_until_reveal(browser, live):
+    context, tab = open_question(browser, live[0] + LESSON)
+    caption = tab.text_content(".beat-caption")
+    assert "step 95" in caption  # the caption gives the answer away …
+    assert caption not in tab.inner_text("body")  # … and is not shown
+    assert not tab.locator(".beat-caption").is_visible()
+    assert state(tab, RESULTS_IN_TEXT) == []
+    # The ranking in the page's order, with neither rank nor value nor steps to tolerance.
+    assert tab.locator("#leaderboard td.rank").count() == 0
+    assert tab.locator("#leaderboard .col-status").count() == 0
+    rows = state(
+        tab,
+        "[...document.querySelectorAll('#leaderboard tr[data-racer]')].map(r => r.dataset.racer)",
+    )
+    assert rows == state(tab, f"{RACE}.racers.map(r => String(r.index))")
+    assert not shown(tab, "#loss-graph") and not shown(tab, "#lr-graph")
+    # No trail ahead of the step: the map's canvas is blank where the paths go next.
+    ahead = state(tab, AHEAD)
+    assert len(ahead) >= 5
+    assert tab.evaluate(PAINTED, ahead) == 0
+
+    tab.click(".predict-choice[data-racer='0']")  # SGD: the wrong answer
+    assert tab.get_attribute(".predict-choice[data-racer='0']", "aria-pressed") == "true"
+    assert state(tab, f"{RACE}.predicting")  # choosing alone reveals nothing
+    tab.click(".predict-reveal")
+    tab.wait_for_function(f"() => !{RACE}.predicting")
+    verdict = tab.locator(".predict-verdict")
+    assert verdict.get_attribute("aria-live") == "polite"
+    assert verdict.inner_text() == (
+        "Not this time: you chose SGD (lr 0.035); the answer is Momentum (lr 0.01)."
+    )
+    assert "right" in tab.get_attribute(".predict-choice[data-racer='1']", "class")
+    # Everything is back: the ranking's values, ranks and steps to tolerance, the charts, the
+    # caption.
+    tab.wait_for_function("() => document.querySelectorAll('#leaderboard td.rank').length === 2")
+    found = state(tab, RESULTS_IN_TEXT)
+    assert {"95", "185"} <= set(found) and len(found) >= 6
+    assert shown(tab, "#loss-graph") and shown(tab, "#lr-graph")
+    assert tab.locator(".beat-caption").is_visible()
+    assert tab.problems == []
+    context.close()
+
+
+def test_playing_to_the_end_reveals_and_marks_a_right_answer(browser, live):
+    context, tab = open_question(browser, live[0] + LESSON)
+    ahead = state(tab, AHEAD)
+    tab.click(".predict-choice[data-racer='1']")  # Momentum
+    tab.evaluate(f"() => {{ {RACE}.speed = 16; }}")
+    tab.click("#play-button")
+    tab.wait_for_function(f"() => {RACE}.step === {RACE}.steps && !{RACE}.playing")
+    tab.wait_for_function(f"() => !{RACE}.predicting")
+    assert tab.inner_text(".predict-verdict") == "Right: Momentum (lr 0.01)."
+    assert state(tab, RESULTS_IN_TEXT) != []
+    assert shown(tab, "#loss-graph")
+    # The map now draws the paths whole: the pixels that were blank at step 25 are painted.
+    assert tab.evaluate(PAINTED, ahead) > len(ahead) // 2
+    assert tab.problems == []
+    context.close()
+
+
+def test_playing_part_way_keeps_it_hidden(browser, live):
+    context, tab = open_question(browser, live[0] + LESSON)
+    tab.click("#step-forward")
+    tab.wait_for_function(f"() => {RACE}.step === 26")
+    tab.click("#play-button")
+    tab.wait_for_function(f"() => {RACE}.playing && {RACE}.step > 30")
+    tab.click("#play-button")  # paused half-way
+    tab.wait_for_function(f"() => !{RACE}.playing")
+    assert state(tab, f"{RACE}.predicting")
+    assert state(tab, RESULTS_IN_TEXT) == []
+    assert tab.evaluate(PAINTED, state(tab, AHEAD)) == 0
+    context.close()
+
+
+def test_predict_first_turns_off_and_stays_off_in_the_tab(browser, live):
+    context, tab = open_question(browser, live[0] + LESSON)
+    toggle = ".predict-toggle"
+    assert tab.get_attribute(toggle, "aria-pressed") == "true"  # on where a beat asks
+    tab.click(toggle)
+    tab.wait_for_function(f"() => !{RACE}.predicting")
+    assert tab.get_attribute(toggle, "aria-pressed") == "false"
+    assert not tab.locator(".predict-question").is_visible()
+    assert tab.locator(".beat-caption").is_visible()
+    assert state(tab, RESULTS_IN_TEXT) != []
+    assert tab.inner_text(".predict-verdict") == ""
+    tab.reload()
+    tab.wait_for_function(f"() => {RACE}.heads.length > 0 && {RACE}.step === 25")
+    tab.wait_for_selector(toggle)
+    assert tab.get_attribute(toggle, "aria-pressed") == "false"
+    assert not state(tab, f"{RACE}.predicting")
+    tab.click(toggle)  # on again: asked afresh
+    tab.wait_for_function(f"() => {RACE}.predicting")
+    assert state(tab, RESULTS_IN_TEXT) == []
+    assert tab.locator(".predict-choice[aria-pressed='true']").count() == 0
+    context.close()
+
+
+def test_a_beat_without_a_question_shows_its_results(browser, live):
+    context, tab = open_tab(browser, live[0] + "/?lesson=ravine&beat=1")
+    assert tab.locator(".predict").count() == 0
+    assert not state(tab, f"{RACE}.predicting")
+    assert tab.locator("#leaderboard td.rank").count() == 2
+    context.close()
+
+
+def test_in_present_the_question_fits_on_screen_with_the_map(browser, live):
+    context, tab = open_question(browser, live[0] + LESSON + "&present=1", viewport=PRESENT)
+    assert state(tab, "document.documentElement.classList.contains('presenting')")
+    for button in tab.locator(".predict-choice, .predict-reveal, .predict-toggle").all():
+        box = button.bounding_box()
+        assert box["x"] >= 0 and box["y"] >= 0
+        assert box["x"] + box["width"] <= PRESENT["width"]
+        assert box["y"] + box["height"] <= PRESENT["height"]
+        assert box["height"] >= 30  # large enough to hit from a lectern
+    map_box = tab.locator("#race-graph").bounding_box()
+    assert map_box["height"] >= 300 and map_box["y"] + map_box["height"] <= PRESENT["height"]
+    assert state(tab, RESULTS_IN_TEXT) == []
+    assert audit(tab) == []
+    # From the keyboard: Tab to a choice, Enter, then Reveal.
+    tab.focus(".predict-choice[data-racer='1']")
+    tab.keyboard.press("Enter")
+    tab.focus(".predict-reveal")
+    tab.keyboard.press("Enter")
+    tab.wait_for_function(f"() => !{RACE}.predicting")
+    assert tab.inner_text(".predict-verdict") == "Right: Momentum (lr 0.01)."
+    assert audit(tab) == []
+    assert tab.problems == []
+    context.close()
+
+
+def test_the_question_passes_the_audit(browser, live):
+    context, tab = open_question(browser, live[0] + LESSON)
+    assert audit(tab) == []
+    context.close()
