@@ -67,7 +67,7 @@
     }).join("");
     return "<p class=\"masked-note\">Predict first: the ranking and the charts are hidden " +
       "until Reveal.</p><table class=\"masked\"><thead><tr><th>racer</th><th>" +
-      (gap ? "f − f* now" : "loss now") + "</th></tr></thead><tbody>" + rows +
+      (gap ? "f − f*" : "loss") + "</th></tr></thead><tbody>" + rows +
       "</tbody></table>";
   }
   R.provide("predict", {board: board});
