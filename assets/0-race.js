@@ -7,8 +7,11 @@
  *                    el(name), part(kind, index) and partId(kind, index) find components
  *   race, surface, racers, visible, step, steps, playing, heads, rendered, loadedAt,
  *   drawnAt, loads   the race on the page and its playback (written here only)
+ *   stopAt           the step where playing stops once (a lesson's beat, assets/lesson.js)
  *   presenting, tuned, trace, moveStart, view, analysis, inspect, sweep, starts, exported,
- *   dragging (a quick rate slider is being dragged: the charts wait for its release)
+ *   dragging (a quick rate slider is being dragged: the charts wait for its release),
+ *   predicting (a lesson's question is asked and not yet revealed, assets/predict.js: the
+ *   ranking is masked and the results hidden)
  *                    shared settings and results: R.set(name, value) changes one and emits
  *                    an event of the same name; nothing else writes them
  *   on(event, fn)    "load" (a race arrived), "step" (k drawn), "mapdraw" ({ctx, toPx, k,
@@ -27,17 +30,18 @@
   "use strict";
 
   var SHARED = ["presenting", "tuned", "trace", "moveStart", "view", "analysis", "inspect",
-                "sweep", "starts", "exported", "dragging"];
+                "sweep", "starts", "exported", "dragging", "predicting"];
   var EVENTS = ["load", "step", "mapdraw", "mapview", "rule"].concat(SHARED);
 
   var R = {
     race: null, surface: null, racers: [], visible: {}, step: 0, steps: 0,
-    playing: false, speed: 1, loop: false, last: null, carry: 0, loads: 0,
+    playing: false, stopAt: null, speed: 1, loop: false, last: null, carry: 0, loads: 0,
     frames: 0, rendered: -1, heads: [], cursors: {}, loadedAt: 0, drawnAt: 0, frameLog: null,
     // What a link asks for once its race is here (assets/tools.js reads the address).
     pending: {},
     presenting: false, tuned: null, trace: null, moveStart: false, view: "2d",
     analysis: "", inspect: "", sweep: null, starts: null, exported: null, dragging: false,
+    predicting: false,
     listeners: {}, actions: {}, keys: {}, provided: {},
     ids: JSON.parse((document.getElementById("page-ids") || {}).textContent || "{}"),
   };

@@ -459,13 +459,22 @@
   function leaderboard(k) {
     var el = R.el("LEADERBOARD");
     if (!el) return;
+    if (R.predicting) {
+      // Predict first (assets/predict.js): the racers in page order, no value and no rank.
+      var masked = R.use("predict").board();
+      if (masked !== maskedBoard) el.innerHTML = maskedBoard = masked;
+      boardStale = true;
+      return;
+    }
+    maskedBoard = "";
     var noisy = R.racers.length && R.racers[0].fan;
     if (!boardStale && update(el, noisy ? noisyRows(k) : plainRows(k))) return;
     el.innerHTML = noisy ? noisyLeaderboard(k) : plainLeaderboard(k);
     boardStale = false;
   }
   // Built again after a new race (which a change of who is shown also is) or a tuned note.
-  var boardStale = true;
+  var boardStale = true, maskedBoard = "";
+  R.on("predicting", function () { if (R.race) leaderboard(R.step); });
 
   function update(el, rows) {
     var body = el.querySelector("tbody");
@@ -856,9 +865,12 @@
     if (whole > 0) {
       R.carry -= whole;
       var k = R.step + whole;
-      if (k >= R.steps) {
-        if (R.loop) { k = 0; } else {
-          k = R.steps;
+      // A lesson's beat plays a range: it stops at R.stopAt once, then plays on to the end.
+      var end = R.stopAt !== null && R.stopAt > R.step ? R.stopAt : R.steps;
+      if (k >= end) {
+        if (R.loop && end === R.steps) { k = 0; } else {
+          k = end;
+          R.stopAt = null;
           R.playing = false;
           window.dash_clientside.set_props(R.ids.PLAY_BUTTON, {children: "▶ Play"});
           emit("step", k);
@@ -905,6 +917,10 @@
       return;
     }
     if (/^Page/.test(event.key) && !R.presenting) return;  // else PageDown scrolls the page
+    // In Present a lesson's beats take the clicker's keys (assets/lesson.js); past its last
+    // beat they step the race again.
+    var beats = R.presenting && id !== "PLAY_BUTTON" && R.use("beats");
+    if (beats && beats.go(id === "STEP_FORWARD" ? 1 : -1)) { event.preventDefault(); return; }
     var button = R.el(id);
     if (button) { event.preventDefault(); button.click(); }
   });
