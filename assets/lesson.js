@@ -6,8 +6,9 @@
  * hold (zoom, 3-D, the open view, the inspected racer) are written into it where the link
  * does not already say otherwise: a beat then opens exactly as its share link would, and the
  * link the page shows reopens it. The rest is applied once the race is here: playback starts
- * at the beat's first step and stops at its last (R.stopAt), the speed, hidden racers, points
- * marked on the map, and a measure under the caption (distance to a marked point).
+ * at the beat's first step and stops at its last (R.stopAt), the speed, hidden racers, the
+ * racers it points at (R.highlight: the map fades the rest), points marked on the map, and a
+ * measure under the caption (distance to a marked point).
  * In Present, a clicker's PageDown/PageUp and the arrow keys move through the beats.
  */
 (function () {
@@ -35,6 +36,8 @@
   if (beat.inspect !== null) put("inspect", beat.inspect);
   if (beat.play_from) put("step", beat.play_from);
   window.history.replaceState(null, "", "?" + query.toString());
+
+  R.highlight = beat.highlight.slice();
 
   // Playing stops where the beat's observation is (once; Play again goes on to the end).
   var first = beat.play_from || 0;

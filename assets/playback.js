@@ -755,23 +755,29 @@
     ctx.clearRect(0, 0, area.w, area.h);
     var sx = area.w / (area.x1 - area.x0), sy = area.h / (area.y1 - area.y0);
     var heads = [], big = R.presenting;
+    // A lesson's beat may point at some racers: the others are drawn faded.
+    var faded = function (r) { return R.highlight.length > 0 && R.highlight.indexOf(r.index) < 0; };
     R.racers.forEach(function (r) {
       if (R.visible[r.index] === false) return;
+      ctx.globalAlpha = faded(r) ? 0.3 : 1;
       if (r.fan) drawCopies(ctx, r, k, area, sx, sy, big);
+      ctx.globalAlpha = faded(r) ? 0.3 : 1;
       // With noise the bold trail is the median of the racer's runs.
       var line = r.fan || r, kk = Math.min(k, line.n - 1);
       ctx.beginPath();
       trace(ctx, line.x, line.y, 0, kk + 1, area, sx, sy);
       ctx.lineJoin = "round";
       ctx.strokeStyle = r.color;
-      ctx.lineWidth = big ? 6 : 3;
+      ctx.lineWidth = (big ? 6 : 3) * (R.highlight.indexOf(r.index) >= 0 ? 1.5 : 1);
       ctx.setLineDash((CANVAS_DASHES[r.dash] || []).map(function (d) { return d * (big ? 2 : 1); }));
       ctx.stroke();
       ctx.setLineDash([]);
+      ctx.globalAlpha = 1;
       heads.push({index: r.index, x: line.x[kk], y: line.y[kk], step: kk,
                   px: (line.x[kk] - area.x0) * sx, py: (area.y1 - line.y[kk]) * sy, r: r});
     });
     heads.forEach(function (h) {
+      ctx.globalAlpha = faded(h.r) ? 0.3 : 1;
       shape(ctx, h.r.marker, h.px, h.py, big ? 30 : 15);
       ctx.fillStyle = h.r.color;
       ctx.fill();
@@ -779,6 +785,7 @@
       ctx.strokeStyle = "white";
       ctx.stroke();
     });
+    ctx.globalAlpha = 1;
     R.heads = heads.map(function (h) { return {index: h.index, x: h.x, y: h.y, step: h.step}; });
     emit("mapdraw", {ctx: ctx, k: k, sx: sx, sy: sy,
                      toPx: function (x, y) { return [(x - area.x0) * sx, (area.y1 - y) * sy]; }});

@@ -141,6 +141,12 @@ def test_each_beat_shows_what_its_caption_claims(browser, live, name, beat):
     assert lesson.beats[beat].caption in page.inner_text("#lesson-caption")
     if len(lesson.beats) > 1:
         assert f"beat {beat + 1} of {len(lesson.beats)}" in page.inner_text("#lesson-caption")
+    # How the beat looks: its speed, the racers it points at and those it hides.
+    settings = lesson.beats[beat]
+    page.wait_for_function(f"s => {RACE}.speed === s", arg=settings.speed)
+    assert state(page, f"{RACE}.highlight") == list(settings.highlight)
+    shown = state(page, f"{RACE}.racers.filter(r => {RACE}.visible[r.index] !== false).length")
+    assert shown == len(lesson.race_of(beat)["racers"]) - len(settings.hidden)
     reading = PageReading(page)
     failures = [
         (claim.to_json(), seen)
