@@ -9,7 +9,8 @@
  * at the beat's first step and stops at its last (R.stopAt), the speed, hidden racers, the
  * racers it points at (R.highlight: the map fades the rest), points marked on the map, and a
  * measure under the caption (distance to a marked point).
- * In Present, a clicker's PageDown/PageUp and the arrow keys move through the beats.
+ * In Present, a clicker's PageDown (or →) plays the beat to its step, then goes on to the next
+ * beat; PageUp (or ←) goes back a beat.
  */
 (function () {
   "use strict";
@@ -53,7 +54,20 @@
     window.location.assign("?" + next.toString());
     return true;
   }
-  R.provide("beats", {go: go, beat: beat});
+  // A clicker's one button drives the lesson: the first press plays the beat to where its
+  // caption looks, the next goes on to the next beat. False: nothing left, the keys step.
+  function key(delta) {
+    if (delta < 0) return go(-1);
+    var stop = beat.step === null ? R.steps : Math.min(beat.step, R.steps);
+    if (R.playing) return true;
+    if (R.step < stop) {
+      var play = R.el("PLAY_BUTTON");
+      if (play) play.click();
+      return true;
+    }
+    return go(1);
+  }
+  R.provide("beats", {go: go, key: key, beat: beat});
   R.action("beat-next", function (el, event) { if (go(1)) event.preventDefault(); });
   R.action("beat-back", function (el, event) { if (go(-1)) event.preventDefault(); });
 

@@ -924,10 +924,10 @@
       return;
     }
     if (/^Page/.test(event.key) && !R.presenting) return;  // else PageDown scrolls the page
-    // In Present a lesson's beats take the clicker's keys (assets/lesson.js); past its last
-    // beat they step the race again.
+    // In Present a lesson's beats take the clicker's keys (assets/lesson.js): play the beat,
+    // then the next; past the last beat they step the race again.
     var beats = R.presenting && id !== "PLAY_BUTTON" && R.use("beats");
-    if (beats && beats.go(id === "STEP_FORWARD" ? 1 : -1)) { event.preventDefault(); return; }
+    if (beats && beats.key(id === "STEP_FORWARD" ? 1 : -1)) { event.preventDefault(); return; }
     var button = R.el(id);
     if (button) { event.preventDefault(); button.click(); }
   });

@@ -186,13 +186,22 @@ def test_present_fits_the_screen_with_key_ranking_and_caption(browser, live, siz
             )
             >= 18
         )
-        # A clicker's PageDown and PageUp step through the race.
-        tab.keyboard.press("PageDown")
-        tab.wait_for_function(f"() => {RACE}.step === 1 && {RACE}.rendered === 1")
-        tab.keyboard.press("PageUp")
-        tab.wait_for_function(f"() => {RACE}.step === 0 && {RACE}.rendered === 0")
         if size["width"] == 1024:
             keep(tab, "present", 0.1)
+    finally:
+        context.close()
+
+
+def test_a_clickers_keys_step_a_race_in_present(browser, live):
+    # (In a lesson they play its beats instead: tests/test_browser_lessons.py.)
+    context, tab = open_tab(browser, live[0] + "/?present=1", viewport=PROJECTORS[0])
+    try:
+        tab.keyboard.press("PageDown")
+        tab.wait_for_function(f"() => {RACE}.step === 1 && {RACE}.rendered === 1")
+        tab.keyboard.press("ArrowRight")
+        tab.wait_for_function(f"() => {RACE}.step === 2 && {RACE}.rendered === 2")
+        tab.keyboard.press("PageUp")
+        tab.wait_for_function(f"() => {RACE}.step === 1 && {RACE}.rendered === 1")
     finally:
         context.close()
 

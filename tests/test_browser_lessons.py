@@ -176,9 +176,14 @@ def test_beats_move_with_next_back_and_a_clickers_keys(browser, live):
     page.wait_for_function("() => new URLSearchParams(location.search).get('beat') === '2'")
     page.wait_for_function(READY)
     assert beats[1].caption in page.inner_text("#lesson-caption")
-    # In Present a clicker's PageDown goes to the next beat, PageUp and ← back.
+    # In Present a clicker's PageDown plays the beat to its step, the next press goes on to
+    # the next beat; PageUp and ← go back.
     page.click("#present-button")
     page.wait_for_function(f"() => {RACE}.presenting")
+    page.evaluate(f"() => {RACE}.speed = 16")
+    page.keyboard.press("PageDown")
+    page.wait_for_function(f"s => !{RACE}.playing && {RACE}.step === s", arg=beats[1].step)
+    assert "beat=2" in page.url
     page.keyboard.press("PageDown")
     page.wait_for_function("() => new URLSearchParams(location.search).get('beat') === '3'")
     page.wait_for_function(READY)
