@@ -1,4 +1,4 @@
-"""Optimizers, schedules, the race engine and the config validator: pure NumPy, no Dash."""
+"""Optimizers (compiled per-run kernels), schedules, the engine and the validator: no Dash."""
 
 from common.errors import ConfigError
 from optimizers.batch import BatchResult, run_batch

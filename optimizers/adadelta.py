@@ -2,41 +2,37 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
+from common.jit import jit
 from common.params import Param
-from optimizers.base import OptimizerSpec, common_params, has_decay, l2_line, tex
+from optimizers import oracle
+from optimizers.base import OptimizerSpec, common_params, hyper_layout, l2_line, tex
+
+PARAMS = (
+    Param("rho", 0.9, low=0.0, high=1.0, help="decay rate of both running averages"),
+    *common_params(eps=1e-06, weight_decay=0.0),
+)
+RHO, EPS, WD = hyper_layout(PARAMS)
+SQUARE_AVG, ACC_DELTA = 0, 2
 
 
-class State(NamedTuple):
-    square_avg: np.ndarray
-    acc_delta: np.ndarray
-
-
-def init(params: np.ndarray, hp) -> State:
-    zeros = np.zeros_like(params)
-    return State(zeros, zeros)
-
-
-def prepare(hp, t, flags):
-    return {"weight": 1 - hp["rho"]}
-
-
-def step(p, g, s, hp, t, flags):
-    if flags["decay"]:
-        g = g + hp["weight_decay"] * p
-    rho, eps = hp["rho"], hp["eps"]
-    square_avg = s.square_avg * rho + hp["weight"] * g * g
-    std = np.sqrt(square_avg + eps)
-    delta = np.sqrt(s.acc_delta + eps) / std * g
-    acc_delta = s.acc_delta * rho + hp["weight"] * delta * delta
-    return p + hp["neg_lr"] * delta, State(square_avg, acc_delta)
-
-
-def flags(hp):
-    return {"decay": has_decay(hp)}
+@jit
+def step(o, w, s, h, lr, cyc, t):
+    """torch.optim.adadelta._single_tensor_adadelta for one run."""
+    rho, eps, wd = h[RHO], h[EPS], h[WD]
+    gx, gy = oracle.gradient(o, w[0], w[1])
+    g = (gx, gy)
+    for i in range(2):
+        gi = g[i]
+        if wd != 0:
+            gi = gi + wd * w[i]
+        s[SQUARE_AVG + i] = s[SQUARE_AVG + i] * rho + (1 - rho) * gi * gi
+        std = np.sqrt(s[SQUARE_AVG + i] + eps)
+        delta = np.sqrt(s[ACC_DELTA + i] + eps) / std * gi
+        s[ACC_DELTA + i] = s[ACC_DELTA + i] * rho + (1 - rho) * delta * delta
+        w[i] = w[i] + (-lr) * delta
+    return w[0], w[1]
 
 
 def equation(lr: str, v) -> list[str]:
@@ -53,15 +49,10 @@ def equation(lr: str, v) -> list[str]:
 ADADELTA = OptimizerSpec(
     name="adadelta",
     title="Adadelta",
-    params=(
-        Param("rho", 0.9, low=0.0, high=1.0, help="decay rate of both running averages"),
-        *common_params(eps=1e-06, weight_decay=0.0),
-    ),
+    params=PARAMS,
     default_lr=1.0,
-    init=init,
-    step=step,
-    flags=flags,
-    prepare=prepare,
+    kernel=step,
+    state=("square_avg", "acc_delta"),
     torch_name="Adadelta",
     equation=equation,
     help="Matches the units of the step to the parameters using past update sizes.",

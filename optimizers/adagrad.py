@@ -2,40 +2,53 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
+from common.jit import jit
 from common.params import Param
-from optimizers.base import OptimizerSpec, common_params, has_decay, l2_line, tex
+from optimizers import oracle
+from optimizers.base import OptimizerSpec, common_params, hyper_layout, l2_line, tex
+
+PARAMS = (
+    Param("lr_decay", 0.0, low=0.0, high=10.0, help="divides the rate by 1 + (t−1)·lr_decay"),
+    *common_params(weight_decay=0.0),
+    Param(
+        "initial_accumulator_value",
+        0.0,
+        low=0.0,
+        high=100.0,
+        help="starting value of the sum of squared gradients",
+    ),
+    *common_params(eps=1e-10),
+)
+LR_DECAY, WD, INITIAL, EPS = hyper_layout(PARAMS)
+SUM = 0
 
 
-class State(NamedTuple):
-    sum: np.ndarray
+@jit
+def step(o, w, s, h, lr, cyc, t):
+    """torch.optim.adagrad._single_tensor_adagrad for one run."""
+    wd, eps = h[WD], h[EPS]
+    neg_step = -(lr / (1 + (t - 1) * h[LR_DECAY]))
+    gx, gy = oracle.gradient(o, w[0], w[1])
+    g = (gx, gy)
+    for i in range(2):
+        gi = g[i]
+        if wd != 0:
+            gi = gi + wd * w[i]
+        s[SUM + i] = s[SUM + i] + gi * gi
+        std = np.sqrt(s[SUM + i]) + eps
+        w[i] = w[i] + (neg_step * gi) / std
+    return w[0], w[1]
 
 
-def init(params: np.ndarray, hp) -> State:
-    return State(np.zeros_like(params) + hp["initial_accumulator_value"])
+def init(values) -> np.ndarray:
+    return np.full(2, float(values["initial_accumulator_value"]))
 
 
-def prepare(hp, t, flags):
-    return {"neg_step": -(hp["lr"] / (1 + (t - 1) * hp["lr_decay"]))}
-
-
-def step(p, g, s, hp, t, flags):
-    if flags["decay"]:
-        g = g + hp["weight_decay"] * p
-    total = s.sum + g * g
-    std = np.sqrt(total) + hp["eps"]
-    return p + (hp["neg_step"] * g) / std, State(total)
-
-
-def inspect(s, hp, t, flags):
-    return {"effective_lr": -hp["neg_step"] / (np.sqrt(s.sum) + hp["eps"])}
-
-
-def flags(hp):
-    return {"decay": has_decay(hp)}
+def inspect(state, values, lr, cyc, t):
+    rate = lr / (1 + (t - 1) * values["lr_decay"])
+    return {"effective_lr": rate[:, None] / (np.sqrt(state["sum"]) + values["eps"])}
 
 
 def equation(lr: str, v) -> list[str]:
@@ -51,23 +64,11 @@ def equation(lr: str, v) -> list[str]:
 ADAGRAD = OptimizerSpec(
     name="adagrad",
     title="AdaGrad",
-    params=(
-        Param("lr_decay", 0.0, low=0.0, high=10.0, help="divides the rate by 1 + (t−1)·lr_decay"),
-        *common_params(weight_decay=0.0),
-        Param(
-            "initial_accumulator_value",
-            0.0,
-            low=0.0,
-            high=100.0,
-            help="starting value of the sum of squared gradients",
-        ),
-        *common_params(eps=1e-10),
-    ),
+    params=PARAMS,
     default_lr=1e-2,
+    kernel=step,
+    state=("sum",),
     init=init,
-    step=step,
-    flags=flags,
-    prepare=prepare,
     torch_name="Adagrad",
     equation=equation,
     inspect=inspect,

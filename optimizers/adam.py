@@ -2,80 +2,86 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
-
 import numpy as np
 
+from common.jit import jit
 from common.params import Param
+from optimizers import oracle
 from optimizers.base import (
     OptimizerSpec,
     common_params,
     decay_lines,
-    lerp,
-    moment_flags,
+    hyper_layout,
     moment_lines,
     tex,
 )
 
 
-class State(NamedTuple):
-    m: np.ndarray
-    v: np.ndarray
-    v_max: np.ndarray
+def params(weight_decay: float) -> tuple[Param, ...]:
+    return (
+        *common_params(betas=(0.9, 0.999), eps=1e-08, weight_decay=weight_decay),
+        Param(
+            "amsgrad",
+            False,
+            kind="bool",
+            help="divide by the largest second moment seen so far",
+        ),
+        Param(
+            "bias_correction",
+            True,
+            kind="bool",
+            help="undo the moments' pull towards zero in the first steps (off: not torch)",
+        ),
+    )
 
 
-def init(params: np.ndarray, hp) -> State:
-    zeros = np.zeros_like(params)
-    return State(zeros, zeros, zeros)
+B1, B2, EPS, WD, AMSGRAD, BIAS, DECOUPLED = hyper_layout(params(0.0), "decoupled")
+M, V, V_MAX = 0, 2, 4
 
 
-def prepare(hp, t, flags):
-    lr, b1, b2 = hp["lr"], hp["beta1"], hp["beta2"]
-    out = {"weight1": 1 - b1, "weight2": 1 - b2}
-    if flags["bias_correction"]:
-        out["neg_step"] = -(lr / (1 - b1**t))
-        out["bc2_sqrt"] = (1 - b2**t) ** 0.5
+@jit
+def step(o, w, s, h, lr, cyc, t):
+    """torch.optim.adam._single_tensor_adam (and AdamW's decoupled decay) for one run;
+    ``cyc`` is the (cycled) β1."""
+    b1, b2, eps, wd = cyc, h[B2], h[EPS], h[WD]
+    if h[BIAS] != 0:
+        neg_step = -(lr / (1 - b1 ** float(t)))
+        bc2_sqrt = (1 - b2 ** float(t)) ** 0.5
     else:
-        out["neg_step"], out["bc2_sqrt"] = -lr, np.ones(np.shape(b2))
-    decay = hp["weight_decay"]
-    if flags["decoupled"] == "mixed":
-        # AdamW runs shrink p and add 0·p to g; Adam runs multiply p by 1 and add λ·p.
-        decoupled = hp["is_decoupled"] == 1
-        out["shrink"] = np.where(decoupled, 1 - lr * decay, 1.0)
-        out["l2"] = np.where(decoupled, 0.0, decay)
-    elif flags["decoupled"]:
-        out["shrink"] = 1 - lr * decay
-    return out
-
-
-def step(p, g, s, hp, t, flags):
-    if flags["decay"]:
-        if flags["decoupled"] == "mixed":
-            p = p * hp["shrink"]
-            g = g + hp["l2"] * p
-        elif flags["decoupled"]:
-            p = p * hp["shrink"]
+        neg_step, bc2_sqrt = -lr, 1.0
+    gx, gy = oracle.gradient(o, w[0], w[1])
+    g = (gx, gy)
+    for i in range(2):
+        gi = g[i]
+        if wd != 0:
+            if h[DECOUPLED] != 0:
+                w[i] = w[i] * (1 - lr * wd)
+            else:
+                gi = gi + wd * w[i]
+        s[M + i] = oracle.lerp(s[M + i], gi, 1 - b1)
+        s[V + i] = s[V + i] * b2 + (1 - b2) * gi * gi
+        if h[AMSGRAD] != 0:
+            s[V_MAX + i] = oracle.maximum(s[V_MAX + i], s[V + i])
+            denom = np.sqrt(s[V_MAX + i]) / bc2_sqrt + eps
         else:
-            g = g + hp["weight_decay"] * p
-    m = lerp(s.m, g, hp["weight1"], flags["lerp"])
-    v = s.v * hp["beta2"] + hp["weight2"] * g * g
-    v_max = np.maximum(s.v_max, v) if flags["amsgrad"] else s.v_max
-    denom = np.sqrt(v_max if flags["amsgrad"] else v) / hp["bc2_sqrt"] + hp["eps"]
-    return p + (hp["neg_step"] * m) / denom, State(m, v, v_max)
+            denom = np.sqrt(s[V + i]) / bc2_sqrt + eps
+        w[i] = w[i] + (neg_step * s[M + i]) / denom
+    return w[0], w[1]
 
 
-def inspect(s, hp, t, flags):
-    b1, b2 = hp["beta1"], hp["beta2"]
+def inspect(state, values, lr, cyc, t):
+    b1, b2 = cyc[:, None], values["betas"][1]
+    tc = t[:, None].astype(float)
     one = np.ones_like(b1)
-    bc1 = 1 - b1**t if flags["bias_correction"] else one
-    bc2 = 1 - b2**t if flags["bias_correction"] else one
-    v_hat = (s.v_max if flags["amsgrad"] else s.v) / bc2
+    bc1 = 1 - b1**tc if values["bias_correction"] else one
+    bc2 = 1 - b2**tc if values["bias_correction"] else one
+    v_hat = (state["v_max"] if values["amsgrad"] else state["v"]) / bc2
     return {
-        "bias_correction1": bc1,
-        "bias_correction2": bc2,
-        "m_hat": s.m / bc1,
+        "bias_correction1": np.broadcast_to(bc1, v_hat.shape),
+        "bias_correction2": np.broadcast_to(bc2, v_hat.shape),
+        "m_hat": state["m"] / bc1,
         "v_hat": v_hat,
-        "effective_lr": hp["lr"] / (np.sqrt(v_hat) + hp["eps"]),
+        "effective_lr": lr[:, None] / (np.sqrt(v_hat) + values["eps"]),
     }
 
 
@@ -98,39 +104,14 @@ def make(name: str, title: str, weight_decay: float, decoupled: bool, help: str)
         step = rf"\frac{{\hat m}}{{\sqrt{{\hat v}} + {tex(v['eps'])}}}"
         return [*lines, rf"\theta &\leftarrow \theta - {lr}\,{step}"]
 
-    def group_key(values: dict[str, Any], cycled: bool) -> dict[str, bool]:
-        return {
-            "amsgrad": values["amsgrad"],
-            "bias_correction": values["bias_correction"],
-            "decoupled": decoupled,
-        }
-
     return OptimizerSpec(
         name=name,
         title=title,
-        params=(
-            *common_params(betas=(0.9, 0.999), eps=1e-08, weight_decay=weight_decay),
-            Param(
-                "amsgrad",
-                False,
-                kind="bool",
-                help="divide by the largest second moment seen so far",
-            ),
-            Param(
-                "bias_correction",
-                True,
-                kind="bool",
-                help="undo the moments' pull towards zero in the first steps (off: not torch)",
-            ),
-        ),
+        params=params(weight_decay),
         default_lr=1e-3,
-        init=init,
-        step=step,
-        flags=moment_flags,
-        group_key=group_key,
-        family="adam",
-        mixable=("decoupled",),
-        prepare=prepare,
+        kernel=step,
+        state=("m", "v", "v_max"),
+        constants={"decoupled": float(decoupled)},
         cycles="beta1",
         torch_name="AdamW" if decoupled else "Adam",
         equation=equation,

@@ -2,33 +2,32 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
-from optimizers.base import OptimizerSpec, common_params, l2_line, lerp, moment_flags, tex
+from common.jit import jit
+from optimizers import oracle
+from optimizers.base import OptimizerSpec, common_params, hyper_layout, l2_line, tex
+
+PARAMS = common_params(betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
+B1, B2, EPS, WD = hyper_layout(PARAMS)
+M, U = 0, 2
 
 
-class State(NamedTuple):
-    m: np.ndarray
-    u: np.ndarray
-
-
-def init(params: np.ndarray, hp) -> State:
-    zeros = np.zeros_like(params)
-    return State(zeros, zeros)
-
-
-def prepare(hp, t, flags):
-    return {"weight1": 1 - hp["beta1"], "neg_step": -(hp["lr"] / (1 - hp["beta1"] ** t))}
-
-
-def step(p, g, s, hp, t, flags):
-    if flags["decay"]:
-        g = g + hp["weight_decay"] * p
-    m = lerp(s.m, g, hp["weight1"], flags["lerp"])
-    u = np.maximum(s.u * hp["beta2"], np.abs(g) + hp["eps"])
-    return p + (hp["neg_step"] * m) / u, State(m, u)
+@jit
+def step(o, w, s, h, lr, cyc, t):
+    """torch.optim.adamax._single_tensor_adamax for one run; ``cyc`` is the (cycled) β1."""
+    b1, b2, eps, wd = cyc, h[B2], h[EPS], h[WD]
+    neg_step = -(lr / (1 - b1 ** float(t)))
+    gx, gy = oracle.gradient(o, w[0], w[1])
+    g = (gx, gy)
+    for i in range(2):
+        gi = g[i]
+        if wd != 0:
+            gi = gi + wd * w[i]
+        s[M + i] = oracle.lerp(s[M + i], gi, 1 - b1)
+        s[U + i] = oracle.maximum(s[U + i] * b2, np.abs(gi) + eps)
+        w[i] = w[i] + (neg_step * s[M + i]) / s[U + i]
+    return w[0], w[1]
 
 
 def equation(lr: str, v) -> list[str]:
@@ -44,12 +43,10 @@ def equation(lr: str, v) -> list[str]:
 ADAMAX = OptimizerSpec(
     name="adamax",
     title="Adamax",
-    params=common_params(betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0),
+    params=PARAMS,
     default_lr=2e-3,
-    init=init,
-    step=step,
-    flags=moment_flags,
-    prepare=prepare,
+    kernel=step,
+    state=("m", "u"),
     cycles="beta1",
     torch_name="Adamax",
     equation=equation,

@@ -1,20 +1,36 @@
-"""The optimizer protocol: a registry entry plus pure init/step functions over batched state.
+"""The optimizer contract, in one place: a registry entry plus one compiled per-run kernel.
 
-Learned from optax (an optimizer is a pair of pure functions over a small typed state) with
-two deliberate differences:
+An optimizer is written once, for one run, like torch's single-tensor function
+(``_single_tensor_adam`` in ``torch/optim/adam.py``): operation by operation in torch's order,
+so that the conformance tests (torch.optim, float64, ≥ 1,000 steps, ≤ 1e-9) hold. The kernel is
+compiled (``common.jit``) and the engine advances every run of a race, sweep, fan or
+many-starts view through it. The kernel's signature::
 
-* ``step`` returns the new parameters, not an additive update. torch.optim mutates parameters
-  with specific operation orders (``p.mul_(1 - lr*wd)`` then ``p.addcdiv_(...)``); returning
-  ``p + update`` would add a rounding step and break last-digit conformance.
-* Every array carries a leading batch axis of runs, shape (runs, 2); hyper-parameters arrive as
-  (runs, 1) columns, so runs with different settings of one optimizer advance in one call.
+    step(o, w, s, h, lr, cyc, t) -> (x, y)
+
+* ``o``: the oracle (``optimizers.oracle``): ``value(o, x, y)``, ``gradient(o, x, y)`` and
+  ``hessian(o, x, y)`` at any point. It adds the race's noise to and clips every gradient,
+  and counts every evaluation; nothing else reaches the surface.
+* ``w``: the optimizer's parameters (float64[2]); the kernel updates them in place.
+* ``s``: the state (float64[...]): the 2-vectors named in ``state`` (two slots each, in order),
+  then the scalars named in ``scalars``; ``init`` gives its starting values (zeros if None).
+* ``h``: the hyper-parameters (float64[...]) in ``params`` order, a pair as two entries, a
+  bool as 1.0/0.0, then ``constants`` (``hyper_layout`` gives the indices).
+* ``lr``: this step's rate (the schedule applied); ``cyc``: this step's momentum or β1 when
+  the optimizer names one in ``cycles`` (a cycling schedule drives it; else its own value).
+* ``t``: the step number, from 1.
+* returns the point to display (and score) after the step: usually ``w``, but a method that
+  evaluates at one point and shows another (Schedule-Free's average) returns the latter.
+
+Learned from optax (a small typed state, pure update functions) and torch.optim (names,
+defaults, validation messages, operation order).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
-from typing import Any, Literal, NamedTuple
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -22,9 +38,8 @@ from common.errors import ConfigError
 from common.params import Param
 
 Array = np.ndarray
-Hyper = Mapping[str, Array]
-Flags = Mapping[str, Any]
-LerpMode = Literal["small", "large", "mixed"]
+# State over the steps of one run, by name: each (n, 2) (or (n,) for a scalar).
+StateHistory = Mapping[str, Array]
 
 # The learning rate is common to every optimizer; bounds match the UI's log slider.
 LR = Param(
@@ -38,24 +53,18 @@ LR = Param(
 )
 
 
-def lerp_mode(weight: Array) -> LerpMode:
-    """Which branch torch's lerp takes for every value ``weight`` takes over the run."""
-    small = np.abs(weight) < 0.5
-    if small.all():
-        return "small"
-    if not small.any():
-        return "large"
-    return "mixed"
+def hyper_names(params: tuple[Param, ...], constants: Mapping[str, float] = {}) -> list[str]:
+    """The names of ``h``'s entries, in order: a pair ``betas`` is ``beta1``, ``beta2``."""
+    names: list[str] = []
+    for p in params:
+        names += ["beta1", "beta2"] if p.kind == "pair" else [p.name]
+    return names + list(constants)
 
 
-def lerp(start: Array, end: Array, weight: Array, mode: LerpMode) -> Array:
-    """torch.lerp's exact arithmetic: two formulas, chosen by the size of the weight."""
-    diff = end - start
-    if mode == "small":
-        return start + weight * diff
-    if mode == "large":
-        return end - diff * (1 - weight)
-    return np.where(np.abs(weight) < 0.5, start + weight * diff, end - diff * (1 - weight))
+def hyper_layout(params: tuple[Param, ...], *constants: str) -> range:
+    """The indices of ``h`` for a kernel module to unpack into named constants, e.g.
+    ``B1, B2, EPS = hyper_layout(PARAMS)``; the unpacking fails if the counts differ."""
+    return range(len(hyper_names(params)) + len(constants))
 
 
 def tex(value: float) -> str:
@@ -94,64 +103,68 @@ def decay_lines(lr: str, v, decoupled: bool) -> list[str]:
     return l2_line(v)
 
 
-def has_decay(hp: Mapping[str, Array]) -> bool:
-    """torch skips the weight-decay term entirely when it is 0; so do we, per group."""
-    return bool(np.any(hp["weight_decay"] != 0))
-
-
 @dataclass(frozen=True)
 class OptimizerSpec:
     """A registry entry: everything the engine, validator, UI and API need to know.
 
-    ``cycles`` names the hyper-parameter that a momentum-cycling schedule (one_cycle, cyclic)
-    drives, as torch does: ``"momentum"`` or ``"beta1"``; None if the optimizer has neither.
-    Runs of one optimizer advance together when they take the same code path: ``group_key``
-    gives a run's path-deciding choices (by default its boolean hyper-parameters), and
-    ``flags`` adds the choices computed from a group's values over the whole run (is any
-    weight decay non-zero, which branch lerp takes). ``step`` receives both as ``flags``.
-    Specs of one ``family`` (presets, Adam and AdamW) share their functions, and their runs
-    share a group even when they differ in a path choice named in ``mixable``: that flag is
-    then ``"mixed"``, ``hp["is_<flag>"]`` holds 1.0 or 0.0 per run, and the step must give
-    each run exactly what its own path would (multiplying by 1, adding 0). Each group costs
-    a dozen NumPy calls per step, so fewer groups is what makes a race of many optimizers fast.
-    ``prepare`` (optional) computes, before the first step, quantities that depend on the
-    step number only (bias corrections, NAdam's μ products): it gets every hyper-parameter
-    over the run, the steps ``t`` as a (steps, 1, 1) array and the flags, and returns arrays
-    that ``step`` then finds in ``hp``, one row per step.
+    ``kernel`` is the compiled step (module docstring). ``gradients`` is the most gradient
+    evaluations one step asks for: the race draws that many noise vectors per step.
+    ``inspect`` (optional), for the step inspector: quantities derived from the state after
+    every step (bias corrections, the per-coordinate effective rate), given the state's
+    history, the hyper-parameter values, and per step the rate, ``cyc`` and ``t``.
     """
 
     name: str
     title: str
     params: tuple[Param, ...]
     default_lr: float
-    init: Callable[[Array, Hyper], NamedTuple]
-    step: Callable[[Array, Array, Any, Hyper, int, Flags], tuple[Array, Any]]
-    flags: Callable[[Hyper], dict[str, Any]]
+    kernel: Any
     help: str
+    state: tuple[str, ...] = ()
+    scalars: tuple[str, ...] = ()
+    constants: Mapping[str, float] = field(default_factory=dict)
+    init: Callable[[Mapping[str, Any]], Array] | None = None
+    gradients: int = 1
     torch_name: str | None = None
     cycles: str | None = None
-    group_key: Callable[[Mapping[str, Any], bool], dict[str, bool]] | None = None
-    prepare: Callable[[Hyper, Array, Flags], dict[str, Array]] | None = None
     check: Callable[[Mapping[str, Any], str], None] = lambda values, field: None
-    family: str | None = None
-    mixable: tuple[str, ...] = ()
     # The update rule as aligned LaTeX lines, given the rate (already as LaTeX, η_t when a
     # schedule drives it) and the hyper-parameter values: shown beside each racer.
     equation: Callable[[str, Mapping[str, Any]], list[str]] = lambda lr, values: []
-    # For the step inspector (optional): quantities derived from the state after step t,
-    # such as bias corrections and the per-coordinate effective rate, by name.
-    inspect: Callable[[Any, Hyper, int, Flags], dict[str, Array]] | None = None
-
-    def path_flags(self, values: Mapping[str, Any], cycled: bool) -> dict[str, bool]:
-        """The choices that put a run in a group: its booleans unless the spec says more."""
-        if self.group_key is not None:
-            return self.group_key(values, cycled)
-        return {p.name: values[p.name] for p in self.params if p.kind == "bool"}
+    inspect: (
+        Callable[[StateHistory, Mapping[str, Any], Array, Array, Array], dict[str, Array]] | None
+    ) = None
 
     @property
-    def kernel(self) -> str:
-        """The family whose shared step function runs this spec's runs."""
-        return self.family or self.name
+    def state_size(self) -> int:
+        return 2 * len(self.state) + len(self.scalars)
+
+    def hyper(self, values: Mapping[str, Any]) -> Array:
+        """``h`` for one run: its hyper-parameter values as the kernel reads them."""
+        out: list[float] = []
+        for p in self.params:
+            v = values[p.name]
+            out += [float(v[0]), float(v[1])] if p.kind == "pair" else [float(v)]
+        return np.array(out + [float(c) for c in self.constants.values()] or [0.0])
+
+    def initial_state(self, values: Mapping[str, Any]) -> Array:
+        size = max(self.state_size, 1)
+        return np.zeros(size) if self.init is None else np.asarray(self.init(values), float)
+
+    def cycled_default(self, values: Mapping[str, Any]) -> float:
+        """``cyc`` when no schedule cycles it: the optimizer's own momentum or β1."""
+        if self.cycles == "beta1":
+            return float(values["betas"][0])
+        if self.cycles is not None:
+            return float(values[self.cycles])
+        return 0.0
+
+    def unpack_state(self, rows: Array) -> dict[str, Array]:
+        """(n, state_size) rows as named entries: (n, 2) per vector, (n,) per scalar."""
+        out = {name: rows[:, 2 * i : 2 * i + 2] for i, name in enumerate(self.state)}
+        base = 2 * len(self.state)
+        out.update({name: rows[:, base + i] for i, name in enumerate(self.scalars)})
+        return out
 
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
@@ -213,24 +226,6 @@ def common_params(**defaults: Any) -> tuple[Param, ...]:
         ),
     }
     return tuple(table[name](default) for name, default in defaults.items())
-
-
-def moment_flags(hp: Mapping[str, Array]) -> dict[str, Any]:
-    """Flags of the Adam family: is decay on, and which branch lerp takes for 1 − β1."""
-    return {"decay": has_decay(hp), "lerp": lerp_mode(1 - hp["beta1"])}
-
-
-def decay_and_moments(p, g, m, v, hp, flags):
-    """The opening shared by NAdam and RAdam: L2 or decoupled weight decay, then torch's
-    first-moment lerp and second-moment update. Returns (p, g, m, v)."""
-    if flags["decay"]:
-        if flags["decoupled_weight_decay"]:
-            p = p * hp["shrink"]
-        else:
-            g = g + hp["weight_decay"] * p
-    m = lerp(m, g, hp["weight1"], flags["lerp"])
-    v = v * hp["beta2"] + hp["weight2"] * g * g
-    return p, g, m, v
 
 
 def require(condition: bool, field: str, message: str) -> None:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from optimizers.config import RaceConfig, RacerConfig
-from optimizers.engine import Trajectories, simulate
+from optimizers.engine import Noise, Record, Trajectories, simulate
 from surfaces import get_surface
 
 
@@ -28,22 +28,17 @@ class BatchResult:
     seed: np.ndarray
     trajectories: Trajectories
 
-    def _last(self) -> np.ndarray:
-        return np.array([self.trajectories.length(i) - 1 for i in range(len(self.racer))])
-
     @property
     def final_loss(self) -> np.ndarray:
-        return self.trajectories.losses[self._last(), np.arange(len(self.racer))]
+        return self.trajectories.final_loss
 
     @property
     def final_point(self) -> np.ndarray:
-        return self.trajectories.points[self._last(), np.arange(len(self.racer))]
+        return self.trajectories.final_point
 
     @property
     def best_loss(self) -> np.ndarray:
-        losses = self.trajectories.losses
-        valid = np.arange(losses.shape[0])[:, None] <= self._last()
-        return np.where(valid, losses, np.inf).min(axis=0)
+        return self.trajectories.best_loss
 
 
 def run_batch(
@@ -51,11 +46,13 @@ def run_batch(
     lrs: Sequence[float] | None = None,
     starts: Sequence[Sequence[float]] | None = None,
     seeds: Sequence[int] | None = None,
+    record: Record = Record.PATHS,
 ) -> BatchResult:
     """Every racer of ``config`` once per combination of the given rates, starts and seeds.
 
     A grid left out keeps the race's own value. With seeds, run ``i`` draws its own noise
-    sequence from its seed, the same one a race with that seed would use.
+    sequence from its seed, the same one a race with that seed would use. ``record`` says what
+    the trajectories keep (a sweep needs only each run's outcome).
     """
     rate_grid = list(lrs) if lrs is not None else [None]
     start_grid = [tuple(s) for s in starts] if starts is not None else [config.start]
@@ -71,13 +68,17 @@ def run_batch(
         points.append(start)
         run_seeds.append(seed)
     surface = get_surface(config.surface.name, **config.surface.params)
-    noise = None
-    if config.noise.std > 0:
-        unique = {
-            s: np.random.default_rng(s).standard_normal((config.steps, 2)) for s in set(run_seeds)
-        }
-        noise = config.noise.std * np.stack([unique[s] for s in run_seeds], axis=1)
-    traj = simulate(surface, runs, np.array(points, dtype=float), config.steps, noise, config.tol)
+    noise = Noise(config.noise.std, run_seeds) if config.noise.std > 0 else None
+    traj = simulate(
+        surface,
+        runs,
+        np.array(points, dtype=float),
+        config.steps,
+        noise,
+        config.tol,
+        record=record,
+        budget=config.work_budget,
+    )
     return BatchResult(
         racer=np.array(index),
         lr=np.array(rates),

@@ -53,10 +53,15 @@ class RaceConfig:
     tol: float
     noise: NoiseConfig
     racers: tuple[RacerConfig, ...]
+    # Every racer stops once its work (gradient evaluations, oracle.COST) reaches this; None:
+    # only ``steps`` bounds the race.
+    work_budget: float | None = None
 
     def to_json(self) -> dict[str, Any]:
-        """The normalised JSON form: every default explicit, so equal races compare equal."""
-        return {
+        """The normalised JSON form: every default explicit, so equal races compare equal.
+        ``work_budget`` appears only when set, so the form of a race without one (share
+        links, cache keys) is unchanged."""
+        out = {
             "surface": self.surface.to_json(),
             "start": list(self.start),
             "steps": self.steps,
@@ -64,6 +69,9 @@ class RaceConfig:
             "noise": {"std": self.noise.std, "seed": self.noise.seed},
             "racers": [r.to_json() for r in self.racers],
         }
+        if self.work_budget is not None:
+            out["work_budget"] = self.work_budget
+        return out
 
 
 @dataclass(frozen=True)

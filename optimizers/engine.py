@@ -1,207 +1,288 @@
-"""The engine core: many runs of many optimizers advanced together, one step at a time.
+"""The engine: every run of a race, sweep, fan or many-starts view advanced by its optimizer's
+compiled kernel, one run at a time, in one compiled loop per kernel.
 
-NumPy costs about a quarter of a microsecond per call however small the array, so the design
-keeps calls per step low rather than arithmetic low:
+A 2-D run is a handful of scalars, so the floor is a compiled loop over them; the loop here
+(``_drive``) is that floor. For each run it resets the oracle's tally before each step, calls
+the kernel, and records what the step did: the displayed point and its loss, the gradient
+norm, how many function values, gradients and Hessians the step asked for, and (for the step
+inspector) the state. A run that leaves the surface's divergence box or stops being finite is
+stopped there and reported as diverged at that step; a run whose work reaches the race's
+budget stops there. After a run ends its rows hold NaN (and zero evaluations).
 
-* runs of one optimizer that take the same code path form a group, stored as a contiguous
-  slice of one (runs, 2) array, and advance in one call to the optimizer's ``step``;
-* everything that depends on the step number only (rates, cycled momentum, noise) is
-  computed for the whole horizon before the first step;
-* losses, gradient norms, divergence and arrival are computed after the last step, vectorized
-  over the whole trajectory. A run that blows up keeps computing NaN harmlessly until then.
+What is recorded is chosen per call (``Record``): a sweep keeps only each run's outcome
+(constant memory in the number of steps), a race keeps every point.
 """
 
 from __future__ import annotations
 
+import enum
 import json
-from collections.abc import Callable, Sequence
+import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import NamedTuple
 
 import numpy as np
 
-from optimizers.base import OptimizerSpec
+from common.jit import specialize
 from optimizers.config import RacerConfig
+from optimizers.oracle import CLIP_EPS, COST, Oracle, noise_table
 from optimizers.registry import OPTIMIZERS
 from optimizers.schedules import schedule_values
+from surfaces import compiled as surface_math
 from surfaces.base import Surface
 
-# torch.nn.utils.clip_grad_norm_ adds this to the norm before dividing.
-CLIP_EPS = 1e-6
+__all__ = ["CLIP_EPS", "Noise", "Record", "Trajectories", "common_noise", "simulate"]
+
+
+class Record(enum.IntEnum):
+    """How much of each run the engine keeps."""
+
+    OUTCOME = 0  # end point, final and best loss, divergence, arrival, evaluation totals
+    PATHS = 1  # and per step: point, loss, rate, gradient norm, evaluation counts
+    STATE = 2  # and per step: the optimizer's state and its first gradient (the inspector)
+
+
+@dataclass(frozen=True)
+class Noise:
+    """Gaussian gradient noise: σ and each run's seed (runs with one seed share its numbers)."""
+
+    std: float
+    seeds: Sequence[int]
 
 
 @dataclass(frozen=True)
 class Trajectories:
-    """Every run's full history, in the order the runs were given.
+    """Every run's history, in the order the runs were given.
 
-    ``points`` and ``losses`` hold steps+1 rows (x_0 … x_N); ``lrs`` and ``grad_norms`` one row
-    per step. Rows at and after a run's ``diverged_at`` are meaningless (and may be NaN):
-    ``diverged_at`` is 0 for runs that never diverged, ``steps_to_tol`` −1 for runs that never
-    arrived.
+    ``points`` and ``losses`` hold steps+1 rows (x_0 … x_N); ``lrs``, ``grad_norms`` and
+    ``evaluations`` (function values, gradients, Hessians) one row per step. A run holds
+    ``ends[run]`` valid points; the rows after them are NaN. ``diverged_at`` is 0 for runs that
+    never diverged, ``steps_to_tol`` −1 for runs that never arrived. With ``Record.OUTCOME``
+    the per-step arrays have no rows. With ``Record.STATE``, ``states`` (steps, runs, size)
+    holds each run's state after every step and ``first`` (steps, runs, 3) the step's first
+    gradient (noise added, before clipping) and the factor clipping multiplied it by.
     """
 
     points: np.ndarray
     losses: np.ndarray
     lrs: np.ndarray
     grad_norms: np.ndarray
+    evaluations: np.ndarray
     diverged_at: np.ndarray
     steps_to_tol: np.ndarray
+    ends: np.ndarray
+    final_point: np.ndarray
+    final_loss: np.ndarray
+    best_loss: np.ndarray
+    totals: np.ndarray
+    states: np.ndarray
+    first: np.ndarray
 
     def length(self, run: int) -> int:
-        """Number of valid points of ``run`` (steps+1 unless it diverged)."""
-        k = int(self.diverged_at[run])
-        return k if k else self.points.shape[0]
+        """Number of valid points of ``run`` (steps+1 unless it diverged or ran out of work)."""
+        return int(self.ends[run])
+
+    @property
+    def work(self) -> np.ndarray:
+        """(steps, runs): each step's work in gradient evaluations (``oracle.COST``)."""
+        return self.evaluations @ np.array(list(COST.values()))
 
 
-class _Group:
-    """Runs of one optimizer family on one code path: a slice of the batch and their state."""
-
-    def __init__(
-        self,
-        spec: OptimizerSpec,
-        members: list[int],
-        position: slice,
-        racers: Sequence[RacerConfig],
-        lr: np.ndarray,
-        cycled: np.ndarray | None,
-        path_flags: dict[str, bool | str],
-        masks: dict[str, np.ndarray],
-        starts: np.ndarray,
-    ) -> None:
-        self.spec = spec
-        self.position = position
-        self.hp: dict[str, Any] = dict(masks)
-        for p in spec.params:
-            if p.kind == "bool":
-                continue
-            values = [racers[i].params[p.name] for i in members]
-            if p.kind == "pair":
-                pair = np.array(values, dtype=float)
-                self.hp["beta1"], self.hp["beta2"] = pair[:, :1].copy(), pair[:, 1:].copy()
-            else:
-                self.hp[p.name] = np.array(values, dtype=float)[:, None]
-        self.lr = lr[:, :, None]
-        over_time = dict(self.hp, lr=self.lr, neg_lr=-self.lr)
-        if cycled is not None:
-            over_time[spec.cycles] = cycled
-        self.flags = {**path_flags, **spec.flags(over_time)}
-        if spec.prepare is not None:
-            t = np.arange(1, self.lr.shape[0] + 1, dtype=float)[:, None, None]
-            over_time.update(spec.prepare(over_time, t, self.flags))
-        # Values that change over the run are handed to `step` one row per step; a value
-        # with the same row at every step (a constant rate) is handed once. Every value is
-        # stored at the full (runs, 2) shape: NumPy takes ~2-4x longer on a tiny operation
-        # that broadcasts a (runs, 1) column or a Python scalar than on equal shapes.
-        runs = position.stop - position.start
-        self.per_step = []
-        for name, value in over_time.items():
-            if np.ndim(value) == 3 and not (value == value[:1]).all():
-                self.per_step.append((name, _full(value, (self.lr.shape[0], runs, 2))))
-            else:
-                self.hp[name] = _full(value[0] if np.ndim(value) == 3 else value, (runs, 2))
-        self.state = spec.init(starts[position], {k: v[0] for k, v in self.per_step} | self.hp)
+def kernel(o, w, s, h, lr, cyc, t):  # rebound in each driver (common.jit.specialize)
+    raise NotImplementedError
 
 
-def _full(value: Any, shape: tuple[int, ...]) -> np.ndarray:
-    """``value`` broadcast to ``shape`` and stored contiguously (same numbers, faster steps)."""
-    return np.ascontiguousarray(np.broadcast_to(value, shape))
+def _drive(
+    sid,
+    c,
+    starts,
+    hyper,
+    state0,
+    lr_const,
+    lr_row,
+    lr_table,
+    cyc_const,
+    cyc_row,
+    cyc_table,
+    noise_row,
+    noise,
+    clip,
+    steps,
+    box,
+    f_star,
+    tol,
+    budget,
+    cost,
+    points,
+    losses,
+    grad_norms,
+    evaluations,
+    states,
+    firsts,
+    diverged,
+    arrived,
+    ends,
+    final,
+    totals,
+):
+    """Every run through ``kernel`` (see the module docstring); writes the output arrays."""
+    runs = starts.shape[0]
+    paths = points.shape[1] > 0
+    record_state = states.shape[1] > 0
+    tally = np.zeros(5, dtype=np.int64)
+    first = np.zeros(3)
+    probes = np.zeros((0, 2))
+    quiet = np.zeros((0, noise.shape[2], 2))
+    w = np.empty(2)
+    arrive_check = not math.isnan(f_star)
+    for r in range(runs):
+        table = noise[noise_row[r]] if noise_row[r] >= 0 else quiet
+        o = Oracle(sid, c, table, clip[r], tally, first, probes)
+        s = state0[r].copy()
+        h = hyper[r]
+        w[0] = starts[r, 0]
+        w[1] = starts[r, 1]
+        x, y = w[0], w[1]
+        loss = surface_math.value(sid, x, y, c)
+        if paths:
+            points[r, 0, 0] = x
+            points[r, 0, 1] = y
+            losses[r, 0] = loss
+        best = loss
+        arrive = 0 if arrive_check and loss - f_star <= tol else -1
+        fx, fy, fl = x, y, loss
+        end = steps + 1
+        div = 0
+        work = 0.0
+        nf = ng = nh = 0
+        for t in range(1, steps + 1):
+            lr = lr_const[r] if lr_row[r] < 0 else lr_table[lr_row[r], t - 1]
+            cyc = cyc_const[r] if cyc_row[r] < 0 else cyc_table[cyc_row[r], t - 1]
+            tally[:] = 0
+            tally[0] = t
+            first[0] = math.nan
+            first[1] = math.nan
+            first[2] = 1.0
+            x, y = kernel(o, w, s, h, lr, cyc, t)
+            gn = math.sqrt(first[0] * first[0] + first[1] * first[1]) if tally[2] > 0 else 0.0
+            loss = surface_math.value(sid, x, y, c)
+            if paths:
+                points[r, t, 0] = x
+                points[r, t, 1] = y
+                losses[r, t] = loss
+                grad_norms[r, t - 1] = gn
+                evaluations[r, t - 1, 0] = tally[1]
+                evaluations[r, t - 1, 1] = tally[2]
+                evaluations[r, t - 1, 2] = tally[3]
+            if record_state:
+                states[r, t - 1, :] = s
+                firsts[r, t - 1, :] = first
+            inside = box[0] < x < box[2] and box[1] < y < box[3]
+            if not (inside and math.isfinite(loss) and math.isfinite(gn)):
+                div = t
+                end = t
+                break
+            nf += tally[1]
+            ng += tally[2]
+            nh += tally[3]
+            work += tally[1] * cost[0] + tally[2] * cost[1] + tally[3] * cost[2]
+            fx, fy, fl = x, y, loss
+            if loss < best:
+                best = loss
+            if arrive < 0 and arrive_check and loss - f_star <= tol:
+                arrive = t
+            if work >= budget:
+                end = t + 1
+                break
+        if paths:
+            for k in range(end, steps + 1):
+                points[r, k, 0] = math.nan
+                points[r, k, 1] = math.nan
+                losses[r, k] = math.nan
+            for k in range(end - 1, steps):
+                grad_norms[r, k] = math.nan
+                evaluations[r, k, :] = 0
+        diverged[r] = div
+        arrived[r] = arrive
+        ends[r] = end
+        final[r, 0] = fx
+        final[r, 1] = fy
+        final[r, 2] = fl
+        final[r, 3] = best
+        totals[r, 0] = nf
+        totals[r, 1] = ng
+        totals[r, 2] = nh
 
 
-def _schedules(
-    racers: Sequence[RacerConfig], steps: int
-) -> tuple[np.ndarray, dict[int, np.ndarray]]:
-    """Rates (steps, runs) and each cycled run's momentum (steps,), one call per schedule."""
-    rates = np.empty((steps, len(racers)))
-    momentum: dict[int, np.ndarray] = {}
+_DRIVERS: dict[object, object] = {}
+
+
+def driver(step):
+    """The compiled loop for one kernel (made once per process, compiled or loaded once)."""
+    if step not in _DRIVERS:
+        module = step.py_func.__module__.rsplit(".", 1)[-1]
+        _DRIVERS[step] = specialize(_drive, f"drive_{module}_{step.__name__}", kernel=step)
+    return _DRIVERS[step]
+
+
+class _Rates(NamedTuple):
+    lr_const: np.ndarray
+    lr_row: np.ndarray
+    lr_table: np.ndarray
+    cyc_const: np.ndarray
+    cyc_row: np.ndarray
+    cyc_table: np.ndarray
+    shown: np.ndarray
+
+
+def _rates(racers: Sequence[RacerConfig], steps: int, keep: bool) -> _Rates:
+    """Each run's rate and ``cyc`` per step: a constant where the schedule is constant, else a
+    row of a table (one ``schedule_values`` call per schedule). Also the (steps, runs) rates
+    when ``keep`` (the results show them)."""
+    runs = len(racers)
+    lr_const = np.array([r.lr for r in racers], dtype=float)
+    lr_row = np.full(runs, -1, dtype=np.int64)
+    cyc_const = np.array(
+        [OPTIMIZERS[r.optimizer].cycled_default(r.params) for r in racers], dtype=float
+    )
+    cyc_row = np.full(runs, -1, dtype=np.int64)
+    lr_rows: list[np.ndarray] = []
+    cyc_rows: list[np.ndarray] = []
     by_schedule: dict[str, list[int]] = {}
     for i, racer in enumerate(racers):
-        key = json.dumps(racer.schedule.to_json(), sort_keys=True)
-        by_schedule.setdefault(key, []).append(i)
+        if racer.schedule.name != "constant":
+            key = json.dumps(racer.schedule.to_json(), sort_keys=True)
+            by_schedule.setdefault(key, []).append(i)
     for members in by_schedule.values():
         schedule = racers[members[0]].schedule
-        base = np.array([racers[i].lr for i in members])
-        lr, cycled = schedule_values(schedule.name, schedule.params, base, steps)
-        rates[:, members] = lr
+        lr, cycled = schedule_values(schedule.name, schedule.params, lr_const[members], steps)
+        for column, i in enumerate(members):
+            lr_row[i] = len(lr_rows)
+            lr_rows.append(lr[:, column])
         if cycled is not None:
+            cycled_row = len(cyc_rows)
+            cyc_rows.append(np.ascontiguousarray(cycled, dtype=float))
             for i in members:
                 if OPTIMIZERS[racers[i].optimizer].cycles is not None:
-                    momentum[i] = cycled
-    return rates, momentum
+                    cyc_row[i] = cycled_row
+    lr_table = np.array(lr_rows).reshape(len(lr_rows), steps)
+    cyc_table = np.array(cyc_rows).reshape(len(cyc_rows), steps)
+    shown = np.empty((0, runs))
+    if keep:
+        shown = np.where(lr_row >= 0, lr_table[np.maximum(lr_row, 0)].T if lr_rows else 0, lr_const)
+        shown = np.ascontiguousarray(np.broadcast_to(shown, (steps, runs)))
+    return _Rates(lr_const, lr_row, lr_table, cyc_const, cyc_row, cyc_table, shown)
 
 
-def _groups(
-    racers: Sequence[RacerConfig], steps: int, starts: np.ndarray
-) -> tuple[list[_Group], np.ndarray, np.ndarray]:
-    rates, momentum = _schedules(racers, steps)
-    keyed: dict[tuple, list[int]] = {}
-    run_flags: list[dict[str, bool]] = []
-    for i, racer in enumerate(racers):
-        spec = OPTIMIZERS[racer.optimizer]
-        flags = spec.path_flags(racer.params, i in momentum)
-        run_flags.append(flags)
-        fixed = tuple(sorted((k, v) for k, v in flags.items() if k not in spec.mixable))
-        keyed.setdefault((spec.kernel, fixed), []).append(i)
-    order = np.array([i for members in keyed.values() for i in members], dtype=np.intp)
-    ordered_starts = starts[order]
-    groups, offset = [], 0
-    for members in keyed.values():
-        spec = OPTIMIZERS[racers[members[0]].optimizer]
-        path_flags, masks = _merged_flags([run_flags[i] for i in members])
-        position = slice(offset, offset + len(members))
-        cycled = None
-        if any(i in momentum for i in members):
-            static = [
-                racers[i].params["betas"][0]
-                if spec.cycles == "beta1"
-                else racers[i].params[spec.cycles]
-                for i in members
-            ]
-            cycled = (
-                np.array(
-                    [
-                        momentum[i] if i in momentum else np.full(steps, s)
-                        for i, s in zip(members, static, strict=True)
-                    ]
-                )
-                .T[:, :, None]
-                .copy()
-            )
-        groups.append(
-            _Group(
-                spec,
-                members,
-                position,
-                racers,
-                rates[:, members],
-                cycled,
-                path_flags,
-                masks,
-                ordered_starts,
-            )
-        )
-        offset += len(members)
-    return groups, order, rates[:, order]
-
-
-def _merged_flags(
-    flags: list[dict[str, bool]],
-) -> tuple[dict[str, bool | str], dict[str, np.ndarray]]:
-    """A group's path flags: each run's common value, or "mixed" plus a 1/0 column per run."""
-    merged: dict[str, bool | str] = {}
-    masks: dict[str, np.ndarray] = {}
-    for name, first in flags[0].items():
-        values = [f[name] for f in flags]
-        if all(v == first for v in values):
-            merged[name] = first
-        else:
-            merged[name] = "mixed"
-            masks[f"is_{name}"] = np.array(values, dtype=float)[:, None]
-    return merged, masks
-
-
-def _norms(g: np.ndarray) -> np.ndarray:
-    """L2 norm over the last axis, summed in the order torch's vector_norm uses."""
-    return np.sqrt(g[..., 0] * g[..., 0] + g[..., 1] * g[..., 1])
+def step_values(racers: Sequence[RacerConfig], steps: int) -> tuple[np.ndarray, np.ndarray]:
+    """(steps, runs) rates and ``cyc`` (momentum or β1) as the engine hands them to kernels."""
+    rates = _rates(racers, steps, True)
+    cyc = np.broadcast_to(rates.cyc_const, rates.shown.shape).copy()
+    for run, row in enumerate(rates.cyc_row):
+        if row >= 0:
+            cyc[:, run] = rates.cyc_table[row]
+    return rates.shown, cyc
 
 
 def simulate(
@@ -209,81 +290,125 @@ def simulate(
     racers: Sequence[RacerConfig],
     starts: np.ndarray,
     steps: int,
-    noise: np.ndarray | None = None,
+    noise: Noise | None = None,
     tol: float = 1e-6,
-    observe: Callable[[int, np.ndarray, np.ndarray, list[_Group]], None] | None = None,
+    record: Record = Record.PATHS,
+    budget: float | None = None,
 ) -> Trajectories:
-    """Run every racer from its start for ``steps`` steps in one pass.
-
-    ``starts`` is (runs, 2). ``noise``, if given, is added to the gradient: shape (steps, 2)
-    for noise common to all runs, or (steps, runs, 2) for a noise sequence per run.
-    ``observe(t, raw, g, groups)``, if given, is called after step t with the gradient (noise
-    added), the one the optimizers saw (clipped; runs in group order) and the groups holding
-    their state after the step: the step inspector reads the engine's own state this way.
-    """
+    """Run every racer from its start (``starts`` is (runs, 2)) for ``steps`` steps, or until
+    its work reaches ``budget`` gradient evaluations."""
     runs = len(racers)
-    starts = np.asarray(starts, dtype=float).reshape(runs, 2)
-    groups, order, rates = _groups(racers, steps, starts)
-    if noise is not None and noise.ndim == 3:
-        noise = noise[:, order]
-    clip = np.array([r.clip_norm or np.inf for r in racers])[order][:, None]
-    clipping = bool(np.isfinite(clip).any())
+    starts = np.ascontiguousarray(starts, dtype=float).reshape(runs, 2)
+    specs = [OPTIMIZERS[r.optimizer] for r in racers]
+    per_step = max(spec.gradients for spec in specs)
+    lr_const, lr_row, lr_table, cyc_const, cyc_row, cyc_table, shown = _rates(
+        racers, steps, record >= Record.PATHS
+    )
+    noise_row = np.full(runs, -1, dtype=np.int64)
+    tables = np.zeros((0, steps, per_step, 2))
+    if noise is not None and noise.std > 0:
+        unique = list(dict.fromkeys(noise.seeds))
+        index = {seed: i for i, seed in enumerate(unique)}
+        tables = np.stack([noise_table(noise.std, s, steps, per_step) for s in unique])
+        noise_row = np.array([index[s] for s in noise.seeds], dtype=np.int64)
+    clip = np.array([r.clip_norm or math.inf for r in racers], dtype=float)
+    low, high = surface.divergence_box()
+    box = np.array([low[0], low[1], high[0], high[1]], dtype=float)
+    f_star = math.nan if surface.f_star is None else float(surface.f_star)
+    cost = np.array(list(COST.values()))
+    c = surface_math.constants(surface)
+    sid = surface_math.surface_id(surface)
 
-    points = np.empty((steps + 1, runs, 2))
-    grads = np.empty((steps, runs, 2))
-    points[0] = starts[order]
-    gradient = surface.gradient
-    # The current points and the gradient the optimizers see live in two buffers, so that each
-    # group's slice of them is a view made once rather than twice per step.
-    x, g = points[0].copy(), np.empty((runs, 2))
-    slices = [(group, x[group.position], g[group.position]) for group in groups]
-    with np.errstate(all="ignore"):
-        for t in range(1, steps + 1):
-            raw = gradient(x)
-            if noise is not None:
-                raw += noise[t - 1]
-            grads[t - 1] = raw
-            if clipping:
-                raw = raw * np.minimum(clip / (_norms(raw)[:, None] + CLIP_EPS), 1.0)
-            g[...] = raw
-            for group, mine, seen in slices:  # inlined: a method call per group costs too
-                hp = group.hp
-                for name, values in group.per_step:
-                    hp[name] = values[t - 1]
-                mine[...], group.state = group.spec.step(
-                    mine, seen, group.state, hp, t, group.flags
-                )
-            points[t] = x
-            if observe is not None:
-                observe(t, grads[t - 1], g, groups)
+    paths = record >= Record.PATHS
+    rows, step_rows = (steps + 1, steps) if paths else (0, 0)
+    points = np.empty((runs, rows, 2))
+    losses = np.empty((runs, rows))
+    grad_norms = np.empty((runs, step_rows))
+    evaluations = np.zeros((runs, step_rows, 3), dtype=np.int32)
+    diverged = np.zeros(runs, dtype=np.int64)
+    arrived = np.zeros(runs, dtype=np.int64)
+    ends = np.zeros(runs, dtype=np.int64)
+    final = np.empty((runs, 4))
+    totals = np.zeros((runs, 3), dtype=np.int64)
+    state_rows = steps if record >= Record.STATE else 0
+    sizes = {max(spec.state_size, 1) for spec in specs}
+    width = max(sizes)
+    states = np.full((runs, state_rows, width), np.nan)
+    firsts = np.full((runs, state_rows, 3), np.nan)
 
-        losses = surface.value(points)
-        norms = _norms(grads)
-        low, high = surface.divergence_box()
-        ok = np.isfinite(losses) & np.all((points > low) & (points < high), axis=-1)
-        ok[1:] &= np.isfinite(norms)
-    bad = ~ok
-    diverged = np.where(bad.any(axis=0), bad.argmax(axis=0), 0)
-    if surface.f_star is None:
-        arrived = np.full(runs, -1)
-    else:
-        valid = np.arange(steps + 1)[:, None] < np.where(diverged > 0, diverged, steps + 1)
-        reached = valid & (losses - surface.f_star <= tol)
-        arrived = np.where(reached.any(axis=0), reached.argmax(axis=0), -1)
+    # One call per kernel, over the runs it serves (racers keep their order in the results).
+    by_kernel: dict[object, list[int]] = {}
+    for i, spec in enumerate(specs):
+        by_kernel.setdefault(spec.kernel, []).append(i)
+    for step, members in by_kernel.items():
+        idx = np.array(members, dtype=np.int64)
+        whole = len(members) == runs
 
-    inverse = np.argsort(order)
+        def part(a: np.ndarray, whole: bool = whole, idx: np.ndarray = idx) -> np.ndarray:
+            return a if whole else np.ascontiguousarray(a[idx])
+
+        hyper = _stack([specs[i].hyper(racers[i].params) for i in members])
+        state0 = _stack([_pad(specs[i].initial_state(racers[i].params), width) for i in members])
+        outputs = [points, losses, grad_norms, evaluations, states, firsts]
+        outputs = [part(a) for a in outputs]
+        summary = [part(a) for a in (diverged, arrived, ends, final, totals)]
+        driver(step)(
+            sid,
+            c,
+            part(starts),
+            hyper,
+            state0,
+            part(lr_const),
+            part(lr_row),
+            lr_table,
+            part(cyc_const),
+            part(cyc_row),
+            cyc_table,
+            part(noise_row),
+            tables,
+            part(clip),
+            steps,
+            box,
+            f_star,
+            tol,
+            math.inf if budget is None else float(budget),
+            cost,
+            *outputs,
+            *summary,
+        )
+        if not whole:
+            targets = (points, losses, grad_norms, evaluations, states, firsts)
+            targets += (diverged, arrived, ends, final, totals)
+            for target, source in zip(targets, [*outputs, *summary], strict=True):
+                target[idx] = source
+
     return Trajectories(
-        points=points[:, inverse],
-        losses=losses[:, inverse],
-        lrs=rates[:, inverse],
-        grad_norms=norms[:, inverse],
-        diverged_at=diverged[inverse],
-        steps_to_tol=arrived[inverse],
+        points=points.transpose(1, 0, 2),
+        losses=losses.T,
+        lrs=shown,
+        grad_norms=grad_norms.T,
+        evaluations=evaluations.transpose(1, 0, 2),
+        diverged_at=diverged,
+        steps_to_tol=arrived,
+        ends=ends,
+        final_point=final[:, :2],
+        final_loss=final[:, 2],
+        best_loss=final[:, 3],
+        totals=totals,
+        states=states.transpose(1, 0, 2),
+        first=firsts.transpose(1, 0, 2),
     )
 
 
-def common_noise(std: float, seed: int, steps: int) -> np.ndarray | None:
-    """One Gaussian sequence shared by every racer (common random numbers), or None if σ = 0."""
-    if std == 0:
-        return None
-    return std * np.random.default_rng(seed).standard_normal((steps, 2))
+def _stack(rows: list[np.ndarray]) -> np.ndarray:
+    width = max(len(r) for r in rows)
+    return np.ascontiguousarray(np.stack([_pad(r, width) for r in rows]))
+
+
+def _pad(row: np.ndarray, width: int) -> np.ndarray:
+    return np.concatenate([row, np.zeros(width - len(row))]) if len(row) < width else row
+
+
+def common_noise(std: float, seed: int, runs: int) -> Noise | None:
+    """One noise sequence shared by every racer of a race (common random numbers)."""
+    return None if std == 0 else Noise(std, [seed] * runs)

@@ -103,10 +103,8 @@ def noisy_fans(config: RaceConfig, runs: int) -> list[NoisyFan]:
     seeds = fan_seeds(config.noise.seed, runs)
     batch = run_batch(config, seeds=seeds)
     traj = batch.trajectories
-    lengths = np.array([traj.length(i) for i in range(len(batch.racer))])
-    valid = np.arange(traj.points.shape[0])[:, None] < lengths[None, :]
-    points = np.where(valid[..., None], traj.points, np.nan)
-    losses = np.where(valid, traj.losses, np.nan)
+    lengths = traj.ends
+    points, losses = traj.points, traj.losses  # NaN after each run's end
     fans = []
     for index in range(len(config.racers)):
         mine = slice(index * runs, (index + 1) * runs)  # runs are racer × seed, racer-major

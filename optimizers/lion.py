@@ -6,36 +6,28 @@ m ← β2·m + (1−β2)·g. Every coordinate moves by exactly ±lr (plus decay)
 
 from __future__ import annotations
 
-from typing import NamedTuple
+from common.jit import jit
+from optimizers import oracle
+from optimizers.base import OptimizerSpec, common_params, hyper_layout, tex
 
-import numpy as np
-
-from optimizers.base import OptimizerSpec, common_params, has_decay, tex
-
-
-class State(NamedTuple):
-    m: np.ndarray
+PARAMS = common_params(betas=(0.9, 0.99), weight_decay=0.0)
+B1, B2, WD = hyper_layout(PARAMS)
+M = 0
 
 
-def init(params: np.ndarray, hp) -> State:
-    return State(np.zeros_like(params))
-
-
-def prepare(hp, t, flags):
-    b1, b2 = hp["beta1"], hp["beta2"]
-    return {"weight1": 1 - b1, "weight2": 1 - b2, "shrink": 1 - hp["lr"] * hp["weight_decay"]}
-
-
-def step(p, g, s, hp, t, flags):
-    if flags["decay"]:
-        p = p * hp["shrink"]
-    direction = np.sign(s.m * hp["beta1"] + hp["weight1"] * g)
-    p = p + hp["neg_lr"] * direction
-    return p, State(s.m * hp["beta2"] + hp["weight2"] * g)
-
-
-def flags(hp):
-    return {"decay": has_decay(hp)}
+@jit
+def step(o, w, s, h, lr, cyc, t):
+    """The paper's update for one run; ``cyc`` is the (cycled) β1."""
+    b1, b2, wd = cyc, h[B2], h[WD]
+    gx, gy = oracle.gradient(o, w[0], w[1])
+    g = (gx, gy)
+    for i in range(2):
+        if wd != 0:
+            w[i] = w[i] * (1 - lr * wd)
+        direction = oracle.sign(s[M + i] * b1 + (1 - b1) * g[i])
+        w[i] = w[i] + (-lr) * direction
+        s[M + i] = s[M + i] * b2 + (1 - b2) * g[i]
+    return w[0], w[1]
 
 
 def equation(lr: str, v) -> list[str]:
@@ -54,12 +46,10 @@ def equation(lr: str, v) -> list[str]:
 LION = OptimizerSpec(
     name="lion",
     title="Lion",
-    params=common_params(betas=(0.9, 0.99), weight_decay=0.0),
+    params=PARAMS,
     default_lr=1e-4,
-    init=init,
-    step=step,
-    flags=flags,
-    prepare=prepare,
+    kernel=step,
+    state=("m",),
     cycles="beta1",
     torch_name=None,
     equation=equation,

@@ -2,58 +2,70 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
+from common.jit import jit
 from common.params import Param
+from optimizers import oracle
 from optimizers.base import (
     OptimizerSpec,
     common_params,
-    decay_and_moments,
     decay_lines,
-    moment_flags,
+    hyper_layout,
     moment_lines,
     tex,
 )
 
+PARAMS = (
+    *common_params(betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0),
+    Param(
+        "momentum_decay",
+        0.004,
+        low=0.0,
+        high=1.0,
+        help="how fast the momentum coefficient warms up",
+    ),
+    *common_params(decoupled_weight_decay=False),
+)
+B1, B2, EPS, WD, MOMENTUM_DECAY, DECOUPLED = hyper_layout(PARAMS)
+M, V, MU_PRODUCT = 0, 2, 4
 
-class State(NamedTuple):
-    m: np.ndarray
-    v: np.ndarray
 
-
-def init(params: np.ndarray, hp) -> State:
-    zeros = np.zeros_like(params)
-    return State(zeros, zeros)
-
-
-def prepare(hp, t, flags):
-    """μ_t, its running product (a cumprod: the same sequential product torch forms) and the
-    two step coefficients, for the whole run."""
-    lr, b1, b2, decay = hp["lr"], hp["beta1"], hp["beta2"], hp["momentum_decay"]
-    mu = b1 * (1.0 - 0.5 * (0.96 ** (t * decay)))
-    mu_next = b1 * (1.0 - 0.5 * (0.96 ** ((t + 1) * decay)))
-    shape = np.broadcast_shapes(np.shape(mu), np.shape(lr))
-    mu, mu_next = np.broadcast_to(mu, shape), np.broadcast_to(mu_next, shape)
-    mu_product = np.cumprod(mu, axis=0)
+@jit
+def step(o, w, s, h, lr, cyc, t):
+    """torch.optim.nadam._single_tensor_nadam for one run; ``cyc`` is the (cycled) β1. μ's
+    running product is state, multiplied step by step as torch does."""
+    b1, b2, eps, wd, decay = cyc, h[B2], h[EPS], h[WD], h[MOMENTUM_DECAY]
+    tf = float(t)
+    bias_correction2 = 1 - b2**tf
+    mu = b1 * (1.0 - 0.5 * (0.96 ** (tf * decay)))
+    mu_next = b1 * (1.0 - 0.5 * (0.96 ** ((tf + 1) * decay)))
+    s[MU_PRODUCT] = s[MU_PRODUCT] * mu
+    mu_product = s[MU_PRODUCT]
     mu_product_next = mu_product * mu_next
-    return {
-        "weight1": 1 - b1,
-        "weight2": 1 - b2,
-        "bias_correction2": (1 - b2**t) + np.zeros(shape),
-        "grad_coef": -lr * (1.0 - mu) / (1.0 - mu_product),
-        "mean_coef": (-lr * mu_next) / (1.0 - mu_product_next),
-        "shrink": 1 - lr * hp["weight_decay"],
-    }
+    grad_coef = -lr * (1.0 - mu) / (1.0 - mu_product)
+    mean_coef = (-lr * mu_next) / (1.0 - mu_product_next)
+    gx, gy = oracle.gradient(o, w[0], w[1])
+    g = (gx, gy)
+    for i in range(2):
+        gi = g[i]
+        if wd != 0:
+            if h[DECOUPLED] != 0:
+                w[i] = w[i] * (1 - lr * wd)
+            else:
+                gi = gi + wd * w[i]
+        s[M + i] = oracle.lerp(s[M + i], gi, 1 - b1)
+        s[V + i] = s[V + i] * b2 + (1 - b2) * gi * gi
+        denom = np.sqrt(s[V + i] / bias_correction2) + eps
+        w[i] = w[i] + (grad_coef * gi) / denom
+        w[i] = w[i] + (mean_coef * s[M + i]) / denom
+    return w[0], w[1]
 
 
-def step(p, g, s, hp, t, flags):
-    p, g, m, v = decay_and_moments(p, g, s.m, s.v, hp, flags)
-    denom = np.sqrt(v / hp["bias_correction2"]) + hp["eps"]
-    p = p + (hp["grad_coef"] * g) / denom
-    p = p + (hp["mean_coef"] * m) / denom
-    return p, State(m, v)
+def init(values) -> np.ndarray:
+    state = np.zeros(5)
+    state[MU_PRODUCT] = 1.0  # torch's state["mu_product"] starts at 1
+    return state
 
 
 def equation(lr: str, v) -> list[str]:
@@ -73,22 +85,12 @@ def equation(lr: str, v) -> list[str]:
 NADAM = OptimizerSpec(
     name="nadam",
     title="NAdam",
-    params=(
-        *common_params(betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0),
-        Param(
-            "momentum_decay",
-            0.004,
-            low=0.0,
-            high=1.0,
-            help="how fast the momentum coefficient warms up",
-        ),
-        *common_params(decoupled_weight_decay=False),
-    ),
+    params=PARAMS,
     default_lr=2e-3,
+    kernel=step,
+    state=("m", "v"),
+    scalars=("mu_product",),
     init=init,
-    step=step,
-    flags=moment_flags,
-    prepare=prepare,
     cycles="beta1",
     torch_name="NAdam",
     equation=equation,

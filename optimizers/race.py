@@ -10,6 +10,7 @@ import numpy as np
 
 from optimizers.config import RaceConfig, RacerConfig
 from optimizers.engine import Trajectories, common_noise, simulate
+from optimizers.oracle import COST, KINDS
 from optimizers.registry import OPTIMIZERS
 from optimizers.schedules import SCHEDULES
 from optimizers.validate import validate_race
@@ -36,6 +37,18 @@ class RacerResult:
     grad_norm: np.ndarray
     diverged_at: int | None
     steps_to_tol: int | None
+    # (steps, 3): each step's function values, gradients and Hessians (oracle.KINDS).
+    evaluations: np.ndarray
+
+    @property
+    def work(self) -> np.ndarray:
+        """(steps+1,): the work done before each point, in gradient evaluations (0 at x_0)."""
+        per_step = self.evaluations @ np.array([COST[k] for k in KINDS])
+        return np.concatenate([[0.0], np.cumsum(per_step)])
+
+    @property
+    def work_to_tol(self) -> float | None:
+        return None if self.steps_to_tol is None else float(self.work[self.steps_to_tol])
 
     @property
     def final_loss(self) -> float:
@@ -59,6 +72,7 @@ class RacerResult:
             grad_norm=traj.grad_norms[: k - 1, run],
             diverged_at=diverged,
             steps_to_tol=None if arrived < 0 else arrived,
+            evaluations=traj.evaluations[: k - 1, run],
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -73,6 +87,9 @@ class RacerResult:
             "steps_to_tol": self.steps_to_tol,
             "final_loss": self.final_loss,
             "best_loss": self.best_loss,
+            "evaluations": {kind: self.evaluations[:, i].tolist() for i, kind in enumerate(KINDS)},
+            "work": float(self.work[-1]),
+            "work_to_tol": self.work_to_tol,
         }
 
 
@@ -83,12 +100,18 @@ class RaceResult:
 
     def to_json(self) -> dict[str, Any]:
         """The result JSON of race-config.md, as a dict ready for ``json.dumps``."""
-        return {
-            "surface": self.config.surface.to_json(),
-            "start": list(self.config.start),
-            "steps": self.config.steps,
-            "racers": [r.to_json() for r in self.racers],
-        }
+        return result_json(self.config, [r.to_json() for r in self.racers])
+
+
+def result_json(config: RaceConfig, racers: list[dict[str, Any]]) -> dict[str, Any]:
+    """A race's result JSON around its racers' (each ``RacerResult.to_json``): the one
+    definition of its shape, for callers that assemble racers from a cache."""
+    return {
+        "surface": config.surface.to_json(),
+        "start": list(config.start),
+        "steps": config.steps,
+        "racers": racers,
+    }
 
 
 def run_race(config: Mapping[str, Any] | RaceConfig) -> RaceResult:
@@ -96,8 +119,8 @@ def run_race(config: Mapping[str, Any] | RaceConfig) -> RaceResult:
     cfg = config if isinstance(config, RaceConfig) else validate_race(config)
     surface = get_surface(cfg.surface.name, **cfg.surface.params)
     starts = np.tile(np.array(cfg.start, dtype=float), (len(cfg.racers), 1))
-    noise = common_noise(cfg.noise.std, cfg.noise.seed, cfg.steps)
-    traj = simulate(surface, cfg.racers, starts, cfg.steps, noise, cfg.tol)
+    noise = common_noise(cfg.noise.std, cfg.noise.seed, len(cfg.racers))
+    traj = simulate(surface, cfg.racers, starts, cfg.steps, noise, cfg.tol, budget=cfg.work_budget)
     return RaceResult(
         cfg,
         tuple(RacerResult.from_trajectories(traj, i, r) for i, r in enumerate(cfg.racers)),

@@ -2,58 +2,61 @@
 
 from __future__ import annotations
 
-from typing import NamedTuple
-
 import numpy as np
 
+from common.jit import jit
+from optimizers import oracle
 from optimizers.base import (
     OptimizerSpec,
     common_params,
-    decay_and_moments,
     decay_lines,
-    moment_flags,
+    hyper_layout,
     moment_lines,
     tex,
 )
 
-
-class State(NamedTuple):
-    m: np.ndarray
-    v: np.ndarray
-
-
-def init(params: np.ndarray, hp) -> State:
-    zeros = np.zeros_like(params)
-    return State(zeros, zeros)
+PARAMS = (
+    *common_params(betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0),
+    *common_params(decoupled_weight_decay=False),
+)
+B1, B2, EPS, WD, DECOUPLED = hyper_layout(PARAMS)
+M, V = 0, 2
 
 
-def prepare(hp, t, flags):
-    lr, b1, b2 = hp["lr"], hp["beta1"], hp["beta2"]
-    bias_correction2 = 1 - b2**t
+@jit
+def step(o, w, s, h, lr, cyc, t):
+    """torch.optim.radam._single_tensor_radam for one run; ``cyc`` is the (cycled) β1."""
+    b1, b2, eps, wd = cyc, h[B2], h[EPS], h[WD]
+    tf = float(t)
+    bias_correction1 = 1 - b1**tf
+    bias_correction2 = 1 - b2**tf
     rho_inf = 2 / (1 - b2) - 1
-    rho_t = rho_inf - 2 * t * (b2**t) / bias_correction2
-    with np.errstate(invalid="ignore"):
+    rho_t = rho_inf - 2 * tf * (b2**tf) / bias_correction2
+    rectified = rho_t > 5.0
+    rect = 0.0
+    if rectified:
         rect = (
             (rho_t - 4) * (rho_t - 2) * rho_inf / ((rho_inf - 4) * (rho_inf - 2) * rho_t)
         ) ** 0.5
-    shape = np.broadcast_shapes(np.shape(lr), np.shape(rho_t))
-    return {
-        "weight1": 1 - b1,
-        "weight2": 1 - b2,
-        "bias_correction1": (1 - b1**t) + np.zeros(shape),
-        "bc2_sqrt": bias_correction2**0.5 + np.zeros(shape),
-        "rectified": (rho_t > 5.0) & np.ones(shape, dtype=bool),
-        "rect": rect + np.zeros(shape),
-        "shrink": 1 - lr * hp["weight_decay"],
-    }
-
-
-def step(p, g, s, hp, t, flags):
-    p, g, m, v = decay_and_moments(p, g, s.m, s.v, hp, flags)
-    scaled = m / hp["bias_correction1"] * hp["lr"]
-    adaptive = hp["bc2_sqrt"] / (np.sqrt(v) + hp["eps"])
-    rectified = np.where(hp["rectified"], scaled * adaptive * hp["rect"], scaled)
-    return p - rectified, State(m, v)
+    bc2_sqrt = bias_correction2**0.5
+    gx, gy = oracle.gradient(o, w[0], w[1])
+    g = (gx, gy)
+    for i in range(2):
+        gi = g[i]
+        if wd != 0:
+            if h[DECOUPLED] != 0:
+                w[i] = w[i] * (1 - lr * wd)
+            else:
+                gi = gi + wd * w[i]
+        s[M + i] = oracle.lerp(s[M + i], gi, 1 - b1)
+        s[V + i] = s[V + i] * b2 + (1 - b2) * gi * gi
+        scaled = s[M + i] / bias_correction1 * lr
+        if rectified:
+            adaptive = bc2_sqrt / (np.sqrt(s[V + i]) + eps)
+            w[i] = w[i] - scaled * adaptive * rect
+        else:
+            w[i] = w[i] - scaled
+    return w[0], w[1]
 
 
 def equation(lr: str, v) -> list[str]:
@@ -73,15 +76,10 @@ def equation(lr: str, v) -> list[str]:
 RADAM = OptimizerSpec(
     name="radam",
     title="RAdam",
-    params=(
-        *common_params(betas=(0.9, 0.999), eps=1e-08, weight_decay=0.0),
-        *common_params(decoupled_weight_decay=False),
-    ),
+    params=PARAMS,
     default_lr=1e-3,
-    init=init,
-    step=step,
-    flags=moment_flags,
-    prepare=prepare,
+    kernel=step,
+    state=("m", "v"),
     cycles="beta1",
     torch_name="RAdam",
     equation=equation,

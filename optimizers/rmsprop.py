@@ -2,63 +2,65 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
-
 import numpy as np
 
+from common.jit import jit
 from common.params import Param
-from optimizers.base import OptimizerSpec, common_params, has_decay, l2_line, lerp, lerp_mode, tex
+from optimizers import oracle
+from optimizers.base import OptimizerSpec, common_params, hyper_layout, l2_line, tex
+
+PARAMS = (
+    Param(
+        "alpha",
+        0.99,
+        low=0.0,
+        high=1.0,
+        high_open=True,
+        help="decay rate of the running mean of squared gradients",
+    ),
+    *common_params(eps=1e-08, weight_decay=0.0, momentum=0.0),
+    Param(
+        "centered",
+        False,
+        kind="bool",
+        help="divide by the gradient's variance, not its raw second moment",
+    ),
+)
+ALPHA, EPS, WD, MOMENTUM_, CENTERED = hyper_layout(PARAMS)
+SQUARE_AVG, GRAD_AVG, BUF = 0, 2, 4
 
 
-class State(NamedTuple):
-    square_avg: np.ndarray
-    grad_avg: np.ndarray
-    buf: np.ndarray
+@jit
+def step(o, w, s, h, lr, cyc, t):
+    """torch.optim.rmsprop._single_tensor_rmsprop for one run; ``cyc`` is the momentum."""
+    alpha, eps, wd, mom = h[ALPHA], h[EPS], h[WD], cyc
+    gx, gy = oracle.gradient(o, w[0], w[1])
+    g = (gx, gy)
+    for i in range(2):
+        gi = g[i]
+        if wd != 0:
+            gi = gi + wd * w[i]
+        s[SQUARE_AVG + i] = s[SQUARE_AVG + i] * alpha + (1 - alpha) * gi * gi
+        if h[CENTERED] != 0:
+            s[GRAD_AVG + i] = oracle.lerp(s[GRAD_AVG + i], gi, 1 - alpha)
+            avg = np.sqrt(s[SQUARE_AVG + i] - s[GRAD_AVG + i] * s[GRAD_AVG + i])
+        else:
+            avg = np.sqrt(s[SQUARE_AVG + i])
+        avg = avg + eps
+        if mom > 0:
+            s[BUF + i] = s[BUF + i] * mom + gi / avg
+            w[i] = w[i] + (-lr) * s[BUF + i]
+        else:
+            w[i] = w[i] + ((-lr) * gi) / avg
+    return w[0], w[1]
 
 
-def init(params: np.ndarray, hp) -> State:
-    zeros = np.zeros_like(params)
-    return State(zeros, zeros, zeros)
-
-
-def prepare(hp, t, flags):
-    return {"weight": 1 - hp["alpha"]}
-
-
-def step(p, g, s, hp, t, flags):
-    if flags["decay"]:
-        g = g + hp["weight_decay"] * p
-    square_avg = s.square_avg * hp["alpha"] + hp["weight"] * g * g
-    grad_avg = s.grad_avg
-    if flags["centered"]:
-        grad_avg = lerp(grad_avg, g, hp["weight"], flags["lerp"])
-        avg = np.sqrt(square_avg - grad_avg * grad_avg)
+def inspect(state, values, lr, cyc, t):
+    if values["centered"]:
+        avg = np.sqrt(state["square_avg"] - state["grad_avg"] * state["grad_avg"])
     else:
-        avg = np.sqrt(square_avg)
-    avg = avg + hp["eps"]
-    buf = s.buf
-    if flags["momentum"]:
-        buf = buf * hp["momentum"] + g / avg
-        p = p + hp["neg_lr"] * buf
-    else:
-        p = p + (hp["neg_lr"] * g) / avg
-    return p, State(square_avg, grad_avg, buf)
-
-
-def inspect(s, hp, t, flags):
-    if flags["centered"]:
-        avg = np.sqrt(s.square_avg - s.grad_avg * s.grad_avg)
-    else:
-        avg = np.sqrt(s.square_avg)
-    return {"effective_lr": hp["lr"] / (avg + hp["eps"])}
-
-
-def flags(hp):
-    return {"decay": has_decay(hp), "lerp": lerp_mode(1 - hp["alpha"])}
-
-
-def group_key(values: dict[str, Any], cycled: bool) -> dict[str, bool]:
-    return {"momentum": values["momentum"] > 0 or cycled, "centered": values["centered"]}
+        avg = np.sqrt(state["square_avg"])
+    return {"effective_lr": lr[:, None] / (avg + values["eps"])}
 
 
 def equation(lr: str, v) -> list[str]:
@@ -81,29 +83,10 @@ def equation(lr: str, v) -> list[str]:
 RMSPROP = OptimizerSpec(
     name="rmsprop",
     title="RMSProp",
-    params=(
-        Param(
-            "alpha",
-            0.99,
-            low=0.0,
-            high=1.0,
-            high_open=True,
-            help="decay rate of the running mean of squared gradients",
-        ),
-        *common_params(eps=1e-08, weight_decay=0.0, momentum=0.0),
-        Param(
-            "centered",
-            False,
-            kind="bool",
-            help="divide by the gradient's variance, not its raw second moment",
-        ),
-    ),
+    params=PARAMS,
     default_lr=1e-2,
-    init=init,
-    step=step,
-    flags=flags,
-    prepare=prepare,
-    group_key=group_key,
+    kernel=step,
+    state=("square_avg", "grad_avg", "buf"),
     cycles="momentum",
     torch_name="RMSprop",
     equation=equation,

@@ -2,56 +2,63 @@
 
 from __future__ import annotations
 
-from typing import Any, NamedTuple
+from typing import Any
 
-import numpy as np
-
+from common.jit import jit
 from common.params import Param
-from optimizers.base import OptimizerSpec, common_params, has_decay, l2_line, require, tex
+from optimizers import oracle
+from optimizers.base import OptimizerSpec, common_params, hyper_layout, l2_line, require, tex
 
 
-class State(NamedTuple):
-    buf: np.ndarray
+def params(momentum: float, nesterov: bool) -> tuple[Param, ...]:
+    return (
+        *common_params(momentum=momentum),
+        Param(
+            "dampening",
+            0.0,
+            low=0.0,
+            high=1.0,
+            help="scales down the gradient added to the velocity",
+        ),
+        Param(
+            "nesterov",
+            nesterov,
+            kind="bool",
+            help="look ahead: take the gradient's step from the momentum point",
+        ),
+        *common_params(weight_decay=0.0),
+    )
 
 
-def init(params: np.ndarray, hp) -> State:
-    return State(np.zeros_like(params))
+MOMENTUM_, DAMPENING, NESTEROV_, WEIGHT_DECAY = hyper_layout(params(0.0, False))
+# State: the velocity, then whether it has been started (torch's ``momentum_buffer is None``).
+BUF, STARTED = 0, 2
 
 
-def prepare(hp, t, flags):
-    out = {"keep": 1 - hp["dampening"]}
-    if flags["momentum"] == "mixed":
-        # A run without momentum has μ = 0, so buf·0 + 1·g is exactly its own gradient.
-        out["keep"] = np.where(hp["is_momentum"] == 1, out["keep"], 1.0)
-    if flags["nesterov"] == "mixed":
-        # Nesterov runs take 1·g + μ·buf; the others 0·g + 1·buf, which is exactly buf.
-        out["look"] = hp["is_nesterov"]
-        out["ahead"] = np.where(hp["is_nesterov"] == 1, hp["momentum"], 1.0)
-    return out
-
-
-def step(p, g, s, hp, t, flags):
-    if flags["decay"]:
-        g = g + hp["weight_decay"] * p
-    buf = s.buf
-    if flags["momentum"]:
-        mom = hp["momentum"]
-        # torch starts the buffer as a copy of the first gradient, without dampening.
-        buf = g.copy() if t == 1 else buf * mom + hp["keep"] * g
-        if flags["nesterov"] == "mixed":
-            g = hp["look"] * g + hp["ahead"] * buf
-        else:
-            g = g + mom * buf if flags["nesterov"] else buf
-    return p + hp["neg_lr"] * g, State(buf)
-
-
-def flags(hp):
-    return {"decay": has_decay(hp)}
-
-
-def group_key(values: dict[str, Any], cycled: bool) -> dict[str, bool]:
-    # torch branches on `momentum != 0`: runs with and without a buffer follow different code.
-    return {"momentum": values["momentum"] != 0 or cycled, "nesterov": values["nesterov"]}
+@jit
+def step(o, w, s, h, lr, cyc, t):
+    """torch.optim.sgd._single_tensor_sgd for one run; ``cyc`` is the (cycled) momentum."""
+    mom, wd = cyc, h[WEIGHT_DECAY]
+    gx, gy = oracle.gradient(o, w[0], w[1])
+    g = (gx, gy)
+    for i in range(2):
+        gi = g[i]
+        if wd != 0:
+            gi = gi + wd * w[i]
+        if mom != 0:
+            if s[STARTED] == 0:
+                # torch starts the buffer as a copy of the first gradient, without dampening.
+                s[BUF + i] = gi
+            else:
+                s[BUF + i] = s[BUF + i] * mom + (1 - h[DAMPENING]) * gi
+            if h[NESTEROV_] != 0:
+                gi = gi + mom * s[BUF + i]
+            else:
+                gi = s[BUF + i]
+        w[i] = w[i] + (-lr) * gi
+    if mom != 0:
+        s[STARTED] = 1.0
+    return w[0], w[1]
 
 
 def check(values: dict[str, Any], field: str) -> None:
@@ -75,35 +82,14 @@ def equation(lr: str, v) -> list[str]:
 
 
 def make(name: str, title: str, momentum: float, nesterov: bool, help: str) -> OptimizerSpec:
-    params = (
-        *common_params(momentum=momentum),
-        Param(
-            "dampening",
-            0.0,
-            low=0.0,
-            high=1.0,
-            help="scales down the gradient added to the velocity",
-        ),
-        Param(
-            "nesterov",
-            nesterov,
-            kind="bool",
-            help="look ahead: take the gradient's step from the momentum point",
-        ),
-        *common_params(weight_decay=0.0),
-    )
     return OptimizerSpec(
         name=name,
         title=title,
-        params=params,
+        params=params(momentum, nesterov),
         default_lr=1e-3,
-        init=init,
-        step=step,
-        flags=flags,
-        prepare=prepare,
-        group_key=group_key,
-        family="sgd",
-        mixable=("momentum", "nesterov"),
+        kernel=step,
+        state=("buf",),
+        scalars=("started",),
         check=check,
         cycles="momentum",
         torch_name="SGD",

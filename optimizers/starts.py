@@ -222,9 +222,8 @@ def many_starts(
     batch = run_batch(single, starts=starts)
     traj = batch.trajectories
     runs = np.arange(len(starts))
-    lengths = np.array([traj.length(i) for i in runs])
-    valid = np.arange(traj.points.shape[0])[:, None] < lengths[None, :]
-    paths = np.where(valid[..., None], traj.points, np.nan)
+    lengths = traj.ends
+    paths = traj.points  # NaN after each run's end
     finals = paths[lengths - 1, runs]
     before = paths[np.maximum(lengths - 2, 0), runs]
     diverged = traj.diverged_at > 0

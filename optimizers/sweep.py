@@ -20,6 +20,7 @@ import numpy as np
 
 from optimizers.batch import run_batch
 from optimizers.config import CRITERIA, DEFAULT_CRITERION, RaceConfig, RateGrid
+from optimizers.engine import Record
 from optimizers.race import default_label
 
 
@@ -101,7 +102,7 @@ class SweepResult:
 
 def _outcomes(config: RaceConfig, rates: np.ndarray | None) -> list[list[Outcome]]:
     """Per racer, the outcome at each rate (or at its own rate when ``rates`` is None)."""
-    batch = run_batch(config, lrs=None if rates is None else list(rates))
+    batch = run_batch(config, lrs=None if rates is None else list(rates), record=Record.OUTCOME)
     traj = batch.trajectories
     final = batch.final_loss
     per_racer: list[list[Outcome]] = [[] for _ in config.racers]

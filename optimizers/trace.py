@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 
 from optimizers.config import RaceConfig
-from optimizers.engine import _Group, common_noise, simulate
+from optimizers.engine import Record, common_noise, simulate, step_values
 from optimizers.registry import OPTIMIZERS
 from surfaces import get_surface
 
@@ -52,32 +52,22 @@ def trace_racer(config: RaceConfig, index: int) -> Trace:
     racer = config.racers[index]
     spec = OPTIMIZERS[racer.optimizer]
     steps = config.steps
-    raw = np.empty((steps, 2))
-    seen = np.empty((steps, 2))
-    state: dict[str, np.ndarray] = {}
-    derived: dict[str, np.ndarray] = {}
-
-    def record(target: dict[str, np.ndarray], values: dict[str, Any], t: int) -> None:
-        for name, value in values.items():
-            if name not in target:
-                target[name] = np.full((steps, 2), np.nan)
-            target[name][t - 1] = np.broadcast_to(value[0], (2,))
-
-    def observe(t: int, gradient: np.ndarray, g: np.ndarray, groups: list[_Group]) -> None:
-        group = groups[0]
-        raw[t - 1], seen[t - 1] = gradient[0], g[0]
-        record(state, group.state._asdict(), t)
-        if spec.inspect is not None:
-            record(derived, spec.inspect(group.state, group.hp, t, group.flags), t)
-
     surface = get_surface(config.surface.name, **config.surface.params)
-    noise = common_noise(config.noise.std, config.noise.seed, steps)
+    noise = common_noise(config.noise.std, config.noise.seed, 1)
     start = np.array([config.start], dtype=float)
-    traj = simulate(surface, [racer], start, steps, noise, config.tol, observe=observe)
-    with np.errstate(all="ignore"):
-        norm_raw = np.hypot(raw[:, 0], raw[:, 1])
-        norm_seen = np.hypot(seen[:, 0], seen[:, 1])
-        factor = np.where(norm_raw > 0, norm_seen / norm_raw, 1.0)
+    traj = simulate(
+        surface, [racer], start, steps, noise, config.tol, Record.STATE, config.work_budget
+    )
+    first = traj.first[:, 0]
+    raw, factor = first[:, :2], first[:, 2]
+    lr, cyc = step_values([racer], steps)
+    t = np.arange(1, steps + 1)
+    named = spec.unpack_state(traj.states[:, 0])
+    state = {k: v for k, v in named.items() if k in spec.state}
+    derived: dict[str, np.ndarray] = {}
+    if spec.inspect is not None:
+        with np.errstate(all="ignore"):
+            derived = spec.inspect(state, racer.params, lr[:, 0], cyc[:, 0], t)
     # Steps before divergence, and before any recorded number stops being finite.
     n = traj.length(0) - 1
     rows = [raw, factor[:, None], *state.values(), *derived.values()]
@@ -94,7 +84,7 @@ def trace_racer(config: RaceConfig, index: int) -> Trace:
         gradient=raw[:n],
         clip_factor=factor[:n],
         lr=traj.lrs[:n, 0],
-        state={k: v[:n] for k, v in state.items()},
-        derived={k: v[:n] for k, v in derived.items()},
+        state={k: np.array(v[:n]) for k, v in state.items()},
+        derived={k: np.array(v[:n]) for k, v in derived.items()},
         moment=moment,
     )

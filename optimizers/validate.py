@@ -51,7 +51,18 @@ CLIP = Param(
     help="clip the gradient to this L2 norm",
 )
 
-RACE_KEYS = ("surface", "start", "steps", "tol", "noise", "racers")
+WORK_BUDGET = Param(
+    "work_budget",
+    None,
+    low=0.0,
+    high=1e7,
+    low_open=True,
+    nullable=True,
+    help="stop each racer once its work (gradient evaluations; a function value costs 0.5, a "
+    "Hessian 2) reaches this; null: steps alone bound the race",
+)
+
+RACE_KEYS = ("surface", "start", "steps", "tol", "noise", "racers", "work_budget")
 RACER_KEYS = ("optimizer", "lr", "params", "schedule", "clip_norm", "label")
 
 
@@ -167,7 +178,8 @@ def validate_race(data: Any) -> RaceConfig:
     steps, tol, noise = _settings_part(obj)
     racers = _racers_list(obj)
     checked = tuple(validate_racer(r, f"racers[{i}]") for i, r in enumerate(racers))
-    return RaceConfig(surface_cfg, start, steps, tol, noise, checked)
+    budget = WORK_BUDGET.validate(obj.get("work_budget"), "work_budget")
+    return RaceConfig(surface_cfg, start, steps, tol, noise, checked, budget)
 
 
 def race_errors(data: Any) -> list[ConfigError]:
@@ -189,6 +201,7 @@ def race_errors(data: Any) -> list[ConfigError]:
 
     attempt(_surface_part, obj)
     attempt(_settings_part, obj)
+    attempt(WORK_BUDGET.validate, obj.get("work_budget"), "work_budget")
     racers = attempt(_racers_list, obj) or []
     for i, racer in enumerate(racers):
         attempt(validate_racer, racer, f"racers[{i}]")
@@ -236,15 +249,44 @@ class WorkLimitError(ConfigError):
     to cut."""
 
 
-def _budget(what: str, factors: list[tuple[int, str]], steps: int, field: str) -> None:
+Factors = list[tuple[int, str]]
+
+
+def run_steps(factors: Factors, steps: int) -> int:
+    """The work of a batch: the product of its factors (racers, rates, runs, starts) times
+    the steps of each run. The one measure of work: the limit of one request below and the
+    per-client budget (service/budget.py) both count in it."""
     runs = 1
     for count, _ in factors:
         runs *= count
-    if runs * steps > MAX_RUN_STEPS:
+    return runs * steps
+
+
+def race_work(race: RaceConfig, fan_runs: int = 0) -> Factors:
+    """A race's factors; with ``fan_runs`` each racer also runs that many noise seeds (the
+    page shows the spread of a noisy race), so each racer runs 1 + fan_runs times."""
+    return [(len(race.racers), "racers"), (1 + fan_runs, "runs")]
+
+
+def sweep_work(race: RaceConfig, grid: RateGrid) -> Factors:
+    return [(len(race.racers), "racers"), (grid.count + 1, "rates (each racer's own too)")]
+
+
+def fan_work(race: RaceConfig, runs: int) -> Factors:
+    return [(len(race.racers), "racers"), (runs, "runs")]
+
+
+def starts_work(count: int) -> Factors:
+    return [(count, "starts")]
+
+
+def _budget(what: str, factors: Factors, steps: int, field: str) -> None:
+    total = run_steps(factors, steps)
+    if total > MAX_RUN_STEPS:
         parts = " × ".join(f"{count:,} {name}" for count, name in factors)
         raise WorkLimitError(
             field,
-            f"Too much work for one {what}: {parts} × {steps:,} steps = {runs * steps:,} "
+            f"Too much work for one {what}: {parts} × {steps:,} steps = {total:,} "
             f"run-steps; the limit is {MAX_RUN_STEPS:,}. Use fewer racers or steps.",
         )
 
@@ -273,12 +315,7 @@ def sweep_options(options: Any, race: RaceConfig) -> SweepRequest:
     )
     if not grid.low < grid.high:
         raise ConfigError("grid.high", "must be larger than grid.low")
-    _budget(
-        "sweep",
-        [(len(race.racers), "racers"), (grid.count + 1, "rates (each racer's own too)")],
-        race.steps,
-        "grid.count",
-    )
+    _budget("sweep", sweep_work(race, grid), race.steps, "grid.count")
     return SweepRequest(race, grid, _option(CRITERION, obj))
 
 
@@ -287,7 +324,7 @@ def fan_options(options: Any, race: RaceConfig) -> FanRequest:
     if race.noise.std == 0:
         raise ConfigError("race.noise.std", "must be above 0: without noise every run is the same")
     runs = _option(FAN_RUNS, obj)
-    _budget("fan", [(len(race.racers), "racers"), (runs, "runs")], race.steps, "runs")
+    _budget("fan", fan_work(race, runs), race.steps, "runs")
     return FanRequest(race, runs)
 
 
@@ -297,7 +334,7 @@ def starts_options(options: Any, race: RaceConfig) -> StartsRequest:
     if racer >= len(race.racers):
         raise ConfigError("racer", f"must be a racer's position, 0 to {len(race.racers) - 1}")
     count = _option(STARTS_COUNT, obj)
-    _budget("view of many starts", [(count, "starts")], race.steps, "count")
+    _budget("view of many starts", starts_work(count), race.steps, "count")
     return StartsRequest(race, racer, _option(STARTS_LAYOUT, obj), count, _option(STARTS_SEED, obj))
 
 

@@ -4,7 +4,8 @@ import math
 
 import numpy as np
 
-from surfaces.base import Surface, SurfaceSpec, pack, pack_matrix
+from common.jit import jit
+from surfaces.base import Compiled, Surface, SurfaceSpec, pack, pack_matrix
 
 TWO_PI = 2 * math.pi
 
@@ -66,7 +67,47 @@ def build() -> Surface:
     )
 
 
+# Compiled, one point at a time: what the engine's oracle evaluates (same operations, in
+# the same order, as the array functions above).
+@jit
+def _ripple(x, y):
+    return math.exp(0.5 * (math.cos(TWO_PI * x) + math.cos(TWO_PI * y)))
+
+
+@jit
+def f(x, y, c):
+    r = math.sqrt(0.5 * (x * x + y * y))
+    return -20 * math.exp(-0.2 * r) - _ripple(x, y) + math.e + 20
+
+
+@jit
+def grad(x, y, c):
+    r = math.sqrt(0.5 * (x * x + y * y))
+    cone = 2 * math.exp(-0.2 * r) / r if r > 0 else 0.0
+    ripple = math.pi * _ripple(x, y)
+    return cone * x + ripple * math.sin(TWO_PI * x), cone * y + ripple * math.sin(TWO_PI * y)
+
+
+@jit
+def hess(x, y, c):
+    r = math.sqrt(0.5 * (x * x + y * y))
+    safe_r = r if r > 0 else 1.0
+    e = math.exp(-0.2 * safe_r)
+    g = 2 * e / safe_r if r > 0 else 0.0
+    dg = (-2 * e * (0.2 * safe_r + 1) / (safe_r * safe_r) if r > 0 else 0.0) / (2 * safe_r)
+    ripple = math.pi**2 * _ripple(x, y)
+    sx, sy = math.sin(TWO_PI * x), math.sin(TWO_PI * y)
+    cx, cy = math.cos(TWO_PI * x), math.cos(TWO_PI * y)
+    hxx = g + x * x * dg + ripple * (2 * cx - sx * sx)
+    hxy = x * y * dg - ripple * sx * sy
+    hyy = g + y * y * dg + ripple * (2 * cy - sy * sy)
+    return hxx, hxy, hyy
+
+
+COMPILED = Compiled(f, grad, hess)
+
 SPEC = SurfaceSpec(
+    compiled=COMPILED,
     name="ackley",
     title="Ackley",
     build=build,

@@ -62,6 +62,18 @@ def refine_point(
 
 
 @dataclass(frozen=True)
+class Compiled:
+    """A surface's math for one point at a time, compiled (``common.jit``): what the engine's
+    oracle calls inside its loops. Each takes (x, y, constants) — ``constants`` is the bound
+    surface's ``constants`` as a float64 array — and returns f, (∂f/∂x, ∂f/∂y) and the
+    Hessian's (xx, xy, yy). They follow the array functions operation by operation."""
+
+    value: Any
+    gradient: Any
+    hessian: Any
+
+
+@dataclass(frozen=True)
 class Surface:
     """A surface with its parameters bound: the math plus what a map needs to draw it."""
 
@@ -83,6 +95,8 @@ class Surface:
     maxima: tuple[tuple[float, float], ...] = ()
     log_color: bool = False
     f_star: float | None = field(default=None)
+    # The parameters the compiled functions read, in the order they read them.
+    constants: tuple[float, ...] = ()
 
     def divergence_box(self) -> tuple[Array, Array]:
         """(low, high) corners of the box a run must stay inside (race-config.md)."""
@@ -114,6 +128,7 @@ class SurfaceSpec:
     name: str
     title: str
     build: Callable[..., Surface]
+    compiled: Compiled
     params: tuple[Param, ...] = ()
     help: str = ""
     check: Callable[[Mapping[str, Any], str], None] | None = None

@@ -1,6 +1,7 @@
 """Beale: a flat plateau with sharp ridges, minimum at (3, 0.5)."""
 
-from surfaces.base import Surface, SurfaceSpec, pack, pack_matrix
+from common.jit import jit
+from surfaces.base import Compiled, Surface, SurfaceSpec, pack, pack_matrix
 
 
 def _terms(p):
@@ -53,7 +54,45 @@ def build() -> Surface:
     )
 
 
+# Compiled, one point at a time: what the engine's oracle evaluates (same operations, in
+# the same order, as the array functions above).
+@jit
+def _parts(x, y):
+    y2 = y * y
+    y3 = y2 * y
+    return y2, y3, 1.5 - x + x * y, 2.25 - x + x * y2, 2.625 - x + x * y3
+
+
+@jit
+def f(x, y, c):
+    _, _, a, b, d = _parts(x, y)
+    return a * a + b * b + d * d
+
+
+@jit
+def grad(x, y, c):
+    y2, y3, a, b, d = _parts(x, y)
+    gx = 2 * (a * (y - 1) + b * (y2 - 1) + d * (y3 - 1))
+    gy = 2 * (a * x + b * 2 * x * y + d * 3 * x * y2)
+    return gx, gy
+
+
+@jit
+def hess(x, y, c):
+    y2, y3, a, b, d = _parts(x, y)
+    ax, ay = y - 1, x
+    bx, by = y2 - 1, 2 * x * y
+    cx, cy = y3 - 1, 3 * x * y2
+    hxx = 2 * (ax * ax + bx * bx + cx * cx)
+    hxy = 2 * (ax * ay + bx * by + cx * cy + a + b * 2 * y + d * 3 * y2)
+    hyy = 2 * (ay * ay + by * by + cy * cy + b * 2 * x + d * 6 * x * y)
+    return hxx, hxy, hyy
+
+
+COMPILED = Compiled(f, grad, hess)
+
 SPEC = SurfaceSpec(
+    compiled=COMPILED,
     name="beale",
     title="Beale",
     build=build,

@@ -1,6 +1,7 @@
 """Goldstein–Price: values spanning six decades around a minimum of 3 at (0, −1)."""
 
-from surfaces.base import Surface, SurfaceSpec, pack, pack_matrix
+from common.jit import jit
+from surfaces.base import Compiled, Surface, SurfaceSpec, pack, pack_matrix
 
 
 def _parts(p):
@@ -65,7 +66,54 @@ def build() -> Surface:
     )
 
 
+# Compiled, one point at a time: what the engine's oracle evaluates (same operations, in
+# the same order, as the array functions above).
+@jit
+def _gp(x, y):
+    s = x + y + 1
+    q = 19 - 14 * x + 3 * x * x - 14 * y + 6 * x * y + 3 * y * y
+    t = 2 * x - 3 * y
+    r = 18 - 32 * x + 12 * x * x + 48 * y - 36 * x * y + 27 * y * y
+    return s, q, t, r, 1 + s * s * q, 30 + t * t * r
+
+
+@jit
+def f(x, y, c):
+    _, _, _, _, a, b = _gp(x, y)
+    return a * b
+
+
+@jit
+def grad(x, y, c):
+    s, q, t, r, a, b = _gp(x, y)
+    q_x = -14 + 6 * x + 6 * y
+    r_x, r_y = -32 + 24 * x - 36 * y, 48 - 36 * x + 54 * y
+    a_x = 2 * s * q + s * s * q_x
+    b_x, b_y = 4 * t * r + t * t * r_x, -6 * t * r + t * t * r_y
+    return a_x * b + a * b_x, a_x * b + a * b_y
+
+
+@jit
+def hess(x, y, c):
+    s, q, t, r, a, b = _gp(x, y)
+    q_x = -14 + 6 * x + 6 * y
+    r_x, r_y = -32 + 24 * x - 36 * y, 48 - 36 * x + 54 * y
+    a_x = 2 * s * q + s * s * q_x
+    a_xx = 2 * q + 4 * s * q_x + 6 * s * s
+    b_x, b_y = 4 * t * r + t * t * r_x, -6 * t * r + t * t * r_y
+    b_xx = 8 * r + 8 * t * r_x + 24 * t * t
+    b_xy = -12 * r + 4 * t * r_y - 6 * t * r_x - 36 * t * t
+    b_yy = 18 * r - 12 * t * r_y + 54 * t * t
+    hxx = a_xx * b + 2 * a_x * b_x + a * b_xx
+    hxy = a_xx * b + a_x * b_y + a_x * b_x + a * b_xy
+    hyy = a_xx * b + 2 * a_x * b_y + a * b_yy
+    return hxx, hxy, hyy
+
+
+COMPILED = Compiled(f, grad, hess)
+
 SPEC = SurfaceSpec(
+    compiled=COMPILED,
     name="goldstein_price",
     title="Goldstein–Price",
     build=build,

@@ -1,6 +1,7 @@
 """Himmelblau: four minima of equal depth, so the start decides which one a racer finds."""
 
-from surfaces.base import Surface, SurfaceSpec, pack, pack_matrix, refine_point
+from common.jit import jit
+from surfaces.base import Compiled, Surface, SurfaceSpec, pack, pack_matrix, refine_point
 
 
 def value(p):
@@ -45,7 +46,28 @@ def build() -> Surface:
     )
 
 
+# Compiled, one point at a time: what the engine's oracle evaluates (same operations, in
+# the same order, as the array functions above).
+@jit
+def f(x, y, c):
+    return (x * x + y - 11) ** 2 + (x + y * y - 7) ** 2
+
+
+@jit
+def grad(x, y, c):
+    a, b = x * x + y - 11, x + y * y - 7
+    return 4 * x * a + 2 * b, 2 * a + 4 * y * b
+
+
+@jit
+def hess(x, y, c):
+    return 12 * x * x + 4 * y - 42, 4 * x + 4 * y, 4 * x + 12 * y * y - 26
+
+
+COMPILED = Compiled(f, grad, hess)
+
 SPEC = SurfaceSpec(
+    compiled=COMPILED,
     name="himmelblau",
     title="Himmelblau",
     build=build,

@@ -1,6 +1,7 @@
 """x³ − 3xy²: a degenerate saddle (all second derivatives vanish at the origin)."""
 
-from surfaces.base import Surface, SurfaceSpec, pack, pack_matrix
+from common.jit import jit
+from surfaces.base import Compiled, Surface, SurfaceSpec, pack, pack_matrix
 
 
 def value(p):
@@ -35,7 +36,27 @@ def build() -> Surface:
     )
 
 
+# Compiled, one point at a time: what the engine's oracle evaluates (same operations, in
+# the same order, as the array functions above).
+@jit
+def f(x, y, c):
+    return x**3.0 - 3 * x * y * y
+
+
+@jit
+def grad(x, y, c):
+    return 3 * x * x - 3 * y * y, -6 * x * y
+
+
+@jit
+def hess(x, y, c):
+    return 6 * x, -6 * y, -6 * x
+
+
+COMPILED = Compiled(f, grad, hess)
+
 SPEC = SurfaceSpec(
+    compiled=COMPILED,
     name="monkey_saddle",
     title="Monkey saddle",
     build=build,

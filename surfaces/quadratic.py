@@ -4,8 +4,9 @@ import math
 
 import numpy as np
 
+from common.jit import jit
 from common.params import Param
-from surfaces.base import Surface, SurfaceSpec, pack, pack_matrix
+from surfaces.base import Compiled, Surface, SurfaceSpec, pack, pack_matrix
 
 
 def _combine(p: float, first: str, q: float, second: str) -> str:
@@ -61,10 +62,37 @@ def build(a: float = 20.0, b: float = 1.0, angle: float = 0.0) -> Surface:
         minima=((0.0, 0.0),),
         log_color=True,
         f_star=0.0,
+        constants=(a, b, c, s),
     )
 
 
+# Compiled, one point at a time: what the engine's oracle evaluates (same operations, in
+# the same order, as the array functions above).
+@jit
+def f(x, y, c):
+    a, b, co, si = c[0], c[1], c[2], c[3]
+    u, v = co * x - si * y, si * x + co * y
+    return 0.5 * (a * u * u + b * v * v)
+
+
+@jit
+def grad(x, y, c):
+    a, b, co, si = c[0], c[1], c[2], c[3]
+    u, v = co * x - si * y, si * x + co * y
+    au, bv = a * u, b * v
+    return co * au + si * bv, co * bv - si * au
+
+
+@jit
+def hess(x, y, c):
+    a, b, co, si = c[0], c[1], c[2], c[3]
+    return a * co * co + b * si * si, (b - a) * co * si, a * si * si + b * co * co
+
+
+COMPILED = Compiled(f, grad, hess)
+
 SPEC = SurfaceSpec(
+    compiled=COMPILED,
     name="quadratic",
     title="Ill-conditioned quadratic",
     build=build,

@@ -4,8 +4,9 @@ import math
 
 import numpy as np
 
+from common.jit import jit
 from common.params import Param
-from surfaces.base import Surface, SurfaceSpec, pack, pack_matrix
+from surfaces.base import Compiled, Surface, SurfaceSpec, pack, pack_matrix
 
 TWO_PI = 2 * math.pi
 
@@ -42,10 +43,34 @@ def build(A: float = 10.0) -> Surface:
         default_start=(-3.3, 2.8),
         minima=((0.0, 0.0),),
         f_star=0.0,
+        constants=(A,),
     )
 
 
+# Compiled, one point at a time: what the engine's oracle evaluates (same operations, in
+# the same order, as the array functions above).
+@jit
+def f(x, y, c):
+    a = c[0]
+    return 2 * a + (x * x - a * math.cos(TWO_PI * x)) + (y * y - a * math.cos(TWO_PI * y))
+
+
+@jit
+def grad(x, y, c):
+    k = TWO_PI * c[0]
+    return 2 * x + k * math.sin(TWO_PI * x), 2 * y + k * math.sin(TWO_PI * y)
+
+
+@jit
+def hess(x, y, c):
+    k = TWO_PI * TWO_PI * c[0]
+    return 2 + k * math.cos(TWO_PI * x), 0.0, 2 + k * math.cos(TWO_PI * y)
+
+
+COMPILED = Compiled(f, grad, hess)
+
 SPEC = SurfaceSpec(
+    compiled=COMPILED,
     name="rastrigin",
     title="Rastrigin",
     build=build,

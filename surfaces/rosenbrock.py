@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from surfaces.base import Surface, SurfaceSpec, pack, pack_matrix
+from common.jit import jit
+from surfaces.base import Compiled, Surface, SurfaceSpec, pack, pack_matrix
 
 
 def value(p: np.ndarray) -> np.ndarray:
@@ -46,7 +47,28 @@ def build() -> Surface:
     )
 
 
+# Compiled, one point at a time: what the engine's oracle evaluates (same operations, in
+# the same order, as the array functions above).
+@jit
+def f(x, y, c):
+    return (1 - x) ** 2 + 100 * (y - x * x) ** 2
+
+
+@jit
+def grad(x, y, c):
+    r = y - x * x
+    return -2.0 * (1.0 - x) - 400.0 * x * r, 200.0 * r
+
+
+@jit
+def hess(x, y, c):
+    return 2 - 400 * y + 1200 * x * x, -400 * x, 200.0
+
+
+COMPILED = Compiled(f, grad, hess)
+
 SPEC = SurfaceSpec(
+    compiled=COMPILED,
     name="rosenbrock",
     title="Rosenbrock",
     build=build,

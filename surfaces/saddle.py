@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from surfaces.base import Surface, SurfaceSpec, pack, pack_matrix
+from common.jit import jit
+from surfaces.base import Compiled, Surface, SurfaceSpec, pack, pack_matrix
 
 
 def value(p: np.ndarray) -> np.ndarray:
@@ -36,7 +37,27 @@ def build() -> Surface:
     )
 
 
+# Compiled, one point at a time: what the engine's oracle evaluates (same operations, in
+# the same order, as the array functions above).
+@jit
+def f(x, y, c):
+    return x * x - y * y
+
+
+@jit
+def grad(x, y, c):
+    return 2 * x, -2 * y
+
+
+@jit
+def hess(x, y, c):
+    return 2.0, 0.0, -2.0
+
+
+COMPILED = Compiled(f, grad, hess)
+
 SPEC = SurfaceSpec(
+    compiled=COMPILED,
     name="saddle",
     title="Saddle",
     build=build,

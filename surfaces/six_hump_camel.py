@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from surfaces.base import Surface, SurfaceSpec, pack, pack_matrix, refine_point
+from common.jit import jit
+from surfaces.base import Compiled, Surface, SurfaceSpec, pack, pack_matrix, refine_point
 
 
 def value(p):
@@ -44,7 +45,28 @@ def build() -> Surface:
     )
 
 
+# Compiled, one point at a time: what the engine's oracle evaluates (same operations, in
+# the same order, as the array functions above).
+@jit
+def f(x, y, c):
+    x2, y2 = x * x, y * y
+    return (4 - 2.1 * x2 + x2 * x2 / 3) * x2 + x * y + (-4 + 4 * y2) * y2
+
+
+@jit
+def grad(x, y, c):
+    return 8 * x - 8.4 * x**3.0 + 2 * x**5.0 + y, x - 8 * y + 16 * y**3.0
+
+
+@jit
+def hess(x, y, c):
+    return 8 - 25.2 * x * x + 10 * x**4.0, 1.0, -8 + 48 * y * y
+
+
+COMPILED = Compiled(f, grad, hess)
+
 SPEC = SurfaceSpec(
+    compiled=COMPILED,
     name="six_hump_camel",
     title="Six-hump camel",
     build=build,

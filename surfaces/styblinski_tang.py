@@ -2,7 +2,8 @@
 
 import numpy as np
 
-from surfaces.base import Surface, SurfaceSpec, pack, pack_matrix, refine_point
+from common.jit import jit
+from surfaces.base import Compiled, Surface, SurfaceSpec, pack, pack_matrix, refine_point
 
 
 def value(p):
@@ -42,7 +43,27 @@ def build() -> Surface:
     )
 
 
+# Compiled, one point at a time: what the engine's oracle evaluates (same operations, in
+# the same order, as the array functions above).
+@jit
+def f(x, y, c):
+    return 0.5 * ((x**4.0 - 16 * x * x + 5 * x) + (y**4.0 - 16 * y * y + 5 * y))
+
+
+@jit
+def grad(x, y, c):
+    return 2 * x**3.0 - 16 * x + 2.5, 2 * y**3.0 - 16 * y + 2.5
+
+
+@jit
+def hess(x, y, c):
+    return 6 * x * x - 16, 0.0, 6 * y * y - 16
+
+
+COMPILED = Compiled(f, grad, hess)
+
 SPEC = SurfaceSpec(
+    compiled=COMPILED,
     name="styblinski_tang",
     title="Styblinski–Tang",
     build=build,

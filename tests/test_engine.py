@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import json
-from typing import NamedTuple
 
 import numpy as np
 import pytest
 
+from common.jit import jit
 from common.params import Param
-from optimizers import engine, run_batch, run_race
+from optimizers import engine, oracle, run_batch, run_race
 from optimizers.base import OptimizerSpec
 from optimizers.registry import OPTIMIZERS
 from optimizers.validate import validate_race
@@ -57,15 +57,12 @@ FAMILIES = [
 ]
 
 
-def test_one_family_shares_a_group_and_each_run_keeps_its_own_path():
-    """SGD/momentum/Nesterov and Adam/AdamW advance as two groups ("mixed" flags), and every
+def test_presets_share_a_kernel_and_each_run_keeps_its_own_path():
+    """SGD/momentum/Nesterov and Adam/AdamW each run through one compiled loop, and every
     run's path is still bit for bit the one it takes alone."""
-    config = validate_race(race(FAMILIES, noise={"std": 0.2, "seed": 9}))
-    starts = np.tile(np.array(config.start), (len(FAMILIES), 1))
-    groups, _, _ = engine._groups(config.racers, config.steps, starts)
-    assert sorted(g.spec.kernel for g in groups) == ["adam", "sgd"]
-    assert {g.flags["momentum"] for g in groups if g.spec.kernel == "sgd"} == {"mixed"}
-    assert {g.flags["decoupled"] for g in groups if g.spec.kernel == "adam"} == {"mixed"}
+    kernels = {OPTIMIZERS[r["optimizer"]].kernel for r in FAMILIES}
+    assert len(kernels) == 2
+    assert engine.driver(OPTIMIZERS["sgd"].kernel) is engine.driver(OPTIMIZERS["nesterov"].kernel)
     together = run_race(race(FAMILIES, noise={"std": 0.2, "seed": 9})).racers
     for racer, result in zip(FAMILIES, together, strict=True):
         alone = run_race(race([racer], noise={"std": 0.2, "seed": 9})).racers[0]
@@ -140,8 +137,12 @@ def test_result_json_follows_the_contract():
         "steps_to_tol",
         "final_loss",
         "best_loss",
+        "evaluations",
+        "work",
+        "work_to_tol",
     }
     assert all(set(r) == keys for r in out["racers"])
+    assert all(set(r["evaluations"]) == {"f", "g", "h"} for r in out["racers"])
     assert out["racers"][0]["label"] == "SGD (lr 0.001)"
     assert out["racers"][1]["label"] == "Momentum (lr 0.0005, one cycle)"
 
@@ -193,20 +194,23 @@ def test_himmelblau_starts_reach_all_four_minima():
     assert set(nearest.tolist()) == {0, 1, 2, 3}
 
 
-class _SignState(NamedTuple):
-    pass
+@jit
+def _sign_step(o, w, s, h, lr, cyc, t):
+    gx, gy = oracle.gradient(o, w[0], w[1])
+    w[0] = w[0] - lr * h[0] * oracle.sign(gx)
+    w[1] = w[1] - lr * h[0] * oracle.sign(gy)
+    return w[0], w[1]
 
 
 def test_adding_an_optimizer_is_one_registry_entry(monkeypatch):
-    """A new spec is validated, raced and listed with no other change."""
+    """A new spec (a kernel and its entry) is validated, raced and listed with no other
+    change."""
     spec = OptimizerSpec(
         name="signsgd",
         title="SignSGD",
         params=(Param("scale", 1.0, low=0.0, high=2.0, help="multiplies the sign step"),),
         default_lr=1e-2,
-        init=lambda params, hp: _SignState(),
-        step=lambda p, g, s, hp, t, flags: (p - hp["lr"] * hp["scale"] * np.sign(g), s),
-        flags=lambda hp: {},
+        kernel=_sign_step,
         help="Steps by the sign of the gradient.",
     )
     monkeypatch.setitem(OPTIMIZERS, "signsgd", spec)

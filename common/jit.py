@@ -1,0 +1,94 @@
+"""Compiled code: where numba keeps its cache, and how one loop is specialised per kernel.
+
+numba is imported here first, so the cache directory is chosen before numba reads it:
+
+* ``NUMBA_CACHE_DIR`` if set (a deployment's choice), else ``.numba_cache`` in the project
+  when it is writable, else a directory in the system's temporary folder (a read-only
+  install). Inside it, one sub-directory per hash of the compiled sources (``optimizers/``,
+  ``surfaces/``, ``common/``): numba only checks the stamp of the file that holds a cached
+  function, not of the functions it calls in other files, so a changed optimizer module must
+  not find its old machine code. The hash makes that structural.
+* numba writes each cache file to a temporary name and renames it into place, so several
+  workers warming or reading one directory never see half a file.
+
+``specialize`` builds, from one template function, a copy whose named globals are bound to
+given compiled functions (one driver loop per optimizer kernel). numba then calls those
+directly and inlines them; a function passed as an argument instead would be called through
+a pointer (ten times slower per step here) or, as a dispatcher argument, never found in the
+cache by a new process. Each copy gets its own qualified name, so each has its own cache file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+import types
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+SOURCES = ("common", "optimizers", "surfaces")
+
+
+def source_hash() -> str:
+    """A short hash of every compiled source file: the cache's sub-directory."""
+    digest = hashlib.sha256()
+    for folder in SOURCES:
+        for path in sorted((ROOT / folder).glob("*.py")):
+            digest.update(path.name.encode())
+            digest.update(path.read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def _writable(path: Path) -> bool:
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        probe = tempfile.NamedTemporaryFile(dir=path, delete=True)
+        probe.close()
+        return True
+    except OSError:
+        return False
+
+
+def cache_dir() -> Path:
+    """The directory numba caches compiled kernels in (see the module's docstring)."""
+    base = os.environ.get("OPTIMIZER_RACE_CACHE_BASE")
+    candidates = [Path(base)] if base else []
+    candidates += [ROOT / ".numba_cache", Path(tempfile.gettempdir()) / f"optrace-{os.getuid()}"]
+    tag = source_hash()
+    for candidate in candidates:
+        if _writable(candidate / tag):
+            return candidate / tag
+    return candidates[-1] / tag  # numba reports itself that it cannot write here
+
+
+if "NUMBA_CACHE_DIR" not in os.environ:
+    os.environ["NUMBA_CACHE_DIR"] = str(cache_dir())
+
+import numba  # noqa: E402  (after the cache directory is chosen)
+
+
+def jit(fn: Callable[..., Any] | None = None, **options: Any) -> Any:
+    """``numba.njit`` with the on-disk cache on; float64 IEEE arithmetic (no fastmath), so a
+    kernel's operations round exactly as written."""
+    options.setdefault("cache", True)
+    if fn is None:
+        return lambda f: numba.njit(**options)(f)
+    return numba.njit(**options)(fn)
+
+
+def specialize(template: Callable[..., Any], name: str, **bound: Any) -> Any:
+    """A compiled copy of ``template`` whose globals ``bound`` name the given functions, under
+    the qualified name ``name`` (its own cache entry). ``template`` must be a plain Python
+    function defined at a module's top level."""
+    namespace = dict(template.__globals__)
+    namespace.update(bound)
+    copy = types.FunctionType(
+        template.__code__, namespace, name, template.__defaults__, template.__closure__
+    )
+    copy.__qualname__ = name
+    copy.__module__ = template.__module__
+    copy.__doc__ = template.__doc__
+    return jit(copy)

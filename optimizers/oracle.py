@@ -1,0 +1,145 @@
+"""The oracle: the only way a kernel reaches the surface, and the one place work is counted.
+
+A kernel asks for f, ∇f or ∇²f at any point. Every gradient it asks for gets the race's noise
+and the racer's clipping; every evaluation is counted, per kind, for the step in progress:
+
+* noise: the k-th gradient of step t (k from 0) adds row [t−1, k] of the run's noise table
+  (``noise_table``): column 0 is exactly the sequence a one-gradient engine has always drawn
+  (``std · default_rng(seed).standard_normal((steps, 2))``), so an optimizer that takes one
+  gradient per step sees the same numbers bit for bit, and every racer of a race shares the
+  table (common random numbers). Function values and Hessians are exact (no noise).
+* clipping: torch.nn.utils.clip_grad_norm_ on each gradient: g · min(c / (‖g‖ + 1e-6), 1).
+* counting: ``tally`` holds [t, function values, gradients, Hessians, probes] for the step in
+  progress; the engine resets it before each step and reads it after.
+* the step's first gradient (noise added, before clipping) and its clipping factor are kept in
+  ``first``: the loss chart's gradient norm and the step inspector read them.
+* ``probes`` (optional; zero rows when not wanted) records every point evaluated in the step.
+
+Work (the race's clock) is counted in gradient evaluations: ``COST`` says what each kind costs.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any, NamedTuple
+
+import numpy as np
+
+from common.jit import jit
+from surfaces import compiled as surface
+
+# torch.nn.utils.clip_grad_norm_ adds this to the norm before dividing.
+CLIP_EPS = 1e-6
+# The work clock's cost model, in gradient evaluations: a gradient (with its function value)
+# costs 1; a function value alone half of one (reverse-mode AD costs a small multiple of f for
+# the gradient); a 2×2 Hessian two (one gradient per row: forward-over-reverse, or the two
+# gradient differences of finite differencing).
+COST = {"f": 0.5, "g": 1.0, "h": 2.0}
+KINDS = tuple(COST)
+
+# Slots of ``tally``.
+T, F, G, H, P = 0, 1, 2, 3, 4
+
+
+class Oracle(NamedTuple):
+    """What a kernel receives as ``o``: read only through the functions below."""
+
+    sid: int
+    c: Any  # float64[:] the surface's constants
+    noise: Any  # float64[steps, per_step, 2] (zero rows: no noise)
+    clip: float  # inf: no clipping
+    tally: Any  # int64[5]
+    first: Any  # float64[3]: the first gradient (noise added, before clipping), its factor
+    probes: Any  # float64[n, 2] (zero rows: not recorded)
+
+
+@jit
+def _probe(o, x, y):
+    n = o.tally[P]
+    if n < o.probes.shape[0]:
+        o.probes[n, 0] = x
+        o.probes[n, 1] = y
+    o.tally[P] = n + 1
+
+
+@jit
+def value(o, x, y):
+    """f(x, y), exact."""
+    o.tally[F] += 1
+    _probe(o, x, y)
+    return surface.value(o.sid, x, y, o.c)
+
+
+@jit
+def gradient(o, x, y):
+    """∇f(x, y) with this evaluation's noise added, then clipped."""
+    k = o.tally[G]
+    o.tally[G] = k + 1
+    _probe(o, x, y)
+    gx, gy = surface.gradient(o.sid, x, y, o.c)
+    if o.noise.shape[0] > 0:
+        if k >= o.noise.shape[1]:
+            raise IndexError("more gradients in one step than the optimizer's spec declares")
+        t = o.tally[T]
+        gx = gx + o.noise[t - 1, k, 0]
+        gy = gy + o.noise[t - 1, k, 1]
+    factor = 1.0
+    if o.clip < math.inf:
+        factor = min(o.clip / (math.sqrt(gx * gx + gy * gy) + CLIP_EPS), 1.0)
+    if k == 0:
+        o.first[0] = gx
+        o.first[1] = gy
+        o.first[2] = factor
+    if o.clip < math.inf:
+        gx = gx * factor
+        gy = gy * factor
+    return gx, gy
+
+
+@jit
+def hessian(o, x, y):
+    """∇²f(x, y) as (xx, xy, yy), exact."""
+    o.tally[H] += 1
+    _probe(o, x, y)
+    return surface.hessian(o.sid, x, y, o.c)
+
+
+def noise_table(std: float, seed: int, steps: int, per_step: int) -> np.ndarray:
+    """The noise of one seed: (steps, per_step, 2), no rows when σ = 0. The one definition of
+    the race's noise."""
+    if std == 0:
+        return np.zeros((0, per_step, 2))
+    table = np.empty((steps, per_step, 2))
+    table[:, 0] = std * np.random.default_rng(seed).standard_normal((steps, 2))
+    for k in range(1, per_step):
+        table[:, k] = std * np.random.default_rng([seed, k]).standard_normal((steps, 2))
+    return table
+
+
+# Scalar helpers with torch's exact arithmetic, for the kernels.
+
+
+@jit
+def lerp(start, end, weight):
+    """torch.lerp: two formulas, chosen by the size of the weight."""
+    if abs(weight) < 0.5:
+        return start + weight * (end - start)
+    return end - (end - start) * (1 - weight)
+
+
+@jit
+def maximum(a, b):
+    """torch.maximum: NaN wins."""
+    if a != a or a > b:
+        return a
+    return b
+
+
+@jit
+def sign(a):
+    """torch.sign: NaN stays NaN."""
+    if a > 0:
+        return 1.0
+    if a < 0:
+        return -1.0
+    return a * 0.0
