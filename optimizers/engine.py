@@ -292,6 +292,7 @@ def simulate(
     steps: int,
     noise: Noise | None = None,
     tol: float = 1e-6,
+    *,
     record: Record = Record.PATHS,
     budget: float | None = None,
 ) -> Trajectories:
@@ -370,7 +371,7 @@ def simulate(
             steps,
             box,
             f_star,
-            tol,
+            float(tol),
             math.inf if budget is None else float(budget),
             cost,
             *outputs,

@@ -56,7 +56,14 @@ def trace_racer(config: RaceConfig, index: int) -> Trace:
     noise = common_noise(config.noise.std, config.noise.seed, 1)
     start = np.array([config.start], dtype=float)
     traj = simulate(
-        surface, [racer], start, steps, noise, config.tol, Record.STATE, config.work_budget
+        surface,
+        [racer],
+        start,
+        steps,
+        noise,
+        config.tol,
+        record=Record.STATE,
+        budget=config.work_budget,
     )
     first = traj.first[:, 0]
     raw, factor = first[:, :2], first[:, 2]
