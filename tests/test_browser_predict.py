@@ -127,8 +127,9 @@ def test_playing_to_the_end_reveals_and_marks_a_right_answer(browser, live):
     assert tab.inner_text(".predict-verdict") == "Right: Momentum (lr 0.01)."
     assert state(tab, RESULTS_IN_TEXT) != []
     assert shown(tab, "#loss-graph")
-    # The map now draws the paths whole: the pixels that were blank at step 25 are painted.
-    assert tab.evaluate(PAINTED, ahead) > len(ahead) // 2
+    # The map now draws the paths whole: the pixels that were blank at step 25 are painted
+    # (the map's canvas is redrawn on a frame of its own).
+    tab.wait_for_function(f"a => ({PAINTED})(a) > a.length / 2", arg=ahead)
     assert tab.problems == []
     context.close()
 
@@ -137,6 +138,7 @@ def test_playing_part_way_keeps_it_hidden(browser, live):
     context, tab = open_question(browser, live[0] + LESSON)
     tab.click("#step-forward")
     tab.wait_for_function(f"() => {RACE}.step === 26")
+    tab.evaluate(f"() => {{ {RACE}.speed = 0.25; }}")  # far from the end when paused
     tab.click("#play-button")
     tab.wait_for_function(f"() => {RACE}.playing && {RACE}.step > 30")
     tab.click("#play-button")  # paused half-way
