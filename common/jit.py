@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import shutil
 import tempfile
 import types
 from collections.abc import Callable
@@ -53,15 +54,48 @@ def _writable(path: Path) -> bool:
 
 
 def cache_dir() -> Path:
-    """The directory numba caches compiled kernels in (see the module's docstring)."""
+    """The directory numba caches compiled kernels in (see the module's docstring).
+
+    numba cannot read a cache it cannot write, so on a read-only install the kernels that
+    ``make`` compiled into the project's cache are copied once to the writable fallback."""
     base = os.environ.get("OPTIMIZER_RACE_CACHE_BASE")
     candidates = [Path(base)] if base else []
     candidates += [ROOT / ".numba_cache", Path(tempfile.gettempdir()) / f"optrace-{os.getuid()}"]
     tag = source_hash()
     for candidate in candidates:
         if _writable(candidate / tag):
+            _seed(candidate / tag, [c / tag for c in candidates if c != candidate])
             return candidate / tag
     return candidates[-1] / tag  # numba reports itself that it cannot write here
+
+
+def _seed(target: Path, others: list[Path]) -> None:
+    """Copy a prebuilt cache for the same sources into an empty ``target``: copied beside it,
+    then renamed into place, so a worker starting at the same time sees all of it or none."""
+    if any(target.iterdir()):
+        return
+    for other in others:
+        if other.is_dir() and any(other.iterdir()):
+            partial = target.parent / f".{target.name}.{os.getpid()}"
+            try:
+                shutil.copytree(other, partial)
+                os.rename(partial, target)  # fails if another process filled it first
+            except OSError:
+                shutil.rmtree(partial, ignore_errors=True)
+            return
+
+
+def prune() -> list[Path]:
+    """Remove caches of earlier sources beside the current one (the directory's siblings named
+    like source hashes); returns what was removed. Called when warming, not at import."""
+    current = Path(os.environ["NUMBA_CACHE_DIR"])
+    removed = []
+    if current.parent.exists():
+        for sibling in current.parent.iterdir():
+            if sibling != current and sibling.is_dir() and len(sibling.name) == 16:
+                shutil.rmtree(sibling, ignore_errors=True)
+                removed.append(sibling)
+    return removed
 
 
 if "NUMBA_CACHE_DIR" not in os.environ:
@@ -79,10 +113,18 @@ def jit(fn: Callable[..., Any] | None = None, **options: Any) -> Any:
     return numba.njit(**options)(fn)
 
 
-def specialize(template: Callable[..., Any], name: str, **bound: Any) -> Any:
+def inlined(fn: Callable[..., Any]) -> Any:
+    """``jit`` for a function numba should copy into each caller (a kernel, an oracle call):
+    arrays passed across a real call cost reference-count updates on every step."""
+    return jit(fn, inline="always")
+
+
+def specialize(
+    template: Callable[..., Any], name: str, options: dict[str, Any] | None = None, **bound: Any
+) -> Any:
     """A compiled copy of ``template`` whose globals ``bound`` name the given functions, under
-    the qualified name ``name`` (its own cache entry). ``template`` must be a plain Python
-    function defined at a module's top level."""
+    the qualified name ``name`` (its own cache entry), compiled with ``options`` (``jit``'s).
+    ``template`` must be a plain Python function defined at a module's top level."""
     namespace = dict(template.__globals__)
     namespace.update(bound)
     copy = types.FunctionType(
@@ -91,4 +133,4 @@ def specialize(template: Callable[..., Any], name: str, **bound: Any) -> Any:
     copy.__qualname__ = name
     copy.__module__ = template.__module__
     copy.__doc__ = template.__doc__
-    return jit(copy)
+    return jit(copy, **(options or {}))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from common.jit import jit
+from common.jit import inlined
 from common.params import Param
 from optimizers import oracle
 from optimizers.base import OptimizerSpec, common_params, hyper_layout, l2_line, tex
@@ -17,14 +17,13 @@ RHO, EPS, WD = hyper_layout(PARAMS)
 SQUARE_AVG, ACC_DELTA = 0, 2
 
 
-@jit
+@inlined
 def step(o, w, s, h, lr, cyc, t):
     """torch.optim.adadelta._single_tensor_adadelta for one run."""
     rho, eps, wd = h[RHO], h[EPS], h[WD]
     gx, gy = oracle.gradient(o, w[0], w[1])
-    g = (gx, gy)
     for i in range(2):
-        gi = g[i]
+        gi = gx if i == 0 else gy
         if wd != 0:
             gi = gi + wd * w[i]
         s[SQUARE_AVG + i] = s[SQUARE_AVG + i] * rho + (1 - rho) * gi * gi

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from common.jit import jit
+from common.jit import inlined
 from common.params import Param
 from optimizers import oracle
 from optimizers.base import OptimizerSpec, common_params, hyper_layout, l2_line, tex
@@ -25,15 +25,14 @@ LR_DECAY, WD, INITIAL, EPS = hyper_layout(PARAMS)
 SUM = 0
 
 
-@jit
+@inlined
 def step(o, w, s, h, lr, cyc, t):
     """torch.optim.adagrad._single_tensor_adagrad for one run."""
     wd, eps = h[WD], h[EPS]
     neg_step = -(lr / (1 + (t - 1) * h[LR_DECAY]))
     gx, gy = oracle.gradient(o, w[0], w[1])
-    g = (gx, gy)
     for i in range(2):
-        gi = g[i]
+        gi = gx if i == 0 else gy
         if wd != 0:
             gi = gi + wd * w[i]
         s[SUM + i] = s[SUM + i] + gi * gi

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from common.jit import jit
+from common.jit import inlined
 from common.params import Param
 from optimizers import oracle
 from optimizers.base import (
@@ -39,7 +39,7 @@ B1, B2, EPS, WD, AMSGRAD, BIAS, DECOUPLED = hyper_layout(params(0.0), "decoupled
 M, V, V_MAX = 0, 2, 4
 
 
-@jit
+@inlined
 def step(o, w, s, h, lr, cyc, t):
     """torch.optim.adam._single_tensor_adam (and AdamW's decoupled decay) for one run;
     ``cyc`` is the (cycled) β1."""
@@ -50,9 +50,8 @@ def step(o, w, s, h, lr, cyc, t):
     else:
         neg_step, bc2_sqrt = -lr, 1.0
     gx, gy = oracle.gradient(o, w[0], w[1])
-    g = (gx, gy)
     for i in range(2):
-        gi = g[i]
+        gi = gx if i == 0 else gy
         if wd != 0:
             if h[DECOUPLED] != 0:
                 w[i] = w[i] * (1 - lr * wd)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from common.jit import jit
+from common.jit import inlined
 from optimizers import oracle
 from optimizers.base import OptimizerSpec, common_params, hyper_layout, l2_line, tex
 
@@ -13,15 +13,14 @@ B1, B2, EPS, WD = hyper_layout(PARAMS)
 M, U = 0, 2
 
 
-@jit
+@inlined
 def step(o, w, s, h, lr, cyc, t):
     """torch.optim.adamax._single_tensor_adamax for one run; ``cyc`` is the (cycled) β1."""
     b1, b2, eps, wd = cyc, h[B2], h[EPS], h[WD]
     neg_step = -(lr / (1 - b1 ** float(t)))
     gx, gy = oracle.gradient(o, w[0], w[1])
-    g = (gx, gy)
     for i in range(2):
-        gi = g[i]
+        gi = gx if i == 0 else gy
         if wd != 0:
             gi = gi + wd * w[i]
         s[M + i] = oracle.lerp(s[M + i], gi, 1 - b1)

@@ -125,21 +125,27 @@ def _drive(
     ends,
     final,
     totals,
+    tally,
+    first,
+    probes,
+    quiet,
+    w,
+    s,
 ):
-    """Every run through ``kernel`` (see the module docstring); writes the output arrays."""
+    """Every run through ``kernel`` (see the module docstring); writes the output arrays.
+    Compiled without numba's reference counting (``_nrt=False``): arrays handed to an inlined
+    kernel would otherwise be counted on every step, which costs more than the step itself;
+    so nothing here allocates, and the scratch arrays (the oracle's tally, first gradient and
+    probes, a silent noise table, the parameters ``w`` and state ``s``) come from the caller."""
     runs = starts.shape[0]
     paths = points.shape[1] > 0
     record_state = states.shape[1] > 0
-    tally = np.zeros(5, dtype=np.int64)
-    first = np.zeros(3)
-    probes = np.zeros((0, 2))
-    quiet = np.zeros((0, noise.shape[2], 2))
-    w = np.empty(2)
     arrive_check = not math.isnan(f_star)
     for r in range(runs):
         table = noise[noise_row[r]] if noise_row[r] >= 0 else quiet
         o = Oracle(sid, c, table, clip[r], tally, first, probes)
-        s = state0[r].copy()
+        for k in range(s.shape[0]):
+            s[k] = state0[r, k]
         h = hyper[r]
         w[0] = starts[r, 0]
         w[1] = starts[r, 1]
@@ -159,8 +165,11 @@ def _drive(
         for t in range(1, steps + 1):
             lr = lr_const[r] if lr_row[r] < 0 else lr_table[lr_row[r], t - 1]
             cyc = cyc_const[r] if cyc_row[r] < 0 else cyc_table[cyc_row[r], t - 1]
-            tally[:] = 0
             tally[0] = t
+            tally[1] = 0
+            tally[2] = 0
+            tally[3] = 0
+            tally[4] = 0
             first[0] = math.nan
             first[1] = math.nan
             first[2] = 1.0
@@ -176,8 +185,10 @@ def _drive(
                 evaluations[r, t - 1, 1] = tally[2]
                 evaluations[r, t - 1, 2] = tally[3]
             if record_state:
-                states[r, t - 1, :] = s
-                firsts[r, t - 1, :] = first
+                for k in range(s.shape[0]):
+                    states[r, t - 1, k] = s[k]
+                for k in range(3):
+                    firsts[r, t - 1, k] = first[k]
             inside = box[0] < x < box[2] and box[1] < y < box[3]
             if not (inside and math.isfinite(loss) and math.isfinite(gn)):
                 div = t
@@ -202,7 +213,8 @@ def _drive(
                 losses[r, k] = math.nan
             for k in range(end - 1, steps):
                 grad_norms[r, k] = math.nan
-                evaluations[r, k, :] = 0
+                for kind in range(3):
+                    evaluations[r, k, kind] = 0
         diverged[r] = div
         arrived[r] = arrive
         ends[r] = end
@@ -222,7 +234,8 @@ def driver(step):
     """The compiled loop for one kernel (made once per process, compiled or loaded once)."""
     if step not in _DRIVERS:
         module = step.py_func.__module__.rsplit(".", 1)[-1]
-        _DRIVERS[step] = specialize(_drive, f"drive_{module}_{step.__name__}", kernel=step)
+        name = f"drive_{module}_{step.__name__}"
+        _DRIVERS[step] = specialize(_drive, name, {"_nrt": False}, kernel=step)
     return _DRIVERS[step]
 
 
@@ -376,6 +389,12 @@ def simulate(
             cost,
             *outputs,
             *summary,
+            np.zeros(5, dtype=np.int64),
+            np.zeros(3),
+            np.zeros((0, 2)),
+            np.zeros((0, per_step, 2)),
+            np.zeros(2),
+            np.zeros(width),
         )
         if not whole:
             targets = (points, losses, grad_norms, evaluations, states, firsts)

@@ -6,7 +6,7 @@ m ← β2·m + (1−β2)·g. Every coordinate moves by exactly ±lr (plus decay)
 
 from __future__ import annotations
 
-from common.jit import jit
+from common.jit import inlined
 from optimizers import oracle
 from optimizers.base import OptimizerSpec, common_params, hyper_layout, tex
 
@@ -15,18 +15,18 @@ B1, B2, WD = hyper_layout(PARAMS)
 M = 0
 
 
-@jit
+@inlined
 def step(o, w, s, h, lr, cyc, t):
     """The paper's update for one run; ``cyc`` is the (cycled) β1."""
     b1, b2, wd = cyc, h[B2], h[WD]
     gx, gy = oracle.gradient(o, w[0], w[1])
-    g = (gx, gy)
     for i in range(2):
+        gi = gx if i == 0 else gy
         if wd != 0:
             w[i] = w[i] * (1 - lr * wd)
-        direction = oracle.sign(s[M + i] * b1 + (1 - b1) * g[i])
+        direction = oracle.sign(s[M + i] * b1 + (1 - b1) * gi)
         w[i] = w[i] + (-lr) * direction
-        s[M + i] = s[M + i] * b2 + (1 - b2) * g[i]
+        s[M + i] = s[M + i] * b2 + (1 - b2) * gi
     return w[0], w[1]
 
 

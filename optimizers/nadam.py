@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from common.jit import jit
+from common.jit import inlined
 from common.params import Param
 from optimizers import oracle
 from optimizers.base import (
@@ -31,7 +31,7 @@ B1, B2, EPS, WD, MOMENTUM_DECAY, DECOUPLED = hyper_layout(PARAMS)
 M, V, MU_PRODUCT = 0, 2, 4
 
 
-@jit
+@inlined
 def step(o, w, s, h, lr, cyc, t):
     """torch.optim.nadam._single_tensor_nadam for one run; ``cyc`` is the (cycled) β1. μ's
     running product is state, multiplied step by step as torch does."""
@@ -46,9 +46,8 @@ def step(o, w, s, h, lr, cyc, t):
     grad_coef = -lr * (1.0 - mu) / (1.0 - mu_product)
     mean_coef = (-lr * mu_next) / (1.0 - mu_product_next)
     gx, gy = oracle.gradient(o, w[0], w[1])
-    g = (gx, gy)
     for i in range(2):
-        gi = g[i]
+        gi = gx if i == 0 else gy
         if wd != 0:
             if h[DECOUPLED] != 0:
                 w[i] = w[i] * (1 - lr * wd)

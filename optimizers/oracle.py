@@ -25,7 +25,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from common.jit import jit
+from common.jit import inlined
 from surfaces import compiled as surface
 
 # torch.nn.utils.clip_grad_norm_ adds this to the norm before dividing.
@@ -45,7 +45,7 @@ class Oracle(NamedTuple):
     """What a kernel receives as ``o``: read only through the functions below."""
 
     sid: int
-    c: Any  # float64[:] the surface's constants
+    c: Any  # the surface's constants: a tuple of floats (surfaces.compiled.constants)
     noise: Any  # float64[steps, per_step, 2] (zero rows: no noise)
     clip: float  # inf: no clipping
     tally: Any  # int64[5]
@@ -53,7 +53,7 @@ class Oracle(NamedTuple):
     probes: Any  # float64[n, 2] (zero rows: not recorded)
 
 
-@jit
+@inlined
 def _probe(o, x, y):
     n = o.tally[P]
     if n < o.probes.shape[0]:
@@ -62,7 +62,7 @@ def _probe(o, x, y):
     o.tally[P] = n + 1
 
 
-@jit
+@inlined
 def value(o, x, y):
     """f(x, y), exact."""
     o.tally[F] += 1
@@ -70,7 +70,7 @@ def value(o, x, y):
     return surface.value(o.sid, x, y, o.c)
 
 
-@jit
+@inlined
 def gradient(o, x, y):
     """∇f(x, y) with this evaluation's noise added, then clipped."""
     k = o.tally[G]
@@ -96,7 +96,7 @@ def gradient(o, x, y):
     return gx, gy
 
 
-@jit
+@inlined
 def hessian(o, x, y):
     """∇²f(x, y) as (xx, xy, yy), exact."""
     o.tally[H] += 1
@@ -119,7 +119,7 @@ def noise_table(std: float, seed: int, steps: int, per_step: int) -> np.ndarray:
 # Scalar helpers with torch's exact arithmetic, for the kernels.
 
 
-@jit
+@inlined
 def lerp(start, end, weight):
     """torch.lerp: two formulas, chosen by the size of the weight."""
     if abs(weight) < 0.5:
@@ -127,7 +127,7 @@ def lerp(start, end, weight):
     return end - (end - start) * (1 - weight)
 
 
-@jit
+@inlined
 def maximum(a, b):
     """torch.maximum: NaN wins."""
     if a != a or a > b:
@@ -135,7 +135,7 @@ def maximum(a, b):
     return b
 
 
-@jit
+@inlined
 def sign(a):
     """torch.sign: NaN stays NaN."""
     if a > 0:

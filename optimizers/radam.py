@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from common.jit import jit
+from common.jit import inlined
 from optimizers import oracle
 from optimizers.base import (
     OptimizerSpec,
@@ -23,7 +23,7 @@ B1, B2, EPS, WD, DECOUPLED = hyper_layout(PARAMS)
 M, V = 0, 2
 
 
-@jit
+@inlined
 def step(o, w, s, h, lr, cyc, t):
     """torch.optim.radam._single_tensor_radam for one run; ``cyc`` is the (cycled) β1."""
     b1, b2, eps, wd = cyc, h[B2], h[EPS], h[WD]
@@ -40,9 +40,8 @@ def step(o, w, s, h, lr, cyc, t):
         ) ** 0.5
     bc2_sqrt = bias_correction2**0.5
     gx, gy = oracle.gradient(o, w[0], w[1])
-    g = (gx, gy)
     for i in range(2):
-        gi = g[i]
+        gi = gx if i == 0 else gy
         if wd != 0:
             if h[DECOUPLED] != 0:
                 w[i] = w[i] * (1 - lr * wd)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from common.jit import jit
+from common.jit import inlined
 from common.params import Param
 from optimizers import oracle
 from optimizers.base import OptimizerSpec, common_params, hyper_layout, l2_line, tex
@@ -30,14 +30,13 @@ ALPHA, EPS, WD, MOMENTUM_, CENTERED = hyper_layout(PARAMS)
 SQUARE_AVG, GRAD_AVG, BUF = 0, 2, 4
 
 
-@jit
+@inlined
 def step(o, w, s, h, lr, cyc, t):
     """torch.optim.rmsprop._single_tensor_rmsprop for one run; ``cyc`` is the momentum."""
     alpha, eps, wd, mom = h[ALPHA], h[EPS], h[WD], cyc
     gx, gy = oracle.gradient(o, w[0], w[1])
-    g = (gx, gy)
     for i in range(2):
-        gi = g[i]
+        gi = gx if i == 0 else gy
         if wd != 0:
             gi = gi + wd * w[i]
         s[SQUARE_AVG + i] = s[SQUARE_AVG + i] * alpha + (1 - alpha) * gi * gi

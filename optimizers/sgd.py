@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from common.jit import jit
+from common.jit import inlined
 from common.params import Param
 from optimizers import oracle
 from optimizers.base import OptimizerSpec, common_params, hyper_layout, l2_line, require, tex
@@ -35,14 +35,13 @@ MOMENTUM_, DAMPENING, NESTEROV_, WEIGHT_DECAY = hyper_layout(params(0.0, False))
 BUF, STARTED = 0, 2
 
 
-@jit
+@inlined
 def step(o, w, s, h, lr, cyc, t):
     """torch.optim.sgd._single_tensor_sgd for one run; ``cyc`` is the (cycled) momentum."""
     mom, wd = cyc, h[WEIGHT_DECAY]
     gx, gy = oracle.gradient(o, w[0], w[1])
-    g = (gx, gy)
     for i in range(2):
-        gi = g[i]
+        gi = gx if i == 0 else gy
         if wd != 0:
             gi = gi + wd * w[i]
         if mom != 0:

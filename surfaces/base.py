@@ -65,7 +65,7 @@ def refine_point(
 class Compiled:
     """A surface's math for one point at a time, compiled (``common.jit``): what the engine's
     oracle calls inside its loops. Each takes (x, y, constants) — ``constants`` is the bound
-    surface's ``constants`` as a float64 array — and returns f, (∂f/∂x, ∂f/∂y) and the
+    surface's ``constants`` as a tuple of four floats — and returns f, (∂f/∂x, ∂f/∂y) and the
     Hessian's (xx, xy, yy). They follow the array functions operation by operation."""
 
     value: Any
@@ -95,7 +95,7 @@ class Surface:
     maxima: tuple[tuple[float, float], ...] = ()
     log_color: bool = False
     f_star: float | None = field(default=None)
-    # The parameters the compiled functions read, in the order they read them.
+    # The parameters the compiled functions read, in the order they read them (at most 4).
     constants: tuple[float, ...] = ()
 
     def divergence_box(self) -> tuple[Array, Array]:

@@ -2,9 +2,10 @@
 ``hessian`` of (surface id, x, y, constants).
 
 The engine's loops are compiled once per optimizer, not once per optimizer and surface, so
-they pick the surface by its id (its place in ``SURFACES``). The dispatch is a chain built
-from the registry, one link per surface (``if sid == k: this surface, else the next link``),
-so adding a surface needs no line here; numba inlines the links into the loops.
+they pick the surface by its id (its place in ``SURFACES``). The dispatch is a balanced tree
+of comparisons built from the registry (``sid < k``: the lower half, else the upper), so
+adding a surface needs no line here and any surface is a few scalar calls away. Arguments are
+scalars and a tuple of constants, so a call copies no array and counts no reference.
 """
 
 from __future__ import annotations
@@ -18,56 +19,65 @@ from surfaces import SURFACES
 from surfaces.base import Surface
 
 IDS = {name: index for index, name in enumerate(SURFACES)}
+# Every surface's compiled functions read at most this many constants (surfaces/base.py).
+CONSTANTS = 4
 
-HERE = 0  # rebound in each link (specialize)
+MIDDLE = 0  # rebound in each link (specialize)
 
 
-def this(x, y, c):  # rebound in each link
+def this(x, y, c):  # rebound in each leaf
     raise NotImplementedError
 
 
-def rest(sid, x, y, c):  # rebound in each link
+def low(sid, x, y, c):  # rebound in each split
     raise NotImplementedError
 
 
-def _link(sid, x, y, c):
-    if sid == HERE:
-        return this(x, y, c)
-    return rest(sid, x, y, c)
+def high(sid, x, y, c):  # rebound in each split
+    raise NotImplementedError
 
 
-def _last(sid, x, y, c):
+def _split(sid, x, y, c):
+    if sid < MIDDLE:
+        return low(sid, x, y, c)
+    return high(sid, x, y, c)
+
+
+def _leaf(sid, x, y, c):
     return this(x, y, c)
 
 
-def _chain(kind: str) -> Any:
-    """The dispatch over every registered surface's compiled ``kind`` (value, gradient or
-    hessian); an id out of range falls through to the first surface (ids come from IDS)."""
+def _tree(kind: str, first: int, stop: int) -> Any:
+    """The dispatch over surfaces ``first`` … ``stop − 1``'s compiled ``kind``."""
     specs = list(SURFACES.values())
-    link = specialize(_last, f"{kind}_{specs[0].name}", this=getattr(specs[0].compiled, kind))
-    for index, spec in enumerate(specs[1:], start=1):
-        link = specialize(
-            _link,
-            f"{kind}_{spec.name}",
-            this=getattr(spec.compiled, kind),
-            rest=link,
-            HERE=index,
-        )
-    return link
+    if stop - first == 1:
+        spec = specs[first]
+        return specialize(_leaf, f"{kind}_{spec.name}", this=getattr(spec.compiled, kind))
+    middle = (first + stop) // 2
+    return specialize(
+        _split,
+        f"{kind}_{first}_{stop}",
+        low=_tree(kind, first, middle),
+        high=_tree(kind, middle, stop),
+        MIDDLE=middle,
+    )
 
 
-value = _chain("value")
-gradient = _chain("gradient")
-hessian = _chain("hessian")
+value = _tree("value", 0, len(SURFACES))
+gradient = _tree("gradient", 0, len(SURFACES))
+hessian = _tree("hessian", 0, len(SURFACES))
 
 
 def surface_id(surface: Surface) -> int:
     return IDS[surface.name]
 
 
-def constants(surface: Surface) -> np.ndarray:
-    """The bound surface's constants as the float64 array the compiled functions read."""
-    return np.array(surface.constants or (0.0,), dtype=float)
+def constants(surface: Surface) -> tuple[float, ...]:
+    """The bound surface's constants as the compiled functions read them (padded with 0)."""
+    values = tuple(float(v) for v in surface.constants)
+    if len(values) > CONSTANTS:
+        raise ValueError(f"{surface.name}: more than {CONSTANTS} constants")
+    return values + (0.0,) * (CONSTANTS - len(values))
 
 
 @jit
