@@ -7,8 +7,9 @@
  * does not already say otherwise: a beat then opens exactly as its share link would, and the
  * link the page shows reopens it. The rest is applied once the race is here: playback starts
  * at the beat's first step and stops at its last (R.stopAt), the speed, hidden racers, the
- * racers it points at (R.highlight: the map fades the rest), points marked on the map, and a
- * measure under the caption (distance to a marked point).
+ * racers it points at (R.highlight: the map fades the rest), what the lower chart shows, points
+ * marked on the map, and a measure under the caption (distance to a marked point); a view
+ * the beat opens is scrolled to once it is drawn.
  * In Present, a clicker's PageDown (or →) plays the beat to its step, then goes on to the next
  * beat; PageUp (or ←) goes back a beat.
  */
@@ -108,11 +109,16 @@
       ctx.moveTo(p[0] - 9, p[1]); ctx.lineTo(p[0] + 9, p[1]);
       ctx.moveTo(p[0], p[1] - 9); ctx.lineTo(p[0], p[1] + 9);
       ctx.stroke();
+      // The label beside the mark, on whichever side keeps it inside the map.
+      var width = ctx.measureText(mark[2]).width, room = ctx.canvas.clientWidth;
+      var left = p[0] + 12 + width > room && p[0] - 12 - width >= 0;
+      var x = left ? p[0] - 12 - width : Math.max(2, Math.min(p[0] + 12, room - width - 2));
+      var y = p[1] - 12 < 12 ? p[1] + 16 : p[1] - 12;
       ctx.lineWidth = 4;
       ctx.strokeStyle = "#fff";
-      ctx.strokeText(mark[2], p[0] + 12, p[1] - 12);
+      ctx.strokeText(mark[2], x, y);
       ctx.fillStyle = "#000";
-      ctx.fillText(mark[2], p[0] + 12, p[1] - 12);
+      ctx.fillText(mark[2], x, y);
     });
     ctx.restore();
   });
@@ -125,6 +131,9 @@
       applied = true;
       if (beat.speed !== 1) {
         window.dash_clientside.set_props(R.ids.SPEED_SELECT, {value: beat.speed});
+      }
+      if (beat.chart) {
+        window.dash_clientside.set_props(R.ids.LOWER_CHART, {value: beat.chart});
       }
       beat.hidden.forEach(function (index) {
         window.dash_clientside.set_props(R.partId("RACER_VISIBLE", index), {value: []});
@@ -140,4 +149,16 @@
     showMeasure(R.step);
   });
   R.on("step", showMeasure);
+
+  // A beat that opens a view is about what the view shows: once it is drawn, bring it on
+  // screen (below the race on a laptop or a phone).
+  ["sweep", "starts"].forEach(function (view) {
+    var shown = false;
+    R.on(view, function (store) {
+      if (shown || beat.view !== view || !store || store.refused) return;
+      shown = true;
+      var panel = R.el(view === "sweep" ? "SWEEP_PANEL" : "STARTS_PANEL");
+      if (panel) panel.scrollIntoView({block: "start"});
+    });
+  });
 })();

@@ -722,6 +722,28 @@
     }
   }
 
+  // Zoomed in far enough that single steps are apart on screen (Lion's ±lr staircase, a
+  // first step), each point the racer stood on is dotted, so steps can be counted.
+  function stepsApart(line, kk, sx, sy) {
+    var n = Math.min(kk, 20), total = 0;
+    for (var j = 1; j <= n; j++) {
+      var i = Math.max(1, Math.round(j * kk / n));
+      total += Math.hypot((line.x[i] - line.x[i - 1]) * sx, (line.y[i] - line.y[i - 1]) * sy);
+    }
+    return n > 0 && total / n >= 8;
+  }
+
+  function drawDots(ctx, line, kk, area, sx, sy, big) {
+    ctx.beginPath();
+    for (var i = 0; i <= kk; i++) {
+      var px = (line.x[i] - area.x0) * sx, py = (area.y1 - line.y[i]) * sy;
+      if (px < -5 || py < -5 || px > area.w + 5 || py > area.h + 5) continue;  // off screen
+      ctx.moveTo(px + (big ? 4 : 2.5), py);
+      ctx.arc(px, py, big ? 4 : 2.5, 0, 2 * Math.PI);
+    }
+    ctx.fill();
+  }
+
   function drawCopies(ctx, r, k, area, sx, sy, big) {
     var c = r.fan.copies, offset = 0;
     ctx.beginPath();
@@ -772,6 +794,10 @@
       ctx.setLineDash((CANVAS_DASHES[r.dash] || []).map(function (d) { return d * (big ? 2 : 1); }));
       ctx.stroke();
       ctx.setLineDash([]);
+      if (stepsApart(line, kk, sx, sy)) {
+        ctx.fillStyle = r.color;
+        drawDots(ctx, line, kk, area, sx, sy, big);
+      }
       ctx.globalAlpha = 1;
       heads.push({index: r.index, x: line.x[kk], y: line.y[kk], step: kk,
                   px: (line.x[kk] - area.x0) * sx, py: (area.y1 - line.y[kk]) * sy, r: r});

@@ -151,6 +151,7 @@
                               index !== state.question.answer);
     });
     box.querySelector(".predict-reveal").hidden = state.revealed;
+    box.classList.toggle("revealed", state.revealed);
     var verdict = box.querySelector(".predict-verdict");
     var text = state.on && state.revealed ? verdictText() : "";
     if (verdict.textContent !== text) verdict.textContent = text;
@@ -162,6 +163,9 @@
     if (!asking()) return;
     state.revealed = true;
     apply();
+    // Revealed before playing: the beat plays on to where its caption looks.
+    var play = R.el("PLAY_BUTTON");
+    if (!R.playing && R.step < end() && play) play.click();
   }
 
   R.action("predict-choose", function (target) {

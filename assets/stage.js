@@ -29,6 +29,9 @@
     var value = Math.round(top) + "px";
     if (document.documentElement.style.getPropertyValue("--above-stage") !== value) {
       document.documentElement.style.setProperty("--above-stage", value);
+      // The charts follow their boxes only on a window resize (Plotly's responsive mode): a
+      // caption that grew (a revealed answer) would otherwise leave the map cut off below.
+      window.requestAnimationFrame(function () { window.dispatchEvent(new Event("resize")); });
     }
   }
 

@@ -94,7 +94,9 @@
       // Before Dash's renderer is up (a link's settings applied as the page loads) there is
       // no box to fill yet: the race's arrival syncs again.
       var dash = window.dash_clientside;
-      if (dash && dash.set_props) dash.set_props(R.ids.SHARE_LINK, {value: window.location.href});
+      if (dash && dash.set_props && R.el("SHARE_LINK")) {
+        dash.set_props(R.ids.SHARE_LINK, {value: window.location.href});
+      }
     }, 120);
   }
   // The address follows every shared setting, and the map's zoom and pan.
@@ -290,11 +292,13 @@
     var next = d.path[r + 1], here = d.path[r];
     var html = "<p><strong>" + R.escapeHtml(racer ? racer.label : "") + "</strong>, step " +
       (r + 1) + " (from x<sub>" + k + "</sub>). Arrows: <span class=\"key key-gradient\">" +
-      "−gradient</span> <span class=\"key key-moment\">−" + (d.moment || "moment") +
-      "</span> <span class=\"key key-step\">step taken</span> (directions; sizes below)</p>" +
+      "−gradient</span> " +
+      (d.moment ? "<span class=\"key key-moment\">−" + R.escapeHtml(d.moment) + "</span> " : "") +
+      "<span class=\"key key-step\">step taken</span> (directions; sizes below)</p>" +
       "<table class=\"inspect\"><thead><tr><th></th><th>x</th><th>y</th></tr></thead><tbody>";
     html += row("point", here, "point x");
-    html += row("gradient", d.gradient[r], "gradient g (noise added)");
+    var noisy = R.racers.some(function (q) { return Boolean(q.fan); });  // a noisy race fans out
+    html += row("gradient", d.gradient[r], noisy ? "gradient g (noise added)" : "gradient g");
     html += row("clip_factor", [d.clip_factor[r]], "clip factor");
     html += row("lr", [d.lr[r]], "learning rate");
     Object.keys(d.state).forEach(function (name) { html += row(name, d.state[name][r]); });

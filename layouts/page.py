@@ -248,18 +248,18 @@ def beat_nav(lesson: Lesson, beat: int) -> html.Nav:
     """Back and Next as plain links (a clicker's PageUp/PageDown follow them in Present)."""
     count = len(lesson.beats)
 
-    def step(text: str, target: int, action: str) -> Any:
+    def step(text: str, target: int, action: str, off: str) -> Any:
         if 0 <= target < count:
             return html.A(text, href=beat_link(lesson, target), **{"data-action": action})
-        return html.Span(text, className="beat-off", **{"aria-disabled": "true"})
+        return html.Span(off, className="beat-off")
 
     return html.Nav(
         className="beat-nav",
         **{"aria-label": "the lesson's beats"},
         children=[
-            step("‹ Back", beat - 1, "beat-back"),
+            step("‹ Back", beat - 1, "beat-back", "first beat"),
             html.Span(f"beat {beat + 1} of {count}", className="beat-count"),
-            step("Next ›", beat + 1, "beat-next"),
+            step("Next ›", beat + 1, "beat-next", "end of the lesson"),
         ],
     )
 

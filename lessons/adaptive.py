@@ -28,6 +28,7 @@ ADAGRAD_RMSPROP = Lesson(
             ),
             step=300,
             speed=2,
+            chart="step_length",
             claims=(
                 Moves(ADAGRAD, (299, 300), at_most=0.0025),
                 Moves(RMSPROP, (299, 300), at_least=0.005),

@@ -19,6 +19,8 @@ from lessons.claims import Claim
 SPEEDS = (0.25, 0.5, 1, 2, 4, 8, 16)
 VIEWS = (None, "sweep", "starts", "3d")
 MEASURES = (None, "distance")
+# What the page's lower chart shows (layouts/page.py LOWER_CHARTS); None leaves its choice.
+CHARTS = (None, "lr", "step_length", "grad_norm")
 
 Box = tuple[tuple[float, float], tuple[float, float]]
 Mark = tuple[float, float, str]
@@ -43,6 +45,7 @@ class Beat:
     highlight: tuple[int, ...] = ()
     hidden: tuple[int, ...] = ()
     measure: str | None = None
+    chart: str | None = None
     marks: tuple[Mark, ...] = ()
     claims: tuple[Claim, ...] = ()
 
@@ -54,6 +57,8 @@ class Beat:
             raise ValueError(f"view {self.view!r} is not one of {VIEWS}")
         if self.measure not in MEASURES:
             raise ValueError(f"measure {self.measure!r} is not one of {MEASURES}")
+        if self.chart not in CHARTS:
+            raise ValueError(f"chart {self.chart!r} is not one of {CHARTS}")
         if self.step is not None and self.step < 0:
             raise ValueError("step must be ≥ 0")
         if self.play_from is not None and self.step is not None and self.play_from > self.step:
@@ -76,6 +81,7 @@ class Beat:
             "highlight": list(self.highlight),
             "hidden": list(self.hidden),
             "measure": self.measure,
+            "chart": self.chart,
             "marks": [list(m) for m in self.marks],
             "claims": [c.to_json() for c in self.claims],
         }
@@ -95,6 +101,7 @@ class Beat:
             highlight=tuple(data.get("highlight", ())),
             hidden=tuple(data.get("hidden", ())),
             measure=data.get("measure"),
+            chart=data.get("chart"),
             marks=tuple((float(x), float(y), str(text)) for x, y, text in data.get("marks", ())),
             claims=tuple(Claim.from_json(c) for c in data.get("claims", ())),
         )

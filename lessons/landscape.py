@@ -28,6 +28,7 @@ SADDLE = Lesson(
             "is tipped off the ridge and escapes downhill, ever faster, towards the edge "
             "of the map.",
             race=_saddle(0.1),
+            chart="step_length",
             claims=(
                 Swing(0, (0, SADDLE_STEPS), axis=1, at_least=1.5),
                 Below(0, SADDLE_STEPS, -1.0),
@@ -74,6 +75,7 @@ CLIPPING = Lesson(
             ),
             step=8,
             speed=0.25,
+            chart="step_length",
             claims=(
                 Moves(UNCLIPPED, (0, 1), at_least=1.5),
                 Moves(CLIPPED, (0, 1), at_most=0.0011),

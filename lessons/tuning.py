@@ -43,6 +43,12 @@ TUNED = [
 ]
 POLYAK, TUNED_ADAM = 2, 3
 
+
+def _named(racers: list[dict], names: tuple[str, ...]) -> list[dict]:
+    """The racers with labels a room can read (a bare rate like 0.0906665 is not one)."""
+    return [{**r, "label": name} for r, name in zip(racers, names, strict=True)]
+
+
 FAIR_COMPARISON = Lesson(
     "fair_comparison",
     "A fair comparison: each optimizer at its own best rate",
@@ -66,7 +72,17 @@ FAIR_COMPARISON = Lesson(
             "1e-25, far below Adam. Momentum with the usual β = 0.9 still trails Adam, but "
             "heavy ball with β chosen for this bowl (Polyak's 0.40, rate 0.134) ends lowest "
             "of all. On a quadratic, a tuned first-order method wins by many orders.",
-            race=_bowl(TUNED),
+            race=_bowl(
+                _named(
+                    TUNED,
+                    (
+                        "SGD, best rate",
+                        "Momentum β 0.9, best rate",
+                        "Heavy ball, Polyak's β 0.40",
+                        "Adam 0.2",
+                    ),
+                )
+            ),
             speed=2,
             claims=(
                 BestRate(SGD),
@@ -79,10 +95,15 @@ FAIR_COMPARISON = Lesson(
         ),
         Beat(
             "What Adam really offers is a wide range of rates that work. Triple every best "
-            "rate: SGD and both heavy balls diverge, while Adam still ends below the "
+            "rate: SGD and both momentum racers diverge, while Adam still ends below the "
             "tolerance. The sweep shows why: the rates at which Adam ends below the "
             "tolerance span almost three decades, SGD's about half of one.",
-            race=_bowl([{**r, "lr": 3 * r["lr"]} for r in TUNED]),
+            race=_bowl(
+                _named(
+                    [{**r, "lr": 3 * r["lr"]} for r in TUNED],
+                    ("SGD, 3× best", "Momentum, 3× best", "Heavy ball, 3× best", "Adam, 3× 0.2"),
+                )
+            ),
             view="sweep",
             speed=2,
             claims=(
@@ -183,6 +204,7 @@ ADAPTIVE_RATES = Lesson(
             "0.003, far behind SGD.",
             race=_gentle(GENTLE_SGD_BEST, GENTLE_SGD_BEST),
             speed=2,
+            chart="step_length",
             claims=(
                 Moves(ADAPTIVE, (299, 300), at_least=0.05),
                 Moves(PLAIN, (299, 300), at_most=0.02),
@@ -207,6 +229,7 @@ ADAPTIVE_RATES = Lesson(
                 1000,
             ),
             speed=4,
+            chart="step_length",
             claims=(
                 Moves(PLAIN, (0, 1), at_least=1.5),
                 Moves(ADAPTIVE, (0, 1), at_most=0.15),

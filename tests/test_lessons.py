@@ -323,3 +323,11 @@ def test_api_lists_every_lesson_with_its_beats():
     for entry in listed:
         assert Lesson.from_json(entry) == LESSONS[entry["name"]]
         assert all(beat["claims"] for beat in entry["beats"])
+
+
+@pytest.mark.parametrize(("lesson", "beat"), BEATS, ids=BEAT_IDS)
+def test_a_beat_that_quotes_a_step_length_shows_the_step_length_chart(lesson, beat):
+    # A claim about one step's length is read off the lower chart: the beat puts it there.
+    settings = lesson.beats[beat]
+    single = [c for c in settings.claims if isinstance(c, Moves) and c.steps[1] - c.steps[0] == 1]
+    assert not single or settings.chart == "step_length"
