@@ -1,8 +1,9 @@
 """gunicorn settings for the public demo (`make serve`); every knob can be set from the environment.
 
-The app is loaded once before forking (preload), so each worker starts with the opening race
-already computed; workers share nothing but Redis (CACHE_REDIS_URL), so any of them, on any
-host, can answer any request.
+The app is loaded once before forking (preload), and ``on_starting`` compiles (or loads from
+numba's cache) every optimizer's kernel in the master, so each worker starts with the opening
+race already computed and no request of a fresh worker compiles anything. Workers share
+nothing but Redis (CACHE_REDIS_URL), so any of them, on any host, can answer any request.
 """
 
 import multiprocessing
@@ -22,3 +23,12 @@ limit_request_fields = 100
 accesslog = os.environ.get("ACCESS_LOG", "-") or None  # "" turns it off (the load bench)
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
+
+
+def on_starting(server) -> None:
+    """Every kernel compiled or loaded before the workers fork (they inherit it). The cache
+    directory is chosen by common/jit.py: safe for several workers, and copied to a writable
+    place from a read-only install."""
+    from optimizers.warm import warm
+
+    server.log.info("engine kernels ready in %.1f s", warm())

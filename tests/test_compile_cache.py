@@ -52,3 +52,28 @@ def test_a_new_process_compiles_nothing_once_warmed():
     )
     misses, hits = map(int, out.stdout.split())
     assert misses == 0 and hits >= 1
+
+
+def test_gunicorns_master_warms_the_kernels_before_forking():
+    """gunicorn.conf.py's on_starting hook runs in the master (after the preloaded app):
+    it must compile or load every kernel, so a new worker's first request compiles nothing."""
+    import importlib.util
+
+    from optimizers.engine import _DRIVERS
+    from optimizers.registry import OPTIMIZERS
+
+    spec = importlib.util.spec_from_file_location("gunicorn_conf", ROOT / "gunicorn.conf.py")
+    conf = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(conf)
+    said = []
+
+    class Log:
+        def info(self, message, *args):
+            said.append(message % args)
+
+    class Server:
+        log = Log()
+
+    conf.on_starting(Server())
+    assert said and said[0].startswith("engine kernels ready")
+    assert all(_DRIVERS[s.kernel].signatures for s in OPTIMIZERS.values())
