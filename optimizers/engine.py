@@ -39,8 +39,9 @@ class Record(enum.IntEnum):
     """How much of each run the engine keeps."""
 
     OUTCOME = 0  # end point, final and best loss, divergence, arrival, evaluation totals
-    PATHS = 1  # and per step: point, loss, rate, gradient norm, evaluation counts
-    STATE = 2  # and per step: the optimizer's state and its first gradient (the inspector)
+    POINTS = 1  # and per step: point and loss (noisy fans, many starts)
+    PATHS = 2  # and per step: rate, gradient norm, evaluation counts (a race)
+    STATE = 3  # and per step: the optimizer's state and its first gradient (the inspector)
 
 
 @dataclass(frozen=True)
@@ -94,6 +95,7 @@ def kernel(o, w, s, h, lr, cyc, t):  # rebound in each driver (common.jit.specia
 
 
 def _drive(
+    members,
     sid,
     c,
     starts,
@@ -132,16 +134,17 @@ def _drive(
     w,
     s,
 ):
-    """Every run through ``kernel`` (see the module docstring); writes the output arrays.
+    """Runs ``members`` through ``kernel`` (see the module docstring), writing their rows of
+    the output arrays (every array holds every run; other kernels fill the other rows).
     Compiled without numba's reference counting (``_nrt=False``): arrays handed to an inlined
     kernel would otherwise be counted on every step, which costs more than the step itself;
     so nothing here allocates, and the scratch arrays (the oracle's tally, first gradient and
     probes, a silent noise table, the parameters ``w`` and state ``s``) come from the caller."""
-    runs = starts.shape[0]
     paths = points.shape[1] > 0
+    per_step = grad_norms.shape[1] > 0
     record_state = states.shape[1] > 0
     arrive_check = not math.isnan(f_star)
-    for r in range(runs):
+    for r in members:
         table = noise[noise_row[r]] if noise_row[r] >= 0 else quiet
         o = Oracle(sid, c, table, clip[r], tally, first, probes)
         for k in range(s.shape[0]):
@@ -180,6 +183,7 @@ def _drive(
                 points[r, t, 0] = x
                 points[r, t, 1] = y
                 losses[r, t] = loss
+            if per_step:
                 grad_norms[r, t - 1] = gn
                 evaluations[r, t - 1, 0] = tally[1]
                 evaluations[r, t - 1, 1] = tally[2]
@@ -211,6 +215,7 @@ def _drive(
                 points[r, k, 0] = math.nan
                 points[r, k, 1] = math.nan
                 losses[r, k] = math.nan
+        if per_step:
             for k in range(end - 1, steps):
                 grad_norms[r, k] = math.nan
                 for kind in range(3):
@@ -333,8 +338,8 @@ def simulate(
     c = surface_math.constants(surface)
     sid = surface_math.surface_id(surface)
 
-    paths = record >= Record.PATHS
-    rows, step_rows = (steps + 1, steps) if paths else (0, 0)
+    rows = steps + 1 if record >= Record.POINTS else 0
+    step_rows = steps if record >= Record.PATHS else 0
     points = np.empty((runs, rows, 2))
     losses = np.empty((runs, rows))
     grad_norms = np.empty((runs, step_rows))
@@ -350,45 +355,48 @@ def simulate(
     states = np.full((runs, state_rows, width), np.nan)
     firsts = np.full((runs, state_rows, 3), np.nan)
 
-    # One call per kernel, over the runs it serves (racers keep their order in the results).
+    # One call per kernel, over the runs it serves, each writing its own rows in place.
+    hyper = _stack([spec.hyper(racer.params) for spec, racer in zip(specs, racers, strict=True)])
+    state0 = _stack(
+        [_pad(spec.initial_state(r.params), width) for spec, r in zip(specs, racers, strict=True)]
+    )
     by_kernel: dict[object, list[int]] = {}
     for i, spec in enumerate(specs):
         by_kernel.setdefault(spec.kernel, []).append(i)
     for step, members in by_kernel.items():
-        idx = np.array(members, dtype=np.int64)
-        whole = len(members) == runs
-
-        def part(a: np.ndarray, whole: bool = whole, idx: np.ndarray = idx) -> np.ndarray:
-            return a if whole else np.ascontiguousarray(a[idx])
-
-        hyper = _stack([specs[i].hyper(racers[i].params) for i in members])
-        state0 = _stack([_pad(specs[i].initial_state(racers[i].params), width) for i in members])
-        outputs = [points, losses, grad_norms, evaluations, states, firsts]
-        outputs = [part(a) for a in outputs]
-        summary = [part(a) for a in (diverged, arrived, ends, final, totals)]
         driver(step)(
+            np.array(members, dtype=np.int64),
             sid,
             c,
-            part(starts),
+            starts,
             hyper,
             state0,
-            part(lr_const),
-            part(lr_row),
+            lr_const,
+            lr_row,
             lr_table,
-            part(cyc_const),
-            part(cyc_row),
+            cyc_const,
+            cyc_row,
             cyc_table,
-            part(noise_row),
+            noise_row,
             tables,
-            part(clip),
+            clip,
             steps,
             box,
             f_star,
             float(tol),
             math.inf if budget is None else float(budget),
             cost,
-            *outputs,
-            *summary,
+            points,
+            losses,
+            grad_norms,
+            evaluations,
+            states,
+            firsts,
+            diverged,
+            arrived,
+            ends,
+            final,
+            totals,
             np.zeros(5, dtype=np.int64),
             np.zeros(3),
             np.zeros((0, 2)),
@@ -396,11 +404,6 @@ def simulate(
             np.zeros(2),
             np.zeros(width),
         )
-        if not whole:
-            targets = (points, losses, grad_norms, evaluations, states, firsts)
-            targets += (diverged, arrived, ends, final, totals)
-            for target, source in zip(targets, [*outputs, *summary], strict=True):
-                target[idx] = source
 
     return Trajectories(
         points=points.transpose(1, 0, 2),

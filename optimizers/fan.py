@@ -16,6 +16,7 @@ import numpy as np
 
 from optimizers.batch import run_batch
 from optimizers.config import RaceConfig
+from optimizers.engine import Record
 from optimizers.validate import NOISE_SEED
 
 SEED_SPACE = NOISE_SEED.high + 1  # seeds wrap within the race's own seed range
@@ -101,7 +102,7 @@ class NoisyFan:
 def noisy_fans(config: RaceConfig, runs: int) -> list[NoisyFan]:
     """Every racer of ``config`` once per seed ``seed``, ``seed+1``, …, all in one batch."""
     seeds = fan_seeds(config.noise.seed, runs)
-    batch = run_batch(config, seeds=seeds)
+    batch = run_batch(config, seeds=seeds, record=Record.POINTS)
     traj = batch.trajectories
     lengths = traj.ends
     points, losses = traj.points, traj.losses  # NaN after each run's end

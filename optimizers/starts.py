@@ -29,6 +29,7 @@ import numpy as np
 
 from optimizers.batch import run_batch
 from optimizers.config import RaceConfig
+from optimizers.engine import Record
 from optimizers.race import default_label
 from surfaces import get_surface
 from surfaces.base import Surface
@@ -219,7 +220,7 @@ def many_starts(
     starts = start_points(surface, layout, count, seed)
     racer = config.racers[index]
     single = dataclasses.replace(config, racers=(racer,))
-    batch = run_batch(single, starts=starts)
+    batch = run_batch(single, starts=starts, record=Record.POINTS)
     traj = batch.trajectories
     runs = np.arange(len(starts))
     lengths = traj.ends
