@@ -50,6 +50,7 @@ bench: $(STAMP) system
 	$(BIN)/python -m bench.engine
 	$(BIN)/python -m bench.browser
 	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.stack
 	$(BIN)/python -m bench.fair
 	bash scripts/vendor-lighthouse.sh
 	$(BIN)/python -m bench.lighthouse

@@ -6,7 +6,6 @@ gunicorn, the tests and ``python app.py`` all build the same app; ``server`` is 
 
 from __future__ import annotations
 
-import functools
 import json
 import os
 from collections.abc import Mapping
@@ -14,7 +13,8 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from dash import Dash
-from flask import has_request_context, request
+from flask import Response, has_request_context, request
+from plotly.io.json import to_json_plotly
 from werkzeug.serving import WSGIRequestHandler
 
 from callbacks.entry import EntryKey, entry_key, entry_race
@@ -23,8 +23,11 @@ from callbacks.wiring import register
 from layouts.ids import page_ids
 from layouts.page import beat_block, page
 from lessons import LESSONS
+from service.budget import make_budget
+from service.hoststore import HostStore, host_store_path
+from service.lru import ByteLRU
 from service.races import RaceService
-from service.store import make_breaker, make_cache
+from service.store import make_breaker, make_cache, megabytes
 from web.api import make_api
 from web.hardening import harden
 from web.picture import show_on_opening_page
@@ -67,8 +70,21 @@ INDEX = """<!DOCTYPE html>
 </html>"""
 
 
+# The pages' JSON kept per worker (the heaviest page is ~3 MB; the opening page ~0.2 MB).
+DEFAULT_PAGE_CACHE_MB = 32
+
+
 class RaceDash(Dash):
-    """Dash whose index page carries the lesson beat its address names (layouts.page)."""
+    """Dash whose index page carries the lesson beat its address names (layouts.page), and
+    whose layout route answers with the page's JSON from a cache bounded in bytes
+    (``layout_json``), not a layout built and serialised again per request."""
+
+    layout_json: Any = None  # () -> bytes, set by create_app
+
+    def serve_layout(self) -> Any:
+        if self.layout_json is None:
+            return super().serve_layout()
+        return Response(self.layout_json(), mimetype="application/json")
 
     def interpolate_index(self, **kwargs: Any) -> str:
         key = entry_key(page_args())
@@ -100,24 +116,42 @@ def create_app(env: Mapping[str, str] | None = None) -> Dash:
         # never executed (so the Content-Security-Policy needs no hash for it).
         index_string=INDEX.replace("PAGE_IDS", json.dumps(page_ids()).replace("<", "\\u003c")),
     )
-    service = RaceService(make_cache(app.server, env), make_breaker(env))
+    # The host's limits file, made before gunicorn forks: every worker counts in it.
+    host = HostStore(host_store_path(env))
+    service = RaceService(make_cache(app.server, env), make_breaker(env), make_budget(env, host))
 
-    @functools.lru_cache(maxsize=256)
     def layout_for(key: EntryKey) -> Any:
-        # The page's race (the opening race, a lesson or a shared race) is computed once per
-        # key and sent with the layout: no round trip before it shows.
+        # The page's race (the opening race, a lesson or a shared race) is sent with the
+        # layout: no round trip before it shows.
         race, lesson, note = entry_race(key)
         opening = opening_update(race, service)
         stores = {"race": opening.store, "keys": opening.keys, "surface": opening.surface}
         return page(race, stores, lesson=lesson, note=note, beat=key.beat)
 
+    # Each page's JSON is built once per key (not per raw URL) and kept, within a bound in
+    # bytes: one per link, the pages of 2,000 links held a gigabyte per worker.
+    pages = ByteLRU(megabytes(env, "PAGE_CACHE_MB", DEFAULT_PAGE_CACHE_MB))
+
+    def layout_json(key: EntryKey) -> bytes:
+        data = pages.get(key)
+        if data is None:
+            data = to_json_plotly(layout_for(key)).encode()
+            pages.put(key, data)
+        return bytes(data)
+
     app.layout = lambda: layout_for(entry_key(page_args()))
-    layout_for(EntryKey())  # the opening page at start-up (gunicorn preloads it into every worker)
+    app.layout_json = lambda: layout_json(entry_key(page_args()))
+    app.pages = pages  # type: ignore[attr-defined]  # read by the memory test and bench
+    layout_json(EntryKey())  # the opening page at start-up (gunicorn preloads it into every worker)
     # Until its map is drawn, the opening page shows a picture of it (web/picture.py).
     opening = opening_update(entry_race(EntryKey())[0], service)
     show_on_opening_page(app, opening.surface, opening.store)
     register(app, service)
-    harden(app, service, env, make_api(service))
+    harden(app, service, env, make_api(service), host)
+    # Dash's first-request set-up checks a layout: done here, on the opening page, rather than
+    # on whatever page the first request's query names (charged to its client) in each worker.
+    with app.server.app_context():
+        app._setup_server()
     return app
 
 

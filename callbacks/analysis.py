@@ -20,6 +20,7 @@ from optimizers.config import CRITERIA, RaceConfig
 from optimizers.race import default_label
 from optimizers.sweep import SweepResult, tuned_race
 from optimizers.validate import WorkLimitError, starts_options, sweep_options
+from service.budget import OverBudget
 from service.compact import style
 from service.races import RaceService
 from service.share import decode_race, encode_race
@@ -63,13 +64,15 @@ def page_race(store: Any) -> tuple[RaceConfig, list[int]]:
 def _guarded(compute: Any, store: Any = None) -> ViewUpdate:
     """``compute()``; a refused request becomes its message (and, for a view given its
     ``store``, work over the budget a refused view), any other failure a sentence without a
-    traceback."""
+    traceback. A client out of work budget is refused the whole request (429)."""
     try:
         return compute()
     except WorkLimitError as error:
         return refused(store, error) if store is not None else ViewUpdate(message=error.message)
     except ConfigError as error:
         return ViewUpdate(message=str(error))
+    except OverBudget:
+        raise  # the client's work budget is spent: 429 with Retry-After (web/hardening.py)
     except Exception:
         log.exception("fair-race view failed")
         return ViewUpdate(message=SERVER_FAULT)

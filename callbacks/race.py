@@ -22,6 +22,7 @@ from layouts.controls import MAX_PAGE_RACERS, PAGE_STEPS
 from layouts.equation import update_rule
 from optimizers.config import RaceConfig
 from optimizers.validate import race_errors, validate_race
+from service.budget import OverBudget
 from service.compact import style
 from service.races import RaceService
 from service.share import encode_race
@@ -215,6 +216,8 @@ def race_update(inputs: PageInputs, known_keys: Any, service: RaceService) -> Ra
         update = RaceUpdate(order=order)
         place_error(error, order, update)
         return update
+    except OverBudget:
+        raise  # the client's work budget is spent: 429 with Retry-After (web/hardening.py)
     except Exception:
         log.exception("race update failed")
         return RaceUpdate(order=order, settings_error=SERVER_FAULT)

@@ -23,7 +23,8 @@ stop() {
     rm -rf "$runtime"
 }
 trap stop EXIT INT TERM
-TRUSTED_PROXIES=${TRUSTED_PROXIES:-1} "$BIN/gunicorn" -c gunicorn.conf.py -b "unix:$runtime/gunicorn.sock" \
+# Without Redis the limits are the host's: one SQLite file every worker shares.
+LIMITS_DB=${LIMITS_DB:-$runtime/limits.sqlite} TRUSTED_PROXIES=${TRUSTED_PROXIES:-1} "$BIN/gunicorn" -c gunicorn.conf.py -b "unix:$runtime/gunicorn.sock" \
     app:server &
 pids+=($!)
 # nginx opens the port once gunicorn listens (after it loaded the app), so no client meets a 502.

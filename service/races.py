@@ -9,10 +9,19 @@ The cache is an accelerator, never a dependency: if it fails (Redis gone or hung
 computed without it, the outage is logged once, the cache is skipped for a while (a circuit
 breaker, so a hung Redis is waited on once per cooldown, not on every call) and caching resumes
 when it answers again.
+
+Whatever is not cached is charged to the requesting client's work budget before it runs
+(service/budget.py), in the validator's measure of work. Big batches run in chunks of at most
+CHUNK_RUN_STEPS run-steps (a chunk is whole racers, at least one): the engine holds every
+run's whole path while it runs, about 200 bytes per run-step, so a maximum-budget sweep or fan
+in one batch peaked at 400-500 MB in its worker, and in chunks at about 60 MB, in the same
+time (bench/stack.py measures both). Results do not change: a racer alone equals the same racer
+in a race.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
@@ -28,13 +37,24 @@ from optimizers.race import run_race
 from optimizers.starts import many_starts
 from optimizers.sweep import SweepResult, sweep
 from optimizers.trace import trace_racer
-from optimizers.validate import FAN_RUNS
+from optimizers.validate import (
+    FAN_RUNS,
+    Factors,
+    fan_work,
+    race_work,
+    run_steps,
+    starts_work,
+    sweep_work,
+)
 from service.breaker import CircuitBreaker
+from service.budget import WorkBudget
 from service.compact import compact_fan, compact_racer, compact_starts, surface_payload
 from service.store import failure_kind
 from surfaces import get_surface
 
 CACHE_TIMEOUT = 24 * 3600
+# One racer of a maximum sweep (49 rates × 5,000 steps) or fan (64 runs × 5,000 steps) fits.
+CHUNK_RUN_STEPS = 320_000
 HEALTH_KEY = "health"  # read by /healthz: a miss is an answer too
 log = logging.getLogger(__name__)
 
@@ -58,9 +78,15 @@ def surface_key(config: RaceConfig) -> str:
 class RaceService:
     """Runs races through a flask-caching cache (memory in the process, or Redis)."""
 
-    def __init__(self, cache: Cache, breaker: CircuitBreaker | None = None) -> None:
+    def __init__(
+        self,
+        cache: Cache,
+        breaker: CircuitBreaker | None = None,
+        budget: WorkBudget | None = None,
+    ) -> None:
         self.cache = cache
         self.breaker = breaker or CircuitBreaker(cooldown=5.0)
+        self.budget = budget  # None: nothing is charged (scripts, the benches' engine runs)
         self.engine_runs = 0  # per process; the scale-out test reads it through /healthz
 
     @property
@@ -103,11 +129,19 @@ class RaceService:
         self._cache_answered()
         return "ok"
 
-    def _cached(self, key: str, compute: Callable[[], Any]) -> Any:
+    def _spend(self, factors: Factors, steps: int) -> contextlib.AbstractContextManager[None]:
+        """Around work about to run: charged to the client, who may run only so much at once
+        (raises OverBudget: nothing runs)."""
+        if self.budget is None:
+            return contextlib.nullcontext()
+        return self.budget.spend(run_steps(factors, steps))
+
+    def _cached(self, key: str, compute: Callable[[], Any], work: Factors, steps: int) -> Any:
         hit = self._get(key)
         if hit is not None:
             return hit
-        value = compute()
+        with self._spend(work, steps):
+            value = compute()
         self._set(key, value)
         return value
 
@@ -126,21 +160,37 @@ class RaceService:
             log.warning("cache available again")
 
     def _per_racer(
-        self, config: RaceConfig, kind: str, compute: Callable[[RaceConfig], list[Any]]
+        self,
+        config: RaceConfig,
+        kind: str,
+        compute: Callable[[RaceConfig], list[Any]],
+        work: Callable[[RaceConfig], Factors],
     ) -> list[tuple[str, Any]]:
         """(key, value) of every racer, each cached under its own key. The racers not in the
-        cache are computed together, ``compute`` getting the race of just those racers (one
-        batch), so a rate change recomputes that racer only."""
+        cache are charged for (``work`` of the race of just those racers) and computed in
+        chunks (``compute`` getting a race of some of them), so a rate change recomputes
+        that racer only."""
         keys = racer_keys(config, kind)
         found = {i: hit for i, key in enumerate(keys) if (hit := self._get(key)) is not None}
         missing = [i for i in range(len(keys)) if i not in found]
         if missing:
-            self.engine_runs += 1
-            subset = dataclasses.replace(config, racers=tuple(config.racers[i] for i in missing))
-            for i, value in zip(missing, compute(subset), strict=True):
-                found[i] = value
-                self._set(keys[i], value)
+            with self._spend(work(self._subset(config, missing)), config.steps):
+                self.engine_runs += 1
+                for chunk in chunks(missing, lambda some: self._work(config, some, work)):
+                    subset = self._subset(config, chunk)
+                    for i, value in zip(chunk, compute(subset), strict=True):
+                        found[i] = value
+                        self._set(keys[i], value)
         return [(key, found[i]) for i, key in enumerate(keys)]
+
+    @staticmethod
+    def _subset(config: RaceConfig, indices: list[int]) -> RaceConfig:
+        return dataclasses.replace(config, racers=tuple(config.racers[i] for i in indices))
+
+    def _work(
+        self, config: RaceConfig, indices: list[int], work: Callable[[RaceConfig], Factors]
+    ) -> int:
+        return run_steps(work(self._subset(config, indices)), config.steps)
 
     def racers(self, config: RaceConfig) -> list[tuple[str, dict[str, Any]]]:
         """(key, compact result for the page) of every racer, in order."""
@@ -154,7 +204,8 @@ class RaceService:
                     entry["fan"] = compact_fan(fan, f_star)
             return out
 
-        return self._per_racer(config, "racer", compute)
+        fans = FAN_RUNS.default if config.noise.std > 0 else 0
+        return self._per_racer(config, "racer", compute, lambda subset: race_work(subset, fans))
 
     def race_json(self, config: RaceConfig) -> dict[str, Any]:
         """A whole race's result JSON (race-config.md), each racer through the cache."""
@@ -166,7 +217,7 @@ class RaceService:
             "surface": config.surface.to_json(),
             "start": list(config.start),
             "steps": config.steps,
-            "racers": [value for _, value in self._per_racer(config, "result", compute)],
+            "racers": [value for _, value in self._per_racer(config, "result", compute, race_work)],
         }
 
     def racer_json(self, config: RaceConfig, index: int) -> dict[str, Any]:
@@ -178,7 +229,12 @@ class RaceService:
         """Each racer's sweep, cached whatever the criterion (it only picks the winner)."""
         config, grid = request.race, request.grid
         kind = f"sweep:{grid.low!r}:{grid.high!r}:{grid.count}"
-        racers = self._per_racer(config, kind, lambda subset: list(sweep(subset, grid).racers))
+        racers = self._per_racer(
+            config,
+            kind,
+            lambda subset: list(sweep(subset, grid).racers),
+            lambda subset: sweep_work(subset, grid),
+        )
         return SweepResult(grid, request.criterion, config.steps, tuple(r for _, r in racers))
 
     def fan(self, request: FanRequest) -> dict[str, Any]:
@@ -188,7 +244,9 @@ class RaceService:
         def compute(subset: RaceConfig) -> list[dict[str, Any]]:
             return [fan.to_json() for fan in noisy_fans(subset, request.runs)]
 
-        racers = self._per_racer(config, f"fan:{request.runs}", compute)
+        racers = self._per_racer(
+            config, f"fan:{request.runs}", compute, lambda subset: fan_work(subset, request.runs)
+        )
         return {
             "steps": config.steps,
             "noise": {"std": config.noise.std, "seed": config.noise.seed},
@@ -210,7 +268,7 @@ class RaceService:
                 many_starts(config, request.racer, request.layout, request.count, request.seed)
             )
 
-        return self._cached(key, compute)
+        return self._cached(key, compute, starts_work(request.count), config.steps)
 
     def trace(self, config: RaceConfig, index: int) -> dict[str, Any]:
         """Racer ``index``'s state after every step, for the step inspector."""
@@ -220,11 +278,24 @@ class RaceService:
             self.engine_runs += 1
             return trace_racer(config, index).to_json()
 
-        return self._cached(key, compute)
+        alone = self._subset(config, [index])
+        return self._cached(key, compute, race_work(alone), config.steps)
 
     def surface(self, config: RaceConfig) -> tuple[str, dict[str, Any]]:
         def compute() -> dict[str, Any]:
             return surface_payload(get_surface(config.surface.name, **config.surface.params))
 
         key = surface_key(config)
-        return key, self._cached(key, compute)
+        return key, self._cached(key, compute, [], 0)  # a grid of the surface, not a run
+
+
+def chunks(indices: list[int], work: Callable[[list[int]], int]) -> list[list[int]]:
+    """``indices`` in order, cut into runs whose ``work`` is at most CHUNK_RUN_STEPS (a racer
+    whose work alone is more makes a chunk of its own)."""
+    out: list[list[int]] = []
+    for i in indices:
+        if out and work([*out[-1], i]) <= CHUNK_RUN_STEPS:
+            out[-1].append(i)
+        else:
+            out.append([i])
+    return out

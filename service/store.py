@@ -26,7 +26,8 @@ from service.breaker import CircuitBreaker
 # one request 0.2 s per breaker cooldown.
 DEFAULT_TIMEOUT = 0.2
 DEFAULT_RETRY_AFTER = 5.0
-MEMORY_ENTRIES = 2000
+# The in-process cache's bound (per worker): a worker with it full stays well under 300 MB.
+DEFAULT_MEMORY_MB = 64
 
 
 def redis_url(env: Mapping[str, str]) -> str:
@@ -54,8 +55,18 @@ def redis_options(env: Mapping[str, str]) -> dict[str, Any]:
     }
 
 
+def megabytes(env: Mapping[str, str], name: str, default: float) -> int:
+    """A size setting in MB (``name``), as bytes."""
+    raw = env.get(name, "").strip()
+    value = float(raw) if raw else default
+    if not value >= 0:
+        raise ValueError(f"{name} must be a number of megabytes >= 0, got {raw!r}")
+    return int(value * 1024 * 1024)
+
+
 def cache_config(env: Mapping[str, str]) -> dict[str, Any]:
-    """flask-caching settings: Redis when CACHE_REDIS_URL is set, else memory in the process.
+    """flask-caching settings: Redis when CACHE_REDIS_URL is set, else memory in the process,
+    at most CACHE_MEMORY_MB of it (service/lru.py).
 
     The Redis client is built here (and handed over as the "host"), so that its timeouts are
     ours rather than whatever flask-caching passes on."""
@@ -66,7 +77,10 @@ def cache_config(env: Mapping[str, str]) -> dict[str, Any]:
             "CACHE_REDIS_HOST": Redis.from_url(url, **redis_options(env)),
             "CACHE_KEY_PREFIX": "or:",
         }
-    return {"CACHE_TYPE": "SimpleCache", "CACHE_THRESHOLD": MEMORY_ENTRIES}
+    return {
+        "CACHE_TYPE": "service.lru.ByteCache",
+        "CACHE_MAX_BYTES": megabytes(env, "CACHE_MEMORY_MB", DEFAULT_MEMORY_MB),
+    }
 
 
 def make_cache(server: Flask, env: Mapping[str, str]) -> Cache:

@@ -212,7 +212,7 @@ def test_adding_racers_stops_at_the_page_limit(client):
 
 
 def test_cache_is_embedded_unless_redis_is_configured():
-    assert cache_config({})["CACHE_TYPE"] == "SimpleCache"
+    assert cache_config({})["CACHE_TYPE"] == "service.lru.ByteCache"  # bounded in bytes
     redis = cache_config({"CACHE_REDIS_URL": "redis://127.0.0.1:6379/0"})
     assert redis["CACHE_TYPE"] == "RedisCache"
 

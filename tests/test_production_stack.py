@@ -15,6 +15,7 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -46,27 +47,41 @@ def alive(pid: int) -> bool:
 
 
 class Stack:
-    def __init__(self, env: dict[str, str]) -> None:
+    """scripts/serve.sh on a free port with ``workers`` workers (make serve's default is the
+    cores × 2 + 1 of gunicorn.conf.py) and ``env`` added to its environment."""
+
+    def __init__(self, env: dict[str, str], workers: int = 2) -> None:
         require_executable("/usr/sbin/nginx")
         self.port = free_port()
+        self.log = tempfile.TemporaryFile()
         self.proc = subprocess.Popen(
             ["bash", "scripts/serve.sh"],
             cwd=ROOT,
-            env=dict(os.environ, PORT=str(self.port), WORKERS="2", ACCESS_LOG="", **env),
+            env={
+                **os.environ,
+                "PORT": str(self.port),
+                "WORKERS": str(workers),
+                "ACCESS_LOG": "",
+                **env,
+            },
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
+            # A file, not a pipe: a pipe nobody reads until the end fills up and then blocks
+            # whichever process writes to it (nginx's one worker, or gunicorn's).
+            stderr=self.log,
         )
         until_healthy(self.proc, self.port)
         self.base = f"http://127.0.0.1:{self.port}"
         kids = children(self.proc.pid)
         self.master = next(p for p in kids if "gunicorn" in command(p))
         self.nginx = next(p for p in kids if "nginx" in command(p))
-        until(lambda: len(workers_of(self.master)) == 2, 30, "both workers forked")
+        until(lambda: len(workers_of(self.master)) == workers, 30, "every worker forked")
 
     def stop(self) -> str:
+        """SIGTERM, then the stack's log (gunicorn's and nginx's stderr)."""
         self.proc.send_signal(signal.SIGTERM)
         self.proc.wait(timeout=30)
-        return self.proc.stderr.read().decode()
+        self.log.seek(0)
+        return self.log.read().decode()
 
 
 @pytest.fixture

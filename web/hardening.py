@@ -1,7 +1,10 @@
 """What a public server needs around the app: limits, compression, headers, quiet errors.
 
 Each piece is an existing engine configured here (flask-compress, flask-limiter with its
-counters in the shared Redis, Flask's body limit), not code of ours.
+counters in the shared Redis or, without it, in the host's SQLite file that every worker
+shares, Flask's body limit), not code of ours. The work budget (service/budget.py) refuses
+from inside the engine's service; its refusal is answered here like flask-limiter's: 429 with
+Retry-After.
 """
 
 from __future__ import annotations
@@ -17,6 +20,8 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from werkzeug.exceptions import HTTPException
 
+from service.budget import OverBudget
+from service.hoststore import HostStore
 from service.races import RaceService
 from service.store import redis_options, redis_url
 from web.proxy import trust_proxies, trusted_proxies
@@ -55,15 +60,19 @@ def content_security_policy(app: Dash, frame_ancestors: str) -> str:
     )
 
 
-def _error_response(status: int, message: str) -> Any:
+def _error_response(status: int, message: str) -> Response:
     if request.path.startswith("/api/"):
-        return jsonify({"error": message, "field": ""}), status
+        response = jsonify({"error": message, "field": ""})
+        response.status_code = status
+        return response
     return Response(message + "\n", status=status, mimetype="text/plain")
 
 
-def harden(app: Dash, service: RaceService, env: Mapping[str, str], api: Blueprint) -> None:
+def harden(
+    app: Dash, service: RaceService, env: Mapping[str, str], api: Blueprint, host: HostStore
+) -> None:
     """Limits, compression, headers and quiet errors around the app; registers the ``api``
-    blueprint under its own rate limit."""
+    blueprint under its own rate limit. Without Redis the limiter counts in ``host``."""
     server: Flask = app.server
     conf = settings(env)
     trust_proxies(server, trusted_proxies(env))  # before the limiter reads addresses
@@ -91,11 +100,11 @@ def harden(app: Dash, service: RaceService, env: Mapping[str, str], api: Bluepri
     limiter = Limiter(
         get_remote_address,
         app=server,
-        storage_uri=conf["redis"] or "memory://",
+        storage_uri=conf["redis"] or f"sqlite://{host.path}",
         # Short timeouts, no retry on a timeout: a hung Redis costs the limiter one short
         # wait, after which it counts in memory and checks Redis again with back-off.
         storage_options=redis_options(env) if conf["redis"] else {},
-        in_memory_fallback_enabled=True,  # Redis gone: count in memory, keep answering
+        in_memory_fallback_enabled=True,  # the store gone: count in memory, keep answering
         default_limits=[],
         headers_enabled=True,
     )
@@ -118,7 +127,13 @@ def harden(app: Dash, service: RaceService, env: Mapping[str, str], api: Bluepri
             413: f"request body too large (at most {MAX_REQUEST_BYTES} bytes)",
             429: "too many requests; slow down and retry shortly",
         }
-        return _error_response(exc.code or 500, messages.get(exc.code or 0, exc.name))
+        if isinstance(exc, OverBudget):
+            messages[429] = exc.description or messages[429]
+        response = _error_response(exc.code or 500, messages.get(exc.code or 0, exc.name))
+        for name, value in exc.get_headers():  # the budget's Retry-After, 405's Allow
+            if name != "Content-Type":
+                response.headers[name] = value
+        return response
 
     @server.errorhandler(Exception)
     def crash(exc: Exception) -> Any:

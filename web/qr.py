@@ -10,7 +10,6 @@ service sees the link.
 
 from __future__ import annotations
 
-import functools
 import io
 import math
 import re
@@ -22,6 +21,7 @@ import segno
 from common.errors import ConfigError
 from lessons import LESSONS
 from optimizers.config import CRITERIA
+from service.lru import ByteLRU
 from service.share import MAX_SHARE_CHARS, decode_race, encode_race
 
 # The groups a link may hide (assets/tools.js HIDEABLE); students get the controls hidden.
@@ -146,10 +146,22 @@ def student_link(root: str, args: Mapping[str, list[str]], query_chars: int) -> 
     return root + "?" + urlencode(student_query(args))
 
 
-@functools.lru_cache(maxsize=256)
+# segno takes ~80 ms a code, so codes are kept per link; a dense code's SVG is tens of KB,
+# so the bound is in bytes (service/lru.py), not in entries.
+CODES = ByteLRU(4 * 1024 * 1024)
+
+
 def qr_svg(link: str) -> str:
     """``link`` as a QR code, a standalone SVG document: black modules on white with the
     standard quiet zone, sized by its viewBox only, so the page scales it to the room."""
+    kept = CODES.get(link)
+    if kept is None:
+        kept = _draw(link)
+        CODES.put(link, kept)
+    return str(kept)
+
+
+def _draw(link: str) -> str:
     try:
         code = segno.make_qr(link, error=ERROR_LEVEL)
     except segno.DataOverflowError:

@@ -1,0 +1,49 @@
+"""One client floods the routes that compute, through the production stack as `make serve`
+starts it (issue 15, item 3): 16 connections from one address post maximum-budget sweeps and
+fans and fetch the layouts of heavy share links, each a new one, as fast as they are answered.
+Meanwhile another address's `/healthz`, `GET /` and cached race answer within 1 s at p99: the
+flood meets nginx's per-address limits and the app's work budget (429 with Retry-After from
+either), so it holds a bounded share of the workers and cores.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from tests.flood import PROBES, Flood, p99, probe_round
+from tests.live import workers_of
+from tests.test_production_stack import Stack
+
+FLOOD_SECONDS = 30
+PROBE_INTERVAL = 0.5  # the probes' pace (the API allows 120 a minute), not a wait for an event
+
+
+def test_a_flood_of_costly_requests_leaves_another_client_served_within_a_second():
+    stack = Stack({}, workers=(os.cpu_count() or 1) * 2 + 1)  # gunicorn.conf.py's default
+    try:
+        warm = probe_round(stack.port)  # the probe's race is cached from now on
+        assert {status for _, status in warm.values()} == {200}, warm
+        workers = sorted(workers_of(stack.master))
+        flood = Flood(stack.port, FLOOD_SECONDS)
+        rounds = []
+        while flood.running():
+            rounds.append(probe_round(stack.port))
+            time.sleep(PROBE_INTERVAL)
+        counts = flood.result()
+        assert len(rounds) >= 20, len(rounds)
+        for name in PROBES:
+            statuses = [r[name][1] for r in rounds]
+            seconds = [r[name][0] for r in rounds]
+            assert set(statuses) == {200}, (name, statuses)
+            assert p99(seconds) < 1.0, (name, sorted(seconds)[-5:], counts)
+        # The flood was refused by the work budget (the app), not only by nginx's rate, every
+        # refusal with a Retry-After, and some of it was served.
+        assert counts.get("429 app", 0) > 0, counts
+        assert not [key for key in counts if key.endswith("bare")], counts
+        assert sum(v for k, v in counts.items() if k.startswith("200")) > 0, counts
+        assert "error" not in counts, counts
+        assert sorted(workers_of(stack.master)) == workers  # none killed for a timeout
+    finally:
+        log = stack.stop()
+    assert "Traceback" not in log and "WORKER TIMEOUT" not in log, log[-2000:]

@@ -1,0 +1,110 @@
+"""Memory bounded in bytes (issue 15, item 4): the caches a worker keeps (pages, results and
+traces, QR codes) are bounded by bytes, so a worker that served 2,000 distinct links and 400
+distinct inspect traces stays under 300 MB; big batches run in chunks with unchanged results.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+from flask import Flask
+from flask_caching import Cache
+
+from optimizers.sweep import sweep
+from optimizers.validate import validate_sweep
+from service import races
+from service.lru import ByteLRU
+from service.races import RaceService, chunks
+from tests.live import ROOT
+from web import qr
+
+MB = 1024 * 1024
+
+
+def test_the_lru_drops_the_least_recent_entries_past_its_bytes():
+    lru = ByteLRU(100)
+    lru.put("a", b"x" * 40)
+    lru.put("b", b"x" * 40)
+    assert lru.get("a") is not None  # a is now the most recent
+    lru.put("c", b"x" * 40)  # 120 bytes: b goes
+    assert lru.get("b") is None and lru.get("a") and lru.get("c")
+    assert lru.bytes == 80 and len(lru) == 2
+    lru.put("d", b"x" * 101)  # larger than the whole bound: not kept, nothing else lost
+    assert lru.get("d") is None and lru.bytes == 80
+    lru.put("a", b"x" * 10)  # replaced: counted once
+    assert lru.bytes == 50
+
+
+def test_the_embedded_cache_is_bounded_by_bytes_of_what_it_holds():
+    server = Flask(__name__)
+    cache = Cache(server, config={"CACHE_TYPE": "service.lru.ByteCache", "CACHE_MAX_BYTES": MB})
+    for i in range(50):
+        cache.set(f"k{i}", {"values": list(range(10_000 + i))})  # ~50 KB pickled each
+    backend = server.extensions["cache"][cache]
+    assert 0.9 * MB < backend.entries.bytes <= MB
+    assert cache.get("k0") is None and cache.get("k49")["values"][-1] == 10_048
+    got = cache.get("k49")
+    got["values"].clear()  # what a caller does with its copy never changes the cache
+    assert len(cache.get("k49")["values"]) == 10_049
+
+
+def test_qr_codes_are_kept_within_their_bytes(monkeypatch):
+    monkeypatch.setattr(qr, "CODES", ByteLRU(100_000))
+    links = [f"https://example.org/?race={'x' * 400}{i}" for i in range(20)]
+    drawn = [qr.qr_svg(link) for link in links]
+    assert qr.CODES.bytes <= 100_000 and 0 < len(qr.CODES) < 20
+    assert qr.qr_svg(links[-1]) is drawn[-1]  # the recent ones are kept, not drawn again
+
+
+def test_a_worker_stays_under_300_mb_after_2000_links_and_400_traces():
+    out = subprocess.run(
+        [sys.executable, "-m", "tests.memory_load", "2000", "400"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+    )
+    assert out.returncode == 0, out.stderr[-3000:]
+    figures = json.loads(out.stdout.strip().splitlines()[-1])
+    # The caches filled up to their bounds (so the bound, not a small load, is what held).
+    assert figures["pages_bytes"] > 0.8 * figures["pages_max"], figures
+    assert figures["cache_bytes"] > 0.8 * figures["cache_max"], figures
+    assert figures["rss_after"] <= 300 * MB, figures
+
+
+def test_a_big_batch_runs_in_chunks_with_the_same_results(monkeypatch):
+    """A sweep computed in chunks of racers equals the sweep in one batch."""
+    request = validate_sweep(
+        {
+            "race": {
+                "surface": {"name": "himmelblau"},
+                "steps": 200,
+                "racers": [{"optimizer": name, "lr": 0.01} for name in ("adam", "sgd", "momentum")],
+            },
+            "grid": {"count": 8},
+        }
+    )
+    whole = [r.to_json(request.criterion) for r in sweep(request.race, request.grid).racers]
+    # 9 rates × 200 steps = 1,800 run-steps a racer: chunks of one racer each.
+    monkeypatch.setattr(races, "CHUNK_RUN_STEPS", 2000)
+    batches: list[int] = []
+    real = races.sweep
+
+    def counted(config, grid):
+        batches.append(len(config.racers))
+        return real(config, grid)
+
+    monkeypatch.setattr(races, "sweep", counted)
+    service = RaceService(Cache(Flask(__name__), config={"CACHE_TYPE": "SimpleCache"}))
+    chunked = [r.to_json(request.criterion) for r in service.sweep(request).racers]
+    assert batches == [1, 1, 1]
+    assert chunked == whole
+
+
+def test_chunks_keep_order_and_their_bound():
+    assert chunks([0, 1, 2, 3, 4], lambda some: 100 * len(some)) == [[0, 1, 2, 3, 4]]
+    bound = races.CHUNK_RUN_STEPS
+    assert chunks([3, 5, 7], lambda some: bound // 2 * len(some)) == [[3, 5], [7]]
+    assert chunks([1, 2], lambda some: bound * 2) == [[1], [2]]  # one racer over: alone
