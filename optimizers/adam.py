@@ -45,8 +45,8 @@ def step(o, w, s, h, lr, cyc, t):
     ``cyc`` is the (cycled) β1."""
     b1, b2, eps, wd = cyc, h[B2], h[EPS], h[WD]
     if h[BIAS] != 0:
-        neg_step = -(lr / (1 - b1 ** float(t)))
-        bc2_sqrt = (1 - b2 ** float(t)) ** 0.5
+        neg_step = -(lr / (1 - oracle.power(o, b1, t)))
+        bc2_sqrt = oracle.bias_root(o, b2, t)
     else:
         neg_step, bc2_sqrt = -lr, 1.0
     gx, gy = oracle.gradient(o, w[0], w[1])

@@ -17,7 +17,7 @@ M, U = 0, 2
 def step(o, w, s, h, lr, cyc, t):
     """torch.optim.adamax._single_tensor_adamax for one run; ``cyc`` is the (cycled) β1."""
     b1, b2, eps, wd = cyc, h[B2], h[EPS], h[WD]
-    neg_step = -(lr / (1 - b1 ** float(t)))
+    neg_step = -(lr / (1 - oracle.power(o, b1, t)))
     gx, gy = oracle.gradient(o, w[0], w[1])
     for i in range(2):
         gi = gx if i == 0 else gy

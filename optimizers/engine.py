@@ -25,6 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from common.jit import specialize
+from optimizers.base import OptimizerSpec
 from optimizers.config import RacerConfig
 from optimizers.oracle import CLIP_EPS, COST, Oracle, noise_table
 from optimizers.registry import OPTIMIZERS
@@ -133,20 +134,23 @@ def _drive(
     quiet,
     w,
     s,
+    bases,
+    powers,
 ):
     """Runs ``members`` through ``kernel`` (see the module docstring), writing their rows of
     the output arrays (every array holds every run; other kernels fill the other rows).
     Compiled without numba's reference counting (``_nrt=False``): arrays handed to an inlined
     kernel would otherwise be counted on every step, which costs more than the step itself;
-    so nothing here allocates, and the scratch arrays (the oracle's tally, first gradient and
-    probes, a silent noise table, the parameters ``w`` and state ``s``) come from the caller."""
+    so nothing here allocates, and the scratch arrays (the oracle's tally, first gradient,
+    probes and remembered powers, a silent noise table, the parameters ``w`` and state ``s``)
+    come from the caller."""
     paths = points.shape[1] > 0
     per_step = grad_norms.shape[1] > 0
     record_state = states.shape[1] > 0
     arrive_check = not math.isnan(f_star)
     for r in members:
         table = noise[noise_row[r]] if noise_row[r] >= 0 else quiet
-        o = Oracle(sid, c, table, clip[r], tally, first, probes)
+        o = Oracle(sid, c, table, clip[r], tally, first, probes, bases, powers)
         for k in range(s.shape[0]):
             s[k] = state0[r, k]
         h = hyper[r]
@@ -233,6 +237,9 @@ def _drive(
 
 
 _DRIVERS: dict[object, object] = {}
+# How many values ``oracle.power`` and ``bias_root`` remember per engine call (β1^t, β2^t,
+# √(1 − β2^t) and a spare).
+POWER_SLOTS = 4
 
 
 def driver(step):
@@ -356,10 +363,7 @@ def simulate(
     firsts = np.full((runs, state_rows, 3), np.nan)
 
     # One call per kernel, over the runs it serves, each writing its own rows in place.
-    hyper = _stack([spec.hyper(racer.params) for spec, racer in zip(specs, racers, strict=True)])
-    state0 = _stack(
-        [_pad(spec.initial_state(r.params), width) for spec, r in zip(specs, racers, strict=True)]
-    )
+    hyper, state0 = _settings(specs, racers, width)
     by_kernel: dict[object, list[int]] = {}
     for i, spec in enumerate(specs):
         by_kernel.setdefault(spec.kernel, []).append(i)
@@ -403,6 +407,8 @@ def simulate(
             np.zeros((0, per_step, 2)),
             np.zeros(2),
             np.zeros(width),
+            np.full((POWER_SLOTS, 2), np.nan),
+            np.full((POWER_SLOTS, steps + 1), np.nan),
         )
 
     return Trajectories(
@@ -423,13 +429,22 @@ def simulate(
     )
 
 
-def _stack(rows: list[np.ndarray]) -> np.ndarray:
-    width = max(len(r) for r in rows)
-    return np.ascontiguousarray(np.stack([_pad(r, width) for r in rows]))
-
-
-def _pad(row: np.ndarray, width: int) -> np.ndarray:
-    return np.concatenate([row, np.zeros(width - len(row))]) if len(row) < width else row
+def _settings(
+    specs: list[OptimizerSpec], racers: Sequence[RacerConfig], width: int
+) -> tuple[np.ndarray, np.ndarray]:
+    """Every run's ``h`` and starting state, as (runs, ·) rows padded with zeros; a racer
+    repeated over seeds or starts (the same object) is read once."""
+    rows = {}
+    for spec, racer in zip(specs, racers, strict=True):
+        if id(racer) not in rows:
+            rows[id(racer)] = (spec.hyper(racer.params), spec.initial_state(racer.params))
+    size = max(len(h) for h, _ in rows.values())
+    hyper, state0 = np.zeros((len(racers), size)), np.zeros((len(racers), width))
+    for run, racer in enumerate(racers):
+        h, s = rows[id(racer)]
+        hyper[run, : len(h)] = h
+        state0[run, : len(s)] = s
+    return hyper, state0
 
 
 def common_noise(std: float, seed: int, runs: int) -> Noise | None:

@@ -37,7 +37,7 @@ def step(o, w, s, h, lr, cyc, t):
     running product is state, multiplied step by step as torch does."""
     b1, b2, eps, wd, decay = cyc, h[B2], h[EPS], h[WD], h[MOMENTUM_DECAY]
     tf = float(t)
-    bias_correction2 = 1 - b2**tf
+    bias_correction2 = 1 - oracle.power(o, b2, t)
     mu = b1 * (1.0 - 0.5 * (0.96 ** (tf * decay)))
     mu_next = b1 * (1.0 - 0.5 * (0.96 ** ((tf + 1) * decay)))
     s[MU_PRODUCT] = s[MU_PRODUCT] * mu

@@ -51,6 +51,8 @@ class Oracle(NamedTuple):
     tally: Any  # int64[5]
     first: Any  # float64[3]: the first gradient (noise added, before clipping), its factor
     probes: Any  # float64[n, 2] (zero rows: not recorded)
+    bases: Any  # float64[k, 2]: the (base, kind) ``power`` remembers (NaN: a free slot)
+    powers: Any  # float64[k, steps + 1]: their powers (NaN: not computed yet)
 
 
 @inlined
@@ -102,6 +104,48 @@ def hessian(o, x, y):
     o.tally[H] += 1
     _probe(o, x, y)
     return surface.hessian(o.sid, x, y, o.c)
+
+
+@inlined
+def _compute(base, kind, t):
+    """Python's float pow, as torch: base ** t (kind 0) or (1 − base ** t) ** 0.5 (kind 1)."""
+    if kind == 0:
+        return base ** float(t)
+    return (1 - base ** float(t)) ** 0.5
+
+
+@inlined
+def _remembered(o, base, kind, t):
+    slots = o.bases.shape[0]
+    for k in range(slots):
+        if o.bases[k, 0] == base and o.bases[k, 1] == kind:
+            value = o.powers[k, t]
+            if value != value:
+                value = _compute(base, kind, t)
+                o.powers[k, t] = value
+            return value
+        if o.bases[k, 0] != o.bases[k, 0]:  # a free slot: this value takes it
+            o.bases[k, 0] = base
+            o.bases[k, 1] = kind
+            value = _compute(base, kind, t)
+            o.powers[k, t] = value
+            return value
+    return _compute(base, kind, t)
+
+
+@inlined
+def power(o, base, t):
+    """base ** t (t the step, an integer ≥ 1) exactly as Python's float pow (the C library's)
+    computes it, as torch does for its bias corrections. Remembered per base across the runs
+    of one engine call: a sweep's or fan's runs share their β's, and pow costs more than the
+    rest of a step."""
+    return _remembered(o, base, 0, t)
+
+
+@inlined
+def bias_root(o, base, t):
+    """(1 − base ** t) ** 0.5, torch's ``bias_correction2 ** 0.5``, remembered as ``power``."""
+    return _remembered(o, base, 1, t)
 
 
 def noise_table(std: float, seed: int, steps: int, per_step: int) -> np.ndarray:

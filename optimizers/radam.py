@@ -28,10 +28,10 @@ def step(o, w, s, h, lr, cyc, t):
     """torch.optim.radam._single_tensor_radam for one run; ``cyc`` is the (cycled) β1."""
     b1, b2, eps, wd = cyc, h[B2], h[EPS], h[WD]
     tf = float(t)
-    bias_correction1 = 1 - b1**tf
-    bias_correction2 = 1 - b2**tf
+    bias_correction1 = 1 - oracle.power(o, b1, t)
+    bias_correction2 = 1 - oracle.power(o, b2, t)
     rho_inf = 2 / (1 - b2) - 1
-    rho_t = rho_inf - 2 * tf * (b2**tf) / bias_correction2
+    rho_t = rho_inf - 2 * tf * (oracle.power(o, b2, t)) / bias_correction2
     rectified = rho_t > 5.0
     rect = 0.0
     if rectified:
