@@ -87,12 +87,12 @@ def test_phone_is_one_column_with_a_square_map(phone):
     ]
     assert order == sorted(order)
     assert phone.locator(".modebar-container").first.is_hidden()
-    # The compact ranking: rank, racer and f − f* now only.
+    # The compact ranking: rank, racer, f − f* now and steps to tol (lessons quote it).
     headers = phone.locator("#leaderboard thead th")
     visible = [
         headers.nth(i).inner_text() for i in range(headers.count()) if headers.nth(i).is_visible()
     ]
-    assert visible == ["#", "racer", "f − f* now"]
+    assert visible == ["#", "racer", "f − f* now", "steps to tol"]
     assert phone.problems == []
     keep(phone, "phone")
 

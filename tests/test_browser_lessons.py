@@ -137,6 +137,7 @@ def test_each_beat_shows_what_its_caption_claims(browser, live, name, beat):
     if lesson.question is not None and lesson.question.beat == beat:
         # Predict first (tests/test_browser_predict.py): the results show once revealed.
         page.click("#lesson-caption button:has-text('Reveal')")
+        page.wait_for_function(f"() => !{RACE}.predicting && !{RACE}.playing")  # plays on
     # The link opened this beat: its caption and its place among the beats.
     assert lesson.beats[beat].caption in page.inner_text("#lesson-caption")
     if len(lesson.beats) > 1:

@@ -25,11 +25,11 @@ RESULTS_IN_TEXT = f"""(() => {{
 
 # Points of the racers' paths after step k that lie well away (> 20 px) from every segment
 # drawn up to k: where the map's canvas would show a trail ahead of the step. As pixels.
-AHEAD = f"""(() => {{
+AHEAD = f"""((k) => {{
   const R = {RACE}, gd = document.querySelector('#race-graph .js-plotly-plot');
   const canvas = gd.parentElement.querySelector('canvas.race-overlay');
   const xr = gd._fullLayout.xaxis.range, yr = gd._fullLayout.yaxis.range;
-  const w = canvas.clientWidth, h = canvas.clientHeight, k = R.step;
+  const w = canvas.clientWidth, h = canvas.clientHeight;
   const px = (r, i) => [(r.x[i] - xr[0]) / (xr[1] - xr[0]) * w,
                         (yr[1] - r.y[i]) / (yr[1] - yr[0]) * h];
   const drawn = [];
@@ -49,7 +49,7 @@ AHEAD = f"""(() => {{
     }}
   }});
   return out;
-}})()"""
+}})"""
 
 # How many of the given pixels the map's canvas has painted.
 PAINTED = """(points) => {
@@ -90,7 +90,7 @@ def test_the_question_hides_every_result_until_reveal(browser, live):
     assert rows == state(tab, f"{RACE}.racers.map(r => String(r.index))")
     assert not shown(tab, "#loss-graph") and not shown(tab, "#lr-graph")
     # No trail ahead of the step: the map's canvas is blank where the paths go next.
-    ahead = state(tab, AHEAD)
+    ahead = tab.evaluate(AHEAD, state(tab, f"{RACE}.step"))
     assert len(ahead) >= 5
     assert tab.evaluate(PAINTED, ahead) == 0
 
@@ -118,7 +118,7 @@ def test_the_question_hides_every_result_until_reveal(browser, live):
 
 def test_playing_to_the_end_reveals_and_marks_a_right_answer(browser, live):
     context, tab = open_question(browser, live[0] + LESSON)
-    ahead = state(tab, AHEAD)
+    asked_at = state(tab, f"{RACE}.step")
     tab.click(".predict-choice[data-racer='1']")  # Momentum
     tab.evaluate(f"() => {{ {RACE}.speed = 16; }}")
     tab.click("#play-button")
@@ -127,9 +127,13 @@ def test_playing_to_the_end_reveals_and_marks_a_right_answer(browser, live):
     assert tab.inner_text(".predict-verdict") == "Right: Momentum (lr 0.01)."
     assert state(tab, RESULTS_IN_TEXT) != []
     assert shown(tab, "#loss-graph")
-    # The map now draws the paths whole: the pixels that were blank at step 25 are painted
-    # (the map's canvas is redrawn on a frame of its own).
-    tab.wait_for_function(f"a => ({PAINTED})(a) > a.length / 2", arg=ahead)
+    # The map now draws the paths whole: where they go after the step the question was asked
+    # at is painted (the revealed caption may have resized the map: its pixels are taken
+    # now; the canvas is redrawn on a frame of its own).
+    tab.wait_for_function(
+        f"k => {{ const a = ({AHEAD})(k); return a.length > 0 && ({PAINTED})(a) > a.length / 2; }}",
+        arg=asked_at,
+    )
     assert tab.problems == []
     context.close()
 
@@ -145,7 +149,7 @@ def test_playing_part_way_keeps_it_hidden(browser, live):
     tab.wait_for_function(f"() => !{RACE}.playing")
     assert state(tab, f"{RACE}.predicting")
     assert state(tab, RESULTS_IN_TEXT) == []
-    assert tab.evaluate(PAINTED, state(tab, AHEAD)) == 0
+    assert tab.evaluate(PAINTED, tab.evaluate(AHEAD, state(tab, f"{RACE}.step"))) == 0
     context.close()
 
 
