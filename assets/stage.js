@@ -39,7 +39,10 @@
   R.on("load", function () {
     measure();
     if (observer) {
-      [document.querySelector("header"), R.el("LESSON_CAPTION")].forEach(function (el) {
+      // The ranking too: revealed or with names wrapping it grows, and the chart gives way.
+      var watched = [document.querySelector("header"), R.el("LESSON_CAPTION"),
+                     R.el("LEADERBOARD")];
+      watched.forEach(function (el) {
         if (el && !el.__stageObserved) { el.__stageObserved = true; observer.observe(el); }
       });
     }
