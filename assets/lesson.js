@@ -151,14 +151,39 @@
   R.on("step", showMeasure);
 
   // A beat that opens a view is about what the view shows: once it is drawn, bring it on
-  // screen (below the race on a laptop or a phone).
-  ["sweep", "starts"].forEach(function (view) {
-    var shown = false;
+  // screen: below the race on a laptop or a phone it is scrolled to; Present has no room
+  // below the race, so the view's chart is drawn beside the map instead of the loss chart.
+  var VIEWS = {sweep: ["SWEEP_PANEL", "SWEEP_GRAPH"], starts: ["STARTS_PANEL", "STARTS_GRAPH"]};
+
+  function besideTheMap(view) {
+    var source = R.graph(R.ids[VIEWS[view][1]]), side = document.querySelector(".side");
+    if (!source || !side || !window.Plotly) return;
+    var box = side.querySelector(".beat-view");
+    if (!box) {
+      box = document.createElement("div");
+      box.className = "beat-view";
+      side.appendChild(box);
+    }
+    var layout = Object.assign({}, source.layout, {autosize: true, height: null, width: null});
+    window.Plotly.react(box, source.data, layout, {displaylogo: false, responsive: true,
+                                                   displayModeBar: false});
+  }
+
+  R.on("presenting", function (on) {
+    if (on && VIEWS[beat.view] && R[beat.view]) besideTheMap(beat.view);
+  });
+
+  Object.keys(VIEWS).forEach(function (view) {
+    var scrolled = false;
     R.on(view, function (store) {
-      if (shown || beat.view !== view || !store || store.refused) return;
-      shown = true;
-      var panel = R.el(view === "sweep" ? "SWEEP_PANEL" : "STARTS_PANEL");
-      if (panel) panel.scrollIntoView({block: "start"});
+      if (beat.view !== view || !store || store.refused) return;
+      if (R.presenting) {
+        window.requestAnimationFrame(function () { besideTheMap(view); });
+      } else if (!scrolled) {
+        scrolled = true;
+        var panel = R.el(VIEWS[view][0]);
+        if (panel) panel.scrollIntoView({block: "start"});
+      }
     });
   });
 })();
