@@ -164,7 +164,19 @@
       box.className = "beat-view";
       side.appendChild(box);
     }
-    var layout = Object.assign({}, source.layout, {autosize: true, height: null, width: null});
+    // The side is narrow: the legend goes under the chart, in the room's type size.
+    var layout = Object.assign({}, source.layout, {
+      autosize: true, height: null, width: null,
+      legend: {orientation: "h", x: 0, y: -0.3, font: {size: 14}},
+      margin: {l: 60, r: 10, t: 30, b: 40},
+    });
+    Object.keys(layout).forEach(function (key) {  // axis titles small: two panels share a side
+      if (/^[xy]axis/.test(key) && layout[key] && layout[key].title) {
+        layout[key] = Object.assign({}, layout[key], {
+          title: Object.assign({}, layout[key].title, {font: {size: 12}, standoff: 4}),
+        });
+      }
+    });
     window.Plotly.react(box, source.data, layout, {displaylogo: false, responsive: true,
                                                    displayModeBar: false});
   }
