@@ -222,3 +222,18 @@ def test_a_beat_plays_its_range_and_stops_where_its_caption_looks(page, live):
     page.wait_for_function(f"() => !{RACE}.playing && {RACE}.step > 0")
     assert state(page, f"{RACE}.step") == stop
     assert page.inner_text("#step-label") == f"step {stop} / {state(page, f'{RACE}.steps')}"
+
+
+def test_in_present_a_beats_view_is_drawn_beside_the_map(browser, live):
+    # fair_comparison's last beat is about its sweep; Present has no room below the race.
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    page = context.new_page()
+    page.goto(f"{live[0]}?lesson=fair_comparison&beat=3&present=1")
+    page.wait_for_function(READY)
+    page.wait_for_selector(".beat-view .main-svg", timeout=120_000)
+    box = page.locator(".beat-view").bounding_box()
+    assert box["height"] >= 150 and box["y"] + box["height"] <= 768 + 1
+    assert box["x"] + box["width"] <= 1024 + 1
+    traces = state(page, "document.querySelector('.beat-view').data.length")
+    assert traces == state(page, f"{RACE}.graph({RACE}.ids.SWEEP_GRAPH).data.length") > 0
+    context.close()
