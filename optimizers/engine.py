@@ -63,7 +63,9 @@ class Trajectories:
     never diverged, ``steps_to_tol`` −1 for runs that never arrived. With ``Record.OUTCOME``
     the per-step arrays have no rows. With ``Record.STATE``, ``states`` (steps, runs, size)
     holds each run's state after every step and ``first`` (steps, runs, 3) the step's first
-    gradient (noise added, before clipping) and the factor clipping multiplied it by.
+    gradient (noise added, before clipping) and the factor clipping multiplied it by;
+    ``probes`` (steps, runs, MAX_PROBES, 2) the points the step evaluated (f, ∇f or ∇²f), in
+    order, and ``probe_counts`` (steps, runs) how many (beyond MAX_PROBES not kept).
     """
 
     points: np.ndarray
@@ -80,6 +82,8 @@ class Trajectories:
     totals: np.ndarray
     states: np.ndarray
     first: np.ndarray
+    probes: np.ndarray
+    probe_counts: np.ndarray
 
     def length(self, run: int) -> int:
         """Number of valid points of ``run`` (steps+1 unless it diverged or ran out of work)."""
@@ -123,6 +127,8 @@ def _drive(
     evaluations,
     states,
     firsts,
+    probed,
+    probe_counts,
     diverged,
     arrived,
     ends,
@@ -197,6 +203,10 @@ def _drive(
                     states[r, t - 1, k] = s[k]
                 for k in range(3):
                     firsts[r, t - 1, k] = first[k]
+                probe_counts[r, t - 1] = tally[4]
+                for k in range(min(tally[4], probes.shape[0])):
+                    probed[r, t - 1, k, 0] = probes[k, 0]
+                    probed[r, t - 1, k, 1] = probes[k, 1]
             inside = box[0] < x < box[2] and box[1] < y < box[3]
             if not (inside and math.isfinite(loss) and math.isfinite(gn)):
                 div = t
@@ -237,6 +247,8 @@ def _drive(
 
 
 _DRIVERS: dict[object, object] = {}
+# The points of one step's evaluations the inspector keeps (a line search's trials).
+MAX_PROBES = 8
 # How many values ``oracle.power`` and ``bias_root`` remember per engine call (β1^t, β2^t,
 # √(1 − β2^t) and a spare).
 POWER_SLOTS = 4
@@ -361,6 +373,8 @@ def simulate(
     width = max(sizes)
     states = np.full((runs, state_rows, width), np.nan)
     firsts = np.full((runs, state_rows, 3), np.nan)
+    probed = np.full((runs, state_rows, MAX_PROBES, 2), np.nan)
+    probe_counts = np.zeros((runs, state_rows), dtype=np.int64)
 
     # One call per kernel, over the runs it serves, each writing its own rows in place.
     hyper, state0 = _settings(specs, racers, width)
@@ -396,6 +410,8 @@ def simulate(
             evaluations,
             states,
             firsts,
+            probed,
+            probe_counts,
             diverged,
             arrived,
             ends,
@@ -403,7 +419,7 @@ def simulate(
             totals,
             np.zeros(5, dtype=np.int64),
             np.zeros(3),
-            np.zeros((0, 2)),
+            np.zeros((MAX_PROBES if record >= Record.STATE else 0, 2)),
             np.zeros((0, per_step, 2)),
             np.zeros(2),
             np.zeros(width),
@@ -426,6 +442,8 @@ def simulate(
         totals=totals,
         states=states.transpose(1, 0, 2),
         first=firsts.transpose(1, 0, 2),
+        probes=probed.transpose(1, 0, 2, 3),
+        probe_counts=probe_counts.T,
     )
 
 

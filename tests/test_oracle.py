@@ -8,6 +8,7 @@ import pytest
 
 from bench.numpy_engine.engine import common_noise as first_edition_noise
 from bench.numpy_engine.engine import simulate as first_edition
+from common.errors import ConfigError
 from common.jit import jit
 from common.params import Param
 from optimizers import oracle, run_race
@@ -120,6 +121,11 @@ def test_two_gradients_and_a_hessian_are_counted_noised_and_clipped(probe):
     np.testing.assert_array_equal(state["hxx"], hessian[:, 0, 0])  # Hessians are exact
     np.testing.assert_array_equal(state["hxy"], hessian[:, 0, 1])
     np.testing.assert_array_equal(state["hyy"], hessian[:, 1, 1])
+    # Every evaluated point, in order: here, SHIFT along x, here (the Hessian).
+    assert (traj.probe_counts[:, 0] == 3).all() and (traj.probe_counts[:, 1] == 1).all()
+    np.testing.assert_array_equal(traj.probes[:, 0, 0], here)
+    np.testing.assert_array_equal(traj.probes[:, 0, 1], here + np.array([SHIFT, 0.0]))
+    np.testing.assert_array_equal(traj.probes[:, 0, 2], here)
     # The step's first gradient, before clipping, is what the charts and inspector read.
     np.testing.assert_array_equal(traj.first[:, 0, :2], surface.gradient(here) + table[:, 0])
     # Common random numbers: the one-gradient racer sees the same first column.
@@ -236,3 +242,15 @@ def test_compiled_surfaces_agree_with_the_arrays(name):
     else:
         np.testing.assert_array_equal(f, surface.value(points))
         np.testing.assert_array_equal(g, surface.gradient(points))
+
+
+def test_the_work_budget_is_validated_and_kept_out_of_unbudgeted_races():
+    base = {"surface": {"name": "quadratic"}, "racers": [{"optimizer": "sgd", "lr": 0.01}]}
+    assert validate_race(base).work_budget is None
+    assert "work_budget" not in validate_race(base).to_json()  # links and cache keys unchanged
+    budgeted = validate_race({**base, "work_budget": 25})
+    assert budgeted.work_budget == 25.0 and budgeted.to_json()["work_budget"] == 25.0
+    for bad in (0, -1, "10", float("nan"), 1e9):
+        with pytest.raises(ConfigError) as refused:
+            validate_race({**base, "work_budget": bad})
+        assert refused.value.field == "work_budget"
