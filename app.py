@@ -71,7 +71,7 @@ INDEX = """<!DOCTYPE html>
 
 
 # The pages' JSON kept per worker (the heaviest page is ~3 MB; the opening page ~0.2 MB).
-DEFAULT_PAGE_CACHE_MB = 32
+DEFAULT_PAGE_CACHE_MB = 16
 
 
 class RaceDash(Dash):

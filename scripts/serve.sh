@@ -23,7 +23,10 @@ stop() {
     rm -rf "$runtime"
 }
 trap stop EXIT INT TERM
-# Without Redis the limits are the host's: one SQLite file every worker shares.
+# Without Redis the limits are the host's: one SQLite file every worker shares. glibc maps
+# allocations of 64 KB and more (cached pages and results) and unmaps them when freed, rather
+# than letting them fragment the heap (tests/test_memory_bounds.py runs a worker the same way).
+export MALLOC_MMAP_THRESHOLD_=${MALLOC_MMAP_THRESHOLD_:-65536}
 LIMITS_DB=${LIMITS_DB:-$runtime/limits.sqlite} TRUSTED_PROXIES=${TRUSTED_PROXIES:-1} "$BIN/gunicorn" -c gunicorn.conf.py -b "unix:$runtime/gunicorn.sock" \
     app:server &
 pids+=($!)

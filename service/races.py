@@ -12,11 +12,10 @@ when it answers again.
 
 Whatever is not cached is charged to the requesting client's work budget before it runs
 (service/budget.py), in the validator's measure of work. Big batches run in chunks of at most
-CHUNK_RUN_STEPS run-steps (a chunk is whole racers, at least one): the engine holds every
-run's whole path while it runs, about 200 bytes per run-step, so a maximum-budget sweep or fan
-in one batch peaked at 400-500 MB in its worker, and in chunks at about 60 MB, in the same
-time (bench/stack.py measures both). Results do not change: a racer alone equals the same racer
-in a race.
+CHUNK_RUN_STEPS run-steps (a chunk is whole racers, at least one), except sweeps: the engine
+holds every run's whole path while it runs, so a maximum-budget fan in one batch peaks at
+~180 MB in its worker and in chunks at ~40 MB, while a sweep keeps no paths (bench/stack.py
+measures each). Results do not change: a racer alone equals the same racer in a race.
 """
 
 from __future__ import annotations
@@ -165,6 +164,7 @@ class RaceService:
         kind: str,
         compute: Callable[[RaceConfig], list[Any]],
         work: Callable[[RaceConfig], Factors],
+        chunked: bool = True,
     ) -> list[tuple[str, Any]]:
         """(key, value) of every racer, each cached under its own key. The racers not in the
         cache are charged for (``work`` of the race of just those racers) and computed in
@@ -176,7 +176,8 @@ class RaceService:
         if missing:
             with self._spend(work(self._subset(config, missing)), config.steps):
                 self.engine_runs += 1
-                for chunk in chunks(missing, lambda some: self._work(config, some, work)):
+                cut = chunks(missing, lambda some: self._work(config, some, work))
+                for chunk in cut if chunked else [missing]:
                     subset = self._subset(config, chunk)
                     for i, value in zip(chunk, compute(subset), strict=True):
                         found[i] = value
@@ -234,6 +235,9 @@ class RaceService:
             kind,
             lambda subset: list(sweep(subset, grid).racers),
             lambda subset: sweep_work(subset, grid),
+            # The compiled engine keeps no sweep paths (a maximum sweep peaks at ~2 MB in one
+            # batch) and runs one batch faster than chunks.
+            chunked=False,
         )
         return SweepResult(grid, request.criterion, config.steps, tuple(r for _, r in racers))
 

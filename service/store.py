@@ -26,8 +26,9 @@ from service.breaker import CircuitBreaker
 # one request 0.2 s per breaker cooldown.
 DEFAULT_TIMEOUT = 0.2
 DEFAULT_RETRY_AFTER = 5.0
-# The in-process cache's bound (per worker): a worker with it full stays well under 300 MB.
-DEFAULT_MEMORY_MB = 64
+# The in-process cache's bound (per worker): with the pages' 16 MB, a worker with both full
+# stays under 300 MB (tests/test_memory_bounds.py).
+DEFAULT_MEMORY_MB = 32
 
 
 def redis_url(env: Mapping[str, str]) -> str:

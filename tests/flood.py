@@ -99,9 +99,9 @@ def _flood(port: int, seconds: float, results: Any) -> None:
             kind, path, body, headers = flood_request(next(numbers))
             try:
                 _, status, head, data = request(port, path, body, headers, source=FLOODER)
-            except OSError:
+            except OSError as exc:  # e.g. the flooder's own ports used up (TIME_WAIT)
                 with lock:
-                    counts["error"] += 1
+                    counts[f"error {type(exc).__name__}"] += 1
                 continue
             if status == 429:
                 key = f"429 {refuser(head, data)}"

@@ -42,7 +42,8 @@ def test_a_flood_of_costly_requests_leaves_another_client_served_within_a_second
         assert counts.get("429 app", 0) > 0, counts
         assert not [key for key in counts if key.endswith("bare")], counts
         assert sum(v for k, v in counts.items() if k.startswith("200")) > 0, counts
-        assert "error" not in counts, counts
+        # Nothing the server cut off (the flooder may run out of its own ports: not a fault).
+        assert not [k for k in counts if "Reset" in k or "Disconnected" in k], counts
         assert sorted(workers_of(stack.master)) == workers  # none killed for a timeout
     finally:
         log = stack.stop()

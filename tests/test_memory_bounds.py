@@ -6,14 +6,15 @@ distinct inspect traces stays under 300 MB; big batches run in chunks with uncha
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
 from flask import Flask
 from flask_caching import Cache
 
-from optimizers.sweep import sweep
-from optimizers.validate import validate_sweep
+from optimizers.fan import noisy_fans
+from optimizers.validate import validate_fan
 from service import races
 from service.lru import ByteLRU
 from service.races import RaceService, chunks
@@ -21,6 +22,7 @@ from tests.live import ROOT
 from web import qr
 
 MB = 1024 * 1024
+WORKER_ENV = {"MALLOC_MMAP_THRESHOLD_": "65536"}  # as scripts/serve.sh starts gunicorn
 
 
 def test_the_lru_drops_the_least_recent_entries_past_its_bytes():
@@ -62,6 +64,7 @@ def test_a_worker_stays_under_300_mb_after_2000_links_and_400_traces():
     out = subprocess.run(
         [sys.executable, "-m", "tests.memory_load", "2000", "400"],
         cwd=ROOT,
+        env={**os.environ, **WORKER_ENV},
         capture_output=True,
         text=True,
         timeout=1800,
@@ -75,30 +78,31 @@ def test_a_worker_stays_under_300_mb_after_2000_links_and_400_traces():
 
 
 def test_a_big_batch_runs_in_chunks_with_the_same_results(monkeypatch):
-    """A sweep computed in chunks of racers equals the sweep in one batch."""
-    request = validate_sweep(
+    """A fan computed in chunks of racers equals the fan in one batch."""
+    request = validate_fan(
         {
             "race": {
                 "surface": {"name": "himmelblau"},
                 "steps": 200,
+                "noise": {"std": 0.3, "seed": 4},
                 "racers": [{"optimizer": name, "lr": 0.01} for name in ("adam", "sgd", "momentum")],
             },
-            "grid": {"count": 8},
+            "runs": 8,
         }
     )
-    whole = [r.to_json(request.criterion) for r in sweep(request.race, request.grid).racers]
-    # 9 rates × 200 steps = 1,800 run-steps a racer: chunks of one racer each.
+    whole = [fan.to_json() for fan in noisy_fans(request.race, request.runs)]
+    # 8 runs × 200 steps = 1,600 run-steps a racer: chunks of one racer each.
     monkeypatch.setattr(races, "CHUNK_RUN_STEPS", 2000)
     batches: list[int] = []
-    real = races.sweep
+    real = races.noisy_fans
 
-    def counted(config, grid):
+    def counted(config, runs):
         batches.append(len(config.racers))
-        return real(config, grid)
+        return real(config, runs)
 
-    monkeypatch.setattr(races, "sweep", counted)
+    monkeypatch.setattr(races, "noisy_fans", counted)
     service = RaceService(Cache(Flask(__name__), config={"CACHE_TYPE": "SimpleCache"}))
-    chunked = [r.to_json(request.criterion) for r in service.sweep(request).racers]
+    chunked = service.fan(request)["racers"]
     assert batches == [1, 1, 1]
     assert chunked == whole
 
