@@ -25,6 +25,62 @@ def default_label(racer: RacerConfig) -> str:
     return label + ")"
 
 
+_NUMBERS = {"type": "array", "items": {"type": "number"}}
+_COUNTS = {"type": "array", "items": {"type": "integer", "minimum": 0}}
+# The JSON Schema (OpenAPI 3.0 dialect) of ``RacerResult.to_json``: defined here, beside the
+# method, so the API document can take it as is (tests/test_oracle.py checks they agree).
+RACER_RESULT_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": [
+        "label",
+        "optimizer",
+        "path",
+        "loss",
+        "lr",
+        "grad_norm",
+        "diverged_at",
+        "steps_to_tol",
+        "final_loss",
+        "best_loss",
+        "evaluations",
+        "work",
+        "work_to_tol",
+    ],
+    "properties": {
+        "label": {"type": "string"},
+        "optimizer": {"type": "string"},
+        "path": {
+            "type": "array",
+            "items": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
+        },
+        "loss": _NUMBERS,
+        "lr": _NUMBERS,
+        "grad_norm": _NUMBERS,
+        "diverged_at": {"type": "integer", "nullable": True},
+        "steps_to_tol": {"type": "integer", "nullable": True},
+        "final_loss": {"type": "number"},
+        "best_loss": {"type": "number"},
+        "evaluations": {
+            "type": "object",
+            "description": "per step: function values (f), gradients (g) and Hessians (h) "
+            "the optimizer asked for",
+            "required": list(KINDS),
+            "properties": {kind: _COUNTS for kind in KINDS},
+        },
+        "work": {
+            "type": "number",
+            "description": "the work of the whole run, in gradient evaluations: "
+            + ", ".join(f"{kind} costs {cost:g}" for kind, cost in COST.items()),
+        },
+        "work_to_tol": {
+            "type": "number",
+            "nullable": True,
+            "description": "the work done before the racer arrived (null: it never did)",
+        },
+    },
+}
+
+
 @dataclass(frozen=True)
 class RacerResult:
     """One racer's history, cut at divergence so that every number in it is finite."""

@@ -15,6 +15,7 @@ from optimizers import oracle, run_race
 from optimizers.base import OptimizerSpec
 from optimizers.engine import Noise, Record, simulate
 from optimizers.oracle import CLIP_EPS, COST, noise_table
+from optimizers.race import RACER_RESULT_SCHEMA
 from optimizers.registry import OPTIMIZERS
 from optimizers.validate import validate_race
 from surfaces import SURFACES, get_surface
@@ -254,3 +255,18 @@ def test_the_work_budget_is_validated_and_kept_out_of_unbudgeted_races():
         with pytest.raises(ConfigError) as refused:
             validate_race({**base, "work_budget": bad})
         assert refused.value.field == "work_budget"
+
+
+def test_the_racer_result_schema_describes_the_result():
+    """The schema the API document can take (optimizers.race.RACER_RESULT_SCHEMA) lists every
+    field of a racer's result JSON, with the right JSON types."""
+    out = run_race(_config([{"optimizer": "adam", "lr": 0.01}], steps=20)).to_json()["racers"][0]
+    assert set(RACER_RESULT_SCHEMA["required"]) == set(out)
+    assert set(RACER_RESULT_SCHEMA["properties"]) == set(out)
+    kinds = {"number": (int, float), "integer": int, "string": str, "array": list, "object": dict}
+    for name, schema in RACER_RESULT_SCHEMA["properties"].items():
+        value = out[name]
+        if value is None:
+            assert schema.get("nullable"), name
+        else:
+            assert isinstance(value, kinds[schema["type"]]), name
