@@ -249,9 +249,9 @@ def _drive(
 _DRIVERS: dict[object, object] = {}
 # The points of one step's evaluations the inspector keeps (a line search's trials).
 MAX_PROBES = 8
-# How many values ``oracle.power`` and ``bias_root`` remember per engine call (β1^t, β2^t,
-# √(1 − β2^t) and a spare).
-POWER_SLOTS = 4
+# How many sequences ``oracle.power``, ``bias_root`` and ``decay_power`` remember per engine
+# call (β1^t, β2^t, √(1 − β2^t), NAdam's 0.96^(t·decay), and a spare).
+POWER_SLOTS = 5
 
 
 def driver(step):
@@ -424,7 +424,7 @@ def simulate(
             np.zeros(2),
             np.zeros(width),
             np.full((POWER_SLOTS, 2), np.nan),
-            np.full((POWER_SLOTS, steps + 1), np.nan),
+            np.full((POWER_SLOTS, steps + 2), np.nan),
         )
 
     return Trajectories(

@@ -36,10 +36,9 @@ def step(o, w, s, h, lr, cyc, t):
     """torch.optim.nadam._single_tensor_nadam for one run; ``cyc`` is the (cycled) β1. μ's
     running product is state, multiplied step by step as torch does."""
     b1, b2, eps, wd, decay = cyc, h[B2], h[EPS], h[WD], h[MOMENTUM_DECAY]
-    tf = float(t)
     bias_correction2 = 1 - oracle.power(o, b2, t)
-    mu = b1 * (1.0 - 0.5 * (0.96 ** (tf * decay)))
-    mu_next = b1 * (1.0 - 0.5 * (0.96 ** ((tf + 1) * decay)))
+    mu = b1 * (1.0 - 0.5 * oracle.decay_power(o, decay, t))
+    mu_next = b1 * (1.0 - 0.5 * oracle.decay_power(o, decay, t + 1))
     s[MU_PRODUCT] = s[MU_PRODUCT] * mu
     mu_product = s[MU_PRODUCT]
     mu_product_next = mu_product * mu_next

@@ -108,10 +108,13 @@ def hessian(o, x, y):
 
 @inlined
 def _compute(base, kind, t):
-    """Python's float pow, as torch: base ** t (kind 0) or (1 − base ** t) ** 0.5 (kind 1)."""
+    """Python's float pow, as torch: base ** t (kind 0), (1 − base ** t) ** 0.5 (kind 1), or
+    0.96 ** (t · base) (kind 2, NAdam's momentum warm-up, base its momentum_decay)."""
     if kind == 0:
         return base ** float(t)
-    return (1 - base ** float(t)) ** 0.5
+    if kind == 1:
+        return (1 - base ** float(t)) ** 0.5
+    return 0.96 ** (float(t) * base)
 
 
 @inlined
@@ -140,6 +143,12 @@ def power(o, base, t):
     of one engine call: a sweep's or fan's runs share their β's, and pow costs more than the
     rest of a step."""
     return _remembered(o, base, 0, t)
+
+
+@inlined
+def decay_power(o, decay, t):
+    """0.96 ** (t · decay): NAdam's μ_t term, remembered as ``power`` (t up to steps + 1)."""
+    return _remembered(o, decay, 2, t)
 
 
 @inlined
