@@ -19,7 +19,10 @@ $(STAMP): $(RUNTIME) requirements-dev.txt scripts/vendor-axe.sh
 	touch $(STAMP)
 
 # The app on http://127.0.0.1:8050 with the embedded cache (set CACHE_REDIS_URL for Redis).
+# The engine's kernels are compiled into numba's cache first (under a second once cached;
+# 20-60 s after a change to optimizers/, surfaces/ or common/), so no race waits for them.
 run: $(RUNTIME)
+	$(BIN)/python -m optimizers.warm
 	$(BIN)/python app.py
 
 # Production serving: nginx (deploy/nginx.conf) in front of gunicorn (gunicorn.conf.py), in the
@@ -44,6 +47,7 @@ lint: $(STAMP) $(NODE_STAMP)
 	npx --no-install eslint .
 
 test: lint system
+	$(BIN)/python -m optimizers.warm
 	$(BIN)/python -m pytest -q
 
 bench: $(STAMP) system
