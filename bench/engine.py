@@ -5,9 +5,10 @@ Run with ``make bench`` (or ``python -m bench.engine``); prints a table and rewr
 engine section of bench/results.md. Absolute times vary on these shared machines; the ratios
 measured in the same run are what the targets are about.
 
-* times: medians of ``REPEATS`` runs, each timing ours, the first edition's and torch.optim's
-  back to back. torch.optim runs one optimizer per run (float64, one thread, the analytic
-  Rosenbrock gradient in torch), as a training loop would. For the batch cases (hundreds of
+* times: medians of ``REPEATS`` runs of ours, then of the first edition's, then of
+  torch.optim's, in the same run (``medians`` says why not interleaved). torch.optim runs
+  one optimizer per run (float64, one thread, the analytic Rosenbrock gradient in torch), as
+  a training loop would. For the batch cases (hundreds of
   runs) torch is timed on one run per racer and multiplied by the runs per racer: its cost
   is linear in runs (every run is its own optimizer), and timing it whole would take minutes.
 * peak memory: tracemalloc's peak (NumPy reports its buffers to it) while the engine answers
@@ -84,16 +85,20 @@ def torch_runs(config: dict) -> None:
 
 
 def medians(calls: list[Callable[[], object]]) -> list[float]:
-    """Median seconds of each call, the calls timed back to back in every repetition."""
+    """Median seconds of each call: each warmed once, then timed ``REPEATS`` times in a row
+    (one after another in the same run). Interleaving them would time the compiled loop
+    right after torch has filled the caches and the allocator with its own objects, which
+    more than doubles a 2 ms call and says nothing about either."""
+    out = []
     for call in calls:
         call()  # warm caches, lazy imports and the compiled kernels
-    times: list[list[float]] = [[] for _ in calls]
-    for _ in range(REPEATS):
-        for call, out in zip(calls, times, strict=True):
+        times = []
+        for _ in range(REPEATS):
             start = time.perf_counter()
             call()
-            out.append(time.perf_counter() - start)
-    return [statistics.median(t) for t in times]
+            times.append(time.perf_counter() - start)
+        out.append(statistics.median(times))
+    return out
 
 
 def peak_mb(call: Callable[[], object]) -> float:
@@ -226,9 +231,10 @@ def main() -> None:
         "",
         f"{stamp()}, NumPy {np.__version__}, numba {__import__('numba').__version__}, "
         f"torch {torch.__version__}.",
-        f"Medians of {REPEATS} runs; in each run ours, the first edition's NumPy engine",
-        "(bench/numpy_engine/, the reference) and torch.optim (one optimizer per run, float64,",
-        "one thread, analytic gradient) are timed back to back. For the batches torch.optim is",
+        f"Medians of {REPEATS} runs each of ours, of the first edition's NumPy engine",
+        "(bench/numpy_engine/, the reference) and of torch.optim (one optimizer per run, float64,",
+        "one thread, analytic gradient), one after another in the same run (interleaved, a 2 ms",
+        "call timed right after torch's takes twice as long). For the batches torch.optim is",
         "timed on one run per racer and multiplied by the runs per racer (linear: every run is",
         "its own optimizer). The sweep keeps outcomes only, as /api/sweep does.",
         "",
