@@ -220,6 +220,7 @@ def main() -> None:
     # Cold start.
     with tempfile.TemporaryDirectory() as empty:
         compile_all = subprocess_seconds(WARM, {"NUMBA_CACHE_DIR": empty})
+    with tempfile.TemporaryDirectory() as empty:
         compiled_first = subprocess_seconds(FIRST_RACE, {"NUMBA_CACHE_DIR": empty})
     subprocess_seconds(WARM)
     warm_first = statistics.median(subprocess_seconds(FIRST_RACE) for _ in range(3))
@@ -265,9 +266,9 @@ def main() -> None:
         f"its first race (8 optimizers × 1,000 steps) in {warm_first:.2f} s (target ≤ 0.5 s: "
         f"{'met' if warm_first <= 0.5 else 'missed'}). With an empty cache, compiling every "
         f"kernel and surface function takes {compile_all:.1f} s (`optimizers/warm.py`, run by "
-        f"`make run`, `make test` and gunicorn's preload before any request), and a first race "
-        f"that compiles only its own 8 optimizers' loops {compiled_first:.1f} s: a fresh "
-        "clone's `make run` adds the former to its install before the first drawn race.",
+        f"`make run`, `make test` and gunicorn's master before any request), and a first race "
+        f"that compiles only its own loops (6 kernels) {compiled_first:.1f} s: a fresh clone's "
+        "`make run` adds the former (after pip's install) before the first drawn race.",
     ]
     write_section("engine", lines)
     print(f"wrote {RESULTS}")
