@@ -9,6 +9,7 @@
  *   drawnAt, loads   the race on the page and its playback (written here only)
  *   stopAt           the step where playing stops once (a lesson's beat, assets/lesson.js)
  *   highlight        racers a lesson's beat points at (the map fades the others)
+ *   lossAxis         "step" or "work": what the loss chart is drawn against
  *   presenting, tuned, trace, moveStart, view, analysis, inspect, sweep, starts, exported,
  *   dragging (a quick rate slider is being dragged: the charts wait for its release),
  *   predicting (a lesson's question is asked and not yet revealed, assets/predict.js: the
@@ -36,7 +37,7 @@
 
   var R = {
     race: null, surface: null, racers: [], visible: {}, step: 0, steps: 0,
-    playing: false, stopAt: null, highlight: [], speed: 1, loop: false, last: null, carry: 0, loads: 0,
+    playing: false, stopAt: null, highlight: [], lossAxis: "step", speed: 1, loop: false, last: null, carry: 0, loads: 0,
     frames: 0, rendered: -1, heads: [], cursors: {}, loadedAt: 0, drawnAt: 0, frameLog: null,
     // What a link asks for once its race is here (assets/tools.js reads the address).
     pending: {},

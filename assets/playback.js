@@ -248,6 +248,20 @@
     return out;
   }
 
+  // The work clock: the loss chart may be drawn against the work each racer has done
+  // (gradient evaluations) instead of the step; racers that pay more per step then stretch.
+  function byWork(field) { return field === "loss" && R.lossAxis === "work"; }
+
+  function maxWork() {
+    var most = 1;
+    R.racers.forEach(function (r) {
+      if (r.work && r.work.length && R.visible[r.index] !== false) {
+        most = Math.max(most, r.work[r.work.length - 1]);
+      }
+    });
+    return most;
+  }
+
   function seriesFigure(field, axisTitle, first, log) {
     var shown = R.racers.filter(function (r) { return R.visible[r.index] !== false; });
     var series = [];
@@ -278,7 +292,7 @@
       }
       var y = r[field];
       if (!y) return;
-      var x = steps(y.length, first);
+      var x = byWork(field) && r.work ? Array.from(r.work) : steps(y.length, first);
       data.push({type: "scatter", mode: "lines", name: r.label, x: x, y: clipped(y, range),
                  customdata: y, line: {color: r.color, width: 2.5, dash: r.dash},
                  visible: visible,
@@ -298,8 +312,10 @@
     return {
       data: data,
       layout: baseLayout({
-        uirevision: "series " + field,
-        xaxis: {title: {text: "step"}, range: [0, R.steps], gridcolor: GRID},
+        uirevision: "series " + field + (byWork(field) ? " work" : ""),
+        xaxis: byWork(field)
+          ? {title: {text: "work (gradient evaluations)"}, range: [0, maxWork()], gridcolor: GRID}
+          : {title: {text: "step"}, range: [0, R.steps], gridcolor: GRID},
         yaxis: {title: {text: axisTitle}, type: log ? "log" : "linear", gridcolor: GRID,
                 exponentformat: "power", range: range ? [range.lo, range.hi] : undefined,
                 autorange: range ? false : true, automargin: true,
@@ -336,6 +352,7 @@
         step_length: src.step_length ? decode(src.step_length) : null,
         grad_norm: src.grad_norm ? decode(src.grad_norm) : null,
         diverged_at: src.diverged_at, steps_to_tol: src.steps_to_tol,
+        work: src.work ? decode(src.work) : null, work_to_tol: src.work_to_tol,
         final_loss: src.final_loss, best_loss: src.best_loss,
         fan: src.fan ? loadFan(src.fan) : null,
       };
@@ -511,6 +528,7 @@
     var html = "<table><thead><tr><th>#</th><th>racer</th><th>" +
       (gap ? "f − f* now" : "loss now") + "</th><th class=\"col-extra\">final loss</th>" +
       "<th class=\"col-extra col-best\">best loss</th><th class=\"col-status\">steps to tol</th>" +
+      "<th class=\"col-extra col-work\">work to tol</th>" +
       "</tr></thead><tbody>";
     rows.forEach(function (row, i) {
       var r = row.r;
@@ -521,7 +539,9 @@
         "<td class=\"racer-name\">" + racerSwatch(r) + labelHtml(r.label) + "</td><td>" +
         nowCell(row, fmt(row.now)) + "</td><td class=\"col-extra\">" + fmt(r.final_loss) +
         "</td><td class=\"col-extra col-best\">" + fmt(r.best_loss) + "</td><td class=\"col-status\">" +
-        status + "</td></tr>";
+        status + "</td><td class=\"col-extra col-work\">" +
+        (r.work_to_tol !== null && r.work_to_tol !== undefined ? fmt(r.work_to_tol) : "–") +
+        "</td></tr>";
     });
     return tunedNote() + html + "</tbody></table>";
   }
@@ -822,7 +842,9 @@
     if (!area) return;
     var line = overlay(gd, "race-cursor", "div");
     var left = area.l + (k - area.x0) / (area.x1 - area.x0) * area.w;
-    var inside = left >= area.l - 1 && left <= area.l + area.w + 1;
+    // Against work, step k is at a different place for each racer: no one cursor line.
+    var inside = left >= area.l - 1 && left <= area.l + area.w + 1 &&
+      !(id === R.ids.LOSS_GRAPH && R.lossAxis === "work");
     line.style.display = inside ? "block" : "none";
     line.style.left = left + "px";
     line.style.top = area.t + "px";
@@ -1086,6 +1108,18 @@
       });
     },
     // What the lower chart shows; redrawn in a frame of its own.
+    chooseAxis: function (value) {
+      if ((value !== "step" && value !== "work") || value === R.lossAxis) return NO();
+      R.lossAxis = value;
+      if (R.race) {
+        chartLater(R.ids.LOSS_GRAPH, function () {
+          var gap = R.race.f_star !== null;
+          window.dash_clientside.set_props(R.ids.LOSS_GRAPH,
+            {figure: seriesFigure("loss", gap ? "f − f*" : "loss", 0, gap)});
+        });
+      }
+      return NO();
+    },
     chooseLower: function (value) {
       if (!LOWER[value] || value === R.lower) return NO();
       R.lower = value;

@@ -231,6 +231,12 @@ def register(app: Dash, service: RaceService) -> None:
         prevent_initial_call=True,
     )
     app.clientside_callback(
+        ClientsideFunction("race", "chooseAxis"),
+        Output(ids.LOSS_AXIS, "className"),
+        Input(ids.LOSS_AXIS, "value"),
+        prevent_initial_call=True,
+    )
+    app.clientside_callback(
         ClientsideFunction("race", "pickStart"),
         Output(ids.START_STORE, "data"),
         Input(ids.RACE_GRAPH, "clickData"),

@@ -39,6 +39,7 @@ LESSON_BEAT = "lesson-beat"  # the beat's settings, a JSON block in the index pa
 LOOP_TOGGLE = "loop-toggle"
 LOSS_GRAPH = "loss-graph"
 LOWER_CHART = "lower-chart"
+LOSS_AXIS = "loss-axis"  # the loss chart against steps or work
 LR_GRAPH = "lr-graph"
 MAP_KEY = "map-key"
 MOVE_START = "move-start"

@@ -309,6 +309,23 @@ def side_panel() -> html.Aside:
                     graph(ids.LOSS_GRAPH, scroll_zoom=True),
                     html.Div(
                         role="group",
+                        className="loss-axis-choice",
+                        title="the loss against the step, or against the work done "
+                        "(gradient evaluations: a function value counts ½, a 2×2 Hessian 2)",
+                        **{"aria-label": "loss chart's axis"},
+                        children=dcc.RadioItems(
+                            id=ids.LOSS_AXIS,
+                            options=[
+                                {"label": "by step", "value": "step"},
+                                {"label": "by work", "value": "work"},
+                            ],
+                            value="step",
+                            inline=True,
+                            className="loss-axis",
+                        ),
+                    ),
+                    html.Div(
+                        role="group",
                         className="lower-chart-choice",
                         title="what the lower chart shows against the step (log scale)",
                         **{"aria-label": "lower chart"},

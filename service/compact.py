@@ -93,6 +93,10 @@ def compact_racer(result: RacerResult, f_star: float | None) -> dict[str, Any]:
         "grad_norm": typed(result.grad_norm) if len(lr) else None,
         "diverged_at": result.diverged_at,
         "steps_to_tol": result.steps_to_tol,
+        # The work clock: gradient evaluations done before each point (optimizers.oracle's
+        # cost model); whole and half numbers, exact in float32.
+        "work": typed(result.work),
+        "work_to_tol": result.work_to_tol,
         "final_loss": result.final_loss,
         "best_loss": result.best_loss,
     }
