@@ -53,6 +53,8 @@ def compact_race(config: RaceConfig) -> dict[str, Any]:
         race["tol"] = config.tol
     if config.noise.std:
         race["noise"] = {"std": config.noise.std, "seed": config.noise.seed}
+    if config.work_budget is not None:
+        race["work_budget"] = config.work_budget
     racers = []
     for racer in config.racers:
         entry: dict[str, Any] = {"optimizer": racer.optimizer, "lr": racer.lr}
