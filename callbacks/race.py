@@ -49,6 +49,7 @@ class PageInputs:
     schedule_params: list[dict[str, Any]]
     clips: list[dict[str, Any]]
     labels: list[dict[str, Any]] = field(default_factory=list)
+    work_budget: Any = None
     # What changed: controls whose dependent controls are about to be regenerated are stale.
     stale_surface: bool = False
     stale_params: set[int] = field(default_factory=set)
@@ -109,6 +110,8 @@ def build_race(inputs: PageInputs) -> tuple[dict[str, Any], list[int]]:
         "noise": {"std": typed(inputs.noise_std), "seed": typed(inputs.noise_seed)},
         "racers": racers,
     }
+    if inputs.work_budget not in (None, ""):  # an empty box: no budget
+        race["work_budget"] = typed(inputs.work_budget)
     start = inputs.start
     if isinstance(start, dict):
         # A start belongs to the surface it was chosen on; after a surface change it lapses

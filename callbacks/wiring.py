@@ -109,6 +109,7 @@ def register(app: Dash, service: RaceService) -> None:
             "schedule_params": Input(_ids(ids.RACER_SCHED_PARAM, name=ALL), "value"),
             "clips": Input(_ids(ids.RACER_CLIP), "value"),
             "labels": Input(_ids(ids.RACER_LABEL), "value"),
+            "work_budget": Input(ids.WORK_BUDGET, "value"),
         },
         state={"known_keys": State(ids.RACE_KEYS, "data")},
         prevent_initial_call=True,  # the opening race arrives with the layout
@@ -119,7 +120,10 @@ def register(app: Dash, service: RaceService) -> None:
         given = ctx.args_grouping
         triggered = _triggered()
         inputs = PageInputs(
-            **{name: values[name] for name in ("surface", "steps", "noise_std", "noise_seed")},
+            **{
+                name: values[name]
+                for name in ("surface", "steps", "noise_std", "noise_seed", "work_budget")
+            },
             start=values["start"],
             **{name: _entries(given, name) for name in PATTERN_INPUTS},
             stale_surface=f"{ids.SURFACE_SELECT}.value" in triggered,

@@ -18,7 +18,7 @@ from dash import dcc, html
 from common.params import Param
 from layouts import ids
 from optimizers.base import LR
-from optimizers.validate import CLIP, MAX_STEPS, NOISE_SEED, NOISE_STD, STEPS
+from optimizers.validate import CLIP, MAX_STEPS, NOISE_SEED, NOISE_STD, STEPS, WORK_BUDGET
 
 PAIR_SEPARATOR = ":"
 MIN_PAGE_STEPS = 10  # shorter races show nothing; the engine itself accepts 1
@@ -51,6 +51,7 @@ PAGE_FIELDS: dict[str, Param] = {
     ids.STEPS_INPUT: PAGE_STEPS,
     ids.NOISE_STD: NOISE_STD,
     ids.NOISE_SEED: NOISE_SEED,
+    ids.WORK_BUDGET: WORK_BUDGET,
     ids.RACER_CLIP: CLIP,
     ids.RACER_LR: LR,
 }

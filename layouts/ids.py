@@ -45,6 +45,7 @@ MAP_KEY = "map-key"
 MOVE_START = "move-start"
 NEXT_INDEX = "next-index"
 NOISE_SEED = "noise-seed"
+WORK_BUDGET = "work-budget"  # the race's budget of work (gradient evaluations)
 NOISE_STD = "noise-std"
 OPENING_PICTURE = "opening-picture"
 PLAY_BUTTON = "play-button"

@@ -186,6 +186,14 @@ def settings_panel(race: dict[str, Any]) -> html.Div:
                 race["noise"]["seed"],
                 "seed of the noise; every racer gets the same noise sequence",
             ),
+            number_field(
+                ids.WORK_BUDGET,
+                "work budget",
+                race.get("work_budget"),
+                "stop each racer when its work (gradient evaluations; a function value counts "
+                "½, a 2×2 Hessian 2) reaches this; empty: no budget, the steps decide",
+                placeholder="none",
+            ),
             html.Div(id=ids.SETTINGS_ERROR, className="field-error"),
         ],
     )

@@ -68,6 +68,7 @@ def race_body(
     noise_std: Any = 0.0,
     noise_seed: Any = 0,
     start: Any = None,
+    work_budget: Any = None,
     keys: Any = None,
     changed: list[str] | None = None,
 ) -> dict[str, Any]:
@@ -112,6 +113,7 @@ def race_body(
         named("racer-sched-param", "schedule_params"),
         each("racer-clip", "clip"),
         each("racer-label", "label"),
+        _one("work-budget", "value", work_budget),
     ]
     return {
         "output": dep["output"],

@@ -35,3 +35,20 @@ def test_the_loss_chart_switches_to_work_and_a_budget_stops_the_race(page, live)
     assert header.inner_text() == "work to tol"
     page.locator("#loss-axis input[value='step']").check()
     page.wait_for_function(f"() => {title} === 'step'")
+
+
+def test_a_work_budget_typed_on_the_page_stops_every_racer(page):
+    steps = state(page, f"{RACE}.steps")
+    box = page.locator("#work-budget")
+    assert box.input_value() == ""  # no budget: the steps decide
+    box.fill("12")
+    box.press("Enter")
+    page.wait_for_function(f"() => {RACE}.racers.every(r => r.n === 13)")
+    assert "work_budget" in page.evaluate(
+        "() => atob(" + RACE + ".race.share.replace(/-/g, '+').replace(/_/g, '/'))"
+    )
+    box.fill("")
+    box.press("Enter")
+    page.wait_for_function(
+        f"n => {RACE}.racers.every(r => r.n === n + 1 || r.diverged_at)", arg=steps
+    )
