@@ -32,7 +32,7 @@ from flask_caching import Cache
 
 from optimizers.config import FanRequest, RaceConfig, StartsRequest, SweepRequest
 from optimizers.fan import noisy_fans
-from optimizers.race import run_race
+from optimizers.race import result_json, run_race
 from optimizers.starts import many_starts
 from optimizers.sweep import SweepResult, sweep
 from optimizers.trace import trace_racer
@@ -215,12 +215,8 @@ class RaceService:
         def compute(subset: RaceConfig) -> list[dict[str, Any]]:
             return [r.to_json() for r in run_race(subset).racers]
 
-        return {
-            "surface": config.surface.to_json(),
-            "start": list(config.start),
-            "steps": config.steps,
-            "racers": [value for _, value in self._per_racer(config, "result", compute, race_work)],
-        }
+        racers = [value for _, value in self._per_racer(config, "result", compute, race_work)]
+        return result_json(config, racers)  # the one definition of the result's shape
 
     def racer_json(self, config: RaceConfig, index: int) -> dict[str, Any]:
         """Racer ``index``'s result JSON: the race of that racer alone (same cache entry)."""

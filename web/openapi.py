@@ -9,6 +9,7 @@ from lessons import KINDS, LESSONS
 from lessons.beats import MEASURES, SPEEDS, VIEWS
 from optimizers.base import LR
 from optimizers.config import CRITERIA
+from optimizers.race import RACER_RESULT_SCHEMA
 from optimizers.registry import OPTIMIZERS
 from optimizers.schedules import SCHEDULES
 from optimizers.starts import DIVERGED, MOVING
@@ -30,6 +31,7 @@ from optimizers.validate import (
     STARTS_SEED,
     STEPS,
     TOL,
+    WORK_BUDGET,
 )
 from service.share import MAX_SHARE_CHARS
 from surfaces import SURFACES
@@ -180,43 +182,11 @@ def openapi_document() -> dict[str, Any]:
                 "properties": {"std": param_schema(NOISE_STD), "seed": param_schema(NOISE_SEED)},
             },
             "racers": {"type": "array", "minItems": 1, "maxItems": MAX_RACERS, "items": racer},
+            "work_budget": param_schema(WORK_BUDGET),
         },
     }
-    racer_result = {
-        "type": "object",
-        "required": [
-            "label",
-            "optimizer",
-            "path",
-            "loss",
-            "lr",
-            "grad_norm",
-            "diverged_at",
-            "steps_to_tol",
-            "final_loss",
-            "best_loss",
-        ],
-        "properties": {
-            "label": {"type": "string"},
-            "optimizer": {"type": "string"},
-            "path": {
-                "type": "array",
-                "items": {
-                    "type": "array",
-                    "items": {"type": "number"},
-                    "minItems": 2,
-                    "maxItems": 2,
-                },
-            },
-            "loss": _numbers(),
-            "lr": _numbers(),
-            "grad_norm": _numbers(),
-            "diverged_at": {"type": "integer", "nullable": True},
-            "steps_to_tol": {"type": "integer", "nullable": True},
-            "final_loss": {"type": "number"},
-            "best_loss": {"type": "number"},
-        },
-    }
+    # The result's racer shape is defined once, beside RacerResult.to_json (optimizers/race.py).
+    racer_result = RACER_RESULT_SCHEMA
     result = {
         "type": "object",
         "required": ["surface", "start", "steps", "racers"],
