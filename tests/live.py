@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import http.client
 import os
 import signal
 import socket
@@ -125,8 +126,8 @@ def until_healthy(proc: subprocess.Popen, port: int, ready: Any = lambda: True) 
             urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=2).read()
             if ready():
                 return proc
-        except OSError:
-            pass
+        except (OSError, http.client.HTTPException):
+            pass  # not up yet, or something else answered while it starts: ask again
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             raise RuntimeError(f"the server on port {port} did not start")
