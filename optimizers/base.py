@@ -8,14 +8,18 @@ many-starts view through it. The kernel's signature::
 
     step(o, w, s, h, lr, cyc, t) -> (x, y)
 
-* ``o``: the oracle (``optimizers.oracle``): ``value(o, x, y)``, ``gradient(o, x, y)`` and
-  ``hessian(o, x, y)`` at any point. It adds the race's noise to and clips every gradient,
-  and counts every evaluation; nothing else reaches the surface.
+* ``o``: the oracle (``optimizers.oracle``): ``value(o, x, y)``, ``gradient(o, x, y)``,
+  ``loss_and_gradient(o, x, y)`` (a closure's f and ∇f: one gradient) and ``hessian(o, x, y)``
+  at any point. It adds the race's noise to and clips every gradient, and counts every
+  evaluation; nothing else reaches the surface.
 * ``w``: the optimizer's parameters (float64[2]); the kernel updates them in place.
 * ``s``: the state (float64[...]): the 2-vectors named in ``state`` (two slots each, in order),
-  then the scalars named in ``scalars``; ``init`` gives its starting values (zeros if None).
+  then the scalars named in ``scalars``, then ``memory`` more slots (zeros): room for what
+  does not fit a few names (L-BFGS's history of pairs), carried from step to step like the
+  rest but not recorded for the inspector. ``init`` gives its starting values (zeros if None).
 * ``h``: the hyper-parameters (float64[...]) in ``params`` order, a pair as two entries, a
-  bool as 1.0/0.0, then ``constants`` (``hyper_layout`` gives the indices).
+  bool as 1.0/0.0, a choice as its index in ``choices``, then ``constants``
+  (``hyper_layout`` gives the indices).
 * ``lr``: this step's rate (the schedule applied); ``cyc``: this step's momentum or β1 when
   the optimizer names one in ``cycles`` (a cycling schedule drives it; else its own value).
 * ``t``: the step number, from 1.
@@ -124,6 +128,7 @@ class OptimizerSpec:
     scalars: tuple[str, ...] = ()
     constants: Mapping[str, float] = field(default_factory=dict)
     init: Callable[[Mapping[str, Any]], Array] | None = None
+    memory: int = 0
     gradients: int = 1
     torch_name: str | None = None
     cycles: str | None = None
@@ -136,15 +141,25 @@ class OptimizerSpec:
     ) = None
 
     @property
-    def state_size(self) -> int:
+    def named_size(self) -> int:
+        """The state's named slots: what the inspector records after every step."""
         return 2 * len(self.state) + len(self.scalars)
+
+    @property
+    def state_size(self) -> int:
+        return self.named_size + self.memory
 
     def hyper(self, values: Mapping[str, Any]) -> Array:
         """``h`` for one run: its hyper-parameter values as the kernel reads them."""
         out: list[float] = []
         for p in self.params:
             v = values[p.name]
-            out += [float(v[0]), float(v[1])] if p.kind == "pair" else [float(v)]
+            if p.kind == "pair":
+                out += [float(v[0]), float(v[1])]
+            elif p.kind == "choice":
+                out.append(float(p.choices.index(v)))
+            else:
+                out.append(float(v))
         return np.array(out + [float(c) for c in self.constants.values()] or [0.0])
 
     def initial_state(self, values: Mapping[str, Any]) -> Array:

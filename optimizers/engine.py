@@ -199,7 +199,7 @@ def _drive(
                 evaluations[r, t - 1, 1] = tally[2]
                 evaluations[r, t - 1, 2] = tally[3]
             if record_state:
-                for k in range(s.shape[0]):
+                for k in range(states.shape[2]):
                     states[r, t - 1, k] = s[k]
                 for k in range(3):
                     firsts[r, t - 1, k] = first[k]
@@ -369,9 +369,10 @@ def simulate(
     final = np.empty((runs, 4))
     totals = np.zeros((runs, 3), dtype=np.int64)
     state_rows = steps if record >= Record.STATE else 0
-    sizes = {max(spec.state_size, 1) for spec in specs}
-    width = max(sizes)
-    states = np.full((runs, state_rows, width), np.nan)
+    width = max(max(spec.state_size, 1) for spec in specs)
+    # The inspector's record holds the named slots, not an optimizer's memory (base.py).
+    named = max(max(spec.named_size, 1) for spec in specs)
+    states = np.full((runs, state_rows, named), np.nan)
     firsts = np.full((runs, state_rows, 3), np.nan)
     probed = np.full((runs, state_rows, MAX_PROBES, 2), np.nan)
     probe_counts = np.zeros((runs, state_rows), dtype=np.int64)

@@ -24,6 +24,9 @@ import math
 from typing import Any, NamedTuple
 
 import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.extending import intrinsic
 
 from common.jit import inlined
 from surfaces import compiled as surface
@@ -96,6 +99,15 @@ def gradient(o, x, y):
         gx = gx * factor
         gy = gy * factor
     return gx, gy
+
+
+@inlined
+def loss_and_gradient(o, x, y):
+    """f(x, y) and ∇f(x, y) as one evaluation (a torch closure: loss and backward): counted as
+    one gradient, since a gradient's cost includes its function value (``COST``); the gradient
+    noised and clipped as ``gradient``, f exact."""
+    gx, gy = gradient(o, x, y)
+    return surface.value(o.sid, x, y, o.c), gx, gy
 
 
 @inlined
@@ -196,3 +208,24 @@ def sign(a):
     if a < 0:
         return -1.0
     return a * 0.0
+
+
+@intrinsic
+def _fma(typingctx, a, b, c):
+    """LLVM's fused multiply-add on float64: a·b + c with one rounding."""
+    signature = types.float64(types.float64, types.float64, types.float64)
+
+    def codegen(context, builder, sig, args):
+        double = ir.DoubleType()
+        kind = ir.FunctionType(double, [double, double, double])
+        fn = builder.module.declare_intrinsic("llvm.fma", [double], kind)
+        return builder.call(fn, args)
+
+    return signature, codegen
+
+
+@inlined
+def fma(a, b, c):
+    """a·b + c rounded once, as torch's CPU ``add(x, y, alpha=a)`` computes x + a·y (its
+    kernels fuse the product and the sum)."""
+    return _fma(float(a), float(b), float(c))

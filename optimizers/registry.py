@@ -5,8 +5,10 @@ from optimizers.adagrad import ADAGRAD
 from optimizers.adam import ADAM, ADAMW
 from optimizers.adamax import ADAMAX
 from optimizers.base import OptimizerSpec
+from optimizers.lbfgs import LBFGS
 from optimizers.lion import LION
 from optimizers.nadam import NADAM
+from optimizers.newton import NEWTON
 from optimizers.radam import RADAM
 from optimizers.rmsprop import RMSPROP
 from optimizers.sgd import MOMENTUM, NESTEROV, SGD
@@ -26,5 +28,7 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         NADAM,
         RADAM,
         LION,
+        LBFGS,
+        NEWTON,
     )
 }

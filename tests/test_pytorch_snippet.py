@@ -231,6 +231,8 @@ def test_autograd_gradient_is_the_surface_gradient(surface, params):
     ("racer", "message"),
     [
         ({"optimizer": "lion", "lr": 1e-3}, "Lion is not in torch.optim"),
+        ({"optimizer": "lbfgs", "lr": 1.0}, "L-BFGS .* is not written yet"),
+        ({"optimizer": "newton", "lr": 1.0}, "Newton .* is not written yet"),
         (
             {"optimizer": "adam", "lr": 1e-3, "params": {"bias_correction": False}},
             "torch.optim.Adam always corrects",
@@ -248,7 +250,14 @@ def test_autograd_gradient_is_the_surface_gradient(surface, params):
             "OneCycleLR divides by zero",
         ),
     ],
-    ids=["lion", "adam-no-bias-correction", "adamw-no-bias-correction", "one-cycle-empty-phase"],
+    ids=[
+        "lion",
+        "lbfgs",
+        "newton",
+        "adam-no-bias-correction",
+        "adamw-no-bias-correction",
+        "one-cycle-empty-phase",
+    ],
 )
 def test_what_torch_cannot_express_raises_value_error(racer, message):
     config = _config("rosenbrock", [{"optimizer": "sgd", "lr": 1e-3}, racer], steps=50)
