@@ -115,6 +115,8 @@ NOT_YET = {
     "tests/test_lbfgs.py runs that loop against the race.",
     "newton": "Copy as PyTorch for Newton (a torch.func.hessian and torch.linalg.solve loop) "
     "is not written yet; tests/test_newton.py runs that loop against the race.",
+    "gd_line_search": "GD + line search is not in torch.optim: this racer has no PyTorch copy "
+    "yet (torch's strong Wolfe search is a private part of torch.optim.LBFGS).",
 }
 
 

@@ -22,17 +22,15 @@ last, as in torch's lists: a full history drops its oldest pair by shifting (tor
 
 from __future__ import annotations
 
-import math
-
 from common.jit import inlined
 from common.params import Param
-from optimizers import oracle
+from optimizers import linesearch, oracle
 from optimizers.base import OptimizerSpec, hyper_layout, tex
 
 # The largest history a racer may keep: the state's memory holds this many pairs.
 HISTORY = 100
 # torch's _strong_wolfe defaults, which LBFGS does not pass on.
-C1, C2, LS_TOLERANCE = 1e-4, 0.9, 1e-9
+C1, C2 = 1e-4, 0.9
 MAX_EVAL = 50
 
 PARAMS = (
@@ -89,109 +87,6 @@ OLD_DIRS = OLD_STPS + 2 * HISTORY
 RO = OLD_DIRS + 2 * HISTORY
 AL = RO + HISTORY
 MEMORY = 6 * HISTORY
-
-
-@inlined
-def _cubic(x1, f1, g1, x2, f2, g2, lo, hi, bounded):
-    """torch's _cubic_interpolate: the minimiser of the cubic through two points, clamped."""
-    if bounded:
-        xmin, xmax = lo, hi
-    elif x1 <= x2:
-        xmin, xmax = x1, x2
-    else:
-        xmin, xmax = x2, x1
-    d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
-    d2_square = d1 * d1 - g1 * g2
-    if d2_square >= 0:
-        d2 = math.sqrt(d2_square)
-        if x1 <= x2:
-            min_pos = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
-        else:
-            min_pos = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
-        return min(max(min_pos, xmin), xmax)
-    return (xmin + xmax) / 2.0
-
-
-@inlined
-def _trial(o, w, t, dx, dy):
-    """f and the slope ∇fᵀd at w + t·d (torch's _directional_evaluate, one closure call)."""
-    x, y = oracle.fma(t, dx, w[0]), oracle.fma(t, dy, w[1])
-    f, gx, gy = oracle.loss_and_gradient(o, x, y)
-    return f, gx * dx + gy * dy
-
-
-@inlined
-def strong_wolfe(o, w, t, dx, dy, f, gtd, max_ls):
-    """torch's _strong_wolfe along d from w (which it leaves alone): the accepted step."""
-    d_norm = max(abs(dx), abs(dy))
-    f_new, gtd_new = _trial(o, w, t, dx, dy)
-    t_prev, f_prev, gtd_prev = 0.0, f, gtd
-    done = False
-    ls_iter = 0
-    b0, b1, bf0, bf1, bg0, bg1 = 0.0, 0.0, 0.0, 0.0, 0.0, 0.0
-    while ls_iter < max_ls:
-        if f_new > (f + C1 * t * gtd) or (ls_iter > 1 and f_new >= f_prev):
-            b0, b1, bf0, bf1, bg0, bg1 = t_prev, t, f_prev, f_new, gtd_prev, gtd_new
-            break
-        if abs(gtd_new) <= -C2 * gtd:
-            b0, b1, bf0, bf1 = t, t, f_new, f_new
-            done = True
-            break
-        if gtd_new >= 0:
-            b0, b1, bf0, bf1, bg0, bg1 = t_prev, t, f_prev, f_new, gtd_prev, gtd_new
-            break
-        min_step = t + 0.01 * (t - t_prev)
-        max_step = t * 10
-        tmp = t
-        t = _cubic(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, min_step, max_step, True)
-        t_prev = tmp
-        f_prev = f_new
-        gtd_prev = gtd_new
-        f_new, gtd_new = _trial(o, w, t, dx, dy)
-        ls_iter += 1
-    if ls_iter == max_ls:
-        b0, b1, bf0, bf1 = 0.0, t, f, f_new
-    insuf_progress = False
-    low = 0 if bf0 <= bf1 else 1
-    while not done and ls_iter < max_ls:
-        if abs(b1 - b0) * d_norm < LS_TOLERANCE:
-            break
-        t = _cubic(b0, bf0, bg0, b1, bf1, bg1, 0.0, 0.0, False)
-        top, bottom = max(b0, b1), min(b0, b1)
-        eps = 0.1 * (top - bottom)
-        if min(top - t, t - bottom) < eps:
-            if insuf_progress or t >= top or t <= bottom:
-                if abs(t - top) < abs(t - bottom):
-                    t = top - eps
-                else:
-                    t = bottom + eps
-                insuf_progress = False
-            else:
-                insuf_progress = True
-        else:
-            insuf_progress = False
-        f_new, gtd_new = _trial(o, w, t, dx, dy)
-        ls_iter += 1
-        low_f = bf0 if low == 0 else bf1
-        if f_new > (f + C1 * t * gtd) or f_new >= low_f:
-            if low == 0:
-                b1, bf1, bg1 = t, f_new, gtd_new
-            else:
-                b0, bf0, bg0 = t, f_new, gtd_new
-            low = 0 if bf0 <= bf1 else 1
-        else:
-            if abs(gtd_new) <= -C2 * gtd:
-                done = True
-            elif gtd_new * ((b1 - b0) if low == 0 else (b0 - b1)) >= 0:
-                if low == 0:
-                    b1, bf1, bg1 = b0, bf0, bg0
-                else:
-                    b0, bf0, bg0 = b1, bf1, bg1
-            if low == 0:
-                b0, bf0, bg0 = t, f_new, gtd_new
-            else:
-                b1, bf1, bg1 = t, f_new, gtd_new
-    return b0 if low == 0 else b1
 
 
 @inlined
@@ -258,7 +153,7 @@ def step(o, w, s, h, lr, cyc, t):
         s[STOPPED] = 2.0
         return w[0], w[1]
     if h[LINE_SEARCH] != 0:
-        s[T] = strong_wolfe(o, w, s[T], dx, dy, loss, gtd, int(h[MAX_EVALS]) - 1)
+        s[T] = linesearch.strong_wolfe(o, w, s[T], dx, dy, loss, gtd, C1, C2, int(h[MAX_EVALS]) - 1)
     w[0] = oracle.fma(s[T], dx, w[0])
     w[1] = oracle.fma(s[T], dy, w[1])
     return w[0], w[1]

@@ -5,6 +5,7 @@ from optimizers.adagrad import ADAGRAD
 from optimizers.adam import ADAM, ADAMW
 from optimizers.adamax import ADAMAX
 from optimizers.base import OptimizerSpec
+from optimizers.gd_line_search import GD_LINE_SEARCH
 from optimizers.lbfgs import LBFGS
 from optimizers.lion import LION
 from optimizers.nadam import NADAM
@@ -30,5 +31,6 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         LION,
         LBFGS,
         NEWTON,
+        GD_LINE_SEARCH,
     )
 }

@@ -17,8 +17,9 @@ NUMERIC = [
     if p.kind in ("float", "pair") and (name, p.name) != ("nesterov", "dampening")
 ]
 
-# Dampening only acts on a velocity: plain SGD's rule shows it once there is momentum.
-BASE = {"sgd": {"momentum": 0.5}}
+# Dampening only acts on a velocity: plain SGD's rule shows it once there is momentum; c2
+# only acts in a strong Wolfe search. Keyed by optimizer, or by (optimizer, parameter).
+BASE = {"sgd": {"momentum": 0.5}, ("gd_line_search", "c2"): {"search": "strong_wolfe"}}
 
 
 def rule(racer: dict, noisy: bool = False) -> str:
@@ -36,7 +37,11 @@ def test_every_optimizer_has_a_rule_with_its_rate(name):
 def test_a_changed_value_shows_in_the_rule(name, param):
     value = [0.123, 0.456] if param.kind == "pair" else 0.123
     racer = validate_racer(
-        {"optimizer": name, "lr": 0.01, "params": {**BASE.get(name, {}), param.name: value}},
+        {
+            "optimizer": name,
+            "lr": 0.01,
+            "params": {**BASE.get(name, {}), **BASE.get((name, param.name), {}), param.name: value},
+        },
         "racer",
     )
     text = update_rule(racer.to_json())

@@ -233,6 +233,7 @@ def test_autograd_gradient_is_the_surface_gradient(surface, params):
         ({"optimizer": "lion", "lr": 1e-3}, "Lion is not in torch.optim"),
         ({"optimizer": "lbfgs", "lr": 1.0}, "L-BFGS .* is not written yet"),
         ({"optimizer": "newton", "lr": 1.0}, "Newton .* is not written yet"),
+        ({"optimizer": "gd_line_search", "lr": 1.0}, "GD \\+ line search is not in torch"),
         (
             {"optimizer": "adam", "lr": 1e-3, "params": {"bias_correction": False}},
             "torch.optim.Adam always corrects",
@@ -254,6 +255,7 @@ def test_autograd_gradient_is_the_surface_gradient(surface, params):
         "lion",
         "lbfgs",
         "newton",
+        "gd_line_search",
         "adam-no-bias-correction",
         "adamw-no-bias-correction",
         "one-cycle-empty-phase",
