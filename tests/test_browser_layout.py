@@ -537,3 +537,13 @@ def test_phone_charts_below_the_first_screen_are_drawn_when_scrolled_to(phone):
         ".filter(t => t.mode === 'lines').length",
     )
     assert curves == state(phone, f"{RACE}.racers.length")
+
+
+@pytest.mark.parametrize("width", [760, 900])
+def test_between_phone_and_laptop_nothing_scrolls_sideways(browser, live, width):
+    # The ranking's extra columns (final and best loss, work to tol) wait for the laptop.
+    context, tab = open_tab(browser, live[0], viewport={"width": width, "height": 900})
+    try:
+        assert no_sideways_scroll(tab)
+    finally:
+        context.close()
