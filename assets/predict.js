@@ -22,13 +22,10 @@
   var root = document.documentElement;
   var OFF = "optimizerRace.predictOff";
 
+  // The beat's settings, as assets/lesson.js read them from the index page (one copy).
   function beatSettings() {
     var beats = R.use("beats");
-    if (beats && beats.beat) return beats.beat;
-    var block = R.el("LESSON_BEAT");
-    var caption = R.el("LESSON_CAPTION");
-    var text = block ? block.textContent : caption ? caption.getAttribute("data-lesson") : "";
-    try { return text ? JSON.parse(text) : null; } catch (e) { return null; }
+    return beats ? beats.beat : null;
   }
 
   function storedOff() {
@@ -193,14 +190,7 @@
   });
 
   R.on("load", function () {
-    if (!state.question) {
-      // Only the caption's copy of the beat, if the page had no block.
-      state.beat = beatSettings();
-      state.question = state.beat && state.beat.question ? state.beat.question : null;
-      if (!state.question) return;
-      state.on = !storedOff();
-      apply();
-    }
+    if (!state.question) return;
     build();
     choices();
   });

@@ -274,7 +274,6 @@ def beat_nav(lesson: Lesson, beat: int) -> html.Nav:
 
 def caption(lesson: Lesson | None, note: str, beat: int = 0) -> html.Div:
     children: list[Any] = []
-    data = {}
     if lesson is not None:
         beat = min(max(beat, 0), len(lesson.beats) - 1)
         # A title that ends in its own mark ("How much momentum?") takes no full stop.
@@ -285,12 +284,9 @@ def caption(lesson: Lesson | None, note: str, beat: int = 0) -> html.Div:
         ]
         if len(lesson.beats) > 1:
             children.append(beat_nav(lesson, beat))
-        data = {"data-lesson": json.dumps(beat_settings(lesson, beat))}
     if note:
         children.append(html.Span(note, className="field-error"))
-    return html.Div(
-        children, id=ids.LESSON_CAPTION, className="caption", hidden=not children, **data
-    )
+    return html.Div(children, id=ids.LESSON_CAPTION, className="caption", hidden=not children)
 
 
 # What the lower chart can show against the step, each on a log axis.
