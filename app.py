@@ -17,7 +17,7 @@ from flask import Response, has_request_context, request
 from plotly.io.json import to_json_plotly
 from werkzeug.serving import WSGIRequestHandler
 
-from callbacks.entry import EntryKey, entry_key, entry_race
+from callbacks.entry import EntryKey, beat_of, entry_key, entry_race
 from callbacks.race import opening_update
 from callbacks.wiring import register
 from layouts.ids import page_ids
@@ -87,10 +87,11 @@ class RaceDash(Dash):
         return Response(self.layout_json(), mimetype="application/json")
 
     def interpolate_index(self, **kwargs: Any) -> str:
-        key = entry_key(page_args())
-        lesson = LESSONS.get(key.lesson)
+        # Only the lesson and its beat: the race a link carries is not decoded for this.
+        args = page_args()
+        lesson = LESSONS.get(args.get("lesson", ""))
         if lesson is not None:
-            kwargs["config"] += beat_block(lesson, max(key.beat, 0))
+            kwargs["config"] += beat_block(lesson, max(beat_of(lesson.name, args.get("beat")), 0))
         return super().interpolate_index(**kwargs)
 
 
