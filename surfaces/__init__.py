@@ -16,6 +16,7 @@ from surfaces import (
     saddle,
     six_hump_camel,
     styblinski_tang,
+    two_wells,
 )
 from surfaces.base import Surface, SurfaceSpec
 
@@ -33,6 +34,7 @@ SURFACES: dict[str, SurfaceSpec] = {
         goldstein_price.SPEC,
         styblinski_tang.SPEC,
         six_hump_camel.SPEC,
+        two_wells.SPEC,
     )
 }
 

@@ -205,3 +205,36 @@ def test_expression_is_the_surface(name, params):
     code = compile(tree, f"<{name} expression>", "eval")
     got = eval(code, {"__builtins__": {}, **names, "x": points[:, 0], "y": points[:, 1]})
     np.testing.assert_allclose(got, surface.value(points), rtol=1e-12, atol=1e-12)
+
+
+def test_two_wells_are_equally_deep_one_narrow_one_wide():
+    """SAM's surface: both minima at f* = 0 to the last bits, the narrow one at least ten
+    times as curved as the wide one, and the default start between them."""
+    surface = get_surface("two_wells")
+    narrow, wide = (np.array(p) for p in surface.minima)
+    assert narrow[0] < surface.default_start[0] < wide[0]
+    assert abs(float(surface.value(narrow)) - float(surface.value(wide))) <= 1e-15
+    sharp = np.linalg.eigvalsh(surface.hessian(narrow))
+    flat = np.linalg.eigvalsh(surface.hessian(wide))
+    assert sharp.min() > 10 * flat.max() > 0
+    (saddle,) = surface.saddles
+    eig = np.linalg.eigvalsh(surface.hessian(np.array(saddle)))
+    assert eig[0] < 0 < eig[1] and np.max(np.abs(surface.gradient(np.array(saddle)))) < 1e-12
+    # Nothing else to settle in: gradient descent from a grid over the view ends in one of two.
+    grid = _random_points(surface, count=300, seed=4)
+    for _ in range(4000):
+        grid = grid - 0.05 * surface.gradient(grid)
+    ends = np.minimum(np.linalg.norm(grid - narrow, axis=1), np.linalg.norm(grid - wide, axis=1))
+    assert ends.max() < 1e-6
+
+
+def test_two_wells_compiled_hessian_is_the_arrays():
+    from surfaces import two_wells
+
+    rng = np.random.default_rng(5)
+    for x, y in rng.uniform(-4, 4, size=(50, 2)):
+        expected = get_surface("two_wells").hessian(np.array([x, y]))
+        hxx, hxy, hyy = two_wells.hess(x, y, (0.0,) * 4)
+        np.testing.assert_allclose(
+            [hxx, hxy, hyy], expected[[0, 0, 1], [0, 1, 1]], rtol=1e-13, atol=1e-13
+        )
