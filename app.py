@@ -31,6 +31,7 @@ from service.store import make_breaker, make_cache, megabytes
 from web.api import make_api
 from web.hardening import harden
 from web.picture import show_on_opening_page
+from web.preview import register_preview
 
 ASSETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets")
 
@@ -148,6 +149,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Dash:
     opening = opening_update(entry_race(EntryKey())[0], service)
     show_on_opening_page(app, opening.surface, opening.store)
     register(app, service)
+    register_preview(app.server, service)
     harden(app, service, env, make_api(service), host)
     # Dash's first-request set-up checks a layout: done here, on the opening page, rather than
     # on whatever page the first request's query names (charged to its client) in each worker.

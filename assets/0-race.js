@@ -6,7 +6,9 @@
  *   ids              every component id, by its name in layouts/ids.py (R.ids.RACE_GRAPH);
  *                    el(name), part(kind, index) and partId(kind, index) find components
  *   race, surface, racers, visible, step, steps, playing, heads, rendered, loadedAt,
- *   drawnAt, loads   the race on the page and its playback (written here only)
+ *   drawnAt, loads, previews
+ *                    the race on the page and its playback (written here only; previews
+ *                    counts a quick slider's drag previews drawn, R.preview)
  *   stopAt           the step where playing stops once (a lesson's beat, assets/lesson.js)
  *   highlight        racers a lesson's beat points at (the map fades the others)
  *   lossAxis         "step" or "work": what the loss chart is drawn against
@@ -37,7 +39,7 @@
 
   var R = {
     race: null, surface: null, racers: [], visible: {}, step: 0, steps: 0,
-    playing: false, stopAt: null, highlight: [], lossAxis: "step", speed: 1, loop: false, last: null, carry: 0, loads: 0,
+    playing: false, stopAt: null, highlight: [], lossAxis: "step", speed: 1, loop: false, last: null, carry: 0, loads: 0, previews: 0,
     frames: 0, rendered: -1, heads: [], cursors: {}, loadedAt: 0, drawnAt: 0, frameLog: null,
     // What a link asks for once its race is here (assets/tools.js reads the address).
     pending: {},

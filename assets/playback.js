@@ -344,21 +344,41 @@
     R.race = store;
     R.steps = store ? store.steps : 0;
     R.racers = !store ? [] : store.order.map(function (key) {
-      var src = store.racers[key];
-      return {
-        index: Number(key), label: src.label, color: src.color, marker: src.marker, n: src.n,
-        dash: src.dash || "solid",
-        x: decode(src.x), y: decode(src.y), loss: decode(src.loss), lr: decode(src.lr),
-        step_length: src.step_length ? decode(src.step_length) : null,
-        grad_norm: src.grad_norm ? decode(src.grad_norm) : null,
-        diverged_at: src.diverged_at, steps_to_tol: src.steps_to_tol,
-        work: src.work ? decode(src.work) : null, work_to_tol: src.work_to_tol,
-        final_loss: src.final_loss, best_loss: src.best_loss,
-        fan: src.fan ? loadFan(src.fan) : null,
-      };
+      return racerOf(key, store.racers[key]);
     });
     if (R.step > R.steps) R.step = R.steps;
   }
+
+  // One racer as drawn, from its compact result (service/compact.py) and its style.
+  function racerOf(key, src) {
+    return {
+      index: Number(key), label: src.label, color: src.color, marker: src.marker, n: src.n,
+      dash: src.dash || "solid",
+      x: decode(src.x), y: decode(src.y), loss: decode(src.loss), lr: decode(src.lr),
+      step_length: src.step_length ? decode(src.step_length) : null,
+      grad_norm: src.grad_norm ? decode(src.grad_norm) : null,
+      diverged_at: src.diverged_at, steps_to_tol: src.steps_to_tol,
+      work: src.work ? decode(src.work) : null, work_to_tol: src.work_to_tol,
+      final_loss: src.final_loss, best_loss: src.best_loss,
+      fan: src.fan ? loadFan(src.fan) : null,
+    };
+  }
+
+  // A quick slider's drag preview (assets/quick.js, web/preview.py): racer ``index``'s path at
+  // the rate being dragged to, drawn on the map and ranked at once, around Dash's store. The
+  // race itself (R.race, the cards, the charts) changes when the slider is released.
+  R.preview = function (index, src) {
+    var at = R.racers.findIndex(function (r) { return r.index === index; });
+    if (at < 0) return;
+    var old = R.racers[at];
+    R.racers[at] = racerOf(index, Object.assign({}, src,
+      {color: old.color, marker: old.marker, dash: old.dash}));
+    R.previews += 1;
+    boardStale = true;
+    draw(R.ids.RACE_GRAPH, R.step, null);
+    leaderboard(R.step);
+    R.drawnAt = performance.now();
+  };
 
   // A noisy racer's runs over many seeds: the median path and loss band, faint copies of every
   // run (thinned to a few dozen points each), and the final-loss summary.

@@ -3,11 +3,14 @@
  * marker and line pattern as drawn), its name, a log-rate slider and show/hide.
  *
  * The rows are built here from the race on the page (assets/playback.js) and kept in place
- * across races, so a slider being dragged is never replaced. A drag races again while it
- * moves: each value is written into the racer's card (its rate box), which asks the server for
- * that racer's new path. Only one such request is in flight at a time, and a value that arrives
- * meanwhile replaces the waiting one: the path follows the drag as fast as the server answers,
- * and the last value always wins.
+ * across races, so a slider being dragged is never replaced. While a slider is dragged, each
+ * value asks the server for that racer's path at the new rate as a preview (web/preview.py),
+ * drawn straight onto the map (R.preview): going through Dash's store would cost the browser
+ * ~50 ms a value before the request even left. On release (and for a key press, which is no
+ * drag) the value is written into the racer's card (its rate box), which races again through
+ * Dash as any rate change; the server already has that path. Only one request of each kind is
+ * in flight at a time, and a value that arrives meanwhile replaces the waiting one: the path
+ * follows the drag as fast as the server answers, and the last value always wins.
  */
 (function () {
   "use strict";
@@ -50,8 +53,44 @@
   }
 
   function request(index, lr) {
+    preview.pending = null;
+    preview.epoch += 1;  // a preview still on its way is older than this value
     send.pending[index] = lr;
     flush();
+  }
+
+  // The drag previews: one in flight, the newest value waiting.
+  var preview = {inflight: false, pending: null, epoch: 0};
+
+  function sendPreview() {
+    var next = preview.pending, race = R.race;
+    if (!next || preview.inflight) return;
+    preview.pending = null;
+    var position = race ? race.order.indexOf(String(next.index)) : -1;
+    if (position < 0) return;
+    preview.inflight = true;
+    var epoch = preview.epoch, share = race.share;
+    window.fetch("_race-preview", {
+      method: "POST",
+      headers: {"Content-Type": "application/json"},
+      body: JSON.stringify({race: share, racer: position, lr: next.lr}),
+    }).then(function (response) {
+      return response.ok ? response.json() : null;
+    }).then(function (answer) {
+      // Drawn only while it still belongs to the race on the page and no release overtook it;
+      // a refused value (429, a rate the racer cannot take) is left to the release's commit.
+      if (answer && epoch === preview.epoch && R.race && R.race.share === share) {
+        R.preview(next.index, answer.result);
+      }
+    }).catch(function () { return null; }).then(function () {
+      preview.inflight = false;
+      sendPreview();
+    });
+  }
+
+  function previewRate(index, lr) {
+    preview.pending = {index: index, lr: lr};
+    sendPreview();
   }
 
   function build(r) {
@@ -73,7 +112,7 @@
     item.range.addEventListener("input", function () {
       var lr = rateOf(Number(item.range.value));
       item.value.textContent = R.fmt(lr);
-      request(item.index, lr);
+      if (item.dragging) previewRate(item.index, lr); else request(item.index, lr);
     });
     item.range.addEventListener("change", function () {
       if (item.dragging) item.range.blur();  // a clicker's PageDown must step, not move it

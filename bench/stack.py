@@ -38,6 +38,7 @@ UNLIMITED = {
     "RATE_LIMIT": "100000000 per minute",
     "API_RATE_LIMIT": "100000000 per minute",
     "WORK_RATE": "1e15",
+    "WORK_CONCURRENCY": "64",
     "COMPUTE_RATE": "100000r/s",
     "COMPUTE_BURST": "100000",
     "COMPUTE_CONNS": "64",

@@ -350,15 +350,26 @@ def test_dragging_a_quick_rate_slider_redraws_the_path_during_the_drag(page):
     b = slider.bounding_box()
     y = b["y"] + b["height"] / 2
     x0 = b["x"] + b["width"] * (3 / 6)  # near 1e-2 on a 1e-5 … 10 scale
-    loads = state(page, f"{RACE}.loads")
+    loads, previews = state(page, f"[{RACE}.loads, {RACE}.previews]")
+    sent = []  # what the drag sends: previews, not Dash callbacks (which wait for the release)
+    page.on("request", lambda r: sent.append(r.url.rsplit("/", 1)[-1]))
     page.mouse.move(b["x"] + b["width"] * (2 / 6), y)
     page.mouse.down()
     page.mouse.move(x0, y, steps=4)
-    # The path is redrawn while the button is still down.
+    # The path is redrawn while the button is still down, around Dash's store.
     page.wait_for_function(
-        f"n => {RACE}.loads > n && {end}[0] !== {before[0]}", arg=loads, timeout=10000
+        f"n => {RACE}.previews > n && {end}[0] !== {before[0]}", arg=previews, timeout=10000
     )
     page.mouse.move(x0 - b["width"] * 0.05, y, steps=3)
+    # The last value's preview is drawn (its label names the rate), still without a load.
+    value = page.locator("#quick-controls .quick-row[data-racer='0'] .quick-value").inner_text()
+    page.wait_for_function(
+        f"v => {RACE}.racers[0].label.indexOf('lr ' + v) >= 0", arg=f"{float(value):g}"
+    )
+    during = list(sent)
+    assert "_race-preview" in during and "_dash-update-component" not in during
+    assert state(page, f"{RACE}.loads") == loads
+    previewed = state(page, f"Array.from({RACE}.racers[0].x)")
     page.mouse.up()
     # The last value wins: the card's rate box and the race agree with the slider.
     shown = float(
@@ -368,6 +379,9 @@ def test_dragging_a_quick_rate_slider_redraws_the_path_during_the_drag(page):
         f"v => Number(document.querySelector(`{control('racer-lr', 0)}`).value) === v", arg=shown
     )
     page.wait_for_function(f"v => {RACE}.racers[0].label.indexOf('lr ' + v) >= 0", arg=f"{shown:g}")
+    # The race the release committed is the path the last preview drew.
+    page.wait_for_function(f"n => {RACE}.loads > n", arg=loads)
+    assert state(page, f"Array.from({RACE}.racers[0].x)") == previewed
     # The charts wait for the release, then show the race the slider left.
     page.wait_for_function(
         f"() => !{RACE}.dragging && {RACE}.idle() && (gd => gd.data[0].customdata[1] ==="

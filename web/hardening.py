@@ -24,6 +24,7 @@ from service.budget import OverBudget
 from service.hoststore import HostStore
 from service.races import RaceService
 from service.store import redis_options, redis_url
+from web.preview import PREVIEW_ENDPOINT
 from web.proxy import trust_proxies, trusted_proxies
 from web.static import StaticFiles, cache_dir, serve_static
 
@@ -108,8 +109,10 @@ def harden(
         default_limits=[],
         headers_enabled=True,
     )
-    update = "/_dash-update-component"
-    server.view_functions[update] = limiter.limit(conf["rate_limit"])(server.view_functions[update])
+    # The page's callbacks and its drag previews (web/preview.py) count against one limit.
+    page_limit = limiter.shared_limit(conf["rate_limit"], scope="page")
+    for endpoint in ("/_dash-update-component", PREVIEW_ENDPOINT):
+        server.view_functions[endpoint] = page_limit(server.view_functions[endpoint])
     limiter.limit(conf["api_rate_limit"])(api)
     server.register_blueprint(api)
     csp = content_security_policy(app, conf["frame_ancestors"])
