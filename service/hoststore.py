@@ -93,19 +93,24 @@ class HostStore:
         return 0; or take nothing and return the seconds until the cost could be taken, or
         BUSY if ``key`` already runs ``allowance.running`` computations. A cost above the
         burst is taken from a full bucket (the balance goes below zero and refills first)."""
-        now = self.clock()
         burst, rate = allowance.burst, allowance.rate
         with self.transaction() as db:
+            # The clock is read holding the lock: read before it, a worker that waited for
+            # another's transaction would refill from a time earlier than the bucket's own.
+            now = self.clock()
             db.execute("DELETE FROM running WHERE until < ?", (now,))
             (running,) = db.execute("SELECT COUNT(*) FROM running WHERE key = ?", (key,)).fetchone()
             if running >= allowance.running:
                 return BUSY
             row = db.execute("SELECT tokens, at FROM buckets WHERE key = ?", (key,)).fetchone()
-            tokens = burst if row is None else min(burst, row[0] + (now - row[1]) * rate)
+            # A clock that stepped back (another host's, a wall clock set back) refills nothing.
+            elapsed = 0.0 if row is None else max(0.0, now - row[1])
+            tokens = burst if row is None else min(burst, row[0] + elapsed * rate)
             wait = bucket_wait(tokens, cost, burst, rate)
             if wait == 0:
+                at = now if row is None else max(now, row[1])
                 db.execute(
-                    "INSERT OR REPLACE INTO buckets VALUES (?, ?, ?)", (key, tokens - cost, now)
+                    "INSERT OR REPLACE INTO buckets VALUES (?, ?, ?)", (key, tokens - cost, at)
                 )
                 db.execute(
                     "INSERT INTO running VALUES (?, ?, ?)", (ticket, key, now + allowance.hold)

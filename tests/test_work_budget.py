@@ -229,6 +229,22 @@ def test_the_budget_refills_at_its_rate(tmp_path):
     charge(budget, 500)
 
 
+def test_a_clock_that_steps_back_refills_nothing_and_takes_nothing(tmp_path):
+    """Workers read the clock at different moments; one whose reading is older than the
+    bucket's last charge must neither drain the bucket (a negative refill, which at a high
+    rate refused every request) nor refill it."""
+    now = [1000.0]
+    store = HostStore(str(tmp_path / "b.sqlite"), clock=lambda: now[0])
+    budget = WorkBudget(store, rate=1e12, burst=1000, client=lambda: "a")
+    charge(budget, 600)
+    now[0] -= 0.001  # 1e9 run-steps "before" the last charge
+    charge(budget, 400)  # what is left is still there
+    with pytest.raises(OverBudget):
+        charge(budget, 1)  # and nothing came back
+    now[0] += 0.002
+    charge(budget, 1000)  # time moved on from the bucket's own last charge: full again
+
+
 def test_a_client_runs_at_most_its_concurrency_at_once_across_workers(tmp_path):
     """Two workers (two stores on one host file): while a client's two computations run, its
     third is refused at once (Retry-After 1), another client's is not, and once one ends the
