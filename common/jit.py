@@ -102,15 +102,32 @@ if "NUMBA_CACHE_DIR" not in os.environ:
     os.environ["NUMBA_CACHE_DIR"] = str(cache_dir())
 
 import numba  # noqa: E402  (after the cache directory is chosen)
+from numba.core.caching import FunctionCache  # noqa: E402
+
+
+class _LeanCache(FunctionCache):
+    """numba's on-disk cache for a function compiled without its runtime (``_nrt=False``),
+    loaded without first loading numba's compiler: numba's own ``load_overload`` refreshes
+    every lowering and typing registry (and compiles its reference-counting runtime) before
+    it reads a cache file, ~0.3 s of a new process's first race that loading machine code
+    does not use. Such code calls neither the runtime nor the registries; a cache miss still
+    compiles through numba's compiler, which refreshes them itself."""
+
+    def load_overload(self, sig: Any, target_context: Any) -> Any:
+        with self._guard_against_spurious_io_errors():
+            return self._load_overload(sig, target_context)
 
 
 def jit(fn: Callable[..., Any] | None = None, **options: Any) -> Any:
     """``numba.njit`` with the on-disk cache on; float64 IEEE arithmetic (no fastmath), so a
     kernel's operations round exactly as written."""
-    options.setdefault("cache", True)
     if fn is None:
-        return lambda f: numba.njit(**options)(f)
-    return numba.njit(**options)(fn)
+        return lambda f: jit(f, **options)
+    cache = options.pop("cache", True)
+    dispatcher = numba.njit(cache=cache and options.get("_nrt", True), **options)(fn)
+    if cache and not options.get("_nrt", True):
+        dispatcher._cache = _LeanCache(dispatcher.py_func)  # what enable_caching() sets
+    return dispatcher
 
 
 def inlined(fn: Callable[..., Any]) -> Any:
