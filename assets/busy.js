@@ -1,0 +1,70 @@
+/*
+ * Optimizer Race: what the page says when the server refuses it for a while.
+ *
+ * The public server limits each client by requests and by work (web/hardening.py,
+ * service/budget.py, nginx): a refusal is 429 with Retry-After. Dash's renderer drops a failed
+ * callback without a word, so without this a student whose class shares one address saw a race
+ * that simply did not change. Every same-origin request that runs the engine is watched; a 429
+ * shows a notice that says why, how long to wait (counting down) and that the last race stays,
+ * and it goes once the wait is over or a later request gets through.
+ */
+(function () {
+  "use strict";
+
+  var COMPUTING = /\/(_dash-update-component|_dash-layout|_race-preview|api\/[a-z]+)$/;
+  var note = null, timer = null, until = 0;
+
+  function element() {
+    if (note && document.body.contains(note)) return note;
+    note = document.createElement("div");
+    note.id = "busy-note";
+    note.className = "busy-note";
+    note.setAttribute("role", "status");
+    note.setAttribute("aria-live", "polite");
+    note.hidden = true;
+    document.body.appendChild(note);
+    return note;
+  }
+
+  function wait(seconds) {
+    if (seconds < 90) return seconds + " s";
+    if (seconds < 90 * 60) return Math.ceil(seconds / 60) + " min";
+    return Math.ceil(seconds / 3600) + " h";
+  }
+
+  function show() {
+    var left = Math.max(0, Math.ceil((until - Date.now()) / 1000)), el = element();
+    if (!left) { hide(); return; }
+    el.textContent = "The server is busy for this address: nothing changed. Try again in " +
+      wait(left) + " (the race shown is the last one that ran).";
+    el.hidden = false;
+    timer = window.setTimeout(show, 1000);
+  }
+
+  function hide() {
+    window.clearTimeout(timer);
+    until = 0;
+    if (note) note.hidden = true;
+  }
+
+  function seen(response) {
+    var path = new URL(response.url, window.location.href).pathname;
+    if (!COMPUTING.test(path)) return;
+    if (response.status === 429) {
+      var wait = Number(response.headers.get("Retry-After")) || 1;
+      until = Math.max(until, Date.now() + wait * 1000);
+      window.clearTimeout(timer);
+      show();
+    } else if (response.ok && until) {
+      hide();
+    }
+  }
+
+  var fetch = window.fetch.bind(window);
+  window.fetch = function () {
+    return fetch.apply(null, arguments).then(function (response) {
+      try { seen(response); } catch (e) { /* a notice must never break a request */ }
+      return response;
+    });
+  };
+})();
