@@ -9,9 +9,10 @@ many-starts view through it. The kernel's signature::
     step(o, w, s, h, lr, cyc, t) -> (x, y)
 
 * ``o``: the oracle (``optimizers.oracle``): ``value(o, x, y)``, ``gradient(o, x, y)``,
-  ``loss_and_gradient(o, x, y)`` (a closure's f and ∇f: one gradient) and ``hessian(o, x, y)``
-  at any point. It adds the race's noise to and clips every gradient, and counts every
-  evaluation; nothing else reaches the surface.
+  ``loss_and_gradient(o, x, y)`` (a closure's f and ∇f: one gradient), ``hessian(o, x, y)``
+  and, on a sum of squares, ``normal_equations(o, x, y)`` (f, Jᵀr and JᵀJ) at any point.
+  It adds the race's noise to and clips every gradient, and counts every evaluation;
+  nothing else reaches the surface.
 * ``w``: the optimizer's parameters (float64[2]); the kernel updates them in place.
 * ``s``: the state (float64[...]): the 2-vectors named in ``state`` (two slots each, in order),
   then the scalars named in ``scalars``, then ``memory`` more slots (zeros): room for what
@@ -116,6 +117,13 @@ class OptimizerSpec:
     ``inspect`` (optional), for the step inspector: quantities derived from the state after
     every step (bias corrections, the per-coordinate effective rate), given the state's
     history, the hyper-parameter values, and per step the rate, ``cyc`` and ``t``.
+
+    ``swept`` names what sets the step's length and what a sweep varies: ``lr``, or for an
+    optimizer that takes no rate (its kernel ignores lr) one of its own ``params``.
+    ``residuals``: the optimizer needs a surface that is a sum of squares (the validator
+    refuses others). ``stops``: the reasons an optimizer may stop for good, for the state
+    scalar ``stopped`` (1 is the first reason, 2 the second; 0 running): the engine reports
+    the step and the reason (``Trajectories.stopped_at``, ``stop_reason``).
     """
 
     name: str
@@ -132,6 +140,9 @@ class OptimizerSpec:
     gradients: int = 1
     torch_name: str | None = None
     cycles: str | None = None
+    swept: str = "lr"
+    residuals: bool = False
+    stops: tuple[str, ...] = ()
     check: Callable[[Mapping[str, Any], str], None] = lambda values, field: None
     # The update rule as aligned LaTeX lines, given the rate (already as LaTeX, η_t when a
     # schedule drives it) and the hyper-parameter values: shown beside each racer.
@@ -144,6 +155,13 @@ class OptimizerSpec:
     def named_size(self) -> int:
         """The state's named slots: what the inspector records after every step."""
         return 2 * len(self.state) + len(self.scalars)
+
+    @property
+    def stop_slot(self) -> int:
+        """The state index of the scalar ``stopped`` (−1: the optimizer never stops)."""
+        if not self.stops:
+            return -1
+        return 2 * len(self.state) + self.scalars.index("stopped")
 
     @property
     def state_size(self) -> int:
@@ -193,6 +211,8 @@ class OptimizerSpec:
             "help": self.help,
             "torch": self.torch_name,
             "cycles": self.cycles,
+            "swept": self.swept,
+            "residuals": self.residuals,
             "lr": lr,
             "params": [p.to_json() for p in self.params],
         }

@@ -15,12 +15,29 @@ import numpy as np
 
 from optimizers.config import RaceConfig, RacerConfig
 from optimizers.engine import Noise, Record, Trajectories, simulate
+from optimizers.registry import OPTIMIZERS
 from surfaces import get_surface
+
+
+def swept_value(racer: RacerConfig) -> float:
+    """The racer's value of what a sweep varies (``OptimizerSpec.swept``: lr, or for a racer
+    that takes no rate its named hyper-parameter)."""
+    swept = OPTIMIZERS[racer.optimizer].swept
+    return racer.lr if swept == "lr" else float(racer.params[swept])
+
+
+def with_swept(racer: RacerConfig, value: float) -> RacerConfig:
+    """``racer`` with its swept value (``swept_value``) set to ``value``."""
+    swept = OPTIMIZERS[racer.optimizer].swept
+    if swept == "lr":
+        return dataclasses.replace(racer, lr=float(value))
+    return dataclasses.replace(racer, params={**racer.params, swept: float(value)})
 
 
 @dataclass(frozen=True)
 class BatchResult:
-    """Runs in the order racer × rate × start × seed; ``trajectories`` holds their histories."""
+    """Runs in the order racer × rate × start × seed; ``trajectories`` holds their histories.
+    ``lr`` holds each run's swept value (``swept_value``: its rate for most racers)."""
 
     racer: np.ndarray
     lr: np.ndarray
@@ -50,7 +67,9 @@ def run_batch(
 ) -> BatchResult:
     """Every racer of ``config`` once per combination of the given rates, starts and seeds.
 
-    A grid left out keeps the race's own value. With seeds, run ``i`` draws its own noise
+    ``lrs`` are the values of what each racer's sweep varies (``OptimizerSpec.swept``): its
+    rate, or for a racer that takes none (Gauss–Newton) its damping. A grid left out keeps
+    the race's own value. With seeds, run ``i`` draws its own noise
     sequence from its seed, the same one a race with that seed would use. ``record`` says what
     the trajectories keep (a sweep needs only each run's outcome).
     """
@@ -62,9 +81,9 @@ def run_batch(
     for (r, racer), lr, start, seed in itertools.product(
         enumerate(config.racers), rate_grid, start_grid, seed_grid
     ):
-        runs.append(racer if lr is None else dataclasses.replace(racer, lr=float(lr)))
+        runs.append(racer if lr is None else with_swept(racer, lr))
         index.append(r)
-        rates.append(runs[-1].lr)
+        rates.append(swept_value(runs[-1]))
         points.append(start)
         run_seeds.append(seed)
     surface = get_surface(config.surface.name, **config.surface.params)

@@ -66,6 +66,9 @@ class Trajectories:
     gradient (noise added, before clipping) and the factor clipping multiplied it by;
     ``probes`` (steps, runs, MAX_PROBES, 2) the points the step evaluated (f, ∇f or ∇²f), in
     order, and ``probe_counts`` (steps, runs) how many (beyond MAX_PROBES not kept).
+    ``stopped_at`` is the step at which an optimizer that can stop for good
+    (``OptimizerSpec.stops``) did so (0: it did not), ``stop_reason`` its reason's number
+    (1 for the spec's first reason; 0: none).
     """
 
     points: np.ndarray
@@ -84,6 +87,8 @@ class Trajectories:
     first: np.ndarray
     probes: np.ndarray
     probe_counts: np.ndarray
+    stopped_at: np.ndarray
+    stop_reason: np.ndarray
 
     def length(self, run: int) -> int:
         """Number of valid points of ``run`` (steps+1 unless it diverged or ran out of work)."""
@@ -121,6 +126,7 @@ def _drive(
     tol,
     budget,
     cost,
+    stop_slot,
     points,
     losses,
     grad_norms,
@@ -134,6 +140,7 @@ def _drive(
     ends,
     final,
     totals,
+    stopped,
     tally,
     first,
     probes,
@@ -175,6 +182,7 @@ def _drive(
         div = 0
         work = 0.0
         nf = ng = nh = 0
+        stop_at = reason = 0
         for t in range(1, steps + 1):
             lr = lr_const[r] if lr_row[r] < 0 else lr_table[lr_row[r], t - 1]
             cyc = cyc_const[r] if cyc_row[r] < 0 else cyc_table[cyc_row[r], t - 1]
@@ -207,6 +215,9 @@ def _drive(
                 for k in range(min(tally[4], probes.shape[0])):
                     probed[r, t - 1, k, 0] = probes[k, 0]
                     probed[r, t - 1, k, 1] = probes[k, 1]
+            if stop_slot >= 0 and stop_at == 0 and s[stop_slot] != 0:
+                stop_at = t
+                reason = int(s[stop_slot])
             inside = box[0] < x < box[2] and box[1] < y < box[3]
             if not (inside and math.isfinite(loss) and math.isfinite(gn)):
                 div = t
@@ -244,6 +255,8 @@ def _drive(
         totals[r, 0] = nf
         totals[r, 1] = ng
         totals[r, 2] = nh
+        stopped[r, 0] = stop_at
+        stopped[r, 1] = reason
 
 
 _DRIVERS: dict[object, object] = {}
@@ -368,6 +381,7 @@ def simulate(
     ends = np.zeros(runs, dtype=np.int64)
     final = np.empty((runs, 4))
     totals = np.zeros((runs, 3), dtype=np.int64)
+    stopped = np.zeros((runs, 2), dtype=np.int64)
     state_rows = steps if record >= Record.STATE else 0
     width = max(max(spec.state_size, 1) for spec in specs)
     # The inspector's record holds the named slots, not an optimizer's memory (base.py).
@@ -380,6 +394,7 @@ def simulate(
     # One call per kernel, over the runs it serves, each writing its own rows in place.
     hyper, state0 = _settings(specs, racers, width)
     by_kernel: dict[object, list[int]] = {}
+    stop_slots = {spec.kernel: spec.stop_slot for spec in specs}
     for i, spec in enumerate(specs):
         by_kernel.setdefault(spec.kernel, []).append(i)
     for step, members in by_kernel.items():
@@ -405,6 +420,7 @@ def simulate(
             float(tol),
             math.inf if budget is None else float(budget),
             cost,
+            stop_slots[step],
             points,
             losses,
             grad_norms,
@@ -418,6 +434,7 @@ def simulate(
             ends,
             final,
             totals,
+            stopped,
             np.zeros(5, dtype=np.int64),
             np.zeros(3),
             np.zeros((MAX_PROBES if record >= Record.STATE else 0, 2)),
@@ -445,6 +462,8 @@ def simulate(
         first=firsts.transpose(1, 0, 2),
         probes=probed.transpose(1, 0, 2, 3),
         probe_counts=probe_counts.T,
+        stopped_at=stopped[:, 0],
+        stop_reason=stopped[:, 1],
     )
 
 

@@ -185,6 +185,7 @@ LBFGS = OptimizerSpec(
     scalars=("t", "h_diag", "n_iter", "history", "stopped"),
     memory=MEMORY,
     gradients=MAX_EVAL + 1,
+    stops=("tolerance_grad", "tolerance_change"),
     torch_name=None,
     equation=equation,
     help="torch.optim.LBFGS, one iteration per step: a quasi-Newton direction from the last "

@@ -78,10 +78,16 @@ def value(o, x, y):
 @inlined
 def gradient(o, x, y):
     """∇f(x, y) with this evaluation's noise added, then clipped."""
-    k = o.tally[G]
-    o.tally[G] = k + 1
     _probe(o, x, y)
     gx, gy = surface.gradient(o.sid, x, y, o.c)
+    return _counted_gradient(o, gx, gy)
+
+
+@inlined
+def _counted_gradient(o, gx, gy):
+    """A gradient just evaluated, counted, with its noise added and clipped (``gradient``)."""
+    k = o.tally[G]
+    o.tally[G] = k + 1
     if o.noise.shape[0] > 0:
         if k >= o.noise.shape[1]:
             raise IndexError("more gradients in one step than the optimizer's spec declares")
@@ -108,6 +114,25 @@ def loss_and_gradient(o, x, y):
     noised and clipped as ``gradient``, f exact."""
     gx, gy = gradient(o, x, y)
     return surface.value(o.sid, x, y, o.c), gx, gy
+
+
+@inlined
+def normal_equations(o, x, y):
+    """For a sum of squares f = ½‖r‖²: f(x, y), the gradient Jᵀr and JᵀJ as (xx, xy, yy),
+    from the surface's residuals r and Jacobian J. Counted as one gradient (a 2-column
+    Jacobian costs what a gradient does: two forward passes or a reverse pass per residual,
+    and it gives Jᵀr, the gradient); the gradient gets the race's noise and clipping as in
+    ``gradient``; f and JᵀJ are exact. NaN on a surface without residuals."""
+    _probe(o, x, y)
+    r0, r1, r2 = surface.residuals(o.sid, x, y, o.c)
+    j00, j01, j10, j11, j20, j21 = surface.jacobian(o.sid, x, y, o.c)
+    gx = j00 * r0 + j10 * r1 + j20 * r2
+    gy = j01 * r0 + j11 * r1 + j21 * r2
+    a = j00 * j00 + j10 * j10 + j20 * j20
+    b = j00 * j01 + j10 * j11 + j20 * j21
+    d = j01 * j01 + j11 * j11 + j21 * j21
+    gx, gy = _counted_gradient(o, gx, gy)
+    return surface.value(o.sid, x, y, o.c), gx, gy, a, b, d
 
 
 @inlined

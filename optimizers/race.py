@@ -45,6 +45,7 @@ RACER_RESULT_SCHEMA: dict[str, Any] = {
         "evaluations",
         "work",
         "work_to_tol",
+        "stopped",
     ],
     "properties": {
         "label": {"type": "string"},
@@ -77,6 +78,21 @@ RACER_RESULT_SCHEMA: dict[str, Any] = {
             "nullable": True,
             "description": "the work done before the racer arrived (null: it never did)",
         },
+        "stopped": {
+            "type": "object",
+            "nullable": True,
+            "description": "where an optimizer's own stopping rule ended its run for good "
+            "(L-BFGS: torch's tolerance_grad or tolerance_change); later steps stay at that "
+            "point and evaluate nothing. null: no rule fired",
+            "required": ["step", "reason"],
+            "properties": {
+                "step": {"type": "integer", "minimum": 1},
+                "reason": {
+                    "type": "string",
+                    "enum": sorted({r for spec in OPTIMIZERS.values() for r in spec.stops}),
+                },
+            },
+        },
     },
 }
 
@@ -95,6 +111,8 @@ class RacerResult:
     steps_to_tol: int | None
     # (steps, 3): each step's function values, gradients and Hessians (oracle.KINDS).
     evaluations: np.ndarray
+    # The step at which the optimizer's own rule stopped it, and the rule (None: it did not).
+    stopped: tuple[int, str] | None = None
 
     @property
     def work(self) -> np.ndarray:
@@ -119,6 +137,8 @@ class RacerResult:
         k = traj.length(run)
         diverged = int(traj.diverged_at[run]) or None
         arrived = int(traj.steps_to_tol[run])
+        stop_at, reason = int(traj.stopped_at[run]), int(traj.stop_reason[run])
+        stops = OPTIMIZERS[racer.optimizer].stops
         return cls(
             label=racer.label or default_label(racer),
             optimizer=racer.optimizer,
@@ -129,6 +149,13 @@ class RacerResult:
             diverged_at=diverged,
             steps_to_tol=None if arrived < 0 else arrived,
             evaluations=traj.evaluations[: k - 1, run],
+            stopped=(stop_at, stops[reason - 1]) if 0 < stop_at < k else None,
+        )
+
+    def stopped_json(self) -> dict[str, Any] | None:
+        """``stopped`` as the result JSON gives it (RACER_RESULT_SCHEMA)."""
+        return (
+            None if self.stopped is None else {"step": self.stopped[0], "reason": self.stopped[1]}
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -146,6 +173,7 @@ class RacerResult:
             "evaluations": {kind: self.evaluations[:, i].tolist() for i, kind in enumerate(KINDS)},
             "work": float(self.work[-1]),
             "work_to_tol": self.work_to_tol,
+            "stopped": self.stopped_json(),
         }
 
 

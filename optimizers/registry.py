@@ -5,6 +5,7 @@ from optimizers.adagrad import ADAGRAD
 from optimizers.adam import ADAM, ADAMW
 from optimizers.adamax import ADAMAX
 from optimizers.base import OptimizerSpec
+from optimizers.gauss_newton import GAUSS_NEWTON
 from optimizers.gd_line_search import GD_LINE_SEARCH
 from optimizers.lbfgs import LBFGS
 from optimizers.lion import LION
@@ -32,5 +33,6 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         LBFGS,
         NEWTON,
         GD_LINE_SEARCH,
+        GAUSS_NEWTON,
     )
 }

@@ -14,6 +14,9 @@ happens to pass through at the last step a minimum:
   minimum). Settled runs whose ends lie within 2% of the span of each other form one found
   basin, placed at its lowest end point. With noise, runs jitter and only the first rule can
   hold;
+* a run at rest (the same two tests, whatever the curvature) within 5% of the span of a
+  maximum or saddle the surface lists is in that point's basin (``Basin.kind``): plain
+  Newton's method comes to rest on maxima and saddles, and its basin map says so;
 * every other run is still moving (``MOVING``), and diverged runs are ``DIVERGED``: neither
   is a basin.
 """
@@ -62,6 +65,7 @@ class Basin:
     loss: float
     count: int
     listed: bool
+    kind: str = "minimum"  # or, for a listed point only, "maximum" or "saddle"
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -69,6 +73,7 @@ class Basin:
             "loss": self.loss,
             "count": self.count,
             "listed": self.listed,
+            "kind": self.kind,
         }
 
 
@@ -138,6 +143,13 @@ def settled(surface: Surface, finals: np.ndarray, before: np.ndarray) -> np.ndar
     minimum within ``NEWTON_TOL`` of the span (the Newton step ‖H⁻¹g‖). A gradient measured
     this way needs no scale of its own: a run crawling along Rosenbrock's flat valley has a
     small gradient but a long way to go, and the curvature along the valley says so."""
+    resting, bowl = _at_rest(surface, finals, before)
+    return resting & bowl
+
+
+def _at_rest(surface: Surface, finals: np.ndarray, before: np.ndarray) -> tuple[Any, Any]:
+    """Per run, (at rest at a stationary point: ``settled``'s tests but the curvature's, no
+    downhill or flat direction there)."""
     span = _span(surface)
     step = np.hypot(*(finals - before).T)
     with np.errstate(all="ignore"):
@@ -148,21 +160,45 @@ def settled(surface: Surface, finals: np.ndarray, before: np.ndarray) -> np.ndar
         along = np.einsum("nij,ni->nj", vec, grad)
         newton = np.hypot(*(along / eig).T)
     bowl = eig[:, 0] > 0  # no downhill or flat direction: a minimum, not a saddle
-    return (
-        bowl & (np.nan_to_num(newton, nan=np.inf) <= NEWTON_TOL * span) & (step <= STEP_TOL * span)
-    )
+    resting = (np.nan_to_num(newton, nan=np.inf) <= NEWTON_TOL * span) & (step <= STEP_TOL * span)
+    return resting, bowl
+
+
+def listed_points(surface: Surface) -> tuple[np.ndarray, list[str]]:
+    """The surface's listed minima, maxima and saddles, (n, 2), and each one's kind."""
+    groups = (("minimum", surface.minima), ("maximum", surface.maxima), ("saddle", surface.saddles))
+    kinds = [kind for kind, points in groups for _ in points]
+    points = [p for _, group in groups for p in group]
+    return np.array(points, dtype=float).reshape(-1, 2), kinds
+
+
+def at_listed_critical(surface: Surface, finals: np.ndarray, resting: np.ndarray) -> np.ndarray:
+    """Per run, the index (in ``listed_points``) of the listed maximum or saddle it rests
+    near at its end (−1: none)."""
+    points, kinds = listed_points(surface)
+    found = np.full(len(finals), -1)
+    critical = np.array([kind != "minimum" for kind in kinds], dtype=bool)
+    if not critical.any():
+        return found
+    d = np.hypot(*(finals[:, None, :] - points[None, :, :]).transpose(2, 0, 1))
+    d = np.where(critical[None, :], d, np.inf)
+    near = resting & (d.min(axis=1) <= KNOWN_RADIUS * _span(surface))
+    found[near] = np.argmin(d[near], axis=1)
+    return found
 
 
 def assign_basins(
     surface: Surface, finals: np.ndarray, status: np.ndarray, listed_at: np.ndarray
 ) -> tuple[np.ndarray, tuple[Basin, ...]]:
-    """Group the runs that came to rest by the minimum (listed, or found) they rest at;
-    lowest loss first. ``status`` is DIVERGED, MOVING or 0 (at rest) per run; ``listed_at``
-    the listed minimum a run stays at (−1: none)."""
+    """Group the runs that came to rest by the point (listed, or a minimum found) they rest
+    at; lowest loss first. ``status`` is DIVERGED, MOVING or 0 (at rest) per run;
+    ``listed_at`` the listed point (index in ``listed_points``: the listed minima come
+    first) a run stays at (−1: none)."""
     span = _span(surface)
-    minima = np.array(surface.minima, dtype=float).reshape(-1, 2)
+    minima, kinds = listed_points(surface)
     centres: list[np.ndarray] = []
     listed: list[bool] = []
+    kind: list[str] = []
     label = status.copy()
     for i, point in enumerate(finals):
         if listed_at[i] >= 0:
@@ -173,6 +209,7 @@ def assign_basins(
             if key is None:
                 centres.append(minima[j])
                 listed.append(True)
+                kind.append(kinds[j])
                 key = len(centres) - 1
             label[i] = key
             continue
@@ -188,6 +225,7 @@ def assign_basins(
         else:
             centres.append(point.copy())
             listed.append(False)
+            kind.append("minimum")
             label[i] = len(centres) - 1
     # A found basin is placed at the lowest end point in it: the best estimate of its minimum.
     points = []
@@ -206,6 +244,7 @@ def assign_basins(
             loss=losses[c],
             count=int((label == c).sum()),
             listed=listed[c],
+            kind=kind[c],
         )
         for c in order
     )
@@ -230,8 +269,12 @@ def many_starts(
     diverged = traj.diverged_at > 0
     status = np.where(diverged, DIVERGED, MOVING)
     alive = ~diverged
-    status[alive & settled(surface, finals, before)] = 0
+    resting, bowl = _at_rest(surface, finals, before)
+    status[alive & resting & bowl] = 0
     listed_at = np.where(alive, at_listed_minimum(surface, paths, lengths, status == 0), -1)
+    critical = at_listed_critical(surface, finals, alive & resting & ~bowl & (listed_at < 0))
+    listed_at = np.where(critical >= 0, critical, listed_at)
+    status[critical >= 0] = 0
     basin, basins = assign_basins(surface, finals, status, listed_at)
     return ManyStarts(
         label=racer.label or default_label(racer),

@@ -7,6 +7,12 @@ too, so tuning can only keep or improve a racer's result by the chosen criterion
 
 What a sweep measures does not depend on the criterion, only which rate wins does: a racer's
 sweep is computed (and cached) once, and judged by either criterion on demand.
+
+What is swept is the registry's choice (``OptimizerSpec.swept``): the rate lr for every
+optimizer that takes one (Newton and L-BFGS included), and for one that takes none its named
+hyper-parameter instead (Gauss–Newton: its damping λ, over the same log grid). Each racer's
+sweep says which (``parameter``); its values keep the key ``lr`` in the JSON. Auto-tuning
+(``best_rates``) sets rates only: a racer swept over another parameter keeps its settings.
 """
 
 from __future__ import annotations
@@ -18,15 +24,17 @@ from typing import Any
 
 import numpy as np
 
-from optimizers.batch import run_batch
+from optimizers.batch import run_batch, with_swept
 from optimizers.config import CRITERIA, DEFAULT_CRITERION, RaceConfig, RateGrid
 from optimizers.engine import Record
 from optimizers.race import default_label
+from optimizers.registry import OPTIMIZERS
 
 
 @dataclass(frozen=True)
 class Outcome:
-    """One run's result as a sweep ranks it; ``final_loss`` is inf for a diverged run."""
+    """One run's result as a sweep ranks it; ``final_loss`` is inf for a diverged run. ``lr``
+    is the swept value (the racer's ``parameter``)."""
 
     lr: float
     final_loss: float
@@ -56,6 +64,7 @@ class RacerSweep:
     current: Outcome
     grid: tuple[Outcome, ...]
     edge_lr: float | None
+    parameter: str = "lr"
 
     def best(self, criterion: str) -> Outcome | None:
         """The best stable rate by ``criterion``; the current rate comes first, so on a tie
@@ -68,6 +77,7 @@ class RacerSweep:
         return {
             "label": self.label,
             "optimizer": self.optimizer,
+            "parameter": self.parameter,
             "lr": self.current.lr,
             "current": self.current.to_json(),
             "final_loss": [o.to_json()["final_loss"] for o in self.grid],
@@ -85,9 +95,17 @@ class SweepResult:
     steps: int
     racers: tuple[RacerSweep, ...]
 
-    def best_rates(self) -> list[float | None]:
-        """Each racer's best rate, None for a racer that diverges at every rate."""
+    def best_values(self) -> list[float | None]:
+        """Each racer's best value of its swept parameter, None where every value diverges."""
         return [None if (b := r.best(self.criterion)) is None else b.lr for r in self.racers]
+
+    def best_rates(self) -> list[float | None]:
+        """Each racer's best rate; None for a racer that diverges at every rate or is swept
+        over another parameter (it keeps its settings)."""
+        return [
+            value if racer.parameter == "lr" else None
+            for racer, value in zip(self.racers, self.best_values(), strict=True)
+        ]
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -139,6 +157,7 @@ def sweep(config: RaceConfig, grid: RateGrid, criterion: str = DEFAULT_CRITERION
             current=own,
             grid=tuple(outcomes),
             edge_lr=divergence_edge(tuple(outcomes)),
+            parameter=OPTIMIZERS[racer.optimizer].swept,
         )
         for racer, outcomes, (own,) in zip(
             config.racers, _outcomes(config, grid.rates()), _outcomes(config, None), strict=True
@@ -148,9 +167,11 @@ def sweep(config: RaceConfig, grid: RateGrid, criterion: str = DEFAULT_CRITERION
 
 
 def tuned_race(config: RaceConfig, rates: Sequence[float | None]) -> RaceConfig:
-    """``config`` with each racer at its rate in ``rates`` (None: the racer keeps its own)."""
+    """``config`` with each racer at its value in ``rates`` of what its sweep varies (its rate
+    from ``best_rates``; ``best_values`` tunes every swept parameter); None: the racer keeps
+    its own."""
     racers = tuple(
-        racer if lr is None else dataclasses.replace(racer, lr=lr)
+        racer if lr is None else with_swept(racer, lr)
         for racer, lr in zip(config.racers, rates, strict=True)
     )
     return dataclasses.replace(config, racers=racers)

@@ -29,6 +29,7 @@ from optimizers.config import (
 from optimizers.registry import OPTIMIZERS
 from optimizers.schedules import SCHEDULES
 from surfaces import SURFACES, get_surface
+from surfaces.compiled import sum_of_squares
 
 MAX_RACERS = 12
 MAX_STEPS = 5000
@@ -171,6 +172,19 @@ def _racers_list(obj: dict[str, Any]) -> list[Any]:
     return racers
 
 
+def racer_on_surface(racer: RacerConfig, surface: str, field: str) -> None:
+    """Refuse an optimizer that needs residuals (``OptimizerSpec.residuals``) on a surface
+    that is not a sum of squares, naming both and the surfaces that are."""
+    spec = OPTIMIZERS[racer.optimizer]
+    if spec.residuals and not sum_of_squares(surface):
+        fits = ", ".join(name for name in SURFACES if sum_of_squares(name))
+        raise ConfigError(
+            f"{field}.optimizer",
+            f"{spec.title} needs a sum of squares f = ½‖r‖², and the surface "
+            f"'{SURFACES[surface].title}' ({surface}) is not one (sums of squares: {fits})",
+        )
+
+
 def validate_race(data: Any) -> RaceConfig:
     """Turn untrusted JSON (already parsed) into a RaceConfig, or raise ConfigError."""
     obj = _object(data, "", RACE_KEYS)
@@ -178,6 +192,8 @@ def validate_race(data: Any) -> RaceConfig:
     steps, tol, noise = _settings_part(obj)
     racers = _racers_list(obj)
     checked = tuple(validate_racer(r, f"racers[{i}]") for i, r in enumerate(racers))
+    for i, racer in enumerate(checked):
+        racer_on_surface(racer, surface_cfg.name, f"racers[{i}]")
     budget = WORK_BUDGET.validate(obj.get("work_budget"), "work_budget")
     return RaceConfig(surface_cfg, start, steps, tol, noise, checked, budget)
 
@@ -199,12 +215,14 @@ def race_errors(data: Any) -> list[ConfigError]:
             found.append(error)
             return None
 
-    attempt(_surface_part, obj)
+    surface = attempt(_surface_part, obj)
     attempt(_settings_part, obj)
     attempt(WORK_BUDGET.validate, obj.get("work_budget"), "work_budget")
     racers = attempt(_racers_list, obj) or []
     for i, racer in enumerate(racers):
-        attempt(validate_racer, racer, f"racers[{i}]")
+        checked = attempt(validate_racer, racer, f"racers[{i}]")
+        if checked is not None and surface is not None:
+            attempt(racer_on_surface, checked, surface[0].name, f"racers[{i}]")
     return found
 
 

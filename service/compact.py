@@ -99,6 +99,8 @@ def compact_racer(result: RacerResult, f_star: float | None) -> dict[str, Any]:
         "work_to_tol": result.work_to_tol,
         "final_loss": result.final_loss,
         "best_loss": result.best_loss,
+        # Where the optimizer's own rule stopped it (L-BFGS's tolerances), as in the API.
+        "stopped": result.stopped_json(),
     }
 
 

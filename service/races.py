@@ -60,8 +60,8 @@ log = logging.getLogger(__name__)
 
 def _digest(kind: str, payload: Any) -> str:
     text = json.dumps(payload, sort_keys=True, separators=(",", ":"))
-    # v2: results carry the work clock (evaluations, work, work_to_tol); older ones do not.
-    return f"race:v2:{kind}:" + hashlib.sha256(text.encode()).hexdigest()
+    # v3: results carry where an optimizer's own rule stopped it (v2 added the work clock).
+    return f"race:v3:{kind}:" + hashlib.sha256(text.encode()).hexdigest()
 
 
 def racer_keys(config: RaceConfig, kind: str) -> list[str]:

@@ -61,16 +61,28 @@ def refine_point(
     return float(p[0]), float(p[1])
 
 
+# A sum of squares has at most this many residuals (Beale's three); fewer are padded with 0.
+RESIDUALS = 3
+
+
 @dataclass(frozen=True)
 class Compiled:
     """A surface's math for one point at a time, compiled (``common.jit``): what the engine's
     oracle calls inside its loops. Each takes (x, y, constants) — ``constants`` is the bound
     surface's ``constants`` as a tuple of four floats — and returns f, (∂f/∂x, ∂f/∂y) and the
-    Hessian's (xx, xy, yy). They follow the array functions operation by operation."""
+    Hessian's (xx, xy, yy). They follow the array functions operation by operation.
+
+    A sum of squares also gives its residuals and their Jacobian (Gauss–Newton needs them;
+    other surfaces leave them None). The convention is f = ½‖r‖², so each surface scales its
+    terms to make the app's f and ½‖r‖² agree (Rosenbrock's r is √2·(1 − x, 10(y − x²))):
+    ``residuals`` returns ``RESIDUALS`` values (unused ones 0) and ``jacobian`` their rows
+    (∂r_i/∂x, ∂r_i/∂y), row after row, 2·``RESIDUALS`` values (unused rows 0)."""
 
     value: Any
     gradient: Any
     hessian: Any
+    residuals: Any = None
+    jacobian: Any = None
 
 
 @dataclass(frozen=True)
@@ -97,6 +109,9 @@ class Surface:
     f_star: float | None = field(default=None)
     # The parameters the compiled functions read, in the order they read them (at most 4).
     constants: tuple[float, ...] = ()
+    # A sum of squares' residuals as ``expression`` writes f (f = ½‖r‖², ``Compiled``), for
+    # "Copy as PyTorch"; empty for every other surface.
+    residuals: tuple[str, ...] = ()
 
     def divergence_box(self) -> tuple[Array, Array]:
         """(low, high) corners of the box a run must stay inside (race-config.md)."""

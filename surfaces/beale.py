@@ -1,5 +1,7 @@
 """Beale: a flat plateau with sharp ridges, minimum at (3, 0.5)."""
 
+import math
+
 from common.jit import jit
 from surfaces.base import Compiled, Surface, SurfaceSpec, pack, pack_matrix
 
@@ -51,6 +53,11 @@ def build() -> Surface:
         minima=((3.0, 0.5),),
         log_color=True,
         f_star=0.0,
+        residuals=(
+            f"{SQRT2!r} * (1.5 - x + x * y)",
+            f"{SQRT2!r} * (2.25 - x + x * (y * y))",
+            f"{SQRT2!r} * (2.625 - x + x * (y * y * y))",
+        ),
     )
 
 
@@ -89,7 +96,31 @@ def hess(x, y, c):
     return hxx, hxy, hyy
 
 
-COMPILED = Compiled(f, grad, hess)
+# f = ½‖r‖² with r = √2·(1.5 − x + xy, 2.25 − x + xy², 2.625 − x + xy³) (surfaces.base.Compiled's
+# convention).
+SQRT2 = math.sqrt(2.0)
+
+
+@jit
+def residuals(x, y, c):
+    _, _, a, b, d = _parts(x, y)
+    return SQRT2 * a, SQRT2 * b, SQRT2 * d
+
+
+@jit
+def jacobian(x, y, c):
+    y2 = y * y
+    return (
+        SQRT2 * (y - 1),
+        SQRT2 * x,
+        SQRT2 * (y2 - 1),
+        SQRT2 * (2 * x * y),
+        SQRT2 * (y2 * y - 1),
+        SQRT2 * (3 * x * y2),
+    )
+
+
+COMPILED = Compiled(f, grad, hess, residuals, jacobian)
 
 SPEC = SurfaceSpec(
     compiled=COMPILED,

@@ -1,5 +1,6 @@
-"""Every surface's compiled math behind one compiled function each: ``value``, ``gradient`` and
-``hessian`` of (surface id, x, y, constants).
+"""Every surface's compiled math behind one compiled function each: ``value``, ``gradient``,
+``hessian``, ``residuals`` and ``jacobian`` of (surface id, x, y, constants) (the last two NaN
+for a surface that is not a sum of squares: ``sum_of_squares`` says which are).
 
 The engine's loops are compiled once per optimizer, not once per optimizer and surface, so
 they pick the surface by its id (its place in ``SURFACES``). The dispatch is a balanced tree
@@ -10,13 +11,14 @@ scalars and a tuple of constants, so a call copies no array and counts no refere
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import numpy as np
 
 from common.jit import jit, specialize
 from surfaces import SURFACES
-from surfaces.base import Surface
+from surfaces.base import RESIDUALS, Surface
 
 IDS = {name: index for index, name in enumerate(SURFACES)}
 # Every surface's compiled functions read at most this many constants (surfaces/base.py).
@@ -47,12 +49,26 @@ def _leaf(sid, x, y, c):
     return this(x, y, c)
 
 
+@jit
+def _no_residuals(x, y, c):
+    return math.nan, math.nan, math.nan
+
+
+@jit
+def _no_jacobian(x, y, c):
+    return math.nan, math.nan, math.nan, math.nan, math.nan, math.nan
+
+
+MISSING = {"residuals": _no_residuals, "jacobian": _no_jacobian}
+
+
 def _tree(kind: str, first: int, stop: int) -> Any:
     """The dispatch over surfaces ``first`` … ``stop − 1``'s compiled ``kind``."""
     specs = list(SURFACES.values())
     if stop - first == 1:
         spec = specs[first]
-        return specialize(_leaf, f"{kind}_{spec.name}", this=getattr(spec.compiled, kind))
+        this = getattr(spec.compiled, kind) or MISSING[kind]
+        return specialize(_leaf, f"{kind}_{spec.name}", this=this)
     middle = (first + stop) // 2
     return specialize(
         _split,
@@ -66,6 +82,13 @@ def _tree(kind: str, first: int, stop: int) -> Any:
 value = _tree("value", 0, len(SURFACES))
 gradient = _tree("gradient", 0, len(SURFACES))
 hessian = _tree("hessian", 0, len(SURFACES))
+residuals = _tree("residuals", 0, len(SURFACES))
+jacobian = _tree("jacobian", 0, len(SURFACES))
+
+
+def sum_of_squares(name: str) -> bool:
+    """Whether the named surface gives residuals r with f = ½‖r‖² (Gauss–Newton needs them)."""
+    return SURFACES[name].compiled.residuals is not None
 
 
 def surface_id(surface: Surface) -> int:
@@ -99,3 +122,21 @@ def evaluate(surface: Surface, points: np.ndarray) -> tuple[np.ndarray, np.ndarr
     _values(surface_id(surface), constants(surface), points, f)
     _gradients(surface_id(surface), constants(surface), points, g)
     return f, g
+
+
+@jit
+def _residual_rows(sid, c, points, r, j):
+    for i in range(points.shape[0]):
+        x, y = points[i, 0], points[i, 1]
+        r[i, 0], r[i, 1], r[i, 2] = residuals(sid, x, y, c)
+        j[i, 0, 0], j[i, 0, 1], j[i, 1, 0], j[i, 1, 1], j[i, 2, 0], j[i, 2, 1] = jacobian(
+            sid, x, y, c
+        )
+
+
+def evaluate_residuals(surface: Surface, points: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """r (n, RESIDUALS) and J (n, RESIDUALS, 2) of the compiled functions at (n, 2) points."""
+    points = np.ascontiguousarray(points, dtype=float).reshape(-1, 2)
+    r, j = np.empty((len(points), RESIDUALS)), np.empty((len(points), RESIDUALS, 2))
+    _residual_rows(surface_id(surface), constants(surface), points, r, j)
+    return r, j

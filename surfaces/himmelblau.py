@@ -1,5 +1,7 @@
 """Himmelblau: four minima of equal depth, so the start decides which one a racer finds."""
 
+import math
+
 from common.jit import jit
 from surfaces.base import Compiled, Surface, SurfaceSpec, pack, pack_matrix, refine_point
 
@@ -43,6 +45,7 @@ def build() -> Surface:
         maxima=(MAXIMUM,),
         log_color=True,
         f_star=0.0,
+        residuals=(f"{SQRT2!r} * (x * x + y - 11)", f"{SQRT2!r} * (x + y * y - 7)"),
     )
 
 
@@ -64,7 +67,21 @@ def hess(x, y, c):
     return 12 * x * x + 4 * y - 42, 4 * x + 4 * y, 4 * x + 12 * y * y - 26
 
 
-COMPILED = Compiled(f, grad, hess)
+# f = ½‖r‖² with r = √2·(x² + y − 11, x + y² − 7) (surfaces.base.Compiled's convention).
+SQRT2 = math.sqrt(2.0)
+
+
+@jit
+def residuals(x, y, c):
+    return SQRT2 * (x * x + y - 11), SQRT2 * (x + y * y - 7), 0.0
+
+
+@jit
+def jacobian(x, y, c):
+    return SQRT2 * (2 * x), SQRT2, SQRT2, SQRT2 * (2 * y), 0.0, 0.0
+
+
+COMPILED = Compiled(f, grad, hess, residuals, jacobian)
 
 SPEC = SurfaceSpec(
     compiled=COMPILED,

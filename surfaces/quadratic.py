@@ -63,6 +63,10 @@ def build(a: float = 20.0, b: float = 1.0, angle: float = 0.0) -> Surface:
         log_color=True,
         f_star=0.0,
         constants=(a, b, c, s),
+        residuals=(
+            f"{math.sqrt(a)!r} * ({_combine(c, 'x', -s, 'y')})",
+            f"{math.sqrt(b)!r} * ({_combine(s, 'x', c, 'y')})",
+        ),
     )
 
 
@@ -89,7 +93,21 @@ def hess(x, y, c):
     return a * co * co + b * si * si, (b - a) * co * si, a * si * si + b * co * co
 
 
-COMPILED = Compiled(f, grad, hess)
+# f = ½‖r‖² with r = (√a·u, √b·v) (surfaces.base.Compiled's convention; a, b > 0).
+@jit
+def residuals(x, y, c):
+    a, b, co, si = c[0], c[1], c[2], c[3]
+    u, v = co * x - si * y, si * x + co * y
+    return math.sqrt(a) * u, math.sqrt(b) * v, 0.0
+
+
+@jit
+def jacobian(x, y, c):
+    ra, rb, co, si = math.sqrt(c[0]), math.sqrt(c[1]), c[2], c[3]
+    return ra * co, -ra * si, rb * si, rb * co, 0.0, 0.0
+
+
+COMPILED = Compiled(f, grad, hess, residuals, jacobian)
 
 SPEC = SurfaceSpec(
     compiled=COMPILED,

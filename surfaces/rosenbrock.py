@@ -1,5 +1,7 @@
 """Rosenbrock's banana: finding the valley is easy, following its curve to (1, 1) is not."""
 
+import math
+
 import numpy as np
 
 from common.jit import jit
@@ -44,6 +46,7 @@ def build() -> Surface:
         minima=((1.0, 1.0),),
         log_color=True,
         f_star=0.0,
+        residuals=(f"{SQRT2!r} * (1 - x)", f"{SQRT2!r} * (10 * (y - x * x))"),
     )
 
 
@@ -65,7 +68,21 @@ def hess(x, y, c):
     return 2 - 400 * y + 1200 * x * x, -400 * x, 200.0
 
 
-COMPILED = Compiled(f, grad, hess)
+# f = ½‖r‖² with r = √2·(1 − x, 10(y − x²)) (surfaces.base.Compiled's convention).
+SQRT2 = math.sqrt(2.0)
+
+
+@jit
+def residuals(x, y, c):
+    return SQRT2 * (1 - x), SQRT2 * (10 * (y - x * x)), 0.0
+
+
+@jit
+def jacobian(x, y, c):
+    return -SQRT2, 0.0, SQRT2 * (-20 * x), SQRT2 * 10.0, 0.0, 0.0
+
+
+COMPILED = Compiled(f, grad, hess, residuals, jacobian)
 
 SPEC = SurfaceSpec(
     compiled=COMPILED,

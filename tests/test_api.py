@@ -5,14 +5,15 @@ from __future__ import annotations
 import gzip
 import json
 
+import numpy as np
 import pytest
 
 from app import create_app
 from optimizers import run_race
 from optimizers.registry import OPTIMIZERS
 from optimizers.schedules import SCHEDULES
-from optimizers.validate import MAX_BODY_BYTES
-from surfaces import SURFACES
+from optimizers.validate import MAX_BODY_BYTES, validate_racer
+from surfaces import SURFACES, get_surface
 
 RACE = {
     "surface": {"name": "quadratic", "params": {"a": 20, "b": 1, "angle": 30}},
@@ -137,3 +138,43 @@ def test_health(client):
     health = client.get("/healthz").get_json()
     assert health["status"] == "ok" and health["cache"] == "ok"
     assert isinstance(health["engine_runs"], int)
+
+
+def test_lbfgs_says_where_torchs_own_rule_stopped_it(client):
+    """The result JSON carries L-BFGS's stop (step and rule); after it the racer evaluates
+    nothing and stays put; a racer without such a rule says null."""
+    race = {
+        "surface": {"name": "quadratic", "params": {"a": 20, "b": 1, "angle": 30}},
+        "start": [1.0, 1.0],
+        "steps": 40,
+        "racers": [
+            {"optimizer": "lbfgs", "lr": 1.0, "params": {"line_search_fn": "strong_wolfe"}},
+            {"optimizer": "lbfgs", "lr": 1.0, "params": {"tolerance_grad": 1e-12}},
+            {"optimizer": "sgd", "lr": 0.01},
+        ],
+    }
+    answer = post_race(client, race)
+    assert answer.status_code == 200
+    racers = answer.get_json()["racers"]
+    assert racers[2]["stopped"] is None
+    surface = get_surface("quadratic", a=20, b=1, angle=30)
+    params = [validate_racer(r, "racer").params for r in race["racers"][:2]]
+    reasons = set()
+    for racer, p in zip(racers[:2], params, strict=True):
+        stop = racer["stopped"]
+        k = stop["step"]
+        reasons.add(stop["reason"])
+        path = np.array(racer["path"])
+        # The step that fired evaluated once at x_{k-1} and did not move; nothing after it.
+        assert racer["evaluations"]["g"][k - 1] == 1
+        assert not any(racer["evaluations"]["g"][k:])
+        assert (path[k - 1 :] == path[k - 1]).all()
+        assert all(g > 0 for g in racer["evaluations"]["g"][: k - 1])  # it ran until then
+        if stop["reason"] == "tolerance_grad":
+            assert np.abs(surface.gradient(path[k - 1])).max() <= p["tolerance_grad"]
+    assert reasons == {"tolerance_grad", "tolerance_change"}  # both rules, one each
+    doc = client.get("/api/openapi.json").get_json()
+    ok = doc["paths"]["/api/race"]["post"]["responses"]["200"]
+    racer = ok["content"]["application/json"]["schema"]["properties"]["racers"]["items"]
+    assert "stopped" in racer["required"]
+    assert set(racer["properties"]["stopped"]["properties"]["reason"]["enum"]) == reasons

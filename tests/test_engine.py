@@ -140,6 +140,7 @@ def test_result_json_follows_the_contract():
         "evaluations",
         "work",
         "work_to_tol",
+        "stopped",
     }
     assert all(set(r) == keys for r in out["racers"])
     assert all(set(r["evaluations"]) == {"f", "g", "h"} for r in out["racers"])

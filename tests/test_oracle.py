@@ -77,7 +77,7 @@ def test_todays_optimizers_take_exactly_one_gradient_a_step():
     # The first-order ones: L-BFGS's closure calls are compared with torch's in
     # test_lbfgs.py, Newton's gradient and Hessian a step in test_newton.py, the line
     # search's trials in test_line_search.py.
-    curvature = ("lbfgs", "newton", "gd_line_search")
+    curvature = ("lbfgs", "newton", "gd_line_search", "gauss_newton")
     racers = [{"optimizer": n, "lr": 1e-4} for n in OPTIMIZERS if n not in curvature]
     assert len(racers) == 12
     result = run_race(_config(racers, steps=200, noise={"std": 0.1, "seed": 2}))

@@ -271,7 +271,13 @@ def openapi_document() -> dict[str, Any]:
                         "count": {"type": "integer"},
                         "listed": {
                             "type": "boolean",
-                            "description": "a minimum the surface lists (else one found)",
+                            "description": "a point the surface lists (else a minimum found)",
+                        },
+                        "kind": {
+                            "type": "string",
+                            "enum": ["minimum", "maximum", "saddle"],
+                            "description": "what the point is: a run at rest on a listed "
+                            "maximum or saddle (plain Newton goes there) is in its basin",
                         },
                     },
                 },
