@@ -19,7 +19,8 @@ many-starts view through it. The kernel's signature::
   does not fit a few names (L-BFGS's history of pairs), carried from step to step like the
   rest but not recorded for the inspector. ``init`` gives its starting values (zeros if None).
 * ``h``: the hyper-parameters (float64[...]) in ``params`` order, a pair as two entries, a
-  bool as 1.0/0.0, a choice as its index in ``choices``, then ``constants``
+  bool as 1.0/0.0, a choice as its index in ``choices``, an empty nullable number as NaN,
+  then ``constants``
   (``hyper_layout`` gives the indices).
 * ``lr``: this step's rate (the schedule applied); ``cyc``: this step's momentum or β1 when
   the optimizer names one in ``cycles`` (a cycling schedule drives it; else its own value).
@@ -168,7 +169,8 @@ class OptimizerSpec:
         return self.named_size + self.memory
 
     def hyper(self, values: Mapping[str, Any]) -> Array:
-        """``h`` for one run: its hyper-parameter values as the kernel reads them."""
+        """``h`` for one run: its hyper-parameter values as the kernel reads them (an empty
+        nullable number as NaN: the kernel applies the default its help states)."""
         out: list[float] = []
         for p in self.params:
             v = values[p.name]
@@ -176,6 +178,8 @@ class OptimizerSpec:
                 out += [float(v[0]), float(v[1])]
             elif p.kind == "choice":
                 out.append(float(p.choices.index(v)))
+            elif v is None:
+                out.append(np.nan)
             else:
                 out.append(float(v))
         return np.array(out + [float(c) for c in self.constants.values()] or [0.0])

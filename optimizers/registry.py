@@ -11,8 +11,10 @@ from optimizers.lbfgs import LBFGS
 from optimizers.lion import LION
 from optimizers.nadam import NADAM
 from optimizers.newton import NEWTON
+from optimizers.prodigy import PRODIGY
 from optimizers.radam import RADAM
 from optimizers.rmsprop import RMSPROP
+from optimizers.schedule_free import SCHEDULE_FREE_ADAMW, SCHEDULE_FREE_SGD
 from optimizers.sgd import MOMENTUM, NESTEROV, SGD
 
 OPTIMIZERS: dict[str, OptimizerSpec] = {
@@ -30,6 +32,9 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         NADAM,
         RADAM,
         LION,
+        SCHEDULE_FREE_SGD,
+        SCHEDULE_FREE_ADAMW,
+        PRODIGY,
         LBFGS,
         NEWTON,
         GD_LINE_SEARCH,
