@@ -35,7 +35,8 @@ Kwargs = dict[str, Any]
 
 
 def pytorch_snippet(config: RaceConfig, index: int) -> str:
-    """Python source that reruns racer ``index`` of ``config`` with torch.optim.
+    """Python source that reruns racer ``index`` of ``config`` with torch.optim (the curvature
+    racers, ``CURVATURE``, as exports/pytorch_loops.py writes them).
 
     Raises ValueError, with a message for the page, when torch cannot express the racer's
     settings (an optimizer torch.optim lacks, Adam without bias correction, a OneCycleLR that
@@ -44,6 +45,11 @@ def pytorch_snippet(config: RaceConfig, index: int) -> str:
     if not 0 <= index < len(config.racers):
         raise IndexError(f"racer {index} does not exist: the race has {len(config.racers)}")
     racer = config.racers[index]
+    if racer.optimizer in CURVATURE:
+        # Imported here: that module writes its loops with this module's text helpers.
+        from exports.pytorch_loops import curvature_snippet
+
+        return curvature_snippet(config, index)
     _refuse_what_torch_lacks(racer, config.steps)
     spec = OPTIMIZERS[racer.optimizer]
     surface = get_surface(config.surface.name, **config.surface.params)
@@ -108,22 +114,13 @@ def pytorch_snippet(config: RaceConfig, index: int) -> str:
     return "\n".join(lines) + "\n"
 
 
-# Racers torch can run but this module does not write yet: a closure-driven loop
-# (torch.optim.LBFGS calls f and ∇f several times per step) is not its plain loop.
-NOT_YET = {
-    "lbfgs": "Copy as PyTorch for L-BFGS (torch.optim.LBFGS with a closure) is not written yet; "
-    "tests/test_lbfgs.py runs that loop against the race.",
-    "newton": "Copy as PyTorch for Newton (a torch.func.hessian and torch.linalg.solve loop) "
-    "is not written yet; tests/test_newton.py runs that loop against the race.",
-    "gd_line_search": "GD + line search is not in torch.optim: this racer has no PyTorch copy "
-    "yet (torch's strong Wolfe search is a private part of torch.optim.LBFGS).",
-}
+# Racers written as their own torch loops (exports/pytorch_loops.py): L-BFGS's closure, and
+# methods torch.optim lacks written with torch.func and torch.linalg.
+CURVATURE = ("lbfgs", "newton", "gd_line_search", "gauss_newton")
 
 
 def _refuse_what_torch_lacks(racer: RacerConfig, steps: int) -> None:
     spec = OPTIMIZERS[racer.optimizer]
-    if racer.optimizer in NOT_YET:
-        raise ValueError(NOT_YET[racer.optimizer])
     if spec.torch_name is None:
         raise ValueError(f"{spec.title} is not in torch.optim: this racer has no PyTorch copy.")
     if racer.params.get("bias_correction") is False:
