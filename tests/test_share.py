@@ -36,7 +36,22 @@ BUSY_RACE = {
     ],
 }
 
-RACES = [OPENING_RACE, BUSY_RACE, *(lesson.race for lesson in LESSONS.values())]
+# The curvature racers with settings changed, on a sum of squares (Gauss–Newton needs one).
+CURVATURE_RACE = {
+    "surface": {"name": "beale"},
+    "racers": [
+        {"optimizer": "gauss_newton", "lr": 1.0, "params": {"damping": 0.5, "adaptive": False}},
+        {"optimizer": "lbfgs", "lr": 0.5, "params": {"line_search_fn": "strong_wolfe"}},
+        {"optimizer": "newton", "lr": 1.0, "params": {"mode": "saddle_free"}},
+        {"optimizer": "gd_line_search", "lr": 1.0, "params": {"search": "strong_wolfe"}},
+    ],
+}
+RACES = [
+    OPENING_RACE,
+    BUSY_RACE,
+    CURVATURE_RACE,
+    *(lesson.race for lesson in LESSONS.values()),
+]
 
 
 @pytest.mark.parametrize("race", RACES)
@@ -127,3 +142,12 @@ def test_the_page_for_a_link_carries_its_race():
     forged = client.get("/_dash-layout", headers={"Referer": "http://localhost/?race=%%%"})
     assert forged.status_code == 200
     assert "not valid" in json.dumps(props_of(forged.get_json(), "lesson-caption"))
+
+
+def test_a_link_with_gauss_newton_on_a_surface_without_residuals_is_refused():
+    bad = {**copy.deepcopy(CURVATURE_RACE), "surface": {"name": "ackley"}}
+    value = base64.urlsafe_b64encode(json.dumps(bad).encode()).decode()
+    with pytest.raises(ConfigError) as caught:
+        decode_race(value)
+    assert caught.value.field == "racers[0].optimizer"
+    assert "'Ackley'" in caught.value.message
