@@ -31,6 +31,7 @@ HANDOFF_DIALOG = "handoff-dialog"
 HANDOFF_LINK = "handoff-link"
 HANDOFF_STATUS = "handoff-status"
 HANDOFF_TITLE = "handoff-title"
+INSPECT_CURVATURE = "inspect-curvature"  # the curvature view (assets/curvature.js)
 INSPECT_PANEL = "inspect-panel"
 INSPECT_SELECT = "inspect-select"
 LEADERBOARD = "leaderboard"

@@ -124,8 +124,15 @@ def toolbar() -> html.Div:
 
 
 def inspector() -> html.Div:
-    """The state of the inspected racer at the playback step (filled by assets/tools.js)."""
-    return html.Div(id=ids.INSPECT_PANEL, className="inspect-panel", hidden=True)
+    """The state of the inspected racer at the playback step (filled by assets/tools.js), and
+    for racers that use curvature its view (assets/curvature.js)."""
+    return html.Div(
+        [
+            html.Div(id=ids.INSPECT_PANEL, className="inspect-panel", hidden=True),
+            html.Div(id=ids.INSPECT_CURVATURE, className="inspect-curvature", hidden=True),
+        ],
+        className="inspector",
+    )
 
 
 def code_dialog() -> html.Dialog:

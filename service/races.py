@@ -48,6 +48,7 @@ from optimizers.validate import (
 from service.breaker import CircuitBreaker
 from service.budget import WorkBudget
 from service.compact import compact_fan, compact_racer, compact_starts, surface_payload
+from service.curvature import curvature
 from service.store import failure_kind
 from surfaces import get_surface
 
@@ -273,11 +274,13 @@ class RaceService:
 
     def trace(self, config: RaceConfig, index: int) -> dict[str, Any]:
         """Racer ``index``'s state after every step, for the step inspector."""
-        key = racer_keys(config, "trace")[index]
+        # "trace2": with the curvature view (an entry cached before lacks it).
+        key = racer_keys(config, "trace2")[index]
 
         def compute() -> dict[str, Any]:
             self.engine_runs += 1
-            return trace_racer(config, index).to_json()
+            trace = trace_racer(config, index)
+            return {**trace.to_json(), "curvature": curvature(config, index, trace)}
 
         alone = self._subset(config, [index])
         return self._cached(key, compute, race_work(alone), config.steps)
