@@ -53,6 +53,20 @@ class Reading(Protocol):
         """The names of the state buffers the step inspector shows for ``racer``."""
         ...
 
+    def work_to_tol(self, racer: int) -> float | None:
+        """The ranking's work to tol: gradient evaluations until the tolerance (None: never)."""
+        ...
+
+    def trials(self, racer: int, step: int) -> int:
+        """How many trial points the inspector's line search evaluated on the step that
+        leaves ``step``."""
+        ...
+
+    def level_set(self, racer: int, step: int) -> str:
+        """The shape of the inspector's quadratic model's level set at ``step``: "ellipse",
+        "hyperbola" or "none"."""
+        ...
+
 
 def _plain(value: Any) -> Any:
     """Tuples as lists, all the way down: the JSON form."""
@@ -399,6 +413,62 @@ class Memory(Claim):
         if seen == sorted(self.buffers):
             return None
         return f"racer {self.racer} keeps {seen or 'nothing'}, not {list(self.buffers)}"
+
+
+@dataclass(frozen=True)
+class WorkWithin(Claim):
+    """``racer`` reaches the tolerance within ``work`` gradient evaluations (the work clock:
+    a function value alone counts half, a Hessian two; oracle.COST)."""
+
+    kind: ClassVar[str] = "work_within"
+    racer: int
+    work: float
+
+    def holds(self, reading: Reading) -> str | None:
+        seen = reading.work_to_tol(self.racer)
+        if seen is not None and seen <= self.work:
+            return None
+        return f"racer {self.racer}'s work to tolerance is {_g(seen)}, not within {self.work:g}"
+
+
+@dataclass(frozen=True)
+class Trials(Claim):
+    """The line search of ``racer``'s step that leaves ``step`` evaluates at least
+    ``at_least`` and/or at most ``at_most`` trial points (the inspector's count)."""
+
+    kind: ClassVar[str] = "trials"
+    racer: int
+    step: int
+    at_least: int | None = None
+    at_most: int | None = None
+
+    def holds(self, reading: Reading) -> str | None:
+        seen = reading.trials(self.racer, self.step)
+        low = self.at_least is None or seen >= self.at_least
+        high = self.at_most is None or seen <= self.at_most
+        if low and high:
+            return None
+        return (
+            f"racer {self.racer}'s line search at step {self.step} tries {seen} points, "
+            f"outside [{_g(self.at_least)}, {_g(self.at_most)}]"
+        )
+
+
+@dataclass(frozen=True)
+class LevelSet(Claim):
+    """The inspector's quadratic model of ``racer`` at ``step`` has a level set of this
+    ``shape``: "ellipse" (a bowl or a cap), "hyperbola" (a saddle) or "none" (singular)."""
+
+    kind: ClassVar[str] = "level_set"
+    racer: int
+    step: int
+    shape: str
+
+    def holds(self, reading: Reading) -> str | None:
+        seen = reading.level_set(self.racer, self.step)
+        if seen == self.shape:
+            return None
+        return f"racer {self.racer}'s model at step {self.step} is a {seen}, not a {self.shape}"
 
 
 KINDS: dict[str, type[Claim]] = Claim._kinds

@@ -19,6 +19,7 @@ from optimizers.race import RaceResult, run_race
 from optimizers.sweep import SweepResult, sweep
 from optimizers.trace import trace_racer
 from optimizers.validate import sweep_options, validate_race
+from service.curvature import curvature
 from surfaces import get_surface
 
 
@@ -36,6 +37,7 @@ class EngineReading:
         # Where f* is unknown the page ranks by the loss itself.
         self.f_star = surface.f_star if surface.f_star is not None else 0.0
         self.view = surface.view
+        self._views: dict[int, dict[str, Any]] = {}
 
     @cached_property
     def result(self) -> RaceResult:
@@ -95,3 +97,24 @@ class EngineReading:
 
     def buffers(self, racer: int) -> list[str]:
         return list(trace_racer(self.config, racer).state)
+
+    def work_to_tol(self, racer: int) -> float | None:
+        return self.result.racers[racer].work_to_tol
+
+    def _curvature(self, racer: int) -> dict[str, Any]:
+        """The step inspector's curvature view of ``racer`` (service.curvature), once."""
+        if racer not in self._views:
+            view = curvature(self.config, racer, trace_racer(self.config, racer))
+            if view is None:
+                raise ValueError(f"racer {racer} has no curvature view")
+            self._views[racer] = view
+        return self._views[racer]
+
+    def trials(self, racer: int, step: int) -> int:
+        search = self._curvature(racer)["line_search"]
+        if search is None:
+            raise ValueError(f"racer {racer} does not search along a line")
+        return int(search["slices"][step]["evaluated"])
+
+    def level_set(self, racer: int, step: int) -> str:
+        return str(self._curvature(racer)["level_set"][step])

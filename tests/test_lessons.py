@@ -22,6 +22,7 @@ from lessons.claims import (
     Closer,
     Diverges,
     GoodRates,
+    LevelSet,
     Memory,
     Moves,
     Near,
@@ -32,6 +33,8 @@ from lessons.claims import (
     Steps,
     Survives,
     Swing,
+    Trials,
+    WorkWithin,
 )
 from lessons.reading import EngineReading, tie_key
 from optimizers.validate import MAX_RUN_STEPS, sweep_options, validate_race
@@ -71,8 +74,10 @@ def steps_read(claim: Claim, rd: EngineReading) -> list[int]:
     match claim:
         case Ahead() | Order() | Closer():
             return [claim.step]
-        case Below() | Above() | Near():
+        case Below() | Above() | Near() | Trials() | LevelSet():
             return [claim.step]
+        case WorkWithin():
+            return [s for s in (rd.steps_to_tol(claim.racer),) if s is not None]
         case Swing() | Steps() | Moves():
             return [claim.steps[1]]
         case ReachesFirst():
@@ -143,6 +148,14 @@ def contradiction(claim: Claim, steps: int) -> Claim | None:
             return dataclasses.replace(claim, at_least=high * 1.001 + 1e-300, at_most=None)
         case Memory(racer=r, buffers=names):
             return Memory(r, (*names, "extra"))
+        case WorkWithin():
+            return dataclasses.replace(claim, work=0.0)
+        case Trials(at_least=low) if low is not None:
+            return dataclasses.replace(claim, at_least=None, at_most=low - 1)
+        case LevelSet(shape=shape):
+            return dataclasses.replace(
+                claim, shape="hyperbola" if shape == "ellipse" else "ellipse"
+            )
     return None
 
 
