@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 
-from optimizers.fan import NoisyFan
+from optimizers.fan import NoisyFan, sampled_steps
 from optimizers.race import RacerResult
 from optimizers.starts import ManyStarts
 from surfaces.base import Surface
@@ -39,8 +39,8 @@ DASHES = ("solid", "dash", "dot", "dashdot", "longdash", "longdashdot", "solid",
 # Losses are drawn on a log axis as f − f*; a gap of exactly 0 is shown at this floor.
 GAP_FLOOR = 1e-30
 GRID = 90
-# Faint copies (noisy runs, many starts) are drawn from at most this many points per run.
-COPY_POINTS = 64
+# Faint copies (noisy runs, many starts) are drawn from at most optimizers.fan.COPY_POINTS
+# points per run (``sampled_steps``, defined there: a fan keeps only those).
 # A noisy racer's loss band: more points than a chart is wide would be bytes nobody sees.
 BAND_POINTS = 256
 
@@ -104,18 +104,18 @@ def compact_racer(result: RacerResult, f_star: float | None) -> dict[str, Any]:
     }
 
 
-def sampled_steps(steps: int, most: int = COPY_POINTS) -> np.ndarray:
-    """At most ``most`` step numbers from 0 to ``steps``, both ends included."""
-    return np.unique(np.round(np.linspace(0, steps, min(steps + 1, most))).astype(int))
-
-
-def compact_copies(paths: np.ndarray, lengths: np.ndarray) -> dict[str, Any]:
+def compact_copies(
+    paths: np.ndarray, lengths: np.ndarray, steps: np.ndarray | None = None
+) -> dict[str, Any]:
     """Many runs' paths, thinned to ``sampled_steps``: each run keeps the sampled steps it
-    reached (its points before divergence), all runs' points end to end in one array."""
-    steps = sampled_steps(paths.shape[0] - 1)
+    reached (its points before divergence), all runs' points end to end in one array.
+    ``paths`` holds every step, or (with ``steps``) only those steps, already thinned."""
+    if steps is None:
+        steps = sampled_steps(paths.shape[0] - 1)
+        paths = paths[steps]
     counts = [int((steps < n).sum()) for n in lengths]
-    xs = np.concatenate([paths[steps[:c], r, 0] for r, c in enumerate(counts)])
-    ys = np.concatenate([paths[steps[:c], r, 1] for r, c in enumerate(counts)])
+    xs = np.concatenate([paths[:c, r, 0] for r, c in enumerate(counts)])
+    ys = np.concatenate([paths[:c, r, 1] for r, c in enumerate(counts)])
     return {"steps": steps.tolist(), "n": counts, "x": typed(xs), "y": typed(ys)}
 
 
@@ -136,7 +136,7 @@ def compact_fan(fan: NoisyFan, f_star: float | None) -> dict[str, Any]:
         "loss_q25": typed(loss_gap(q25, f_star)),
         "loss_median": typed(loss_gap(q50, f_star)),
         "loss_q75": typed(loss_gap(q75, f_star)),
-        "copies": compact_copies(fan.points, fan.lengths),
+        "copies": compact_copies(fan.copies, fan.lengths, fan.copy_steps),
     }
 
 

@@ -41,7 +41,7 @@ def test_a_sweep_takes_each_curvature_racer(name):
 @pytest.mark.parametrize("name", NEW)
 def test_a_noisy_fan_takes_each_curvature_racer(name):
     config = _race(name, noise={"std": 0.3, "seed": 5})
-    (fan,) = noisy_fans(config, 6)
+    (fan,) = noisy_fans(config, 6, paths=True)
     assert fan.runs == 6
     # Each run draws its own noise: the runs part.
     assert len({tuple(p) for p in fan.points[5]}) > 1
