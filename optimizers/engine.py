@@ -162,6 +162,7 @@ def _drive(
     record_state = states.shape[1] > 0
     arrive_check = not math.isnan(f_star)
     for r in members:
+        lr_fixed, lr_at, cyc_fixed, cyc_at = lr_const[r], lr_row[r], cyc_const[r], cyc_row[r]
         table = noise[noise_row[r]] if noise_row[r] >= 0 else quiet
         o = Oracle(sid, c, table, clip[r], tally, first, probes, bases, powers)
         for k in range(s.shape[0]):
@@ -184,8 +185,8 @@ def _drive(
         nf = ng = nh = 0
         stop_at = reason = 0
         for t in range(1, steps + 1):
-            lr = lr_const[r] if lr_row[r] < 0 else lr_table[lr_row[r], t - 1]
-            cyc = cyc_const[r] if cyc_row[r] < 0 else cyc_table[cyc_row[r], t - 1]
+            lr = lr_fixed if lr_at < 0 else lr_table[lr_at, t - 1]
+            cyc = cyc_fixed if cyc_at < 0 else cyc_table[cyc_at, t - 1]
             tally[0] = t
             tally[1] = 0
             tally[2] = 0
@@ -268,11 +269,18 @@ POWER_SLOTS = 5
 
 
 def driver(step):
-    """The compiled loop for one kernel (made once per process, compiled or loaded once)."""
+    """The compiled loop for one kernel (made once per process, compiled or loaded once).
+    Every loop takes the same argument types, so once one has been called, the next ones
+    are loaded for its signature at once (numba would otherwise type each one's forty-odd
+    arguments again on its first call: a new process's first race loads several)."""
     if step not in _DRIVERS:
         module = step.py_func.__module__.rsplit(".", 1)[-1]
         name = f"drive_{module}_{step.__name__}"
-        _DRIVERS[step] = specialize(_drive, name, {"_nrt": False}, kernel=step)
+        made = specialize(_drive, name, {"_nrt": False}, kernel=step)
+        known = [d.signatures[0] for d in _DRIVERS.values() if d.signatures]
+        _DRIVERS[step] = made
+        if known:
+            made.compile(known[0])
     return _DRIVERS[step]
 
 
@@ -293,9 +301,8 @@ def _rates(racers: Sequence[RacerConfig], steps: int, keep: bool) -> _Rates:
     runs = len(racers)
     lr_const = np.array([r.lr for r in racers], dtype=float)
     lr_row = np.full(runs, -1, dtype=np.int64)
-    cyc_const = np.array(
-        [OPTIMIZERS[r.optimizer].cycled_default(r.params) for r in racers], dtype=float
-    )
+    cycled = {id(r): OPTIMIZERS[r.optimizer].cycled_default(r.params) for r in racers}
+    cyc_const = np.array([cycled[id(r)] for r in racers], dtype=float)
     cyc_row = np.full(runs, -1, dtype=np.int64)
     lr_rows: list[np.ndarray] = []
     cyc_rows: list[np.ndarray] = []
@@ -351,7 +358,8 @@ def simulate(
     runs = len(racers)
     starts = np.ascontiguousarray(starts, dtype=float).reshape(runs, 2)
     specs = [OPTIMIZERS[r.optimizer] for r in racers]
-    per_step = max(spec.gradients for spec in specs)
+    kinds = list({id(spec): spec for spec in specs}.values())  # a fan repeats each racer
+    per_step = max(spec.gradients for spec in kinds)
     lr_const, lr_row, lr_table, cyc_const, cyc_row, cyc_table, shown = _rates(
         racers, steps, record >= Record.PATHS
     )
@@ -383,9 +391,9 @@ def simulate(
     totals = np.zeros((runs, 3), dtype=np.int64)
     stopped = np.zeros((runs, 2), dtype=np.int64)
     state_rows = steps if record >= Record.STATE else 0
-    width = max(max(spec.state_size, 1) for spec in specs)
+    width = max(max(spec.state_size, 1) for spec in kinds)
     # The inspector's record holds the named slots, not an optimizer's memory (base.py).
-    named = max(max(spec.named_size, 1) for spec in specs)
+    named = max(max(spec.named_size, 1) for spec in kinds)
     states = np.full((runs, state_rows, named), np.nan)
     firsts = np.full((runs, state_rows, 3), np.nan)
     probed = np.full((runs, state_rows, MAX_PROBES, 2), np.nan)
@@ -471,18 +479,20 @@ def _settings(
     specs: list[OptimizerSpec], racers: Sequence[RacerConfig], width: int
 ) -> tuple[np.ndarray, np.ndarray]:
     """Every run's ``h`` and starting state, as (runs, ·) rows padded with zeros; a racer
-    repeated over seeds or starts (the same object) is read once."""
-    rows = {}
+    repeated over seeds or starts (the same object) is read once, its row copied."""
+    rows: dict[int, int] = {}
+    index, unique = [], []
     for spec, racer in zip(specs, racers, strict=True):
         if id(racer) not in rows:
-            rows[id(racer)] = (spec.hyper(racer.params), spec.initial_state(racer.params))
-    size = max(len(h) for h, _ in rows.values())
-    hyper, state0 = np.zeros((len(racers), size)), np.zeros((len(racers), width))
-    for run, racer in enumerate(racers):
-        h, s = rows[id(racer)]
-        hyper[run, : len(h)] = h
-        state0[run, : len(s)] = s
-    return hyper, state0
+            rows[id(racer)] = len(unique)
+            unique.append((spec.hyper(racer.params), spec.initial_state(racer.params)))
+        index.append(rows[id(racer)])
+    size = max(len(h) for h, _ in unique)
+    hyper, state0 = np.zeros((len(unique), size)), np.zeros((len(unique), width))
+    for row, (h, s) in enumerate(unique):
+        hyper[row, : len(h)] = h
+        state0[row, : len(s)] = s
+    return hyper[index], state0[index]
 
 
 def common_noise(std: float, seed: int, runs: int) -> Noise | None:
