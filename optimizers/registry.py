@@ -7,6 +7,8 @@ from optimizers.adamax import ADAMAX
 from optimizers.base import OptimizerSpec
 from optimizers.gauss_newton import GAUSS_NEWTON
 from optimizers.gd_line_search import GD_LINE_SEARCH
+from optimizers.lamb import LAMB
+from optimizers.lars import LARS
 from optimizers.lbfgs import LBFGS
 from optimizers.lion import LION
 from optimizers.nadam import NADAM
@@ -35,6 +37,8 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         SCHEDULE_FREE_SGD,
         SCHEDULE_FREE_ADAMW,
         PRODIGY,
+        LAMB,
+        LARS,
         LBFGS,
         NEWTON,
         GD_LINE_SEARCH,

@@ -234,3 +234,67 @@ def test_prodigy_equals_the_package(params, rates, key):
     assert kept["d"][-1] == pytest.approx(group["d"], rel=1e-9)
     assert kept["d"][-1] > (params.get("d0", 1e-6)) * 100  # it found a rate of its own
 
+
+# LAMB and LARS (pytorch-optimizer 4.1.0): the point is one layer, a (2,) tensor for Lamb
+# and a (1, 2) weight for LARS (which scales only tensors of more than one dimension).
+
+
+def _package(cls_name: str):
+    def make(torch, param, lr, params):
+        pytorch_optimizer = require_module("pytorch_optimizer")
+        return getattr(pytorch_optimizer, cls_name)([param], lr=lr, **params)
+
+    return make
+
+
+TRUST_CASES = [
+    # On two_wells at 5e-3 Lamb hovers at the wide minimum (its step stays about lr·‖θ*‖
+    # long), where last-bit differences grow to 4e-8 by step 500: 2e-3 keeps it contractive.
+    ("lamb", {}, {"rosenbrock": 2e-3, "quadratic30": 5e-3, "himmelblau": 5e-3, "two_wells": 2e-3}),
+    (
+        "lamb",
+        {"betas": [0.8, 0.99], "weight_decay": 0.01, "eps": 1e-4, "grad_averaging": False},
+        {"rosenbrock": 1e-3, "quadratic30": 2e-3, "himmelblau": 2e-3, "two_wells": 2e-3},
+    ),
+    (
+        "lamb",
+        {"weight_decay": 0.05, "weight_decouple": False},
+        {"rosenbrock": 1e-3, "quadratic30": 2e-3, "himmelblau": 2e-3, "two_wells": 2e-3},
+    ),
+    ("lamb", {"weight_decay": 0.01, "fixed_decay": True}, dict.fromkeys(SURFACES, 2e-3)),
+    ("lars", {}, {"rosenbrock": 0.5, "quadratic30": 2.0, "himmelblau": 2.0, "two_wells": 2.0}),
+    (
+        "lars",
+        {"momentum": 0.5, "dampening": 0.2, "weight_decay": 0.01, "trust_coefficient": 0.01},
+        {"rosenbrock": 0.05, "quadratic30": 0.2, "himmelblau": 0.2, "two_wells": 0.2},
+    ),
+    (
+        "lars",
+        {"nesterov": True, "weight_decay": 0.1},
+        {"rosenbrock": 0.5, "quadratic30": 2.0, "himmelblau": 2.0, "two_wells": 2.0},
+    ),
+    ("lars", {"momentum": 0.0}, dict.fromkeys(SURFACES, 2.0)),
+]
+
+
+@pytest.mark.parametrize("key", list(SURFACES))
+@pytest.mark.parametrize(("name", "params", "rates"), TRUST_CASES, ids=lambda v: str(v)[:50])
+def test_trust_ratio_optimizers_equal_the_package(name, params, rates, key):
+    config = _config(key, name, rates[key], params)
+    shape = (1, 2) if name == "lars" else (2,)
+    cls = "LARS" if name == "lars" else "Lamb"
+    theirs, opt = reference_path(config, _package(cls), shape=shape)
+    assert_same_path(config, theirs)
+    trust = states(config)["trust_ratio"][-1]
+    if name == "lamb":
+        param = opt.param_groups[0]["params"][0]
+        assert trust == pytest.approx(float(opt.state[param]["trust_ratio"]), rel=1e-9)
+    assert trust != 1.0  # the ratio acted
+
+
+def test_lars_on_a_flat_tensor_is_plain_momentum_sgd_in_the_package():
+    """Why the reference holds the point as a (1, 2) weight: as a (2,) tensor the package's
+    LARS leaves the gradient unscaled."""
+    config = _config("quadratic30", "momentum", 0.01, {"momentum": 0.9}, steps=50)
+    lars, _ = reference_path(config, _package("LARS"))
+    assert_same_path(config, lars)
