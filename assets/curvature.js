@@ -221,7 +221,10 @@
     var box = R.el("INSPECT_CURVATURE"), c = data();
     if (!box) return;
     var d = R.trace && R.trace.data;
-    if (!c || !d || k >= d.gradient.length) { box.hidden = true; box.textContent = ""; return; }
+    var shown = Boolean(c && d && k < d.gradient.length);
+    // The inspector's box knows, so Present can give the curvature view the room.
+    if (box.parentElement) box.parentElement.classList.toggle("has-curvature", shown);
+    if (!shown) { box.hidden = true; box.textContent = ""; return; }
     var r = k, M = c.matrix_name, lam = c.eigenvalues[r], vec = c.eigenvectors[r];
     var here = d.path[r], next = d.path[r + 1], taken = [next[0] - here[0], next[1] - here[1]];
     var kind = c.level_set[r];
@@ -240,12 +243,13 @@
       row("newton_step", "<span class=\"key curv-key-newton\">Newton step</span> −" + M +
           "⁻¹g", pair(c.newton_step[r])) +
       row("cauchy_step", "<span class=\"key key-gradient\">gradient step</span> (best on " +
-          "the model)", pair(c.cauchy_step[r])) +
+          "the model)", c.cauchy_step[r] ? pair(c.cauchy_step[r])
+            : "none: along −g the model falls without end") +
       row("taken", "<span class=\"key curv-key-taken\">step taken</span>", pair(taken)) +
       "</tbody></table>";
     var ls = c.line_search, s = ls && r < ls.slices.length ? ls.slices[r] : null;
     if (s) {
-      html += "<p class=\"curv-note\">Line search (" + R.escapeHtml(ls.search.replace("_", " ")) +
+      html += "<p class=\"curv-note curv-search\">Line search (" + R.escapeHtml(ls.search.replace("_", " ")) +
         ") along d = " + R.escapeHtml(ls.direction) + ": <span data-name=\"evaluated\">" +
         s.evaluated + "</span> trial" + (s.evaluated === 1 ? "" : "s") +
         (s.evaluated > s.trials.length ? " (the first " + s.trials.length + " drawn)" : "") +
@@ -259,7 +263,7 @@
       html += "<p class=\"curv-note\">The line search's slice is kept for the first " +
         ls.slice_steps + " steps.</p>";
     }
-    html += "<p class=\"curv-note\">Left: the model m(p) = f + gᵀp + ½pᵀ" + M + "p " +
+    html += "<p class=\"curv-note curv-model-note\">Left: the model m(p) = f + gᵀp + ½pᵀ" + M + "p " +
       "around θ, equal scale: <span class=\"key curv-key-level\">its level set through " +
       "θ</span>, <span class=\"key curv-key-axis\">" + M + "'s eigenvectors</span> through " +
       "its centre, where the Newton step lands" + (s ? "; right: φ(t) and the trials" : "") +

@@ -117,12 +117,43 @@ class PageReading:
         swept = self.sweep()
         return list(zip(swept["rates"], swept["racers"][racer]["final_loss"], strict=True))
 
-    def buffers(self, racer: int) -> list[str]:
+    def inspect(self, racer: int) -> None:
         self.page.select_option("#inspect-select", str(racer))
         self.page.wait_for_function(
             f"i => {RACE}.trace && {RACE}.trace.index === i && {RACE}.trace.data", arg=racer
         )
+
+    def buffers(self, racer: int) -> list[str]:
+        self.inspect(racer)
         return state(self.page, f"Object.keys({RACE}.trace.data.state || {{}})")
+
+    def work_to_tol(self, racer: int) -> float | None:
+        text = self.page.inner_text(f"#leaderboard tbody tr[data-racer='{racer}'] .col-work")
+        return None if text.strip() in ("–", "") else number(text)
+
+    def _curvature(self, racer: int, step: int):
+        """The inspector's curvature view of ``racer`` at ``step``, as drawn."""
+        self.inspect(racer)
+        self.seek(step)
+        view = self.page.locator("#inspect-curvature")
+        view.wait_for(state="visible")
+        return view
+
+    def trials(self, racer: int, step: int) -> int:
+        view = self._curvature(racer, step)
+        count = int(view.locator("[data-name='evaluated']").inner_text())
+        # Every trial inside the slice's frame is a point on it, and on the map.
+        drawn = view.locator("svg.curv-slice circle.curv-trial").count()
+        on_map = state(self.page, f"{RACE}.use('curvature').trials().length")
+        kept = state(
+            self.page, f"{RACE}.trace.data.curvature.line_search.slices[{step}].trials.length"
+        )
+        assert drawn <= kept <= count and on_map == kept
+        return count
+
+    def level_set(self, racer: int, step: int) -> str:
+        view = self._curvature(racer, step)
+        return view.locator("svg.curv-model").get_attribute("data-level-set")
 
 
 @pytest.mark.parametrize(("name", "beat"), BEATS, ids=[f"{n}-beat{k + 1}" for n, k in BEATS])
