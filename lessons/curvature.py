@@ -8,6 +8,8 @@ the browser tests and from the same module on the engine.
 
 from __future__ import annotations
 
+from typing import Any
+
 from lessons.beats import Beat, Lesson
 from lessons.claims import (
     Above,
@@ -24,6 +26,20 @@ from lessons.races import SEED_QUADRATIC, race
 
 ORIGIN = (0.0, 0.0)
 
+
+def tilted(angle: float) -> dict[str, Any]:
+    """Newton and SGD on the bowl 20 times steeper one way, turned by ``angle`` degrees."""
+    return race(
+        "quadratic",
+        [{"optimizer": "newton", "lr": 1}, {"optimizer": "sgd", "lr": 0.09}],
+        100,
+        [2.0, 1.5],
+        a=20,
+        b=1,
+        angle=angle,
+    )
+
+
 NEWTON_QUADRATIC = Lesson(
     "newton_quadratic",
     "Newton solves a quadratic in one step",
@@ -32,15 +48,7 @@ NEWTON_QUADRATIC = Lesson(
             "A bowl tilted 30°, twenty times steeper one way. SGD zig-zags across it and "
             "needs 79 steps to the tolerance; Newton, which divides the gradient by the "
             "curvature, is at the minimum after one step.",
-            race=race(
-                "quadratic",
-                [{"optimizer": "newton", "lr": 1}, {"optimizer": "sgd", "lr": 0.09}],
-                100,
-                [2.0, 1.5],
-                a=20,
-                b=1,
-                angle=30,
-            ),
+            race=tilted(30),
             step=100,
             speed=4,
             claims=(
@@ -62,15 +70,7 @@ NEWTON_QUADRATIC = Lesson(
         ),
         Beat(
             "At any angle: tilted 71°, Newton again lands on the minimum in one step.",
-            race=race(
-                "quadratic",
-                [{"optimizer": "newton", "lr": 1}, {"optimizer": "sgd", "lr": 0.09}],
-                100,
-                [2.0, 1.5],
-                a=20,
-                b=1,
-                angle=71,
-            ),
+            race=tilted(71),
             step=1,
             speed=1,
             inspect=0,
