@@ -122,6 +122,12 @@
     var pts = [[0, 0], taken];
     if (c.newton_step[r]) pts.push(c.newton_step[r]);
     if (c.cauchy_step[r]) pts.push(c.cauchy_step[r]);
+    // An ellipse is bounded: the whole of it is in the frame (a hyperbola's branches run on).
+    if (c.level_set[r] === "ellipse") {
+      levelSet(c, r, 0).forEach(function (run) {
+        run.forEach(function (p, i) { if (i % 8 === 0) pts.push(p); });
+      });
+    }
     var xs = pts.map(function (p) { return p[0]; }), ys = pts.map(function (p) { return p[1]; });
     var cx = (Math.min.apply(null, xs) + Math.max.apply(null, xs)) / 2;
     var cy = (Math.min.apply(null, ys) + Math.max.apply(null, ys)) / 2;
@@ -234,11 +240,12 @@
     var html = "<h3>Curvature at x<sub>" + k + "</sub></h3><table class=\"inspect curv\">" +
       "<tbody>" +
       row("eigenvalues", "eigenvalues of " + M, lam.map(function (v, i) {
-        return "λ" + SUB[i] + " = <span data-value=\"" + v + "\">" + num(v) + "</span>";
-      }).join(", ")) +
+        return "<span class=\"curv-item\">λ" + SUB[i] + " = <span data-value=\"" + v + "\">" +
+          num(v) + "</span></span>";
+      }).join(" ")) +
       row("eigenvectors", "eigenvectors", vec.map(function (v, i) {
-        return "v" + SUB[i] + " = " + pair(v);
-      }).join(", ")) +
+        return "<span class=\"curv-item\">v" + SUB[i] + " = " + pair(v) + "</span>";
+      }).join(" ")) +
       row("level_set", "model's level set", shape) +
       row("newton_step", "<span class=\"key curv-key-newton\">Newton step</span> −" + M +
           "⁻¹g", pair(c.newton_step[r])) +
@@ -263,10 +270,10 @@
       html += "<p class=\"curv-note\">The line search's slice is kept for the first " +
         ls.slice_steps + " steps.</p>";
     }
-    html += "<p class=\"curv-note curv-model-note\">Left: the model m(p) = f + gᵀp + ½pᵀ" + M + "p " +
+    html += "<p class=\"curv-note curv-model-note\">The first chart: the model m(p) = f + gᵀp + ½pᵀ" + M + "p " +
       "around θ, equal scale: <span class=\"key curv-key-level\">its level set through " +
       "θ</span>, <span class=\"key curv-key-axis\">" + M + "'s eigenvectors</span> through " +
-      "its centre, where the Newton step lands" + (s ? "; right: φ(t) and the trials" : "") +
+      "its centre, where the Newton step lands" + (s ? "; the second: φ(t) and the trials" : "") +
       ".</p>";
     box.innerHTML = "<div class=\"curv-text\">" + html + "</div><div class=\"curv-charts\">" +
       "</div>";
