@@ -66,7 +66,7 @@ def test_newtons_model_on_a_tilted_bowl(browser, live):
             "els => els.map(e => e.dataset.value)"
         )
     ]
-    np.testing.assert_allclose(values, [1.0, 20.0], rtol=1e-12)
+    np.testing.assert_allclose(values, [1.0, 20.0], rtol=1e-9)  # sent to 10 digits
     assert "eigenvalues of H" in view.inner_text()
     model = view.locator("svg.curv-model")
     assert model.get_attribute("data-level-set") == "ellipse"
@@ -79,7 +79,7 @@ def test_newtons_model_on_a_tilted_bowl(browser, live):
     trace, expected = engine_view(QUADRATIC)
     page = state(tab, f"{RACE}.trace.data.curvature")
     np.testing.assert_allclose(page["eigenvalues"], expected["eigenvalues"], rtol=1e-12)
-    np.testing.assert_allclose(page["newton_step"][0], -trace.path[0], atol=1e-12)
+    np.testing.assert_allclose(page["newton_step"][0], -trace.path[0], atol=1e-9)
     # Newton's step is the step taken here: both rows print the same numbers.
     newton = view.locator("[data-name='newton_step'] td").inner_text()
     assert newton == view.locator("[data-name='taken'] td").inner_text()
