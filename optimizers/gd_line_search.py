@@ -122,7 +122,8 @@ GD_LINE_SEARCH = OptimizerSpec(
     default_lr=1.0,
     kernel=step,
     scalars=("step", "accepted"),
-    gradients=1 + MAX_LS,
+    # f and ∇f at θ, then _strong_wolfe's first trial and up to MAX_LS more.
+    gradients=2 + MAX_LS,
     torch_name=None,
     check=check,
     equation=equation,

@@ -6,8 +6,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from optimizers import run_race
 from optimizers.engine import MAX_PROBES, Record, simulate
-from optimizers.gd_line_search import ACCEPTED, STEP
+from optimizers.gd_line_search import ACCEPTED, GD_LINE_SEARCH, MAX_LS, STEP
 from optimizers.validate import validate_race
 from surfaces import get_surface
 from tests.conftest import require_module
@@ -103,3 +104,20 @@ def test_armijo_counts_its_trials_as_function_values():
     evaluations = traj.evaluations[:, 0]
     assert (evaluations[:, 1] == 1).all() and (evaluations[:, 2] == 0).all()
     assert evaluations[:, 0].sum() > 20  # trials beyond the first
+
+
+def test_a_full_strong_wolfe_search_fits_the_declared_gradients_under_noise():
+    """f and ∇f at θ, the search's first trial and MAX_LS more: every one gets its own noise
+    column, so the spec must declare them all (one fewer raised IndexError mid-race)."""
+    # A curvature condition almost never met (c2 just above c1): the search uses all it may.
+    params = {"search": "strong_wolfe", "c1": 1e-4, "c2": 1.1e-4, "alpha0": 50.0}
+    config = validate_race(
+        {
+            "surface": {"name": "rosenbrock"},
+            "steps": 30,
+            "noise": {"std": 0.5, "seed": 4},
+            "racers": [{"optimizer": "gd_line_search", "lr": 1.0, "params": params}],
+        }
+    )
+    counts = run_race(config).racers[0].evaluations[:, 1]
+    assert counts.max() == 2 + MAX_LS == GD_LINE_SEARCH.gradients

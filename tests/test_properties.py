@@ -6,7 +6,7 @@ import json
 import math
 
 import numpy as np
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, given, reject, settings
 from hypothesis import strategies as st
 
 from common.errors import ConfigError
@@ -41,7 +41,9 @@ def param_value(param):
     if param.scale == "log" and low >= 0:
         floor = math.log10(low) if low > 0 else -8.0
         exponent = st.floats(floor, math.log10(high), exclude_max=param.high_open)
-        value = exponent.map(lambda e: 10.0**e) | value
+        # 10 ** e rounds up to the open bound itself for e just below log10(high).
+        power = exponent.map(lambda e: 10.0**e)
+        value = (power.filter(lambda v: v < high) if param.high_open else power) | value
     if param.kind == "pair":
         return st.tuples(value, value).map(list)
     return value
@@ -59,6 +61,11 @@ def racers(draw, sum_of_squares: bool = True):
     params = draw(params_for(OPTIMIZERS[name].params))
     if params.get("nesterov", OPTIMIZERS[name].defaults().get("nesterov")):
         params.update(momentum=draw(st.floats(0.01, 0.99)), dampening=0.0)
+    spec = OPTIMIZERS[name]
+    try:  # a combination the optimizer's own check refuses (strong Wolfe's c1 < c2) is no race
+        spec.check({**spec.defaults(), **params}, "params")
+    except ConfigError:
+        reject()
     racer = {"optimizer": name, "lr": 10.0 ** draw(st.floats(-5, 1)), "params": params}
     if draw(st.booleans()):
         schedule = draw(st.sampled_from(list(SCHEDULES)))
