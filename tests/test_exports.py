@@ -13,6 +13,7 @@ from callbacks.form import OPENING_RACE
 from optimizers.race import run_race
 from optimizers.trace import trace_racer
 from optimizers.validate import validate_race
+from service.curvature import curvature
 from service.share import encode_race
 
 CONFIG = validate_race(
@@ -51,7 +52,9 @@ def test_a_racers_csv_holds_its_trajectory_exactly(client, index):
 def test_the_trace_is_the_engines(client):
     response = client.get(f"/api/inspect?race={LINK}&racer=3")
     assert response.status_code == 200
-    assert response.get_json() == trace_racer(CONFIG, 3).to_json()
+    trace = trace_racer(CONFIG, 3)
+    # The engine's record, plus the curvature view built from it (None: a first-order racer).
+    assert response.get_json() == {**trace.to_json(), "curvature": curvature(CONFIG, 3, trace)}
 
 
 def test_pytorch_code_comes_as_text(client):
