@@ -144,6 +144,14 @@ def hessian(o, x, y):
 
 
 @inlined
+def hessian_vector(o, x, y, vx, vy):
+    """∇²f(x, y)·v, exact: a Hessian-vector product (Pearlmutter's, by double backprop, costs
+    about two gradients), counted as one Hessian (``COST``: two gradients)."""
+    a, b, d = hessian(o, x, y)
+    return a * vx + b * vy, b * vx + d * vy
+
+
+@inlined
 def _compute(base, kind, t):
     """Python's float pow, as torch: base ** t (kind 0), (1 − base ** t) ** 0.5 (kind 1), or
     0.96 ** (t · base) (kind 2, NAdam's momentum warm-up, base its momentum_decay)."""

@@ -18,6 +18,8 @@ from optimizers.radam import RADAM
 from optimizers.rmsprop import RMSPROP
 from optimizers.schedule_free import SCHEDULE_FREE_ADAMW, SCHEDULE_FREE_SGD
 from optimizers.sgd import MOMENTUM, NESTEROV, SGD
+from optimizers.shampoo import SHAMPOO
+from optimizers.sophia import SOPHIA
 
 OPTIMIZERS: dict[str, OptimizerSpec] = {
     spec.name: spec
@@ -39,6 +41,8 @@ OPTIMIZERS: dict[str, OptimizerSpec] = {
         PRODIGY,
         LAMB,
         LARS,
+        SHAMPOO,
+        SOPHIA,
         LBFGS,
         NEWTON,
         GD_LINE_SEARCH,

@@ -21,7 +21,9 @@ from optimizers.engine import Record, simulate
 from optimizers.registry import OPTIMIZERS
 from optimizers.validate import validate_race
 from surfaces import get_surface
-from surfaces.compiled import evaluate
+from surfaces.compiled import constants as surface_constants
+from surfaces.compiled import evaluate, surface_id
+from surfaces.compiled import hessian as compiled_hessian
 from tests.conftest import require_module
 
 STEPS = 500
@@ -298,3 +300,157 @@ def test_lars_on_a_flat_tensor_is_plain_momentum_sgd_in_the_package():
     config = _config("quadratic30", "momentum", 0.01, {"momentum": 0.9}, steps=50)
     lars, _ = reference_path(config, _package("LARS"))
     assert_same_path(config, lars)
+
+
+# Shampoo (pytorch-optimizer 4.1.0) on a (2,) tensor. The package's L^{-1/2} comes from
+# LAPACK's SVD, ours from the 2×2 eigendecomposition: single steps differ by ~1e-13, and the
+# rates below keep the paths within 1e-9 (most within 1e-11).
+SHAMPOO_CASES = [
+    ({}, {**dict.fromkeys(SURFACES, 0.3), "rosenbrock": 0.1}),
+    ({"momentum": 0.5, "weight_decay": 0.01}, {**dict.fromkeys(SURFACES, 0.3), "rosenbrock": 0.1}),
+    (
+        {"weight_decay": 0.05, "weight_decouple": True},
+        {**dict.fromkeys(SURFACES, 0.3), "rosenbrock": 0.1},
+    ),
+    (
+        {
+            "preconditioning_compute_steps": 3,
+            "matrix_eps": 1e-3,
+            "weight_decay": 0.01,
+            "weight_decouple": True,
+            "fixed_decay": True,
+        },
+        {"rosenbrock": 0.03, "quadratic30": 0.1, "himmelblau": 0.1, "two_wells": 0.3},
+    ),
+]
+
+
+@pytest.mark.parametrize("key", list(SURFACES))
+@pytest.mark.parametrize(("params", "rates"), SHAMPOO_CASES, ids=lambda v: str(v)[:50])
+def test_shampoo_equals_the_package(params, rates, key):
+    config = _config(key, "shampoo", rates[key], params)
+    theirs, opt = reference_path(config, _package("Shampoo"))
+    assert_same_path(config, theirs)
+    param = opt.param_groups[0]["params"][0]
+    kept = states(config)
+    inverse = opt.state[param]["inv_pre_cond_0"].numpy()
+    ours = [kept["p_xx"][-1], kept["p_xy"][-1], kept["p_yy"][-1]]
+    np.testing.assert_allclose(ours, inverse[[0, 0, 1], [0, 1, 1]], rtol=1e-9)
+
+
+def test_shampoo_sees_the_rotation():
+    """On a quadratic, L^{-1/2}g's path does not depend on how the valley is turned: the
+    path at 45° is the path at 0° turned by 45° (diagonal AdaGrad's is not)."""
+    turn = np.radians(45)
+    # The quadratic at 45° is f₀(Rp), R = [[c, −s], [s, c]]: its path is R⁻¹ times f₀'s.
+    inverse = np.array([[np.cos(turn), np.sin(turn)], [-np.sin(turn), np.cos(turn)]])
+    start0 = np.array([1.0, 0.5])
+    paths = {}
+    for name in ("shampoo", "adagrad"):
+        for angle, start in ((0.0, start0), (45.0, inverse @ start0)):
+            config = validate_race(
+                {
+                    "surface": {"name": "quadratic", "params": {"angle": angle}},
+                    "start": list(start),
+                    "steps": 100,
+                    "racers": [{"optimizer": name, "lr": 0.1}],
+                }
+            )
+            paths[name, angle] = run_race(config).racers[0].path
+    turned = paths["shampoo", 45.0] @ inverse  # R·p for each row p
+    np.testing.assert_allclose(turned, paths["shampoo", 0.0], atol=1e-9)
+    assert np.max(np.abs(paths["adagrad", 45.0] @ inverse - paths["adagrad", 0.0])) > 1e-2
+
+
+# Sophia: pytorch-optimizer 4.1.0's SophiaH with our diagonal injected on update steps.
+
+
+def _sophia_reference(config):
+    """SophiaH stepped with step(hessian=[ĥ]) on steps 1, 1 + k, …: ĥ the exact diagonal or
+    z ⊙ Hz with the probe the engine draws (the kernel's own generator, run as Python)."""
+    from optimizers.sophia import probe
+
+    surface = get_surface(config.surface.name, **config.surface.params)
+    sid, constants = surface_id(surface), surface_constants(surface)
+    params = dict(config.racers[0].params)
+    estimator, distribution = params.pop("estimator"), params.pop("hessian_distribution")
+    seed = params.pop("seed")
+
+    def make(torch, param, lr, _):
+        return require_module("pytorch_optimizer").SophiaH([param], lr=lr, **params)
+
+    def step(opt, param, t):
+        if (t - 1) % params["update_period"]:
+            opt.step()
+            return
+        x, y = param.detach().numpy()
+        a, b, d = compiled_hessian(sid, x, y, constants)
+        if estimator == "exact":
+            diagonal = [a, d]
+        else:
+            zx, zy = probe.py_func(seed, t, distribution == "rademacher")
+            diagonal = [zx * (a * zx + b * zy), zy * (b * zx + d * zy)]
+        opt.step(hessian=[param.new_tensor(diagonal)])
+
+    return reference_path(config, make, step=step)
+
+
+SOPHIA_CASES = [
+    ({}, {"rosenbrock": 0.02, "quadratic30": 0.06, "himmelblau": 0.06, "two_wells": 0.06}),
+    ({"estimator": "exact", "p": 0.05}, dict.fromkeys(SURFACES, 0.02)),
+    (
+        {
+            "betas": [0.9, 0.95],
+            "hessian_distribution": "rademacher",
+            "update_period": 3,
+            "seed": 7,
+            "weight_decay": 0.01,
+            "weight_decouple": False,
+            "p": 0.1,
+        },
+        dict.fromkeys(SURFACES, 0.01),
+    ),
+    (
+        {"weight_decay": 0.1, "fixed_decay": True, "update_period": 1, "eps": 1e-6},
+        dict.fromkeys(SURFACES, 0.02),
+    ),
+]
+
+
+@pytest.mark.parametrize("key", list(SURFACES))
+@pytest.mark.parametrize(("params", "rates"), SOPHIA_CASES, ids=lambda v: str(v)[:50])
+def test_sophia_equals_the_package(params, rates, key):
+    config = _config(key, "sophia", rates[key], params)
+    theirs, opt = _sophia_reference(config)
+    assert_same_path(config, theirs)
+    # The work clock: one Hessian on each update step, none between.
+    result = run_race(config).racers[0]
+    period = config.racers[0].params["update_period"]
+    expected = [1 if t % period == 0 else 0 for t in range(config.steps)]
+    assert result.evaluations[:, 2].tolist() == expected
+    param = opt.param_groups[0]["params"][0]
+    kept = states(config)
+    np.testing.assert_allclose(
+        kept["hessian_moment"][-1], opt.state[param]["hessian_moment"].numpy(), rtol=1e-9
+    )
+
+
+NEW = [
+    "schedule_free_sgd",
+    "schedule_free_adamw",
+    "prodigy",
+    "lamb",
+    "lars",
+    "shampoo",
+    "sophia",
+]
+
+
+@pytest.mark.parametrize("name", NEW)
+def test_copy_as_pytorch_refuses_the_package_racers_for_now(name):
+    """Their references are packages, not torch.optim: no snippet yet, a message instead."""
+    from exports.pytorch import pytorch_snippet
+
+    config = _config("quadratic30", name, 0.01, {}, steps=5)
+    with pytest.raises(ValueError, match=r"is not in torch\.optim"):
+        pytorch_snippet(config, 0)

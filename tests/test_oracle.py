@@ -76,12 +76,14 @@ def _clipped(g: np.ndarray, clip: float) -> np.ndarray:
 def test_todays_optimizers_take_exactly_one_gradient_a_step():
     # The first-order ones: L-BFGS's closure calls are compared with torch's in
     # test_lbfgs.py, Newton's gradient and Hessian a step in test_newton.py, the line
-    # search's trials in test_line_search.py.
-    curvature = ("lbfgs", "newton", "gd_line_search", "gauss_newton")
+    # search's trials in test_line_search.py, Sophia's Hessian every update_period steps in
+    # test_conformance_packages.py.
+    curvature = ("lbfgs", "newton", "gd_line_search", "gauss_newton", "sophia")
     racers = [{"optimizer": n, "lr": 1e-4} for n in OPTIMIZERS if n not in curvature]
-    assert len(racers) == 12
-    result = run_race(_config(racers, steps=200, noise={"std": 0.1, "seed": 2}))
-    for racer in result.racers:
+    assert len(racers) == 18
+    races = [racers[:12], racers[12:]]  # a race holds at most 12 racers
+    results = [run_race(_config(r, steps=200, noise={"std": 0.1, "seed": 2})) for r in races]
+    for racer in [racer for result in results for racer in result.racers]:
         assert racer.diverged_at is None
         counts = racer.evaluations
         assert counts.shape == (200, 3)
