@@ -90,6 +90,10 @@
     if (state.syncTimer) return;
     state.syncTimer = window.setTimeout(function () {
       state.syncTimer = null;
+      // Until the race is here the address is the link itself: Dash's renderer reads the
+      // race it asks for from the address (as the Referer of /_dash-layout), so a ?present=1
+      // link written over before that opened the opening race. The race's arrival syncs.
+      if (!R.race) return;
       window.history.replaceState(null, "", "?" + currentQuery());
       // Before Dash's renderer is up (a link's settings applied as the page loads) there is
       // no box to fill yet: the race's arrival syncs again.

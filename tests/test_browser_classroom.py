@@ -336,3 +336,36 @@ def test_a_3d_link_opens_in_3d(browser, live):
     tab.wait_for_function(f"() => {RACE}.use('view3d').drawn === 12")
     assert tab.is_checked("input[name='view-select'][value='3d']")
     context.close()
+
+
+def test_a_shared_race_opened_in_present_mode_is_that_race(browser, live):
+    """A teacher's ``?race=…&present=1`` link: the page opens presenting the linked race (the
+    address was once rewritten before Dash asked for the race, which then opened the opening
+    race). The CPU is slowed as on a classroom laptop, so that the page's scripts take as long
+    as they do there before Dash asks for its layout."""
+    from tests.live import READY, race_link
+
+    race = {"surface": {"name": "himmelblau"}, "racers": [{"optimizer": "adam", "lr": 0.05}]}
+    context = browser.new_context(viewport={"width": 1024, "height": 768})
+    try:
+        tab = context.new_page()
+        cdp = context.new_cdp_session(tab)
+        cdp.send("Emulation.setCPUThrottlingRate", {"rate": 4})
+        asked = []
+        tab.on(
+            "request",
+            lambda r: (
+                asked.append(r.headers.get("referer", "")) if "_dash-layout" in r.url else None
+            ),
+        )
+        tab.goto(live[0] + race_link(race, "&present=1"))
+        tab.wait_for_function(READY, timeout=60000)
+        assert asked and all("race=" in referer for referer in asked)
+        shown = state(tab, f"[{RACE}.surface.name, {RACE}.racers.length, {RACE}.presenting]")
+        assert shown == ["himmelblau", 1, True]
+        query = parse_qs(urlsplit(tab.url).query)
+        assert query["present"] == ["1"] and decode_race(query["race"][0]).surface.name == (
+            "himmelblau"
+        )
+    finally:
+        context.close()
