@@ -104,12 +104,12 @@ def equation(lr: str, v) -> list[str]:
     c1 = tex(v["c1"])
     if v["search"] == "armijo":
         rule = (
-            rf"t &= \max\{{{tex(v['alpha0'])}\,{lr}\cdot {tex(v['shrink'])}^k :"
+            rf"t &= \max\{{{tex(v['alpha0'])}\cdot {lr}\cdot {tex(v['shrink'])}^k :"
             rf" f(\theta - t g) \le f(\theta) - {c1}\,t\,\|g\|^2\}}"
         )
     else:
         rule = (
-            rf"t &= \text{{strong Wolfe}}(t_0 = {tex(v['alpha0'])}\,{lr};\ c_1 = {c1},\ "
+            rf"t &= \text{{strong Wolfe}}(t_0 = {tex(v['alpha0'])}\cdot {lr};\ c_1 = {c1},\ "
             rf"c_2 = {tex(v['c2'])})"
         )
     return [rule, r"\theta &\leftarrow \theta - t\,g"]
