@@ -151,6 +151,7 @@ print(time.perf_counter() - t)
 def main() -> None:
     torch.set_default_dtype(torch.float64)
     torch.set_num_threads(1)
+    load_before = os.getloadavg()[0]
     rows: list[tuple[str, float, float, float, str, bool | None]] = []
 
     def row(name: str, ours: float, first: float, ref: float, target: str, met: bool | None):
@@ -238,11 +239,14 @@ def main() -> None:
     print(f"cold start: first race {warm_first:.2f} s (warm cache); compiling every kernel "
           f"{compile_all:.1f} s")  # fmt: skip
 
+    load_after = os.getloadavg()[0]
     lines = [
         "## Engine",
         "",
         f"{stamp()}, NumPy {np.__version__}, numba {__import__('numba').__version__}, "
-        f"torch {torch.__version__}.",
+        f"torch {torch.__version__}. Load average (1 min) {load_before:.1f} at the start and "
+        f"{load_after:.1f} at the end (other processes on the same cores stretch every time "
+        "here; the ratios in one run less).",
         f"Medians of {REPEATS} runs each of ours, of the first edition's NumPy engine",
         "(bench/numpy_engine/, the reference) and of torch.optim (one optimizer per run, float64,",
         "one thread, analytic gradient), one after another in the same run (interleaved, a 2 ms",
