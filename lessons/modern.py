@@ -1,5 +1,6 @@
 """The modern toolkit (issue 18): Shampoo's full-matrix preconditioner against diagonal methods,
-Prodigy finding its own rate, LAMB's trust ratio on one 2-D layer, and Sophia's clip.
+Prodigy finding its own rate, LAMB's trust ratio on one 2-D layer, Schedule-Free against a
+cosine schedule and its horizon, and Sophia's clip.
 
 Every number a caption quotes was read from the engine at the beat's own settings first
 (tests/test_lessons.py keeps it so); where a method's promise does not hold at honest settings
@@ -270,4 +271,87 @@ SOPHIA_CLIP = Lesson(
     ),
 )
 
-LESSONS = (SHAMPOO_ROTATION, PRODIGY_RATE, TRUST_RATIO, SOPHIA_CLIP)
+# --- Schedule-Free at a constant rate against a cosine schedule that knows the horizon --------
+
+FREE, COSINE, CONSTANT = 0, 1, 2
+NOISE = {"std": 1.0, "seed": 1}
+
+
+def noisy(steps: int, t_max: int | None) -> dict[str, Any]:
+    """Schedule-Free SGD, SGD with a cosine to ``t_max`` (empty: the race's end) and SGD at a
+    constant rate, all at 0.05, on the seed bowl with noisy gradients."""
+    planned = "the end" if t_max is None else f"step {t_max}"
+    return race(
+        "quadratic",
+        [
+            {"optimizer": "schedule_free_sgd", "lr": 0.05, "label": "Schedule-Free SGD"},
+            {
+                "optimizer": "sgd",
+                "lr": 0.05,
+                "schedule": {"name": "cosine", "params": {"t_max": t_max}},
+                "label": f"SGD, cosine to {planned}",
+            },
+            {"optimizer": "sgd", "lr": 0.05, "label": "SGD, constant"},
+        ],
+        steps,
+        [1.0, 1.0],
+        NOISE,
+        **SEED_QUADRATIC,
+    )
+
+
+SCHEDULE_FREE = Lesson(
+    "schedule_free",
+    "Schedule-Free: no schedule, no horizon to know",
+    (
+        Beat(
+            "Noisy gradients, all three at rate 0.05. At a constant rate SGD jitters around "
+            "the minimum, 0.023 above it at step 200. A cosine that knows the race ends at "
+            "step 200 brings the rate to zero there and ends at 0.0015. Schedule-Free SGD "
+            "keeps its rate constant and averages its points instead: 0.0012, as low, "
+            "without knowing when the race ends.",
+            race=noisy(200, None),
+            step=200,
+            speed=4,
+            chart="lr",
+            claims=(
+                Above(CONSTANT, 200, 0.02),
+                Below(COSINE, 200, 0.002),
+                Below(FREE, 200, 0.0015),
+                Order(200, (FREE, COSINE, CONSTANT)),
+            ),
+        ),
+        Beat(
+            "Now plan the cosine for 400 steps and stop at 200: its rate is only halfway "
+            "down, and it is at 0.0057. Schedule-Free's first 200 steps do not depend on "
+            "the horizon: 0.0012 again.",
+            race=noisy(400, None),
+            step=200,
+            speed=4,
+            chart="lr",
+            claims=(
+                Above(COSINE, 200, 0.005),
+                Below(FREE, 200, 0.0015),
+                Order(200, (FREE, COSINE, CONSTANT)),
+            ),
+        ),
+        Beat(
+            "Or plan it for 200 and keep training to 400: past its horizon the cosine's "
+            "rate climbs back (as torch's CosineAnnealingLR does), by step 400 it is 0.05 "
+            "again and the racer jitters like the constant one, 0.059 above the minimum. "
+            "Schedule-Free: 0.0017.",
+            race=noisy(400, 200),
+            step=400,
+            speed=8,
+            chart="lr",
+            claims=(
+                Above(COSINE, 400, 0.05),
+                Above(CONSTANT, 400, 0.05),
+                Below(FREE, 400, 0.002),
+                Order(400, (FREE, COSINE)),
+            ),
+        ),
+    ),
+)
+
+LESSONS = (SHAMPOO_ROTATION, PRODIGY_RATE, TRUST_RATIO, SCHEDULE_FREE, SOPHIA_CLIP)
