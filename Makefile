@@ -53,6 +53,7 @@ test: lint system
 bench: $(STAMP) system
 	$(BIN)/python -m bench.engine
 	$(BIN)/python -m bench.curvature
+	$(BIN)/python -m bench.modern
 	$(BIN)/python -m bench.browser
 	$(BIN)/python -m bench.load
 	$(BIN)/python -m bench.stack
