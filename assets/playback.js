@@ -357,7 +357,7 @@
       x: decode(src.x), y: decode(src.y), loss: decode(src.loss), lr: decode(src.lr),
       step_length: src.step_length ? decode(src.step_length) : null,
       grad_norm: src.grad_norm ? decode(src.grad_norm) : null,
-      diverged_at: src.diverged_at, steps_to_tol: src.steps_to_tol,
+      diverged_at: src.diverged_at, steps_to_tol: src.steps_to_tol, stopped: src.stopped || null,
       work: src.work ? decode(src.work) : null, work_to_tol: src.work_to_tol,
       final_loss: src.final_loss, best_loss: src.best_loss,
       fan: src.fan ? loadFan(src.fan) : null,
@@ -554,7 +554,7 @@
       var r = row.r;
       var status = r.diverged_at !== null
         ? "<span class=\"diverged\">diverged at step " + r.diverged_at + "</span>"
-        : (r.steps_to_tol !== null ? String(r.steps_to_tol) : "–");
+        : (r.steps_to_tol !== null ? String(r.steps_to_tol) : "–") + stoppedNote(r);
       html += "<tr data-racer=\"" + r.index + "\"><td class=\"rank\">" + rank[i] + "</td>" +
         "<td class=\"racer-name\">" + racerSwatch(r) + labelHtml(r.label) + "</td><td>" +
         nowCell(row, fmt(row.now)) + "</td><td class=\"col-extra\">" + fmt(r.final_loss) +
@@ -564,6 +564,18 @@
         "</td></tr>";
     });
     return tunedNote() + html + "</tbody></table>";
+  }
+
+  // L-BFGS ends where torch's own stopping rule fires (optimizers/lbfgs.py): said, with which.
+  var STOP_RULES = {
+    tolerance_grad: "the gradient's largest entry fell to tolerance_grad",
+    tolerance_change: "the step or the change in f fell to tolerance_change",
+  };
+  function stoppedNote(r) {
+    if (!r.stopped) return "";
+    var why = STOP_RULES[r.stopped.reason] || r.stopped.reason;
+    return " <span class=\"stopped\" title=\"torch's rule: " + escapeHtml(why) + "\">stopped at " +
+      "step " + r.stopped.step + " (" + escapeHtml(r.stopped.reason) + ")</span>";
   }
 
   // A basin's colour in a table cell.

@@ -135,6 +135,15 @@
     item.show.checked = R.visible[r.index] !== false;
     var busy = item.dragging || send.pending[item.index] !== undefined ||
       (send.inflight && Number(send.inflight.index) === item.index);
+    // An optimizer without a rate (its card says so, layouts/racer.py): nothing to drag.
+    var box = R.part("RACER_LR", r.index), card = box && box.closest(".racer-card");
+    var noRate = Boolean(card && card.querySelector(".no-lr"));
+    item.range.disabled = noRate;
+    if (noRate) {
+      item.value.textContent = "no rate";
+      item.range.setAttribute("aria-valuetext", "no learning rate");
+      return;
+    }
     var lr = cardRate(r.index);
     if (lr !== null && !busy) {
       item.range.value = String(positionOf(lr));

@@ -28,6 +28,15 @@
     return fStar === null ? value : Math.max(value - fStar, FLOOR);
   }
 
+  // What the sweep varies: the learning rate, or for a racer without one (Gauss–Newton) the
+  // parameter that sets its step (the registry's choice, each racer's ``parameter``).
+  function sweptName(store) {
+    var names = store.racers.map(function (r) { return r.parameter || "lr"; })
+      .filter(function (p, i, all) { return all.indexOf(p) === i; });
+    var words = {lr: "learning rate", damping: "damping λ"};
+    return names.map(function (p) { return words[p] || p; }).join(" (or) ");
+  }
+
   function sweepFigure(store) {
     var rates = store.rates, fStar = store.f_star, data = [], shapes = [];
     var positive = true, top = 0;
@@ -100,7 +109,7 @@
                 gridcolor: "#e0e0e0", matches: "x2", showticklabels: false},
         yaxis: {type: positive ? "log" : "linear", domain: [0.4, 1], exponentformat: "power",
                 title: {text: gap ? "final f − f*" : "final loss"}, gridcolor: "#e0e0e0"},
-        xaxis2: {type: "log", anchor: "y2", title: {text: "learning rate"},
+        xaxis2: {type: "log", anchor: "y2", title: {text: sweptName(store)},
                  exponentformat: "power", gridcolor: "#e0e0e0"},
         yaxis2: {domain: [0, 0.32], title: {text: "steps to tol"}, rangemode: "tozero",
                  gridcolor: "#e0e0e0"},
@@ -112,8 +121,9 @@
     var rows = store.racers.map(function (r, i) {
       var look = store.styles[i] || {color: "#444"};
       var best = r.best;
+      var swept = r.parameter && r.parameter !== "lr" ? " (swept: " + r.parameter + ")" : "";
       return "<tr data-racer=\"" + i + "\"><td>" + R.swatch(look.color) +
-        R.escapeHtml(r.label) + "</td>" +
+        R.escapeHtml(r.label + swept) + "</td>" +
         "<td data-value=\"" + r.lr + "\">" + R.fmt(r.lr) + "</td>" +
         "<td data-value=\"" + (best ? best.lr : "") + "\">" + (best ? R.fmt(best.lr) : "none") +
         "</td><td>" + (best ? R.fmt(gapOf(best.final_loss, store.f_star)) : "–") + "</td>" +
@@ -149,7 +159,8 @@
     if (k === MOVING_RUN) return "still moving";
     if (k === DIVERGED_RUN || k < 0) return "diverged";
     var basin = store.basins[k];
-    return (basin.listed ? "minimum " : "ends near ") +
+    // A listed point is named by its kind: plain Newton's runs can rest on a maximum.
+    return (basin.listed ? (basin.kind || "minimum") + " " : "ends near ") +
       "(" + R.fmt(basin.point[0]) + ", " + R.fmt(basin.point[1]) + ")";
   }
 
@@ -229,7 +240,7 @@
     function row(b, k) {
       return "<tr data-basin=\"" + k + "\"><td>" + R.swatch(basinLook(k).color) +
         "<span class=\"basin-star\" aria-hidden=\"true\">★</span> " +
-        (b.listed ? "listed minimum" : "found") + "</td>" +
+        (b.listed ? "listed " + (b.kind || "minimum") : "found") + "</td>" +
         "<td data-x=\"" + b.point[0] + "\" data-y=\"" + b.point[1] + "\">(" + R.fmt(b.point[0]) +
         ", " + R.fmt(b.point[1]) + ")</td><td>" + R.fmt(b.loss) + "</td><td>" + b.count +
         "</td><td>" + share(b.count) + "</td></tr>";

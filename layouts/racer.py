@@ -24,7 +24,17 @@ def racer_id(kind: str, index: int) -> dict[str, Any]:
 
 
 def optimizer_params(index: int, optimizer: str, values: dict[str, Any]) -> list:
-    return param_controls(ids.RACER_PARAM, OPTIMIZERS[optimizer].params, values, index)
+    spec = OPTIMIZERS[optimizer]
+    controls = param_controls(ids.RACER_PARAM, spec.params, values, index)
+    if spec.swept == "lr":
+        return controls
+    # An optimizer that takes no rate (Gauss–Newton) says so; its card hides the rate box
+    # (style.css) and its quick slider is disabled (assets/quick.js), both by this note.
+    note = html.P(
+        f"No learning rate: {spec.title}'s step length is set by {spec.swept}.",
+        className="param-note no-lr",
+    )
+    return [note, *controls]
 
 
 def schedule_params(index: int, schedule: str, values: dict[str, Any]) -> list:
