@@ -18,6 +18,7 @@ from lessons.claims import (
     Above,
     Below,
     BestRate,
+    Memory,
     Moves,
     Near,
     NeverReaches,
@@ -224,15 +225,17 @@ SOPHIA_CLIP = Lesson(
     "Sophia's clip: sign steps where the curvature does not help",
     (
         Beat(
-            "On the saddle x² − y² Newton divides by the curvature and jumps onto the saddle "
-            "at (0, 0). Sophia divides by its estimate of the curvature too, but clips each "
-            "coordinate's step to ±rate: along y the curvature is negative, and along x its "
-            "estimate starts at zero, so for its first 20 steps each coordinate moves "
-            "exactly 0.05, a sign step, and it slides off downhill.",
+            "On the saddle x² − y² Newton jumps onto the saddle at (0, 0). Sophia also "
+            "divides by a curvature estimate h (in the inspector), but clips each "
+            "coordinate's step to ±rate: h is negative along y and starts at zero along x, "
+            "so for 20 steps both coordinates are clipped, each moving exactly 0.05, a sign "
+            "step, and it slides off downhill.",
             race=race("saddle", [{"optimizer": "newton", "lr": 1}, SOPHIA_RACER], 60, [0.7, 0.4]),
             step=20,
             speed=1,
+            inspect=SOPHIA,
             claims=(
+                Memory(SOPHIA, ("m", "hessian_moment", "hessian", "clipped")),
                 Near(NEWTON, 1, ORIGIN, 1e-12),
                 Steps(SOPHIA, (0, 20), 0.05),
                 Below(SOPHIA, 20, -1.5),
@@ -320,6 +323,16 @@ SCHEDULE_FREE = Lesson(
                 Below(FREE, 200, 0.0015),
                 Order(200, (FREE, COSINE, CONSTANT)),
             ),
+        ),
+        Beat(
+            "How: the inspector on Schedule-Free shows its two sequences. z takes plain SGD "
+            "steps at the constant rate; the gradient is taken at y, between z and x; and "
+            "the racer drawn on the map is x, the running average of the z's (its row x).",
+            step=200,
+            speed=4,
+            inspect=FREE,
+            highlight=(FREE,),
+            claims=(Memory(FREE, ("y", "z")), Below(FREE, 200, 0.0015)),
         ),
         Beat(
             "Now plan the cosine for 400 steps and stop at 200: its rate is only halfway "
