@@ -12,10 +12,11 @@ when it answers again.
 
 Whatever is not cached is charged to the requesting client's work budget before it runs
 (service/budget.py), in the validator's measure of work. Big batches run in chunks of at most
-CHUNK_RUN_STEPS run-steps (a chunk is whole racers, at least one), except sweeps: the engine
-holds every run's whole path while it runs, so a maximum-budget fan in one batch peaks at
-~180 MB in its worker and in chunks at ~40 MB, while a sweep keeps no paths (bench/stack.py
-measures each). Results do not change: a racer alone equals the same racer in a race.
+CHUNK_RUN_STEPS run-steps (a chunk is whole racers, at least one), except sweeps, which keep
+no paths: a chunk's runs hold their whole paths while they run (fans then keep only what is
+served, optimizers/fan.py), so the chunk bounds a request's peak memory (bench/stack.py and
+bench/engine.py measure each). Results do not change: a racer alone equals the same racer in
+a race.
 """
 
 from __future__ import annotations
