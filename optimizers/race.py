@@ -18,8 +18,22 @@ from surfaces import get_surface
 
 
 def default_label(racer: RacerConfig) -> str:
-    """A readable name: optimizer, rate and, if not constant, the schedule."""
-    label = f"{OPTIMIZERS[racer.optimizer].title} (lr {racer.lr:g}"
+    """A readable name: optimizer, rate, the choices that differ from the optimizer's defaults
+    (two Newtons, plain and saddle-free, must not share a name) and, if not constant, the
+    schedule."""
+    spec = OPTIMIZERS[racer.optimizer]
+    label = f"{spec.title} (lr {racer.lr:g}"
+    for p in spec.params:
+        value = racer.params.get(p.name, p.default)
+        if value == p.default or p.kind not in ("choice", "bool"):
+            continue
+        label += ", " + (
+            str(value).replace("_", " ")
+            if p.kind == "choice"
+            else p.name.replace("_", " ")
+            if value
+            else "no " + p.name.replace("_", " ")
+        )
     if racer.schedule.name != "constant":
         label += f", {SCHEDULES[racer.schedule.name].title.lower()}"
     return label + ")"
