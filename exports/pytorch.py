@@ -36,7 +36,8 @@ Kwargs = dict[str, Any]
 
 def pytorch_snippet(config: RaceConfig, index: int) -> str:
     """Python source that reruns racer ``index`` of ``config`` with torch.optim (the curvature
-    racers, ``CURVATURE``, as exports/pytorch_loops.py writes them).
+    racers, ``CURVATURE``, as exports/pytorch_loops.py writes them; the package racers,
+    ``PACKAGES``, through their packages, as exports/pytorch_packages.py writes them).
 
     Raises ValueError, with a message for the page, when torch cannot express the racer's
     settings (an optimizer torch.optim lacks, Adam without bias correction, a OneCycleLR that
@@ -50,6 +51,10 @@ def pytorch_snippet(config: RaceConfig, index: int) -> str:
         from exports.pytorch_loops import curvature_snippet
 
         return curvature_snippet(config, index)
+    if racer.optimizer in PACKAGES:
+        from exports.pytorch_packages import package_snippet
+
+        return package_snippet(config, index)
     _refuse_what_torch_lacks(racer, config.steps)
     spec = OPTIMIZERS[racer.optimizer]
     surface = get_surface(config.surface.name, **config.surface.params)
@@ -117,6 +122,16 @@ def pytorch_snippet(config: RaceConfig, index: int) -> str:
 # Racers written as their own torch loops (exports/pytorch_loops.py): L-BFGS's closure, and
 # methods torch.optim lacks written with torch.func and torch.linalg.
 CURVATURE = ("lbfgs", "newton", "gd_line_search", "gauss_newton")
+# Racers written through the packages they are tested against (exports/pytorch_packages.py).
+PACKAGES = (
+    "schedule_free_sgd",
+    "schedule_free_adamw",
+    "prodigy",
+    "lamb",
+    "lars",
+    "shampoo",
+    "sophia",
+)
 
 
 def _refuse_what_torch_lacks(racer: RacerConfig, steps: int) -> None:

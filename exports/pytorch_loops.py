@@ -159,26 +159,24 @@ def refuse(racer: RacerConfig) -> None:
         )
 
 
-def curvature_snippet(config: RaceConfig, index: int) -> str:
-    """Python source that reruns racer ``index`` (a curvature racer) with torch."""
-    racer = config.racers[index]
-    refuse(racer)
+def refuse_noise(config: RaceConfig, racer: RacerConfig) -> None:
+    """ValueError, for the page, when the race adds gradient noise this module cannot write."""
     if config.noise.std != 0:
         title = OPTIMIZERS[racer.optimizer].title
         raise ValueError(
             f"Copy as PyTorch writes {title} without gradient noise: set σ to 0 to copy it."
         )
+
+
+def preamble(config: RaceConfig, index: int, what: str, imports: list[str]) -> list[str]:
+    """A loop's first lines: what it reruns (``what``: how), its imports, float64 and f."""
+    racer = config.racers[index]
     surface = get_surface(config.surface.name, **config.surface.params)
     steps = config.steps
-    start = ", ".join(repr(float(v)) for v in config.start)
     label = racer.label if racer.label and racer.label.isprintable() else default_label(racer)
-    wolfe = racer.optimizer == "gd_line_search" and racer.params["search"] == "strong_wolfe"
-    imports = _imports(_names(surface.expression), math=False, numpy=False)
-    if wolfe:
-        imports.append("from torch.optim.lbfgs import _strong_wolfe")
-    lines = [
+    return [
         f'# Optimizer Race, racer {index + 1}: "{label}"',
-        f"# on {surface.title} for {steps} steps, as {WHAT[racer.optimizer]}.",
+        f"# on {surface.title} for {steps} steps, as {what}.",
         f"# `path` collects the points x_0 ... x_{steps}, the same path as in the race.",
         *imports,
         "",
@@ -192,6 +190,21 @@ def curvature_snippet(config: RaceConfig, index: int) -> str:
         "",
         "",
     ]
+
+
+def curvature_snippet(config: RaceConfig, index: int) -> str:
+    """Python source that reruns racer ``index`` (a curvature racer) with torch."""
+    racer = config.racers[index]
+    refuse(racer)
+    refuse_noise(config, racer)
+    surface = get_surface(config.surface.name, **config.surface.params)
+    steps = config.steps
+    start = ", ".join(repr(float(v)) for v in config.start)
+    wolfe = racer.optimizer == "gd_line_search" and racer.params["search"] == "strong_wolfe"
+    imports = _imports(_names(surface.expression), math=False, numpy=False)
+    if wolfe:
+        imports.append("from torch.optim.lbfgs import _strong_wolfe")
+    lines = preamble(config, index, WHAT[racer.optimizer], imports)
     if racer.optimizer == "lbfgs":
         lines += _lbfgs(racer, start, steps)
     else:

@@ -433,24 +433,3 @@ def test_sophia_equals_the_package(params, rates, key):
     np.testing.assert_allclose(
         kept["hessian_moment"][-1], opt.state[param]["hessian_moment"].numpy(), rtol=1e-9
     )
-
-
-NEW = [
-    "schedule_free_sgd",
-    "schedule_free_adamw",
-    "prodigy",
-    "lamb",
-    "lars",
-    "shampoo",
-    "sophia",
-]
-
-
-@pytest.mark.parametrize("name", NEW)
-def test_copy_as_pytorch_refuses_the_package_racers_for_now(name):
-    """Their references are packages, not torch.optim: no snippet yet, a message instead."""
-    from exports.pytorch import pytorch_snippet
-
-    config = _config("quadratic30", name, 0.01, {}, steps=5)
-    with pytest.raises(ValueError, match=r"is not in torch\.optim"):
-        pytorch_snippet(config, 0)
