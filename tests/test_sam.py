@@ -1,0 +1,290 @@
+"""Sharpness-aware steps (a racer's ``sam_rho``, ``sam_adaptive``): step for step against the
+source's SAM written in torch float64 around torch.optim's SGD, SGD with momentum and Adam
+(≥ 500 steps, ≤ 1e-9), with noise and clipping; its cost on the work clock; its probes; what
+the validator refuses; races without SAM unchanged."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from common.errors import ConfigError
+from optimizers import run_race
+from optimizers.engine import Record, common_noise, simulate
+from optimizers.registry import OPTIMIZERS
+from optimizers.validate import validate_race
+from surfaces import get_surface
+from tests.conftest import require_module
+from tests.torch_reference import build_optimizer
+
+STEPS = 500
+TOLERANCE = 1e-9
+
+SURFACES = {
+    "rosenbrock": ({"name": "rosenbrock"}, (-1.5, 2.0)),
+    "quadratic30": ({"name": "quadratic", "params": {"a": 20, "b": 1, "angle": 30}}, (1.0, 1.0)),
+    "himmelblau": ({"name": "himmelblau"}, (-0.5, 0.0)),
+    "two_wells": ({"name": "two_wells"}, (0.0, 1.5)),
+}
+# Rates and ρ at which every racer is still descending at step 500 (as in
+# tests/test_conformance_torch.py). With a fixed ρ, SAM does not settle at a minimum: it
+# hovers where ‖g‖ is about ρ times the curvature, and there e = ρ·g/‖g‖ turns with the
+# last bits of a small gradient, so any rounding difference (torch's fused kernels) grows
+# without bound. The cases below stop short of that; momentum on Himmelblau's steep well
+# needs a small ρ to, and on Rosenbrock with noise.
+RATES = {
+    "sgd": {"rosenbrock": 2e-4, "quadratic30": 4e-3, "himmelblau": 2e-3, "two_wells": 0.1},
+    "momentum": {"rosenbrock": 2e-5, "quadratic30": 0.02, "himmelblau": 1e-3, "two_wells": 0.05},
+    "adam": {"rosenbrock": 2e-3, "quadratic30": 5e-3, "himmelblau": 5e-3, "two_wells": 2.5e-3},
+}
+# SAM's ρ, and ASAM's (its e is ρ·θ²⊙g/‖|θ|⊙g‖: ρ scales a length relative to |θ|).
+RHO = {False: 0.05, True: 0.1}
+SMALL_RHO = {("momentum", "himmelblau"): 0.005, ("momentum", "rosenbrock"): 0.02}
+
+
+def rho(name: str, surface_key: str, adaptive: bool) -> float:
+    return SMALL_RHO.get((name, surface_key), RHO[adaptive])
+
+
+def sam_race(surface_key: str, racer: dict, steps: int = STEPS, noise: dict | None = None):
+    surface, start = SURFACES[surface_key]
+    config = {"surface": surface, "start": list(start), "steps": steps, "racers": [racer]}
+    if noise:
+        config["noise"] = noise
+    return validate_race(config)
+
+
+def make_sam(torch):
+    """The source's SAM (a wrapper around any torch optimizer), rewritten here in torch with
+    ASAM's adaptive form added as Kwon et al. define it. ``ascend`` moves the parameters to
+    w + e (e from the gradient at w) and remembers e; ``descend`` moves them back by e and
+    lets the base optimizer step with the gradient found at w + e. Between the two, the
+    caller zeroes the gradient and takes it again on the same batch (the source's usage
+    leaves out that zeroing, which would add the two gradients together)."""
+
+    class SAM:
+        def __init__(self, params, base, rho: float, adaptive: bool):
+            self.params, self.base = list(params), base
+            self.rho, self.adaptive, self.e = rho, adaptive, {}
+
+        @torch.no_grad()
+        def ascend(self) -> None:
+            weighted = [
+                ((p.abs() if self.adaptive else 1.0) * p.grad).norm()
+                for p in self.params
+                if p.grad is not None
+            ]
+            scale = self.rho / (torch.norm(torch.stack(weighted)) + 1e-12)
+            for p in self.params:
+                if p.grad is None:
+                    continue
+                e = (p.pow(2) if self.adaptive else 1.0) * p.grad * scale
+                p.add_(e)
+                self.e[p] = e
+
+        @torch.no_grad()
+        def descend(self) -> None:
+            for p in self.params:
+                if p in self.e:
+                    p.sub_(self.e.pop(p))
+            self.base.step()
+
+    return SAM
+
+
+def torch_sam_path(cfg, noise: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """The racer's path under the torch SAM above (float64), and each step's w + e."""
+    torch = require_module("torch")
+    racer = cfg.racers[0]
+    surface = get_surface(cfg.surface.name, **cfg.surface.params)
+    previous = torch.get_default_dtype()
+    torch.set_default_dtype(torch.float64)
+    try:
+        param = torch.nn.Parameter(torch.tensor(cfg.start, dtype=torch.float64))
+        base = build_optimizer(torch, racer, param)
+        sam = make_sam(torch)([param], base, racer.sam_rho, racer.sam_adaptive)
+        points, perturbed = [param.detach().numpy().copy()], []
+
+        def backward(t: int) -> None:
+            g = surface.gradient(param.detach().numpy().copy())
+            param.grad = torch.tensor(g if noise is None else g + noise[t])
+
+        for t in range(cfg.steps):
+            backward(t)
+            sam.ascend()
+            perturbed.append(param.detach().numpy().copy())
+            param.grad = None
+            backward(t)  # the same mini-batch: the same noise sample
+            if racer.clip_norm is not None:
+                torch.nn.utils.clip_grad_norm_([param], racer.clip_norm)
+            sam.descend()
+            points.append(param.detach().numpy().copy())
+        return np.array(points), np.array(perturbed)
+    finally:
+        torch.set_default_dtype(previous)
+
+
+def compare(cfg) -> np.ndarray:
+    """Assert the engine's path equals torch's; return the gradients (noise added) at each
+    step's w + e under torch."""
+    noise = np.zeros((cfg.steps, 2))
+    if cfg.noise.std:
+        noise = cfg.noise.std * np.random.default_rng(cfg.noise.seed).standard_normal(
+            (cfg.steps, 2)
+        )
+    points, perturbed = torch_sam_path(cfg, noise)
+    result = run_race(cfg).racers[0]
+    assert result.diverged_at is None, "conformance cases must not diverge"
+    assert result.path.shape == points.shape
+    gap = np.max(np.abs(result.path - points))
+    assert gap <= TOLERANCE, f"largest coordinate difference {gap:.3g}"
+    # SAM moved the racer: the same racer without it takes another path.
+    plain = run_race(validate_race({**cfg.to_json(), "racers": [_without_sam(cfg)]}))
+    assert np.max(np.abs(plain.racers[0].path - points)) > 1e-6
+    surface = get_surface(cfg.surface.name, **cfg.surface.params)
+    return surface.gradient(perturbed) + noise
+
+
+def _without_sam(cfg) -> dict:
+    racer = cfg.racers[0].to_json()
+    racer.pop("sam_rho")
+    racer.pop("sam_adaptive")
+    return racer
+
+
+@pytest.mark.parametrize("adaptive", [False, True], ids=["sam", "asam"])
+@pytest.mark.parametrize("surface_key", list(SURFACES))
+@pytest.mark.parametrize("name", list(RATES))
+def test_sam_matches_the_source_in_torch(name, surface_key, adaptive):
+    racer = {
+        "optimizer": name,
+        "lr": RATES[name][surface_key],
+        "sam_rho": rho(name, surface_key, adaptive),
+        "sam_adaptive": adaptive,
+    }
+    compare(sam_race(surface_key, racer))
+
+
+@pytest.mark.parametrize("adaptive", [False, True], ids=["sam", "asam"])
+@pytest.mark.parametrize("surface_key", list(SURFACES))
+@pytest.mark.parametrize("name", list(RATES))
+def test_sam_with_noise_and_clipping_matches_torch(name, surface_key, adaptive):
+    """Both gradients of a step get the step's one noise sample; the gradient at w + e, the
+    one the optimizer steps with, is clipped: at half the gradient's norm at the start, so
+    clipping acts on the steep early steps."""
+    surface, start = SURFACES[surface_key]
+    clip = 0.5 * float(
+        np.linalg.norm(
+            get_surface(surface["name"], **surface.get("params", {})).gradient(np.array(start))
+        )
+    )
+    racer = {
+        "optimizer": name,
+        "lr": RATES[name][surface_key],
+        "sam_rho": rho(name, surface_key, adaptive),
+        "sam_adaptive": adaptive,
+        "clip_norm": clip,
+    }
+    stepped = compare(sam_race(surface_key, racer, noise={"std": 0.1, "seed": 7}))
+    assert np.linalg.norm(stepped, axis=1).max() > clip  # clipping acted
+
+
+def test_two_gradients_a_step_and_the_perturbed_point_is_a_probe():
+    cfg = sam_race(
+        "rosenbrock",
+        {"optimizer": "momentum", "lr": 2e-4, "sam_rho": 0.05, "clip_norm": 2.0},
+        steps=60,
+        noise={"std": 0.3, "seed": 3},
+    )
+    result = run_race(cfg).racers[0]
+    assert (result.evaluations == [0, 2, 0]).all()
+    np.testing.assert_array_equal(result.work, 2.0 * np.arange(cfg.steps + 1))
+    noise = 0.3 * np.random.default_rng(3).standard_normal((cfg.steps, 2))
+    points, perturbed = torch_sam_path(cfg, noise)
+    surface = get_surface("rosenbrock")
+    traj = simulate(
+        surface,
+        cfg.racers,
+        np.array([cfg.start]),
+        cfg.steps,
+        common_noise(0.3, 3, 1),
+        record=Record.STATE,
+    )
+    assert (traj.probe_counts == 2).all()
+    # Probe 0: the racer's point; probe 1: w + e, where the step's gradient was taken.
+    np.testing.assert_allclose(traj.probes[:, 0, 0], points[:-1], rtol=0, atol=1e-12)
+    np.testing.assert_allclose(traj.probes[:, 0, 1], perturbed, rtol=0, atol=1e-12)
+    e = perturbed - points[:-1]
+    np.testing.assert_allclose(np.linalg.norm(e, axis=1), 0.05, rtol=1e-12)
+    # The chart's gradient norm is the gradient at w (noise added), not at w + e.
+    at_w = surface.gradient(points[:-1]) + noise
+    np.testing.assert_allclose(traj.first[:, 0, :2], at_w, rtol=1e-12)
+    np.testing.assert_allclose(result.grad_norm, np.linalg.norm(at_w, axis=1), rtol=1e-12)
+    # The clip factor is that of the gradient at w + e (the one the optimizer stepped with).
+    at_e = surface.gradient(perturbed) + noise
+    factor = np.minimum(1.0, 2.0 / (np.linalg.norm(at_e, axis=1) + 1e-6))
+    np.testing.assert_allclose(traj.first[:, 0, 2], factor, rtol=1e-12)
+    assert factor.min() < 1  # clipping acted
+
+
+def test_every_optimizer_that_takes_sam_asks_for_one_gradient_a_step():
+    """``OptimizerSpec.sam`` is honest: each optimizer that takes SAM asked, without it, for
+    exactly one gradient a step and nothing else (so the oracle's perturbation wraps its
+    whole step); SAM doubles that."""
+    takes = [name for name, spec in OPTIMIZERS.items() if spec.sam]
+    assert {"sgd", "momentum", "adam"} <= set(takes)
+    for name in takes:
+        for rho in (None, 0.01):
+            racer = {"optimizer": name, "lr": 1e-4, "sam_rho": rho}
+            result = run_race(sam_race("rosenbrock", racer, steps=30)).racers[0]
+            assert (result.evaluations == [0, 1 if rho is None else 2, 0]).all(), name
+
+
+@pytest.mark.parametrize(
+    "name", [name for name, spec in OPTIMIZERS.items() if not spec.sam] or ["(none)"]
+)
+def test_the_validator_refuses_sam_where_a_step_is_more_than_one_gradient(name):
+    if name == "(none)":
+        pytest.fail("every optimizer takes SAM: lbfgs, newton and gd_line_search must not")
+    with pytest.raises(ConfigError) as refused:
+        sam_race("rosenbrock", {"optimizer": name, "lr": 1e-3, "sam_rho": 0.05})
+    assert refused.value.field == "racers[0].sam_rho"
+    assert name in refused.value.message and "one gradient" in refused.value.message
+    # Without SAM, or with SAM off (null), the same racer is accepted.
+    sam_race("rosenbrock", {"optimizer": name, "lr": 1e-3, "sam_rho": None})
+
+
+def test_the_optimizers_named_in_the_brief_refuse_sam():
+    for name in ("lbfgs", "newton", "gd_line_search"):
+        assert not OPTIMIZERS[name].sam, name
+
+
+@pytest.mark.parametrize(
+    ("racer", "field", "message"),
+    [
+        ({"sam_rho": 0}, "racers[0].sam_rho", "in (0, 10], got 0"),
+        ({"sam_rho": -0.1}, "racers[0].sam_rho", "in (0, 10], got -0.1"),
+        ({"sam_rho": 11}, "racers[0].sam_rho", "in (0, 10], got 11"),
+        ({"sam_rho": "0.05"}, "racers[0].sam_rho", "got the string '0.05'"),
+        ({"sam_rho": 0.05, "sam_adaptive": "yes"}, "racers[0].sam_adaptive", ""),
+    ],
+)
+def test_sam_values_are_refused_naming_the_field(racer, field, message):
+    with pytest.raises(ConfigError) as refused:
+        sam_race("rosenbrock", {"optimizer": "sgd", "lr": 1e-3, **racer})
+    assert refused.value.field == field
+    assert message in refused.value.message
+
+
+def test_the_normal_form_carries_sam_only_when_it_is_on():
+    base = {"optimizer": "adam", "lr": 1e-3}
+    plain = sam_race("rosenbrock", base).to_json()
+    assert "sam_rho" not in plain["racers"][0] and "sam_adaptive" not in plain["racers"][0]
+    # Off (null), and adaptive without ρ, normalise to exactly the racer without SAM.
+    for off in ({"sam_rho": None}, {"sam_adaptive": True}, {"sam_rho": None, "sam_adaptive": None}):
+        assert sam_race("rosenbrock", {**base, **off}).to_json() == plain
+    on = sam_race("rosenbrock", {**base, "sam_rho": 0.05}).to_json()["racers"][0]
+    assert (on["sam_rho"], on["sam_adaptive"]) == (0.05, False)
+    asam = sam_race("rosenbrock", {**base, "sam_rho": 0.5, "sam_adaptive": True})
+    assert asam.racers[0].sam_adaptive is True
+    assert validate_race(asam.to_json()) == asam  # the normal form reads back to itself
