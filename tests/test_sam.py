@@ -5,16 +5,24 @@ the validator refuses; races without SAM unchanged."""
 
 from __future__ import annotations
 
+import copy
+import hashlib
+
 import numpy as np
 import pytest
 
 from common.errors import ConfigError
+from exports.pytorch import pytorch_snippet
 from optimizers import run_race
 from optimizers.engine import Record, common_noise, simulate
 from optimizers.registry import OPTIMIZERS
 from optimizers.validate import validate_race
+from service.races import racer_keys
+from service.share import compact_race, decode_race, encode_race
 from surfaces import get_surface
 from tests.conftest import require_module
+from tests.test_pytorch_snippet import _run_snippet as run_snippet
+from tests.test_share import BUSY_RACE
 from tests.torch_reference import build_optimizer
 
 STEPS = 500
@@ -288,3 +296,68 @@ def test_the_normal_form_carries_sam_only_when_it_is_on():
     asam = sam_race("rosenbrock", {**base, "sam_rho": 0.5, "sam_adaptive": True})
     assert asam.racers[0].sam_adaptive is True
     assert validate_race(asam.to_json()) == asam  # the normal form reads back to itself
+
+
+@pytest.mark.parametrize(
+    ("name", "surface_key", "adaptive", "noise"),
+    [
+        ("sgd", "rosenbrock", False, None),
+        ("momentum", "quadratic30", True, None),
+        ("adam", "two_wells", False, {"std": 0.1, "seed": 4}),
+        ("adam", "himmelblau", True, {"std": 0.1, "seed": 4}),
+    ],
+    ids=str,
+)
+def test_copy_as_pytorch_retraces_a_sam_racer(name, surface_key, adaptive, noise):
+    """The snippet (autograd's gradient, SAM's two passes written out) retraces the race."""
+    racer = {
+        "optimizer": name,
+        "lr": RATES[name][surface_key],
+        "sam_rho": rho(name, surface_key, adaptive),
+        "sam_adaptive": adaptive,
+        "clip_norm": 50.0,
+    }
+    cfg = sam_race(surface_key, racer, noise=noise)
+    source = pytorch_snippet(cfg, 0)
+    assert "xy.add_(e)" in source and "xy.sub_(e)" in source
+    assert ("xy.pow(2)" in source) == adaptive
+    theirs = run_snippet(source)
+    np.testing.assert_allclose(theirs, run_race(cfg).racers[0].path, rtol=0, atol=TOLERANCE)
+
+
+# The cache keys of tests/test_share.py's BUSY_RACE and the sha256 of its link, computed at
+# 224b1b8 (before SAM): a race without SAM keeps its cached results and its links.
+BUSY_KEYS = [
+    "race:v2:race:2bdf575350f90f6af42f60ea257840b4c3d2658bca6280cb8f2a9328ec996834",
+    "race:v2:race:68047028b53661b1a035a5c750bd1ee3dffd9a5ca92e5da88ad154687637db5f",
+    "race:v2:race:bc1f7edbec7c54f7592ad09e645b1d91d42bba83f2cc50789f43adec5591c52a",
+]
+BUSY_LINK_SHA256 = "c0b50e55d5b9d9daf72688ca636c3f36bdf216a09d8b8d3ddbbd5d3286475a4a"
+
+
+def test_races_without_sam_keep_their_cache_keys_and_links():
+    config = validate_race(copy.deepcopy(BUSY_RACE))
+    assert racer_keys(config, "race") == BUSY_KEYS
+    assert hashlib.sha256(encode_race(config).encode()).hexdigest() == BUSY_LINK_SHA256
+    for racer in config.to_json()["racers"]:
+        assert set(racer) == {"optimizer", "lr", "params", "schedule", "clip_norm", "label"}
+    for racer in compact_race(config)["racers"]:
+        assert not {"sam_rho", "sam_adaptive"} & set(racer)
+
+
+def test_a_sam_racer_survives_a_link_and_gets_its_own_cache_key():
+    race = copy.deepcopy(BUSY_RACE)
+    race["racers"][1]["sam_rho"] = 0.05
+    race["racers"][2] = {**race["racers"][2], "sam_rho": 0.1 / 3, "sam_adaptive": True}
+    config = validate_race(race)
+    assert decode_race(encode_race(config)) == config
+    compact = compact_race(config)["racers"]
+    assert compact[1]["sam_rho"] == 0.05 and "sam_adaptive" not in compact[1]
+    assert compact[2]["sam_rho"] == 0.1 / 3 and compact[2]["sam_adaptive"] is True
+    keys = racer_keys(config, "race")
+    assert keys[0] == BUSY_KEYS[0]  # the racer without SAM shares its cached result
+    assert keys[1] != BUSY_KEYS[1] and keys[2] != BUSY_KEYS[2]
+    # SAM and ASAM at one ρ are different races.
+    asam = copy.deepcopy(race)
+    asam["racers"][1]["sam_adaptive"] = True
+    assert racer_keys(validate_race(asam), "race")[1] != keys[1]
