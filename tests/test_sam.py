@@ -7,20 +7,25 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import json
 
 import numpy as np
 import pytest
 
+from app import create_app
 from common.errors import ConfigError
 from exports.pytorch import pytorch_snippet
+from layouts.racer import racer_card
 from optimizers import run_race
 from optimizers.engine import Record, common_noise, simulate
 from optimizers.registry import OPTIMIZERS
 from optimizers.validate import validate_race
+from service.compact import decode
 from service.races import racer_keys
 from service.share import compact_race, decode_race, encode_race
 from surfaces import get_surface
 from tests.conftest import require_module
+from tests.dash_requests import error_of, opening_controls, post, race_body, racer_controls
 from tests.test_pytorch_snippet import _run_snippet as run_snippet
 from tests.test_share import BUSY_RACE
 from tests.torch_reference import build_optimizer
@@ -361,3 +366,102 @@ def test_a_sam_racer_survives_a_link_and_gets_its_own_cache_key():
     asam = copy.deepcopy(race)
     asam["racers"][1]["sam_adaptive"] = True
     assert racer_keys(validate_race(asam), "race")[1] != keys[1]
+
+
+@pytest.fixture(scope="module")
+def client():
+    return create_app({}).server.test_client()
+
+
+def _patched_racer(response: dict, key: str) -> dict:
+    """Racer ``key`` of the race store, from a full store or a patch."""
+    data = response["race-store"]["data"]
+    if "operations" not in data:
+        return data["racers"][key]
+    ops = [op for op in data["operations"] if op["location"] == ["racers", key]]
+    assert len(ops) == 1
+    return ops[0]["params"]["value"]
+
+
+def test_the_cards_sam_controls_reach_the_race(client):
+    """Through Dash's callback: typing ρ into a card (text, as the box sends it) races that
+    racer with SAM (the engine's path, two gradients a step); ticking ASAM changes it again;
+    the link carries both; the other racers are not recomputed."""
+    first = post(client, race_body(client, opening_controls())).get_json()["response"]
+    keys = first["race-keys"]["data"]
+    racers = opening_controls()
+    racers[1]["sam"] = "0.05"
+    answer = post(client, race_body(client, racers, keys=keys)).get_json()["response"]
+    assert error_of(answer, 1) == ""
+    changed = answer["race-keys"]["data"]
+    assert [k for k in changed if changed[k] != keys.get(k)] == ["1"]
+    store = _patched_racer(answer, "1")
+    engine = run_race(
+        {
+            "surface": {"name": "rosenbrock"},
+            "steps": 300,
+            "racers": [
+                {"optimizer": racers[1]["optimizer"], "lr": racers[1]["lr"], "sam_rho": 0.05}
+            ],
+        }
+    ).racers[0]
+    np.testing.assert_allclose(decode(store["x"]), engine.path[:, 0], rtol=1e-6)
+    np.testing.assert_array_equal(decode(store["work"]), 2.0 * np.arange(301))
+    shared = decode_race(_share(answer))
+    assert shared.racers[1].sam_rho == 0.05 and not shared.racers[1].sam_adaptive
+    # ASAM ticked: another race for racer 1, carried by the link.
+    racers[1]["sam_adaptive"] = ["on"]  # the checklist's value
+    asam = post(client, race_body(client, racers, keys=changed)).get_json()["response"]
+    again = asam["race-keys"]["data"]
+    assert [k for k in again if again[k] != changed.get(k)] == ["1"]
+    assert decode_race(_share(asam)).racers[1].sam_adaptive is True
+    # The box emptied: the racer is the one it was before SAM (its old cache key).
+    racers[1]["sam"] = ""
+    off = post(client, race_body(client, racers, keys=again)).get_json()["response"]
+    assert off["race-keys"]["data"]["1"] == keys["1"]
+
+
+def _share(response: dict) -> str:
+    data = response["race-store"]["data"]
+    if "share" in data:
+        return data["share"]
+    ops = [op for op in data["operations"] if op["location"] == ["share"]]
+    return ops[0]["params"]["value"]
+
+
+@pytest.mark.parametrize(
+    ("sam", "words"),
+    [
+        ("-1", ["sam_rho: in (0, 10], got -1"]),
+        ("lots", ["sam_rho", "got 'lots'"]),
+    ],
+)
+def test_a_bad_sam_value_is_named_beside_its_racer(client, sam, words):
+    racers = opening_controls()
+    racers[2]["sam"] = sam
+    answer = post(client, race_body(client, racers)).get_json()["response"]
+    for word in words:
+        assert word in error_of(answer, 2)
+
+
+def test_a_card_refuses_sam_for_an_optimizer_that_cannot_take_it(client):
+    racers = opening_controls()
+    racers[0] = racer_controls(0, {"optimizer": "lbfgs", "lr": 1.0, "sam": "0.05"})
+    answer = post(client, race_body(client, racers)).get_json()["response"]
+    message = error_of(answer, 0)
+    assert message.startswith("sam_rho: ") and "lbfgs" in message and "one gradient" in message
+
+
+def test_a_card_shows_a_racers_sam_settings():
+    """A card built from a racer (a link's, or a lesson's) holds its ρ and ASAM tick."""
+    racer = {"optimizer": "adam", "lr": 1e-3, "sam_rho": 0.2, "sam_adaptive": True}
+    config = validate_race({"surface": {"name": "rosenbrock"}, "racers": [racer]})
+    card = racer_card(3, config.to_json()["racers"][0])
+    by_id = {json.dumps(c.id, sort_keys=True): c for c in card._traverse() if hasattr(c, "id")}
+    rho = by_id[json.dumps({"index": 3, "type": "racer-sam"}, sort_keys=True)]
+    adaptive = by_id[json.dumps({"index": 3, "type": "racer-sam-adaptive"}, sort_keys=True)]
+    assert float(rho.value) == 0.2 and adaptive.value == ["on"]
+    plain = racer_card(3, validate_race({"surface": {"name": "rosenbrock"}, "racers": [
+        {"optimizer": "adam", "lr": 1e-3}]}).to_json()["racers"][0])  # fmt: skip
+    by_id = {json.dumps(c.id, sort_keys=True): c for c in plain._traverse() if hasattr(c, "id")}
+    assert by_id[json.dumps({"index": 3, "type": "racer-sam"}, sort_keys=True)].value in (None, "")
