@@ -18,10 +18,12 @@ from surfaces import get_surface
 
 
 def default_label(racer: RacerConfig) -> str:
-    """A readable name: optimizer, rate and, if not constant, the schedule."""
+    """A readable name: optimizer, rate and, if not constant, the schedule; SAM if on."""
     label = f"{OPTIMIZERS[racer.optimizer].title} (lr {racer.lr:g}"
     if racer.schedule.name != "constant":
         label += f", {SCHEDULES[racer.schedule.name].title.lower()}"
+    if racer.sam_rho is not None:
+        label += f", {'ASAM' if racer.sam_adaptive else 'SAM'} ρ {racer.sam_rho:g}"
     return label + ")"
 
 

@@ -18,7 +18,9 @@ from exports.pytorch import pytorch_snippet
 from layouts.racer import racer_card
 from optimizers import run_race
 from optimizers.engine import Record, common_noise, simulate
+from optimizers.race import default_label
 from optimizers.registry import OPTIMIZERS
+from optimizers.trace import trace_racer
 from optimizers.validate import validate_race
 from service.compact import decode
 from service.races import racer_keys
@@ -238,6 +240,11 @@ def test_two_gradients_a_step_and_the_perturbed_point_is_a_probe():
     factor = np.minimum(1.0, 2.0 / (np.linalg.norm(at_e, axis=1) + 1e-6))
     np.testing.assert_allclose(traj.first[:, 0, 2], factor, rtol=1e-12)
     assert factor.min() < 1  # clipping acted
+    # The inspector reads the same record: the gradient at w, the factor at w + e.
+    trace = trace_racer(cfg, 0)
+    np.testing.assert_array_equal(trace.gradient, traj.first[:, 0, :2])
+    np.testing.assert_array_equal(trace.clip_factor, traj.first[:, 0, 2])
+    assert default_label(cfg.racers[0]) == "Momentum (lr 0.0002, SAM ρ 0.05)"
 
 
 def test_every_optimizer_that_takes_sam_asks_for_one_gradient_a_step():
