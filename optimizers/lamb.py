@@ -91,6 +91,7 @@ LAMB = OptimizerSpec(
     scalars=("trust_ratio", "weight_norm", "adam_norm"),
     cycles="beta1",
     torch_name=None,
+    sam=True,
     equation=equation,
     help="Reference: pytorch-optimizer 4.1.0 (Lamb: step lr/(1 − β1^t), v not bias-corrected, "
     "‖θ‖ clamped to 10; rectify, pre_norm, adam and adanorm not offered). Adam's direction "

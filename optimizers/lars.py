@@ -88,6 +88,7 @@ LARS = OptimizerSpec(
     scalars=("trust_ratio",),
     cycles="momentum",
     torch_name=None,
+    sam=True,
     equation=equation,
     help="Reference: pytorch-optimizer 4.1.0 (LARS) with the point as one 1×2 weight (on a "
     "(2,) tensor it scales nothing: plain momentum SGD). Momentum SGD on the gradient "
