@@ -289,7 +289,7 @@ def test_the_validator_refuses_sam_where_a_step_is_more_than_one_gradient(name):
 
 
 def test_the_optimizers_named_in_the_brief_refuse_sam():
-    for name in ("lbfgs", "newton", "gd_line_search", "gauss_newton"):
+    for name in ("lbfgs", "newton", "gd_line_search", "gauss_newton", "sophia"):
         assert not OPTIMIZERS[name].sam, name
 
 
@@ -496,6 +496,7 @@ PACKAGE_RATES = {
     "lamb": {"rosenbrock": 1e-3, "quadratic30": 5e-3, "himmelblau": 2.5e-3, "two_wells": 2e-3},
     "lars": {"rosenbrock": 0.25, "quadratic30": 2.0, "himmelblau": 2.0, "two_wells": 0.4},
     "prodigy": {"rosenbrock": 0.5, "quadratic30": 1.0, "himmelblau": 1.0, "two_wells": 0.5},
+    "shampoo": {**dict.fromkeys(SURFACES, 0.3), "rosenbrock": 0.1, "himmelblau": 0.1},
     **SF_RATES,
     "schedule_free_sgd": {**SF_RATES["schedule_free_sgd"], "quadratic30": 4e-3},
 }
@@ -510,7 +511,7 @@ def _package_reference(name: str):
         return _prodigy, None, (2,)
     if name == "lars":
         return _package("LARS"), None, (1, 2)
-    return _package("Lamb"), None, (2,)
+    return _package("Shampoo" if name == "shampoo" else "Lamb"), None, (2,)
 
 
 @pytest.mark.parametrize("surface_key", list(SURFACES))
