@@ -112,6 +112,16 @@ def racer_from_controls(
     }
 
 
+def sam_from_controls(rho: Mapping[str, Any], adaptive: Mapping[str, Any]) -> dict[str, Any]:
+    """A card's SAM controls (grouped entries: a ρ box, an ASAM checklist) as racer keys:
+    none while the ρ box is empty (or missing), so a racer without SAM is the racer it was."""
+    value = rho.get("")
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return {}
+    ticked = adaptive.get("")
+    return {"sam_rho": typed(value), "sam_adaptive": isinstance(ticked, list) and "on" in ticked}
+
+
 def surface_from_controls(name: Any, params: Mapping[str, Any]) -> dict[str, Any]:
     spec = known(SURFACES, name)
     return {"name": name, "params": from_controls(spec.params, params) if spec else dict(params)}

@@ -14,6 +14,7 @@ from typing import Any
 from callbacks.form import (
     grouped,
     racer_from_controls,
+    sam_from_controls,
     surface_from_controls,
 )
 from common.errors import ConfigError
@@ -49,6 +50,8 @@ class PageInputs:
     schedule_params: list[dict[str, Any]]
     clips: list[dict[str, Any]]
     labels: list[dict[str, Any]] = field(default_factory=list)
+    sams: list[dict[str, Any]] = field(default_factory=list)
+    sam_adaptives: list[dict[str, Any]] = field(default_factory=list)
     work_budget: Any = None
     # What changed: controls whose dependent controls are about to be regenerated are stale.
     stale_surface: bool = False
@@ -83,19 +86,20 @@ def build_race(inputs: PageInputs) -> tuple[dict[str, Any], list[int]]:
     schedule_params = grouped(inputs.schedule_params, "racers")
     clips = grouped(inputs.clips, "racers")
     labels = grouped(inputs.labels, "racers")
+    sams = grouped(inputs.sams, "racers")
+    adaptives = grouped(inputs.sam_adaptives, "racers")
     racers = []
     for i in order:
-        racers.append(
-            racer_from_controls(
-                optimizers[i].get(""),
-                lrs.get(i, {}).get(""),
-                {} if i in inputs.stale_params else params.get(i, {}),
-                schedules.get(i, {}).get("", "constant"),
-                {} if i in inputs.stale_schedule_params else schedule_params.get(i, {}),
-                clips.get(i, {}).get(""),
-                labels.get(i, {}).get(""),
-            )
+        racer = racer_from_controls(
+            optimizers[i].get(""),
+            lrs.get(i, {}).get(""),
+            {} if i in inputs.stale_params else params.get(i, {}),
+            schedules.get(i, {}).get("", "constant"),
+            {} if i in inputs.stale_schedule_params else schedule_params.get(i, {}),
+            clips.get(i, {}).get(""),
+            labels.get(i, {}).get(""),
         )
+        racers.append({**racer, **sam_from_controls(sams.get(i, {}), adaptives.get(i, {}))})
     surface_params = {}
     if not inputs.stale_surface:
         for entry in inputs.surface_params:

@@ -39,6 +39,8 @@ PATTERN_INPUTS = (
     "schedule_params",
     "clips",
     "labels",
+    "sams",
+    "sam_adaptives",
 )
 
 
@@ -109,6 +111,8 @@ def register(app: Dash, service: RaceService) -> None:
             "schedule_params": Input(_ids(ids.RACER_SCHED_PARAM, name=ALL), "value"),
             "clips": Input(_ids(ids.RACER_CLIP), "value"),
             "labels": Input(_ids(ids.RACER_LABEL), "value"),
+            "sams": Input(_ids(ids.RACER_SAM), "value"),
+            "sam_adaptives": Input(_ids(ids.RACER_SAM_ADAPTIVE), "value"),
             "work_budget": Input(ids.WORK_BUDGET, "value"),
         },
         state={"known_keys": State(ids.RACE_KEYS, "data")},

@@ -7,10 +7,11 @@ fused kernels round the last bit differently; tests/test_pytorch_snippet.py meas
 
 The text uses the real optimizer and scheduler classes with every hyper-parameter spelled
 out, the surface as a torch expression taken from the surface registry (autograd supplies the
-gradient), ``clip_grad_norm_`` for clipping and the race's noise drawn exactly as
-``optimizers.engine.common_noise`` draws it. Numbers are written with ``repr`` so that each
-reads back as the same float. Settings torch cannot express raise ``ValueError`` with a
-message meant for the page.
+gradient), ``clip_grad_norm_`` for clipping, the race's noise drawn exactly as
+``optimizers.engine.common_noise`` draws it, and sharpness-aware steps (SAM, ASAM) written
+out as the two passes the source's SAM makes around any torch optimizer. Numbers are
+written with ``repr`` so that each reads back as the same float. Settings torch cannot
+express raise ``ValueError`` with a message meant for the page.
 """
 
 from __future__ import annotations
@@ -101,6 +102,8 @@ def pytorch_snippet(config: RaceConfig, index: int) -> str:
     ]
     if noisy:
         lines.append(f"{INDENT}xy.grad += noise[t]")
+    if racer.sam_rho is not None:
+        lines += _sam_lines(racer, noisy)
     if racer.clip_norm is not None:
         lines.append(f"{INDENT}torch.nn.utils.clip_grad_norm_([xy], max_norm={racer.clip_norm!r})")
     lines.append(f"{INDENT}optimizer.step()")
@@ -117,6 +120,30 @@ def pytorch_snippet(config: RaceConfig, index: int) -> str:
         'print("final point:", path[-1])',
     ]
     return "\n".join(lines) + "\n"
+
+
+def _sam_lines(racer: RacerConfig, noisy: bool) -> list[str]:
+    """SAM's second pass (Foret et al.; ASAM, Kwon et al., when adaptive): move to xy + e,
+    take the gradient there on the same batch (the same noise), move back by e, so the
+    optimizer steps from xy with the gradient at xy + e."""
+    rho = repr(racer.sam_rho)
+    if racer.sam_adaptive:
+        about = f"ASAM (ρ = {rho}): e = ρ·xy²·g / (‖|xy|·g‖ + 1e-12)"
+        e = f"xy.pow(2) * xy.grad * ({rho} / ((xy.abs() * xy.grad).norm() + 1e-12))"
+    else:
+        about = f"SAM (ρ = {rho}): e = ρ·g / (‖g‖ + 1e-12)"
+        e = f"xy.grad * ({rho} / (xy.grad.norm() + 1e-12))"
+    lines = [
+        f"{INDENT}# {about}; the step uses the gradient at xy + e.",
+        f"{INDENT}with torch.no_grad():",
+        f"{INDENT * 2}e = {e}",
+        f"{INDENT * 2}xy.add_(e)",
+        f"{INDENT}optimizer.zero_grad()",
+        f"{INDENT}f(xy[0], xy[1]).backward()",
+    ]
+    if noisy:
+        lines.append(f"{INDENT}xy.grad += noise[t]  # the same batch: the same noise")
+    return [*lines, f"{INDENT}with torch.no_grad():", f"{INDENT * 2}xy.sub_(e)"]
 
 
 # Racers written as their own torch loops (exports/pytorch_loops.py): L-BFGS's closure, and

@@ -18,7 +18,15 @@ from dash import dcc, html
 from common.params import Param
 from layouts import ids
 from optimizers.base import LR
-from optimizers.validate import CLIP, MAX_STEPS, NOISE_SEED, NOISE_STD, STEPS, WORK_BUDGET
+from optimizers.validate import (
+    CLIP,
+    MAX_STEPS,
+    NOISE_SEED,
+    NOISE_STD,
+    SAM_RHO,
+    STEPS,
+    WORK_BUDGET,
+)
 
 PAIR_SEPARATOR = ":"
 MIN_PAGE_STEPS = 10  # shorter races show nothing; the engine itself accepts 1
@@ -45,6 +53,7 @@ PAGE_FIELD_NAMES = {
     ids.NOISE_STD: "noise.std",
     ids.NOISE_SEED: "noise.seed",
     ids.RACER_CLIP: "clip_norm",
+    ids.RACER_SAM: "sam_rho",
     ids.RACER_LR: "lr",
 }
 PAGE_FIELDS: dict[str, Param] = {
@@ -53,6 +62,7 @@ PAGE_FIELDS: dict[str, Param] = {
     ids.NOISE_SEED: NOISE_SEED,
     ids.WORK_BUDGET: WORK_BUDGET,
     ids.RACER_CLIP: CLIP,
+    ids.RACER_SAM: SAM_RHO,
     ids.RACER_LR: LR,
 }
 

@@ -95,6 +95,8 @@ VIEW_SELECT = "view-select"
 # Kinds of pattern-matching ids: one component per racer, or per racer and parameter.
 RACER_CARD = "racer-card"
 RACER_CLIP = "racer-clip"
+RACER_SAM = "racer-sam"
+RACER_SAM_ADAPTIVE = "racer-sam-adaptive"
 RACER_EQUATION = "racer-equation"
 RACER_ERROR = "racer-error"
 RACER_LABEL = "racer-label"

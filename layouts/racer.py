@@ -1,4 +1,5 @@
-"""A racer's card: optimizer, rate, its hyper-parameters, schedule, clipping, visibility."""
+"""A racer's card: optimizer, rate, its hyper-parameters, schedule, clipping, sharpness-aware
+steps (SAM), visibility."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from layouts.equation import update_rule
 from optimizers.base import LR
 from optimizers.registry import OPTIMIZERS
 from optimizers.schedules import SCHEDULES
-from optimizers.validate import MAX_LABEL
+from optimizers.validate import MAX_LABEL, SAM_ADAPTIVE, SAM_RHO
 from service.compact import style
 
 LOG_LR_MIN, LOG_LR_MAX = -5, 1  # the slider spans 1e-5 … 10; the box takes any valid rate
@@ -142,6 +143,7 @@ def racer_card(index: int, racer: dict[str, Any], noisy: bool = False) -> html.D
                 "clip the gradient to this L2 norm before the update; empty: no clipping",
                 placeholder="off",
             ),
+            *sam_controls(index, racer),
             html.Label(
                 className="param",
                 title="the racer's name in the leaderboard and legends; empty: automatic",
@@ -170,3 +172,29 @@ def racer_card(index: int, racer: dict[str, Any], noisy: bool = False) -> html.D
             ),
         ],
     )
+
+
+def sam_controls(index: int, racer: dict[str, Any]) -> list[html.Label]:
+    """SAM's ρ (empty: off) and its adaptive form, with the choices the validator states."""
+    return [
+        number_field(
+            racer_id(ids.RACER_SAM, index),
+            "SAM ρ",
+            racer.get("sam_rho"),
+            SAM_RHO.help,
+            placeholder="off",
+        ),
+        html.Label(
+            className="param",
+            title=SAM_ADAPTIVE.help,
+            children=[
+                html.Span("ASAM (adaptive)", className="param-name"),
+                dcc.Checklist(
+                    id=racer_id(ids.RACER_SAM_ADAPTIVE, index),
+                    options=[{"label": "", "value": "on"}],
+                    value=["on"] if racer.get("sam_adaptive") else [],
+                    className="param-bool",
+                ),
+            ],
+        ),
+    ]

@@ -53,6 +53,7 @@ ADADELTA = OptimizerSpec(
     kernel=step,
     state=("square_avg", "acc_delta"),
     torch_name="Adadelta",
+    sam=True,
     equation=equation,
     help="Matches the units of the step to the parameters using past update sizes.",
 )

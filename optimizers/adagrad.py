@@ -69,6 +69,7 @@ ADAGRAD = OptimizerSpec(
     state=("sum",),
     init=init,
     torch_name="Adagrad",
+    sam=True,
     equation=equation,
     inspect=inspect,
     help="Sums every squared gradient, so each coordinate's step only ever shrinks.",

@@ -113,6 +113,7 @@ def make(name: str, title: str, weight_decay: float, decoupled: bool, help: str)
         constants={"decoupled": float(decoupled)},
         cycles="beta1",
         torch_name="AdamW" if decoupled else "Adam",
+        sam=True,
         equation=equation,
         inspect=inspect,
         help=help,

@@ -48,6 +48,7 @@ ADAMAX = OptimizerSpec(
     state=("m", "u"),
     cycles="beta1",
     torch_name="Adamax",
+    sam=True,
     equation=equation,
     help="Adam whose denominator is a decaying maximum of |g| instead of an RMS.",
 )

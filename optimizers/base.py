@@ -125,6 +125,12 @@ class OptimizerSpec:
     refuses others). ``stops``: the reasons an optimizer may stop for good, for the state
     scalar ``stopped`` (1 is the first reason, 2 the second; 0 running): the engine reports
     the step and the reason (``Trajectories.stopped_at``, ``stop_reason``).
+
+    ``sam``: a step asks for exactly one gradient, at the point its parameters hold (torch's
+    param), and nothing else, so sharpness-aware steps (a racer's ``sam_rho``) can move that
+    point: the oracle takes the gradient at θ + e instead. False (the default) for anything
+    else (line searches, Hessians, function values, several gradients): the validator
+    refuses SAM there.
     """
 
     name: str
@@ -144,6 +150,7 @@ class OptimizerSpec:
     swept: str = "lr"
     residuals: bool = False
     stops: tuple[str, ...] = ()
+    sam: bool = False
     check: Callable[[Mapping[str, Any], str], None] = lambda values, field: None
     # The update rule as aligned LaTeX lines, given the rate (already as LaTeX, η_t when a
     # schedule drives it) and the hyper-parameter values: shown beside each racer.

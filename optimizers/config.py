@@ -27,9 +27,16 @@ class RacerConfig:
     schedule: NamedParams = field(default_factory=lambda: NamedParams("constant"))
     clip_norm: float | None = None
     label: str | None = None
+    # Sharpness-aware steps (SAM): the optimizer steps with the gradient taken at θ + e, e of
+    # length ρ along the gradient (``sam_adaptive``: ASAM's e). None: off. The validator
+    # keeps ``sam_adaptive`` False while ``sam_rho`` is None.
+    sam_rho: float | None = None
+    sam_adaptive: bool = False
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        """The normalised JSON form. The SAM keys appear only when SAM is on, so the form of a
+        racer without it (share links, cache keys) is unchanged."""
+        out = {
             "optimizer": self.optimizer,
             "lr": self.lr,
             "params": _plain(self.params),
@@ -37,6 +44,10 @@ class RacerConfig:
             "clip_norm": self.clip_norm,
             "label": self.label,
         }
+        if self.sam_rho is not None:
+            out["sam_rho"] = self.sam_rho
+            out["sam_adaptive"] = self.sam_adaptive
+        return out
 
 
 @dataclass(frozen=True)

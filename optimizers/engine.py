@@ -120,6 +120,7 @@ def _drive(
     noise_row,
     noise,
     clip,
+    sam,
     steps,
     box,
     f_star,
@@ -164,7 +165,9 @@ def _drive(
     for r in members:
         lr_fixed, lr_at, cyc_fixed, cyc_at = lr_const[r], lr_row[r], cyc_const[r], cyc_row[r]
         table = noise[noise_row[r]] if noise_row[r] >= 0 else quiet
-        o = Oracle(sid, c, table, clip[r], tally, first, probes, bases, powers)
+        o = Oracle(
+            sid, c, table, clip[r], sam[r, 0], sam[r, 1], w, tally, first, probes, bases, powers
+        )
         for k in range(s.shape[0]):
             s[k] = state0[r, k]
         h = hyper[r]
@@ -371,6 +374,8 @@ def simulate(
         tables = np.stack([noise_table(noise.std, s, steps, per_step) for s in unique])
         noise_row = np.array([index[s] for s in noise.seeds], dtype=np.int64)
     clip = np.array([r.clip_norm or math.inf for r in racers], dtype=float)
+    # SAM's ρ (0: off) and whether its form is ASAM's, per run (oracle.gradient).
+    sam = np.array([[r.sam_rho or 0.0, float(r.sam_adaptive)] for r in racers], dtype=float)
     low, high = surface.divergence_box()
     box = np.array([low[0], low[1], high[0], high[1]], dtype=float)
     f_star = math.nan if surface.f_star is None else float(surface.f_star)
@@ -422,6 +427,7 @@ def simulate(
             noise_row,
             tables,
             clip,
+            sam,
             steps,
             box,
             f_star,

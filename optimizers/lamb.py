@@ -36,12 +36,6 @@ CLAMP = 10.0
 
 
 @inlined
-def norm(a, b):
-    """torch.linalg.norm of a 2-vector: √(a² + b²) with the last product fused."""
-    return math.sqrt(oracle.fma(b, b, a * a))
-
-
-@inlined
 def step(o, w, s, h, lr, cyc, t):
     """Lamb.update for one run; ``cyc`` is the (cycled) β1."""
     b1, b2, wd, eps = cyc, h[B2], h[WD], h[EPS]
@@ -61,8 +55,8 @@ def step(o, w, s, h, lr, cyc, t):
             u0 = u
         else:
             u1 = u
-    weight_norm = min(max(norm(w[0], w[1]), 0.0), CLAMP)
-    adam_norm = norm(u0, u1)
+    weight_norm = min(max(oracle.norm(w[0], w[1]), 0.0), CLAMP)
+    adam_norm = oracle.norm(u0, u1)
     trust = 1.0 if weight_norm == 0 or adam_norm == 0 else weight_norm / (adam_norm + eps)
     s[TRUST], s[WEIGHT_NORM], s[ADAM_NORM] = trust, weight_norm, adam_norm
     step_size = lr / (1.0 - oracle.power(o, b1, t))
@@ -97,6 +91,7 @@ LAMB = OptimizerSpec(
     scalars=("trust_ratio", "weight_norm", "adam_norm"),
     cycles="beta1",
     torch_name=None,
+    sam=True,
     equation=equation,
     help="Reference: pytorch-optimizer 4.1.0 (Lamb: step lr/(1 − β1^t), v not bias-corrected, "
     "‖θ‖ clamped to 10; rectify, pre_norm, adam and adanorm not offered). Adam's direction "

@@ -16,7 +16,6 @@ from common.jit import inlined
 from common.params import Param
 from optimizers import oracle
 from optimizers.base import OptimizerSpec, common_params, hyper_layout, tex
-from optimizers.lamb import norm
 
 PARAMS = (
     *common_params(weight_decay=0.0, momentum=0.9),
@@ -46,8 +45,8 @@ def step(o, w, s, h, lr, cyc, t):
     """LARS._step_per_param for one (1, 2) weight; ``cyc`` is the (cycled) momentum."""
     mom, wd = cyc, h[WD]
     gx, gy = oracle.gradient(o, w[0], w[1])
-    param_norm = norm(w[0], w[1])
-    denominator = norm(gx, gy) + wd * param_norm
+    param_norm = oracle.norm(w[0], w[1])
+    denominator = oracle.norm(gx, gy) + wd * param_norm
     trust = 1.0
     if param_norm > 0.0 and denominator > 0.0:
         trust = h[TC] * param_norm / denominator
@@ -89,6 +88,7 @@ LARS = OptimizerSpec(
     scalars=("trust_ratio",),
     cycles="momentum",
     torch_name=None,
+    sam=True,
     equation=equation,
     help="Reference: pytorch-optimizer 4.1.0 (LARS) with the point as one 1×2 weight (on a "
     "(2,) tensor it scales nothing: plain momentum SGD). Momentum SGD on the gradient "

@@ -52,6 +52,7 @@ LION = OptimizerSpec(
     state=("m",),
     cycles="beta1",
     torch_name=None,
+    sam=True,
     equation=equation,
     help="Steps by the sign of a momentum blend: every coordinate moves by the same amount.",
 )

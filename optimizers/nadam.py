@@ -91,6 +91,7 @@ NADAM = OptimizerSpec(
     init=init,
     cycles="beta1",
     torch_name="NAdam",
+    sam=True,
     equation=equation,
     help="Adam with a Nesterov look-ahead on the first moment.",
 )

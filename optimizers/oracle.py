@@ -9,10 +9,21 @@ and the racer's clipping; every evaluation is counted, per kind, for the step in
   gradient per step sees the same numbers bit for bit, and every racer of a race shares the
   table (common random numbers). Function values and Hessians are exact (no noise).
 * clipping: torch.nn.utils.clip_grad_norm_ on each gradient: g · min(c / (‖g‖ + 1e-6), 1).
+* sharpness-aware steps (SAM, the racer's ``sam_rho`` ρ > 0): each gradient the kernel asks
+  for is taken twice, as SAM (Foret et al. 2021) does around any torch optimizer: g at the
+  point asked, then e = ρ·g/(‖g‖ + 1e-12) (ASAM, ``sam_adaptive``: e = ρ·θ²⊙g/(‖|θ|⊙g‖ +
+  1e-12)), and the kernel receives the gradient at θ + e. Both count as gradients and are
+  probes; both get the same noise sample (SAM recomputes the loss on the same mini-batch);
+  only the second is clipped (it is the one the optimizer steps with; e is normalised, so
+  clipping the first would change nothing but rounding). Only optimizers whose step is one
+  gradient at their parameters take SAM (``OptimizerSpec.sam``): as the source's SAM moves
+  the parameters to θ + e and back (θ + e − e, which may round θ's last bit), the oracle
+  writes θ + e − e into the kernel's parameters ``w``.
 * counting: ``tally`` holds [t, function values, gradients, Hessians, probes] for the step in
   progress; the engine resets it before each step and reads it after.
-* the step's first gradient (noise added, before clipping) and its clipping factor are kept in
-  ``first``: the loss chart's gradient norm and the step inspector read them.
+* the step's first gradient (noise added, before clipping; with SAM the one at θ, not θ + e)
+  and the clipping factor of the gradient the optimizer received are kept in ``first``: the
+  loss chart's gradient norm and the step inspector read them.
 * ``probes`` (optional; zero rows when not wanted) records every point evaluated in the step.
 
 Work (the race's clock) is counted in gradient evaluations: ``COST`` says what each kind costs.
@@ -33,6 +44,8 @@ from surfaces import compiled as surface
 
 # torch.nn.utils.clip_grad_norm_ adds this to the norm before dividing.
 CLIP_EPS = 1e-6
+# SAM adds this to the gradient's norm before dividing (Foret et al.'s code; the source's).
+SAM_EPS = 1e-12
 # The work clock's cost model, in gradient evaluations: a gradient (with its function value)
 # costs 1; a function value alone half of one (reverse-mode AD costs a small multiple of f for
 # the gradient); a 2×2 Hessian two (one gradient per row: forward-over-reverse, or the two
@@ -51,6 +64,9 @@ class Oracle(NamedTuple):
     c: Any  # the surface's constants: a tuple of floats (surfaces.compiled.constants)
     noise: Any  # float64[steps, per_step, 2] (zero rows: no noise)
     clip: float  # inf: no clipping
+    rho: float  # SAM's ρ (0: no SAM)
+    adaptive: float  # 1.0: ASAM's perturbation, 0.0: SAM's
+    w: Any  # float64[2]: the kernel's parameters (SAM moves them to θ + e and back)
     tally: Any  # int64[5]
     first: Any  # float64[3]: the first gradient (noise added, before clipping), its factor
     probes: Any  # float64[n, 2] (zero rows: not recorded)
@@ -76,8 +92,42 @@ def value(o, x, y):
 
 
 @inlined
+def _noised(o, gx, gy, k):
+    """A gradient with noise row [t − 1, k] of the run's table added (if the race has noise)."""
+    if o.noise.shape[0] > 0:
+        if k >= o.noise.shape[1]:
+            raise IndexError("more gradients in one step than the optimizer's spec declares")
+        t = o.tally[T]
+        gx = gx + o.noise[t - 1, k, 0]
+        gy = gy + o.noise[t - 1, k, 1]
+    return gx, gy
+
+
+@inlined
 def gradient(o, x, y):
-    """∇f(x, y) with this evaluation's noise added, then clipped."""
+    """∇f(x, y) with this evaluation's noise added, then clipped; with SAM the gradient at
+    the perturbed point instead (module docstring)."""
+    if o.rho > 0:
+        k = o.tally[G] // 2  # the k-th gradient the kernel asked for: two evaluations each
+        o.tally[G] += 1
+        _probe(o, x, y)
+        ax, ay = surface.gradient(o.sid, x, y, o.c)
+        ax, ay = _noised(o, ax, ay, k)
+        if k == 0:
+            o.first[0] = ax
+            o.first[1] = ay
+        if o.adaptive != 0.0:
+            sx, sy = abs(x) * ax, abs(y) * ay
+            scale = o.rho / (norm(sx, sy) + SAM_EPS)
+            ex, ey = x * x * ax * scale, y * y * ay * scale
+        else:
+            scale = o.rho / (norm(ax, ay) + SAM_EPS)
+            ex, ey = ax * scale, ay * scale
+        x, y = x + ex, y + ey
+        # The source's SAM moves the parameters to θ + e and back by subtracting e, which
+        # can change θ's last bit; its path has that rounding, so the kernel's θ gets it too.
+        o.w[0] = x - ex
+        o.w[1] = y - ey
     _probe(o, x, y)
     gx, gy = surface.gradient(o.sid, x, y, o.c)
     return _counted_gradient(o, gx, gy)
@@ -85,21 +135,19 @@ def gradient(o, x, y):
 
 @inlined
 def _counted_gradient(o, gx, gy):
-    """A gradient just evaluated, counted, with its noise added and clipped (``gradient``)."""
-    k = o.tally[G]
-    o.tally[G] = k + 1
-    if o.noise.shape[0] > 0:
-        if k >= o.noise.shape[1]:
-            raise IndexError("more gradients in one step than the optimizer's spec declares")
-        t = o.tally[T]
-        gx = gx + o.noise[t - 1, k, 0]
-        gy = gy + o.noise[t - 1, k, 1]
+    """A gradient just evaluated, counted, with its noise added and clipped (``gradient``);
+    with SAM the second of a pair: the pair's noise, the clipping factor the chart shows."""
+    n = o.tally[G]
+    o.tally[G] = n + 1
+    k = n // 2 if o.rho > 0 else n  # the k-th gradient the kernel asked for
+    gx, gy = _noised(o, gx, gy, k)
     factor = 1.0
     if o.clip < math.inf:
         factor = min(o.clip / (math.sqrt(gx * gx + gy * gy) + CLIP_EPS), 1.0)
     if k == 0:
-        o.first[0] = gx
-        o.first[1] = gy
+        if o.rho == 0:
+            o.first[0] = gx
+            o.first[1] = gy
         o.first[2] = factor
     if o.clip < math.inf:
         gx = gx * factor
@@ -255,6 +303,12 @@ def _fma(typingctx, a, b, c):
         return builder.call(fn, args)
 
     return signature, codegen
+
+
+@inlined
+def norm(a, b):
+    """torch.linalg.norm of a 2-vector: √(a² + b²) with the last product fused."""
+    return math.sqrt(fma(b, b, a * a))
 
 
 @inlined

@@ -183,6 +183,7 @@ PRODIGY = OptimizerSpec(
     state=("m", "v", "s", "x0"),
     scalars=("d", "d_max", "d_numerator", "k", "dlr"),
     torch_name=None,
+    sam=True,
     equation=equation,
     inspect=inspect,
     help="Reference: prodigyopt 1.1.2 (Prodigy). Adam that estimates its own rate d from how "

@@ -20,7 +20,7 @@ from surfaces import get_surface
 def default_label(racer: RacerConfig) -> str:
     """A readable name: optimizer, rate, the choices that differ from the optimizer's defaults
     (two Newtons, plain and saddle-free, must not share a name) and, if not constant, the
-    schedule."""
+    schedule; SAM if on."""
     spec = OPTIMIZERS[racer.optimizer]
     label = f"{spec.title} (lr {racer.lr:g}"
     for p in spec.params:
@@ -36,6 +36,8 @@ def default_label(racer: RacerConfig) -> str:
         )
     if racer.schedule.name != "constant":
         label += f", {SCHEDULES[racer.schedule.name].title.lower()}"
+    if racer.sam_rho is not None:
+        label += f", {'ASAM' if racer.sam_adaptive else 'SAM'} ρ {racer.sam_rho:g}"
     return label + ")"
 
 

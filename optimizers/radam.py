@@ -81,6 +81,7 @@ RADAM = OptimizerSpec(
     state=("m", "v"),
     cycles="beta1",
     torch_name="RAdam",
+    sam=True,
     equation=equation,
     help="Adam with a rectifier that damps the adaptive step while its variance estimate is young.",
 )

@@ -88,6 +88,7 @@ RMSPROP = OptimizerSpec(
     state=("square_avg", "grad_avg", "buf"),
     cycles="momentum",
     torch_name="RMSprop",
+    sam=True,
     equation=equation,
     inspect=inspect,
     help="Divides each coordinate by a running RMS of its gradient, so old history fades.",

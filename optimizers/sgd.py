@@ -92,6 +92,7 @@ def make(name: str, title: str, momentum: float, nesterov: bool, help: str) -> O
         check=check,
         cycles="momentum",
         torch_name="SGD",
+        sam=True,
         equation=equation,
         help=help,
     )

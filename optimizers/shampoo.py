@@ -119,6 +119,7 @@ SHAMPOO = OptimizerSpec(
     scalars=("l_xx", "l_xy", "l_yy", "p_xx", "p_xy", "p_yy", "started"),
     cycles="momentum",
     torch_name=None,
+    sam=True,
     equation=equation,
     help="Reference: pytorch-optimizer 4.1.0 (Shampoo) on a (2,) tensor: full-matrix AdaGrad, "
     "θ ← θ − lr·L^{-1/2}g with L = εI + Σggᵀ (one factor, exponent −1/2; L^{-1/2} from a 2×2 "

@@ -28,7 +28,9 @@ class Trace:
     optimizer: str
     path: np.ndarray  # (n+1, 2): x_0 … x_n
     gradient: np.ndarray  # (n, 2): the gradient at x_{t−1}, noise added, before clipping
-    clip_factor: np.ndarray  # (n,): what clipping multiplied the gradient by (1: no clipping)
+    # (n,): what clipping multiplied the gradient the optimizer stepped with by (1: none); with
+    # SAM that gradient is the one at θ + e, while ``gradient`` stays the one at x_{t−1}
+    clip_factor: np.ndarray
     lr: np.ndarray  # (n,)
     state: dict[str, np.ndarray]  # each (n, 2), after step t
     derived: dict[str, np.ndarray]  # each (n, 2), from the optimizer's inspect hook

@@ -51,6 +51,31 @@ CLIP = Param(
     nullable=True,
     help="clip the gradient to this L2 norm",
 )
+# Sharpness-aware steps (SAM, Foret et al. 2021; ASAM, Kwon et al. 2021), a racer-level
+# option like clipping. Bounds: ρ is a distance in the surface's own units (the surfaces span
+# a few units; ASAM's ρ multiplies |θ|, so it reads as a fraction of the distance from the
+# origin).
+SAM_RHO = Param(
+    "sam_rho",
+    None,
+    low=0.0,
+    high=10.0,
+    low_open=True,
+    nullable=True,
+    help="sharpness-aware steps (SAM): the optimizer steps with the gradient taken at θ + e, "
+    "e = ρ·g/(‖g‖ + 1e-12) (with sam_adaptive: ASAM's e = ρ·θ²⊙g/(‖|θ|⊙g‖ + 1e-12)). Two "
+    "gradients a step on the work clock; both see the step's one noise sample (one "
+    "mini-batch); clipping applies to the gradient at θ + e, the one the optimizer steps "
+    "with; the loss chart's gradient norm and the inspector show the gradient at θ. Only "
+    "for optimizers that take one gradient a step; null: off",
+)
+SAM_ADAPTIVE = Param(
+    "sam_adaptive",
+    False,
+    kind="bool",
+    help="ASAM: scale the perturbation by |θ| per coordinate (scale-invariant sharpness); "
+    "ignored, and dropped, while sam_rho is null",
+)
 
 WORK_BUDGET = Param(
     "work_budget",
@@ -64,7 +89,16 @@ WORK_BUDGET = Param(
 )
 
 RACE_KEYS = ("surface", "start", "steps", "tol", "noise", "racers", "work_budget")
-RACER_KEYS = ("optimizer", "lr", "params", "schedule", "clip_norm", "label")
+RACER_KEYS = (
+    "optimizer",
+    "lr",
+    "params",
+    "schedule",
+    "clip_norm",
+    "label",
+    "sam_rho",
+    "sam_adaptive",
+)
 
 
 def _object(value: Any, field: str, allowed: tuple[str, ...]) -> dict[str, Any]:
@@ -126,7 +160,27 @@ def validate_racer(value: Any, field: str) -> RacerConfig:
     clip = CLIP.validate(obj.get("clip_norm"), f"{field}.clip_norm")
     label = obj.get("label")
     label = None if label is None else as_text(label, f"{field}.label", limit=MAX_LABEL)
-    return RacerConfig(name, lr, params, schedule, clip, label)
+    rho, adaptive = _sam(obj, field, name)
+    return RacerConfig(name, lr, params, schedule, clip, label, rho, adaptive)
+
+
+def _sam(obj: dict[str, Any], field: str, name: str) -> tuple[float | None, bool]:
+    """SAM's ρ and form, refused for an optimizer whose step is not one gradient at its
+    parameters (``OptimizerSpec.sam``)."""
+    rho = SAM_RHO.validate(obj.get("sam_rho"), f"{field}.sam_rho")
+    adaptive = obj.get("sam_adaptive")
+    if adaptive is not None:  # absent or null: SAM's own form
+        adaptive = SAM_ADAPTIVE.validate(adaptive, f"{field}.sam_adaptive")
+    spec = OPTIMIZERS[name]
+    if rho is not None and not spec.sam:
+        takes = ", ".join(n for n, s in OPTIMIZERS.items() if s.sam)
+        raise ConfigError(
+            f"{field}.sam_rho",
+            f"SAM replaces the one gradient a step takes with the gradient at a perturbed "
+            f"point; {spec.title} ({name}) evaluates more than one gradient, function values or "
+            f"a Hessian a step, so it cannot take SAM (optimizers that can: {takes})",
+        )
+    return rho, bool(adaptive) and rho is not None
 
 
 def _surface_part(obj: dict[str, Any]) -> tuple[NamedParams, tuple[float, float]]:

@@ -67,6 +67,10 @@ def compact_race(config: RaceConfig) -> dict[str, Any]:
             entry["clip_norm"] = racer.clip_norm
         if racer.label:
             entry["label"] = racer.label
+        if racer.sam_rho is not None:
+            entry["sam_rho"] = racer.sam_rho
+            if racer.sam_adaptive:
+                entry["sam_adaptive"] = True
         racers.append(entry)
     race["racers"] = racers
     return race

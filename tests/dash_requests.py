@@ -47,6 +47,8 @@ def racer_controls(index: int, racer: dict[str, Any]) -> dict[str, Any]:
         "schedule_params": racer.get("schedule_params", {}),
         "clip": racer.get("clip"),
         "label": racer.get("label"),
+        "sam": racer.get("sam"),
+        "sam_adaptive": ["on"] if racer.get("sam_adaptive") else [],
     }
 
 
@@ -113,6 +115,8 @@ def race_body(
         named("racer-sched-param", "schedule_params"),
         each("racer-clip", "clip"),
         each("racer-label", "label"),
+        each("racer-sam", "sam"),
+        each("racer-sam-adaptive", "sam_adaptive"),
         _one("work-budget", "value", work_budget),
     ]
     return {

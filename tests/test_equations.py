@@ -73,3 +73,18 @@ def test_shared_parts_schedule_clip_and_noise():
 )
 def test_numbers_read_as_a_teacher_would_write_them(value, shown):
     assert tex(value) == shown
+
+
+@pytest.mark.parametrize("adaptive", [False, True])
+def test_sam_shows_its_perturbation_and_second_gradient(adaptive):
+    racer = {"optimizer": "adam", "lr": 1e-3, "sam_rho": 0.05, "sam_adaptive": adaptive}
+    lines = rule(racer, noisy=True).split(" \\\\\n")
+    assert lines[0].endswith("g &= \\nabla f(\\theta) + \\xi_t")
+    assert lines[1].startswith("e &= 0.05\\,\\frac{")
+    assert ("\\theta^2\\odot g" in lines[1]) == adaptive
+    assert "10^{-12}" in lines[1]
+    assert lines[2] == "g &\\leftarrow \\nabla f(\\theta + e) + \\xi_t"
+    assert "both gradients" in rule(racer, noisy=True)
+    # Without SAM the rule has neither line.
+    plain = rule({"optimizer": "adam", "lr": 1e-3}, noisy=True)
+    assert "e &=" not in plain and "\\theta + e" not in plain and "both gradients" not in plain

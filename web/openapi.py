@@ -25,6 +25,8 @@ from optimizers.validate import (
     MAX_RUN_STEPS,
     NOISE_SEED,
     NOISE_STD,
+    SAM_ADAPTIVE,
+    SAM_RHO,
     STARTS_COUNT,
     STARTS_LAYOUT,
     STARTS_RACER,
@@ -157,6 +159,8 @@ def openapi_document() -> dict[str, Any]:
             "params": {"type": "object", "description": "hyper-parameters by torch's names"},
             "schedule": _named(SCHEDULES, "schedule"),
             "clip_norm": param_schema(CLIP),
+            "sam_rho": param_schema(SAM_RHO),
+            "sam_adaptive": param_schema(SAM_ADAPTIVE),
             "label": {"type": "string", "maxLength": MAX_LABEL, "nullable": True},
         },
     }
