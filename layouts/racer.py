@@ -30,7 +30,7 @@ def optimizer_params(index: int, optimizer: str, values: dict[str, Any]) -> list
     if spec.swept == "lr":
         return controls
     # An optimizer that takes no rate (Gauss–Newton) says so; its card hides the rate box
-    # (style.css) and its quick slider is disabled (assets/quick.js), both by this note.
+    # (inputs.css) and its quick slider is disabled (assets/quick.js), both by this note.
     note = html.P(
         f"No learning rate: {spec.title}'s step length is set by {spec.swept}.",
         className="param-note no-lr",
