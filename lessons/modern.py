@@ -308,20 +308,21 @@ SCHEDULE_FREE = Lesson(
     "Schedule-Free: no schedule, no horizon to know",
     (
         Beat(
-            "Noisy gradients, all three at rate 0.05. At a constant rate SGD jitters around "
-            "the minimum, 0.023 above it at step 200. A cosine that knows the race ends at "
-            "step 200 brings the rate to zero there and ends at 0.0015. Schedule-Free SGD "
-            "keeps its rate constant and averages its points instead: 0.0012, as low, "
-            "without knowing when the race ends.",
+            "Noisy gradients; the ranking shows each racer's median over 32 noise seeds. "
+            "All at rate 0.05. At a constant rate SGD ends 0.025 above the minimum. A cosine "
+            "that knows the race ends at step 200 brings its rate to zero there: 0.0025. "
+            "Schedule-Free SGD keeps its rate and averages its points instead: 0.0035, "
+            "close behind, without knowing when the race ends.",
             race=noisy(200, None),
             step=200,
             speed=4,
             chart="lr",
             claims=(
                 Above(CONSTANT, 200, 0.02),
-                Below(COSINE, 200, 0.002),
-                Below(FREE, 200, 0.0015),
-                Order(200, (FREE, COSINE, CONSTANT)),
+                Below(COSINE, 200, 0.003),
+                Below(FREE, 200, 0.004),
+                Above(FREE, 200, 0.003),
+                Order(200, (COSINE, FREE, CONSTANT)),
             ),
         ),
         Beat(
@@ -332,35 +333,35 @@ SCHEDULE_FREE = Lesson(
             speed=4,
             inspect=FREE,
             highlight=(FREE,),
-            claims=(Memory(FREE, ("y", "z")), Below(FREE, 200, 0.0015)),
+            claims=(Memory(FREE, ("y", "z")), Below(FREE, 200, 0.004)),
         ),
         Beat(
             "Now plan the cosine for 400 steps and stop at 200: its rate is only halfway "
-            "down, and it is at 0.0057. Schedule-Free's first 200 steps do not depend on "
-            "the horizon: 0.0012 again.",
+            "down, and it is at 0.0064. Schedule-Free's first 200 steps do not depend on "
+            "the horizon: 0.0035 again, now ahead.",
             race=noisy(400, None),
             step=200,
             speed=4,
             chart="lr",
             claims=(
-                Above(COSINE, 200, 0.005),
-                Below(FREE, 200, 0.0015),
+                Above(COSINE, 200, 0.006),
+                Below(FREE, 200, 0.004),
                 Order(200, (FREE, COSINE, CONSTANT)),
             ),
         ),
         Beat(
             "Or plan it for 200 and keep training to 400: past its horizon the cosine's "
             "rate climbs back (as torch's CosineAnnealingLR does), by step 400 it is 0.05 "
-            "again and the racer jitters like the constant one, 0.059 above the minimum. "
-            "Schedule-Free: 0.0017.",
+            "again and the racer jitters like the constant one, 0.033 above the minimum. "
+            "Schedule-Free: 0.0041.",
             race=noisy(400, 200),
             step=400,
             speed=8,
             chart="lr",
             claims=(
-                Above(COSINE, 400, 0.05),
-                Above(CONSTANT, 400, 0.05),
-                Below(FREE, 400, 0.002),
+                Above(COSINE, 400, 0.03),
+                Above(CONSTANT, 400, 0.03),
+                Below(FREE, 400, 0.005),
                 Order(400, (FREE, COSINE)),
             ),
         ),

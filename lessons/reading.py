@@ -15,10 +15,12 @@ from typing import Any
 import numpy as np
 
 from lessons.claims import Point
+from optimizers.fan import NoisyFan, noisy_fans, sampled_steps
 from optimizers.race import RaceResult, run_race
 from optimizers.sweep import SweepResult, sweep
 from optimizers.trace import trace_racer
-from optimizers.validate import sweep_options, validate_race
+from optimizers.validate import FAN_RUNS, sweep_options, validate_race
+from service.compact import BAND_POINTS
 from service.curvature import curvature
 from surfaces import get_surface
 
@@ -52,8 +54,28 @@ class EngineReading:
         if not 0 <= step <= self.config.steps:
             raise IndexError(f"step {step} is outside the race's 0…{self.config.steps}")
 
+    @cached_property
+    def fans(self) -> list[NoisyFan] | None:
+        """With noise the page ranks each racer by its median over FAN_RUNS seeds: so must
+        the claims (one seed's run is one draw)."""
+        if self.config.noise.std <= 0:
+            return None
+        return noisy_fans(self.config, FAN_RUNS.default)
+
+    def _median_gap(self, racer: int, step: int) -> float:
+        """The noisy leaderboard's value: the median loss at the last thinned band step ≤
+        ``step`` (service.compact.compact_fan, assets/playback.js loadFan), minus f*."""
+        q50 = self.fans[racer].loss_quantiles()[1]
+        band = sampled_steps(len(q50) - 1, BAND_POINTS)
+        if step > band[-1]:
+            return math.inf
+        value = q50[band[np.searchsorted(band, step, side="right") - 1]]
+        return float(value) - self.f_star if math.isfinite(value) else math.inf
+
     def gap(self, racer: int, step: int) -> float:
         self._check_step(step)
+        if self.fans is not None:
+            return self._median_gap(racer, step)
         r = self.result.racers[racer]
         if step >= len(r.loss):  # the step it diverged on, or later
             return math.inf
