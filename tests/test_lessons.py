@@ -36,8 +36,11 @@ from lessons.claims import (
     Trials,
     WorkWithin,
 )
+from lessons.modern import noisy
 from lessons.reading import EngineReading, tie_key
-from optimizers.validate import MAX_RUN_STEPS, sweep_options, validate_race
+from optimizers.fan import noisy_fans
+from optimizers.validate import FAN_RUNS, MAX_RUN_STEPS, sweep_options, validate_race
+from service.compact import compact_fan, decode
 from surfaces import get_surface
 
 BEATS = [(lesson, i) for lesson in LESSONS.values() for i in range(len(lesson.beats))]
@@ -344,3 +347,20 @@ def test_a_beat_that_quotes_a_step_length_shows_the_step_length_chart(lesson, be
     settings = lesson.beats[beat]
     single = [c for c in settings.claims if isinstance(c, Moves) and c.steps[1] - c.steps[0] == 1]
     assert not single or settings.chart == "step_length"
+
+
+def test_a_noisy_race_is_read_as_the_page_ranks_it():
+    """With noise the page's ranking shows each racer's median over the fan's seeds at the last
+    thinned band step ≤ k (service.compact.compact_fan, assets/playback.js): so does the engine
+    reading, not the race's one seed."""
+    rd = EngineReading(noisy(400, 200))
+    fans = noisy_fans(rd.config, FAN_RUNS.default)
+    for racer, fan in enumerate(fans):
+        sent = compact_fan(fan, rd.f_star)
+        band, median = sent["band_steps"], decode(sent["loss_median"])
+        for k in (0, 1, 199, 200, 333, 400):
+            at = max(j for j, s in enumerate(band) if s <= k)
+            assert rd.gap(racer, k) == pytest.approx(float(median[at]), rel=1e-6), (racer, k)
+    # One seed's run is not what the page shows: seed 1's cosine ends elsewhere.
+    one = rd.result.racers[1].loss[400] - rd.f_star
+    assert abs(math.log(one / rd.gap(1, 400))) > 0.1
