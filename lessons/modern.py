@@ -13,6 +13,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from lessons.adaptive import PAGE_PRECISION
 from lessons.beats import Beat, Lesson
 from lessons.claims import (
     Above,
@@ -237,7 +238,7 @@ SOPHIA_CLIP = Lesson(
             claims=(
                 Memory(SOPHIA, ("m", "hessian_moment", "hessian", "clipped")),
                 Near(NEWTON, 1, ORIGIN, 1e-12),
-                Steps(SOPHIA, (0, 20), 0.05),
+                Steps(SOPHIA, (0, 20), 0.05, rtol=PAGE_PRECISION),
                 Below(SOPHIA, 20, -1.5),
             ),
         ),
@@ -264,7 +265,7 @@ SOPHIA_CLIP = Lesson(
             step=200,
             speed=4,
             claims=(
-                Steps(SOPHIA, (0, 20), 0.05),
+                Steps(SOPHIA, (0, 20), 0.05, rtol=PAGE_PRECISION),
                 ReachesWithin(NEWTON, 1),
                 NeverReaches(SOPHIA),
                 ReachesWithin(2, 74),
