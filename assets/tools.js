@@ -273,9 +273,27 @@
       });
   }
 
+  // What a state row means, where its name alone does not say (the racers of issue 18).
+  var STATE_NOTES = {
+    y: "y (gradient taken here)",
+    z: "z (base sequence)",
+    x: "x (average: the point drawn)",
+    hessian_moment: "curvature estimate h",
+    hessian: "last curvature sample ĥ",
+    clipped: "clipped (step ±lr·p)",
+    d: "d (Prodigy's estimate)",
+    d_lr: "rate d·lr",
+    trust_ratio: "trust ratio"
+  };
+  // Rows whose values are yes/no flags (1 or 0) rather than numbers.
+  var FLAGS = {clipped: true};
+
   function row(name, values, note) {
+    // A scalar row (one number a step) is drawn as one cell.
+    values = Array.isArray(values) ? values : [values];
     var cells = values.map(function (v) {
-      return "<td data-value=\"" + String(v) + "\">" + R.fmt(v) + "</td>";
+      var text = FLAGS[name] ? (v ? "yes" : "no") : R.fmt(v);
+      return "<td data-value=\"" + String(v) + "\">" + text + "</td>";
     });
     while (cells.length < 2) cells.push("<td></td>");
     return "<tr data-name=\"" + name + "\"><th scope=\"row\">" + R.escapeHtml(note || name) +
@@ -305,10 +323,13 @@
     html += row("gradient", d.gradient[r], noisy ? "gradient g (noise added)" : "gradient g");
     html += row("clip_factor", [d.clip_factor[r]], "clip factor");
     html += row("lr", [d.lr[r]], "learning rate");
-    Object.keys(d.state).forEach(function (name) { html += row(name, d.state[name][r]); });
+    Object.keys(d.state).forEach(function (name) {
+      html += row(name, d.state[name][r], STATE_NOTES[name]);
+    });
     Object.keys(d.derived).forEach(function (name) {
       var v = d.derived[name][r];
-      html += row(name, v[0] === v[1] && /^bias/.test(name) ? [v[0]] : v);
+      var same = Array.isArray(v) && v[0] === v[1] && /^bias/.test(name);
+      html += row(name, same ? [v[0]] : v, STATE_NOTES[name]);
     });
     html += row("step", [next[0] - here[0], next[1] - here[1]], "step taken");
     panel.innerHTML = html + "</tbody></table>";
