@@ -132,6 +132,11 @@ def inspector() -> html.Div:
             html.Div(id=ids.INSPECT_CURVATURE, className="inspect-curvature", hidden=True),
         ],
         className="inspector",
+        # It scrolls in its own box where the stage fills the screen (assets/curvature.css):
+        # focusable, so a keyboard can scroll it too.
+        tabIndex="0",
+        role="region",
+        **{"aria-label": "step inspector"},
     )
 
 

@@ -22,7 +22,9 @@ def default_label(racer: RacerConfig) -> str:
     (two Newtons, plain and saddle-free, must not share a name) and, if not constant, the
     schedule; SAM if on."""
     spec = OPTIMIZERS[racer.optimizer]
-    label = f"{spec.title} (lr {racer.lr:g}"
+    # An optimizer that takes no rate is named by what sets its step (Gauss–Newton: damping).
+    step = racer.params[spec.swept] if spec.swept != "lr" else racer.lr
+    label = f"{spec.title} ({spec.swept} {step:g}"
     for p in spec.params:
         value = racer.params.get(p.name, p.default)
         if value == p.default or p.kind not in ("choice", "bool"):

@@ -24,8 +24,17 @@ def hessian(p):
 
 TABLE_MINIMA = ((3.0, 2.0), (-2.805118, 3.131312), (-3.779310, -3.283186), (3.584428, -1.848126))
 TABLE_MAXIMUM = (-0.270845, -0.923039)
+# The four saddles between the minima and around the peak: listed so that a run at rest on
+# one (plain Newton is attracted to them) is counted there, not as still moving.
+TABLE_SADDLES = (
+    (0.086678, 2.884255),
+    (-3.073026, -0.081353),
+    (3.385154, 0.073852),
+    (-0.127961, -1.953715),
+)
 MINIMA = tuple(refine_point(gradient, hessian, p) for p in TABLE_MINIMA)
 MAXIMUM = refine_point(gradient, hessian, TABLE_MAXIMUM)
+SADDLES = tuple(refine_point(gradient, hessian, p) for p in TABLE_SADDLES)
 
 
 def build() -> Surface:
@@ -43,6 +52,7 @@ def build() -> Surface:
         default_start=(-0.5, 0.0),
         minima=MINIMA,
         maxima=(MAXIMUM,),
+        saddles=SADDLES,
         log_color=True,
         f_star=0.0,
         residuals=(f"{SQRT2!r} * (x * x + y - 11)", f"{SQRT2!r} * (x + y * y - 7)"),

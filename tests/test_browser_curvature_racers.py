@@ -34,6 +34,9 @@ def test_gauss_newton_shows_no_rate_to_set(three):
     assert "No learning rate" in card.locator(".no-lr").inner_text()
     assert "damping" in card.locator(".no-lr").inner_text()
     assert not three.locator(control("racer-lr", 1)).is_visible()
+    # Named by what sets its step, not by a rate it ignores.
+    name = three.locator("#leaderboard tr[data-racer='1'] .racer-name").inner_text()
+    assert "damping" in name and "lr" not in name
     assert three.locator(control("racer-lr", 0)).is_visible()  # L-BFGS keeps its rate
     row = three.locator("#quick-controls .quick-row[data-racer='1']")
     assert row.locator(".quick-rate").is_disabled()

@@ -80,12 +80,16 @@ def test_phone_is_one_column_with_a_square_map(phone):
     graph = box(phone, "#race-graph")
     assert graph["width"] >= 0.9 * 390
     assert graph["height"] == pytest.approx(graph["width"], abs=2)
-    # Reading order: the map, then playback, the ranking, the charts, the quick controls.
+    # Reading order: the map, then playback, the quick controls (a drag's path stays in view:
+    # one screen holds the first slider and at least the map's lower half), the ranking, the
+    # charts.
     order = [
         box(phone, s)["y"]
-        for s in ("#race-graph", ".playback", "#leaderboard", "#loss-graph", "#quick-controls")
+        for s in ("#race-graph", ".playback", "#quick-controls", "#leaderboard", "#loss-graph")
     ]
     assert order == sorted(order)
+    first = box(phone, "#quick-controls .quick-rate")
+    assert first["y"] + first["height"] - (graph["y"] + graph["height"] / 2) <= 844
     assert phone.locator(".modebar-container").first.is_hidden()
     # The compact ranking: rank, racer, f − f* now and steps to tol (lessons quote it).
     headers = phone.locator("#leaderboard thead th")
@@ -95,6 +99,22 @@ def test_phone_is_one_column_with_a_square_map(phone):
     assert visible == ["#", "racer", "f − f* now", "steps to tol"]
     assert phone.problems == []
     keep(phone, "phone")
+
+
+def test_a_present_link_on_a_phone_keeps_the_phone_layout(browser, live):
+    """A teacher's link with present=1 opened on a student's phone: one column, the map square
+    and at least 90% of the width (the projector's two columns left it 27 px wide)."""
+    context, tab = open_tab(browser, live[0] + "/?present=1", **PHONE)
+    try:
+        assert state(tab, f"{RACE}.presenting") is True
+        assert no_sideways_scroll(tab)
+        graph = box(tab, "#race-graph")
+        assert graph["width"] >= 0.9 * 390
+        assert graph["height"] == pytest.approx(graph["width"], abs=2)
+        assert box(tab, "#leaderboard")["y"] > graph["y"] + graph["height"]
+        assert tab.problems == []
+    finally:
+        context.close()
 
 
 def test_phone_touch_targets_are_44px(phone):
@@ -270,6 +290,13 @@ def test_every_rate_is_inside_the_rate_chart_in_every_lesson(browser, live):
                 f"t => {RACE}.loadedAt !== t && {RACE}.heads.length > 0", arg=loaded
             )
             charts_drawn(tab)
+            if state(tab, f"{RACE}.lower") != "lr":
+                # A lesson may open with the lower chart on step lengths: the rates' chart.
+                tab.locator("#lower-chart input[value='lr']").check()
+                tab.wait_for_function(
+                    "() => document.querySelector('#lr-graph .js-plotly-plot')"
+                    ".layout.yaxis.title.text === 'learning rate'"
+                )
             low, high = y_range(tab, "lr-graph")
             rates = state(
                 tab,

@@ -75,8 +75,9 @@ class PageReading:
         return self._row(racer, state(self.page, f"{RACE}.step"))["status"]
 
     def steps_to_tol(self, racer: int) -> int | None:
-        status = self._status(racer)
-        return int(status) if status.isdigit() else None
+        # "33", or "33 stopped at step 35 (tolerance_change)" where torch's rule ended L-BFGS.
+        found = re.match(r"(\d+)(?: stopped at step \d+ \(\w+\))?$", self._status(racer).strip())
+        return int(found.group(1)) if found else None
 
     def diverged_at(self, racer: int) -> int | None:
         found = re.search(r"diverged at step (\d+)", self._status(racer))
