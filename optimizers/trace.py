@@ -76,11 +76,13 @@ def trace_racer(config: RaceConfig, index: int) -> Trace:
     derived: dict[str, np.ndarray] = {}
     if spec.inspect is not None:
         with np.errstate(all="ignore"):
-            derived = spec.inspect(state, racer.params, lr[:, 0], cyc[:, 0], t)
+            # Given the scalars too (Prodigy's d): what the panel shows is derived from them.
+            derived = spec.inspect(named, racer.params, lr[:, 0], cyc[:, 0], t)
     # Steps before divergence, and before any recorded number stops being finite.
     n = traj.length(0) - 1
     rows = [raw, factor[:, None], *state.values(), *derived.values()]
-    finite = np.all([np.isfinite(r).all(axis=1) for r in rows], axis=0)
+    # Rows of one number a step (a scalar's series) and of two (a vector's) alike.
+    finite = np.all([np.isfinite(r).reshape(len(r), -1).all(axis=1) for r in rows], axis=0)
     if not finite[:n].all():
         n = int(np.argmin(finite[:n]))
     # Buffers a run never touched (plain SGD's velocity, v_max without amsgrad) stay zero:

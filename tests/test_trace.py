@@ -102,3 +102,22 @@ def test_a_diverging_racer_is_traced_up_to_its_divergence():
     assert len(trace.path) == len(result.path) and len(trace.gradient) == len(result.path) - 1
     assert all(np.isfinite(v).all() for v in (trace.path, trace.gradient, trace.clip_factor))
     assert "buf" not in trace.state and trace.moment is None  # plain SGD keeps no velocity
+
+
+def test_prodigys_estimated_rate_is_traced_from_its_scalars():
+    """Prodigy's d is one of its state's scalars, not a vector: the inspector's d·lr is derived
+    from it (the trace once kept vectors only, and inspecting Prodigy failed)."""
+    lr = 0.5
+    config = validate_race(
+        {
+            "surface": {"name": "rosenbrock"},
+            "steps": 80,
+            "racers": [{"optimizer": "prodigy", "lr": lr}],
+        }
+    )
+    trace = trace_racer(config, 0)
+    d_lr = trace.derived["d_lr"]
+    assert d_lr.shape == (80,) and np.all(np.isfinite(d_lr)) and np.all(d_lr > 0)
+    assert np.all(np.diff(d_lr) >= 0)  # d only grows (growth_rate unbounded by default)
+    assert d_lr[-1] > 10 * d_lr[0]  # and it does grow: the rate is found, not set
+    assert trace.to_json()["derived"]["d_lr"] == d_lr.tolist()
