@@ -19,13 +19,14 @@ from __future__ import annotations
 
 import itertools
 import json
+import os
 import statistics
 import time
 
 from playwright.sync_api import sync_playwright
 
 from app import create_app
-from bench.report import stamp, write_section
+from bench.report import load_note, stamp, write_section
 from optimizers import run_race
 from tests.dash_requests import opening_controls, post, race_body
 from tests.live import READY, VIEWPORT, control, launch, serve
@@ -165,6 +166,7 @@ def first_draws(browser, url: str) -> tuple[list[float], list[float], list[int]]
 
 
 def main() -> None:
+    load = os.getloadavg()[0]
     app = create_app({})
     med = statistics.median
     with serve(app.server) as url, sync_playwright() as playwright:
@@ -233,6 +235,7 @@ def main() -> None:
         f"Medians of {REPEATS} samples; each beside a reference from the same run.",
         "Update bytes are response bodies as Chromium received them (no compression); the whole",
         "race is the first race's response, contour included.",
+        load_note(load),
         "",
         "| measure | ours | reference | ref. value | ratio | target | |",
         "|---|---:|---|---:|---:|---:|---|",

@@ -27,6 +27,15 @@ def stamp() -> str:
     return f"Measured {datetime.date.today().isoformat()} on {machine()}"
 
 
+def load_note(start: float) -> str:
+    """The machine's 1-minute load average at a run's start (``start``) and now: these cores
+    are shared, and absolute times stretch with the load (the ratios hold better)."""
+    return (
+        f"The machine's load average (1 min) was {start:.1f} at the start and "
+        f"{os.getloadavg()[0]:.1f} at the end (2 shared cores)."
+    )
+
+
 def write_section(name: str, lines: list[str]) -> None:
     """Replace (or append) the section between ``<!-- name -->`` markers."""
     start, end = f"<!-- {name} -->", f"<!-- /{name} -->"
