@@ -27,7 +27,7 @@ import os
 import torch
 
 from bench.engine import REPEATS, medians
-from bench.report import stamp, write_section
+from bench.report import load_note, stamp, write_section
 from exports.pytorch import pytorch_snippet
 from optimizers import run_race
 from optimizers.config import RateGrid
@@ -131,8 +131,8 @@ def main() -> None:
         "References in the same run: torch.optim.LBFGS with the analytic gradient in its closure",
         "(after torch's own stop it still calls the closure once a step, the racer nothing), and",
         "each racer's Copy-as-PyTorch loop (autograd) executed; a sweep's reference is one run",
-        "× 49. The machine's load average (1 min) was "
-        f"{load:.1f} at the start and {os.getloadavg()[0]:.1f} at the end (2 shared cores).",
+        "× 49.",
+        load_note(load),
         "",
         "| case | ours (ms) | reference | reference (ms) | reference / ours |",
         "|---|---:|---|---:|---:|",

@@ -22,7 +22,7 @@ import os
 import torch
 
 from bench.engine import REPEATS, medians
-from bench.report import stamp, write_section
+from bench.report import load_note, stamp, write_section
 from optimizers import run_race
 from optimizers.validate import validate_race
 from tests.test_conformance_packages import (
@@ -101,8 +101,7 @@ def main() -> None:
         "as tests/test_conformance_packages.py drives it (our analytic gradient written to",
         "param.grad each step; Sophia's Hutchinson diagonal computed in Python on its update",
         "steps and injected), then the race of all seven against the sum of the seven.",
-        f"The machine's load average (1 min) was {load:.1f} at the start and",
-        f"{os.getloadavg()[0]:.1f} at the end (2 shared cores, others running tests).",
+        load_note(load),
         "",
         "| case | ours (ms) | reference | reference (ms) | reference / ours |",
         "|---|---:|---|---:|---:|",
