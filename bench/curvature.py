@@ -81,6 +81,7 @@ def torch_lbfgs(racer: dict) -> None:
 
 def snippet_run(racer: dict):
     """The racer's Copy-as-PyTorch code, compiled once; each call executes it."""
+    # Our own exporter's code for a fixed racer (no user text), run as the reference.
     code = compile(pytorch_snippet(config([racer]), 0), "<snippet>", "exec")
 
     def run() -> None:

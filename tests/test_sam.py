@@ -28,20 +28,21 @@ from service.share import compact_race, decode_race, encode_race
 from surfaces import get_surface
 from tests.conftest import require_module
 from tests.dash_requests import error_of, opening_controls, post, race_body, racer_controls
-from tests.test_conformance_packages import SCHEDULE_FREE, SF_RATES, _package, _prodigy
+
+# The conformance cases' surfaces, steps and tolerance: the packages' test's own.
+from tests.test_conformance_packages import (
+    SCHEDULE_FREE,
+    SF_RATES,
+    STEPS,
+    SURFACES,
+    TOLERANCE,
+    _package,
+    _prodigy,
+)
 from tests.test_pytorch_snippet import _run_snippet as run_snippet
 from tests.test_share import BUSY_RACE
 from tests.torch_reference import build_optimizer
 
-STEPS = 500
-TOLERANCE = 1e-9
-
-SURFACES = {
-    "rosenbrock": ({"name": "rosenbrock"}, (-1.5, 2.0)),
-    "quadratic30": ({"name": "quadratic", "params": {"a": 20, "b": 1, "angle": 30}}, (1.0, 1.0)),
-    "himmelblau": ({"name": "himmelblau"}, (-0.5, 0.0)),
-    "two_wells": ({"name": "two_wells"}, (0.0, 1.5)),
-}
 # Rates and ρ at which every racer is still descending at step 500 (as in
 # tests/test_conformance_torch.py). With a fixed ρ, SAM does not settle at a minimum: it
 # hovers where ‖g‖ is about ρ times the curvature, and there e = ρ·g/‖g‖ turns with the
