@@ -542,13 +542,24 @@
     return rows;
   }
 
+  // A racer whose steps cost more than one gradient (a line search, SAM, Newton): its work
+  // differs from its steps, so "work to tol" joins the columns every screen keeps (Present
+  // and phones drop the extras), and a caption quoting the work clock is on the screen.
+  function workDiffers(rows) {
+    return rows.some(function (row) {
+      var w = row.r.work;
+      return w && w.length > 0 && w[w.length - 1] !== w.length - 1;
+    });
+  }
+
   function plainLeaderboard(k) {
     var gap = R.race && R.race.f_star !== null;
     var rows = plainRows(k), rank = ranks(rows);
+    var work = workDiffers(rows) ? "col-work" : "col-extra col-work";
     var html = "<table><thead><tr><th>#</th><th>racer</th><th>" +
       (gap ? "f − f* now" : "loss now") + "</th><th class=\"col-extra\">final loss</th>" +
       "<th class=\"col-extra col-best\">best loss</th><th class=\"col-status\">steps to tol</th>" +
-      "<th class=\"col-extra col-work\">work to tol</th>" +
+      "<th class=\"" + work + "\">work to tol</th>" +
       "</tr></thead><tbody>";
     rows.forEach(function (row, i) {
       var r = row.r;
@@ -559,7 +570,7 @@
         "<td class=\"racer-name\">" + racerSwatch(r) + labelHtml(r.label) + "</td><td>" +
         nowCell(row, fmt(row.now)) + "</td><td class=\"col-extra\">" + fmt(r.final_loss) +
         "</td><td class=\"col-extra col-best\">" + fmt(r.best_loss) + "</td><td class=\"col-status\">" +
-        status + "</td><td class=\"col-extra col-work\">" +
+        status + "</td><td class=\"" + work + "\">" +
         (r.work_to_tol !== null && r.work_to_tol !== undefined ? fmt(r.work_to_tol) : "–") +
         "</td></tr>";
     });

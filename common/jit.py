@@ -120,10 +120,13 @@ class _LeanCache(FunctionCache):
 
 def jit(fn: Callable[..., Any] | None = None, **options: Any) -> Any:
     """``numba.njit`` with the on-disk cache on; float64 IEEE arithmetic (no fastmath), so a
-    kernel's operations round exactly as written."""
+    kernel's operations round exactly as written. Division by zero is IEEE's too (±inf or
+    NaN, as torch's tensors give), not Python's ZeroDivisionError: a run that divides by zero
+    is then stopped by the engine as diverged, where an exception would end the whole call."""
     if fn is None:
         return lambda f: jit(f, **options)
     cache = options.pop("cache", True)
+    options.setdefault("error_model", "numpy")
     dispatcher = numba.njit(cache=cache and options.get("_nrt", True), **options)(fn)
     if cache and not options.get("_nrt", True):
         dispatcher._cache = _LeanCache(dispatcher.py_func)  # what enable_caching() sets

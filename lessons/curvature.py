@@ -84,20 +84,27 @@ NEWTON_SADDLE = Lesson(
     "Newton jumps onto a saddle",
     (
         Beat(
-            "On x² − y² the model is the surface itself, a hyperbola (the Hessian has one "
-            "negative eigenvalue). Newton jumps to its centre, the saddle at (0, 0), in one "
-            "step.",
+            "On x² − y² the inspector's model at the start is the surface itself, a "
+            "hyperbola (the Hessian has one negative eigenvalue). Newton's step, drawn from "
+            "the start, points at the model's centre: the saddle.",
             race=race(
                 "saddle",
                 [{"optimizer": "newton", "lr": 1}, {"optimizer": "sgd", "lr": 0.1}],
                 50,
                 [0.7, 0.4],
             ),
-            step=1,
+            step=0,
             speed=1,
             inspect=0,
             highlight=(0,),
-            claims=(LevelSet(0, 0, "hyperbola"), Near(0, 1, ORIGIN, 1e-12)),
+            claims=(LevelSet(0, 0, "hyperbola"),),
+        ),
+        Beat(
+            "One step later Newton is on the saddle at (0, 0).",
+            step=1,
+            speed=1,
+            highlight=(0,),
+            claims=(Near(0, 1, ORIGIN, 1e-12),),
         ),
         Beat(
             "And stays: the gradient there is zero, so every later Newton step is zero. SGD "
@@ -117,9 +124,9 @@ NEWTON_HIMMELBLAU = Lesson(
     "Plain Newton climbs to a maximum",
     (
         Beat(
-            "Himmelblau from (−0.6, −0.6), near its peak. There the model is a cap (both "
-            "eigenvalues negative), and plain Newton goes to the cap's top: it climbs to the "
-            "local maximum and stays.",
+            "Himmelblau from (−0.6, −0.6), near its peak. The inspector's model there is a "
+            "cap (both eigenvalues negative), and plain Newton's step goes to the cap's top, "
+            "uphill.",
             race=race(
                 "himmelblau",
                 [
@@ -135,14 +142,23 @@ NEWTON_HIMMELBLAU = Lesson(
                 60,
                 [-0.6, -0.6],
             ),
-            step=10,
+            step=0,
             speed=1,
             inspect=0,
             highlight=(0,),
+            claims=(LevelSet(0, 0, "ellipse"),),
+        ),
+        Beat(
+            "It climbs: in one step f rises from 179 to 182, and by step 10 plain Newton sits "
+            "on the local maximum at (−0.27, −0.92), and stays.",
+            step=10,
+            speed=1,
+            highlight=(0,),
             claims=(
-                LevelSet(0, 0, "ellipse"),
+                Below(0, 0, 179.5),
+                Above(0, 1, 181.5),
                 Near(0, 10, HIMMELBLAU_MAXIMUM, 1e-4),
-                Above(0, 10, 100),
+                Above(0, 10, 181.5),
             ),
         ),
         Beat(

@@ -27,7 +27,7 @@ import numpy as np
 from common.jit import specialize
 from optimizers.base import OptimizerSpec
 from optimizers.config import RacerConfig
-from optimizers.oracle import CLIP_EPS, COST, Oracle, noise_table
+from optimizers.oracle import CLIP_EPS, COST, Oracle, noise_tables
 from optimizers.registry import OPTIMIZERS
 from optimizers.schedules import schedule_values
 from surfaces import compiled as surface_math
@@ -162,6 +162,7 @@ def _drive(
     per_step = grad_norms.shape[1] > 0
     record_state = states.shape[1] > 0
     arrive_check = not math.isnan(f_star)
+    budgeted = budget < math.inf
     for r in members:
         lr_fixed, lr_at, cyc_fixed, cyc_at = lr_const[r], lr_row[r], cyc_const[r], cyc_row[r]
         table = noise[noise_row[r]] if noise_row[r] >= 0 else quiet
@@ -199,14 +200,15 @@ def _drive(
             first[1] = math.nan
             first[2] = 1.0
             x, y = kernel(o, w, s, h, lr, cyc, t)
-            gn = math.sqrt(first[0] * first[0] + first[1] * first[1]) if tally[2] > 0 else 0.0
-            loss = surface_math.value(sid, x, y, c)
+            # ‖g‖² is finite exactly when ‖g‖ is: the root is taken only where it is kept.
+            gn2 = first[0] * first[0] + first[1] * first[1] if tally[2] > 0 else 0.0
+            loss = surface_math.inline_value(sid, x, y, c)
             if paths:
                 points[r, t, 0] = x
                 points[r, t, 1] = y
                 losses[r, t] = loss
             if per_step:
-                grad_norms[r, t - 1] = gn
+                grad_norms[r, t - 1] = math.sqrt(gn2)
                 evaluations[r, t - 1, 0] = tally[1]
                 evaluations[r, t - 1, 1] = tally[2]
                 evaluations[r, t - 1, 2] = tally[3]
@@ -223,20 +225,21 @@ def _drive(
                 stop_at = t
                 reason = int(s[stop_slot])
             inside = box[0] < x < box[2] and box[1] < y < box[3]
-            if not (inside and math.isfinite(loss) and math.isfinite(gn)):
+            if not (inside and math.isfinite(loss) and math.isfinite(gn2)):
                 div = t
                 end = t
                 break
             nf += tally[1]
             ng += tally[2]
             nh += tally[3]
-            work += tally[1] * cost[0] + tally[2] * cost[1] + tally[3] * cost[2]
+            if budgeted:
+                work += tally[1] * cost[0] + tally[2] * cost[1] + tally[3] * cost[2]
             fx, fy, fl = x, y, loss
             if loss < best:
                 best = loss
             if arrive < 0 and arrive_check and loss - f_star <= tol:
                 arrive = t
-            if work >= budget:
+            if budgeted and work >= budget:
                 end = t + 1
                 break
         if paths:
@@ -371,7 +374,7 @@ def simulate(
     if noise is not None and noise.std > 0:
         unique = list(dict.fromkeys(noise.seeds))
         index = {seed: i for i, seed in enumerate(unique)}
-        tables = np.stack([noise_table(noise.std, s, steps, per_step) for s in unique])
+        tables = noise_tables(noise.std, unique, steps, per_step)
         noise_row = np.array([index[s] for s in noise.seeds], dtype=np.int64)
     clip = np.array([r.clip_norm or math.inf for r in racers], dtype=float)
     # SAM's ρ (0: off) and whether its form is ASAM's, per run (oracle.gradient).

@@ -18,12 +18,15 @@ the gradient was taken) is the step's probe. AdamW's g is the gradient divided b
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
 from common.jit import inlined
 from common.params import Param
 from optimizers import oracle
-from optimizers.base import OptimizerSpec, common_params, hyper_layout, tex
+from optimizers.base import OptimizerSpec, common_params, hyper_layout, require, tex
 
 # Slots of the state: y, z (2-vectors), then AdamW's second moment v, then the scalars.
 Y, Z = 0, 2
@@ -154,6 +157,12 @@ def adamw_step(o, w, s, h, lr, cyc, t):
     return _average(s, b1)
 
 
+def adamw_check(values: Mapping[str, Any], field: str) -> None:
+    """β1 is Schedule-Free AdamW's β: x = lerp(y, z, 1 − 1/β1) divides by it (the package's
+    ``.eval()`` raises ZeroDivisionError at β1 = 0; SGD's momentum bound is open there)."""
+    require(values["betas"][0] > 0, f"{field}.betas[0]", "β1 must be above 0 (x divides by it)")
+
+
 def _rule(lr: str, v, beta: float, gradient: list[str]) -> list[str]:
     warm = v["warmup_steps"]
     rate = rf"\eta_t &= {lr}\cdot\min(1, t/{warm})" if warm else rf"\eta_t &= {lr}"
@@ -226,6 +235,7 @@ SCHEDULE_FREE_ADAMW = OptimizerSpec(
     scalars=("weight_sum", "lr_max"),
     torch_name=None,
     sam=True,
+    check=adamw_check,
     equation=adamw_equation,
     inspect=_inspect(lambda v: v["betas"][0]),
     help=HELP.format(cls="AdamWScheduleFree"),

@@ -19,6 +19,53 @@ from surfaces import get_surface
 # The state entry drawn as the racer's velocity or first moment, if it has one.
 MOMENT_NAMES = ("m", "buf")
 
+NUMBER = {"type": "number"}
+PAIR = {"type": "array", "items": NUMBER, "minItems": 2, "maxItems": 2}
+PAIRS = {"type": "array", "items": PAIR}
+NUMBERS = {"type": "array", "items": NUMBER}
+# The JSON Schema (OpenAPI 3.0 dialect) of ``Trace.to_json``, beside it: /api/inspect's
+# document takes it (web/openapi.py), tests/test_trace.py validates traces against it.
+TRACE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "required": [
+        "optimizer",
+        "path",
+        "gradient",
+        "clip_factor",
+        "lr",
+        "state",
+        "derived",
+        "moment",
+    ],
+    "additionalProperties": False,
+    "properties": {
+        "optimizer": {"type": "string"},
+        "path": {**PAIRS, "description": "x_0 … x_n"},
+        "gradient": {
+            **PAIRS,
+            "description": "row t−1: the gradient at x_{t−1}, noise added, before clipping",
+        },
+        "clip_factor": {**NUMBERS, "description": "what clipping multiplied it by (1: none)"},
+        "lr": {**NUMBERS, "description": "the rate of each step"},
+        "state": {
+            "type": "object",
+            "description": "each named buffer of the optimizer after every step",
+            "additionalProperties": PAIRS,
+        },
+        "derived": {
+            "type": "object",
+            "description": "what the optimizer's inspector derives from its state, per step: "
+            "a vector or one number (e.g. Prodigy's d·lr)",
+            "additionalProperties": {"type": "array", "items": {"oneOf": [PAIR, NUMBER]}},
+        },
+        "moment": {
+            "type": "string",
+            "nullable": True,
+            "description": "the state entry drawn as the racer's velocity (null: none)",
+        },
+    },
+}
+
 
 @dataclass(frozen=True)
 class Trace:

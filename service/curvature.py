@@ -28,7 +28,7 @@ import numpy as np
 
 from optimizers.config import RaceConfig
 from optimizers.engine import MAX_PROBES, Record, common_noise, simulate
-from optimizers.trace import Trace
+from optimizers.trace import NUMBER, NUMBERS, PAIR, PAIRS, Trace
 from surfaces import SURFACES, get_surface
 from surfaces.base import Surface
 from surfaces.compiled import evaluate_residuals
@@ -44,6 +44,81 @@ BAND_SAMPLES = 257
 SLICE_STEPS = 300
 # torch's _strong_wolfe defaults, which torch.optim.LBFGS uses (optimizers/lbfgs.py).
 LBFGS_C1, LBFGS_C2 = 1e-4, 0.9
+
+
+NULLABLE_PAIR = {**PAIR, "nullable": True}
+SLICE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "nullable": True,
+    "description": "φ(t) = f(θ + t·d) along the step's search direction (null: no slice)",
+    "additionalProperties": False,
+    "required": [
+        "end",
+        "phi",
+        "phi0",
+        "slope0",
+        "band",
+        "trials",
+        "trial_phi",
+        "evaluated",
+        "accepted",
+    ],
+    "properties": {
+        "end": {**NUMBER, "description": "φ is sampled at evenly spaced t in [0, end]"},
+        "phi": NUMBERS,
+        "phi0": NUMBER,
+        "slope0": {**NUMBER, "description": "φ′(0)"},
+        "band": {**PAIRS, "description": "[t, t] intervals where |φ′(t)| ≤ c2·|φ′(0)|"},
+        "trials": {**NUMBERS, "description": "the t of every trial the search evaluated"},
+        "trial_phi": NUMBERS,
+        "evaluated": {"type": "integer", "minimum": 0},
+        "accepted": {**NUMBER, "description": "the t the step took"},
+    },
+}
+# The JSON Schema (OpenAPI 3.0 dialect) of ``curvature``'s answer: /api/inspect's
+# ``curvature`` (web/openapi.py); tests/test_curvature_view.py validates views against it.
+CURVATURE_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "nullable": True,
+    "description": "the step inspector's curvature view, per step (null: a first-order racer)",
+    "additionalProperties": False,
+    "required": [
+        "matrix_name",
+        "eigenvalues",
+        "eigenvectors",
+        "newton_step",
+        "cauchy_step",
+        "level",
+        "level_set",
+        "line_search",
+    ],
+    "properties": {
+        "matrix_name": {"type": "string", "description": "H, or JᵀJ for Gauss–Newton"},
+        "eigenvalues": {**PAIRS, "description": "ascending"},
+        "eigenvectors": {"type": "array", "items": {**PAIRS, "minItems": 2, "maxItems": 2}},
+        "newton_step": {"type": "array", "items": NULLABLE_PAIR},
+        "cauchy_step": {"type": "array", "items": NULLABLE_PAIR},
+        "level": {"type": "array", "items": {**NUMBER, "nullable": True}},
+        "level_set": {
+            "type": "array",
+            "items": {"type": "string", "enum": ["ellipse", "hyperbola", "none"]},
+        },
+        "line_search": {
+            "type": "object",
+            "nullable": True,
+            "additionalProperties": False,
+            "required": ["search", "c1", "c2", "direction", "slice_steps", "slices"],
+            "properties": {
+                "search": {"type": "string"},
+                "c1": NUMBER,
+                "c2": NUMBER,
+                "direction": {"type": "string"},
+                "slice_steps": {"type": "integer", "minimum": 0},
+                "slices": {"type": "array", "items": SLICE_SCHEMA},
+            },
+        },
+    },
+}
 
 
 def _sig(values: np.ndarray, digits: int = 10) -> np.ndarray:

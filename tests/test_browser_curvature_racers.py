@@ -9,7 +9,7 @@ import pytest
 from optimizers.race import run_race
 from optimizers.starts import many_starts
 from optimizers.validate import validate_race
-from tests.live import RACE, control, open_tab, race_link, state
+from tests.live import RACE, READY, control, open_tab, race_link, state
 
 RACE_OF_THREE = {
     "surface": {"name": "quadratic"},
@@ -80,5 +80,44 @@ def test_many_starts_name_newtons_maximum_on_himmelblau(browser, live):
         assert len(maxima) == 1 and "(-0.271, -0.923)" in maxima[0]
         assert not [r for r in rows if "listed minimum" in r and "(-0.271, -0.923)" in r]
         assert state(tab, f"{RACE}.starts.basins.filter(b => b.kind === 'maximum').length") == 1
+    finally:
+        context.close()
+
+
+@pytest.mark.parametrize(
+    ("viewport", "touch"),
+    [({"width": 1024, "height": 768}, False), ({"width": 390, "height": 844}, True)],
+)
+def test_work_to_tol_stays_in_view_when_steps_cost_more_than_one_gradient(
+    browser, live, viewport, touch
+):
+    """Present (and a phone) drops the ranking's extra columns, but a lesson's caption quotes
+    the work clock (lbfgs_rosenbrock, line_search): with a racer whose steps cost more than one
+    gradient, "work to tol" stays, showing the engine's number; with none, it goes."""
+    extra = "&present=1" if not touch else ""
+    context, tab = open_tab(
+        browser,
+        live[0] + race_link(RACE_OF_THREE, extra),
+        viewport=viewport,
+        has_touch=touch,
+        is_mobile=touch,
+    )
+    try:
+        if not touch:
+            tab.wait_for_function("() => document.documentElement.classList.contains('presenting')")
+        header = tab.locator("#leaderboard thead th.col-work")
+        assert header.is_visible()
+        expected = run_race(validate_race(RACE_OF_THREE)).racers[0].work_to_tol
+        shown = tab.locator("#leaderboard tr[data-racer='0'] .col-work").inner_text()
+        assert float(shown) == pytest.approx(expected, rel=1e-3)
+        assert not tab.locator("#leaderboard thead th.col-best").is_visible()  # extras hidden
+        # One gradient a step everywhere: the work is the steps, and the column goes.
+        tab.goto(
+            live[0] + race_link({**RACE_OF_THREE, "racers": RACE_OF_THREE["racers"][2:]}, extra)
+        )
+        tab.wait_for_function(READY)
+        assert state(tab, f"{RACE}.racers.length") == 1
+        assert tab.locator("#leaderboard thead th.col-work").count() == 1
+        assert not tab.locator("#leaderboard thead th.col-work").is_visible()
     finally:
         context.close()

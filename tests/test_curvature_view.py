@@ -13,8 +13,9 @@ import pytest
 
 from optimizers.trace import trace_racer
 from optimizers.validate import validate_race
-from service.curvature import SLICE_STEPS, curvature, quadratic_model
+from service.curvature import CURVATURE_SCHEMA, SLICE_STEPS, curvature, quadratic_model
 from surfaces import get_surface
+from tests.openapi_check import errors
 
 
 def view(race: dict, index: int = 0):
@@ -22,6 +23,7 @@ def view(race: dict, index: int = 0):
     trace = trace_racer(config, index)
     out = curvature(config, index, trace)
     json.dumps(out, allow_nan=False)  # what the API sends: no NaN or Inf anywhere
+    assert errors(out, CURVATURE_SCHEMA) == []  # and what the API document says it sends
     return config, trace, out
 
 

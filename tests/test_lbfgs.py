@@ -110,3 +110,18 @@ def test_the_history_lives_in_memory_not_in_the_inspectors_record():
     config, surface, start = _race("rosenbrock", {})
     traj = simulate(surface, config.racers, np.array([start]), 20, record=Record.STATE)
     assert traj.states.shape[2] == LBFGS.named_size
+
+
+def test_a_division_by_zero_is_a_divergence_as_in_torch_not_an_exception():
+    """On x² − y² from (0, 1) strong Wolfe's interpolation divides by zero (found by
+    hypothesis): torch's tensors give ±inf and its first step lands near y = 1e21; the
+    engine's IEEE division (common.jit) does the same, so the run is stopped as diverged at
+    step 1 where it used to raise ZeroDivisionError and end the whole request."""
+    racer = {"optimizer": "lbfgs", "lr": 1.0, "params": {"line_search_fn": "strong_wolfe"}}
+    config = {"surface": {"name": "saddle"}, "start": [0.0, 1.0], "steps": 5, "racers": [racer]}
+    (result,) = run_race(config).racers
+    assert result.diverged_at == 1
+    surface = get_surface("saddle")
+    theirs, _ = torch_lbfgs(surface, (0.0, 1.0), 1, racer["params"])
+    low, high = surface.divergence_box()
+    assert not (np.all(theirs[1] > low) and np.all(theirs[1] < high))  # torch leaves too

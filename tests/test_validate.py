@@ -5,9 +5,11 @@ from __future__ import annotations
 import copy
 import json
 
+import numpy as np
 import pytest
 
 from common.errors import ConfigError
+from optimizers import run_race
 from optimizers.registry import OPTIMIZERS
 from optimizers.schedules import SCHEDULES
 from optimizers.validate import MAX_BODY_BYTES, parse_json, parse_race, validate_race
@@ -176,3 +178,17 @@ def test_raw_bodies():
     ]:
         with pytest.raises(ConfigError, match=message):
             parse_json(body)
+
+
+def test_schedule_free_adamw_refuses_beta1_zero_and_keeps_beta2_zero():
+    """x = lerp(y, z, 1 − 1/β1): β1 = 0 is refused by name (it raised ZeroDivisionError in
+    the engine, as in the package's .eval()); β2 = 0 stays allowed and runs finite."""
+    racer = {"optimizer": "schedule_free_adamw", "lr": 0.01, "params": {"betas": [0.0, 0.0]}}
+    with pytest.raises(ConfigError) as refused:
+        validate_race(with_change(["racers"], [racer]))
+    assert refused.value.field == "racers[0].params.betas[0]"
+    assert "above 0" in refused.value.message
+    racer["params"]["betas"] = [0.5, 0.0]
+    (result,) = run_race(with_change(["racers"], [racer])).racers
+    assert result.diverged_at is None and np.isfinite(result.loss).all()
+    assert len(result.loss) == BASE["steps"] + 1

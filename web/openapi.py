@@ -13,6 +13,7 @@ from optimizers.race import RACER_RESULT_SCHEMA
 from optimizers.registry import OPTIMIZERS
 from optimizers.schedules import SCHEDULES
 from optimizers.starts import DIVERGED, MOVING
+from optimizers.trace import TRACE_SCHEMA
 from optimizers.validate import (
     CLIP,
     CRITERION,
@@ -35,6 +36,7 @@ from optimizers.validate import (
     TOL,
     WORK_BUDGET,
 )
+from service.curvature import CURVATURE_SCHEMA
 from service.share import MAX_SHARE_CHARS
 from surfaces import SURFACES
 from web.qr import MAX_QUERY_CHARS
@@ -191,6 +193,11 @@ def openapi_document() -> dict[str, Any]:
     }
     # The result's racer shape is defined once, beside RacerResult.to_json (optimizers/race.py).
     racer_result = RACER_RESULT_SCHEMA
+    inspected = {
+        **TRACE_SCHEMA,
+        "required": [*TRACE_SCHEMA["required"], "curvature"],
+        "properties": {**TRACE_SCHEMA["properties"], "curvature": CURVATURE_SCHEMA},
+    }
     result = {
         "type": "object",
         "required": ["surface", "start", "steps", "racers"],
@@ -447,7 +454,7 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "a racer's optimizer state after every step (step inspector)",
                     "parameters": [shared, {**position, "required": True}],
                     "responses": {
-                        "200": answer("the racer's trace", {"type": "object"}),
+                        "200": answer("the racer's trace", inspected),
                         **read_errors,
                     },
                 }
