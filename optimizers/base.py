@@ -152,6 +152,11 @@ class OptimizerSpec:
     stops: tuple[str, ...] = ()
     sam: bool = False
     check: Callable[[Mapping[str, Any], str], None] = lambda values, field: None
+    # What one step costs the server at worst, in plain steps (a one-gradient step on the
+    # costliest surface), given the hyper-parameters: the work limits count a racer's steps
+    # times this (optimizers/validate.py ``racer_cost``). Measured with bench-like batches
+    # (2,000 steps × 12 rates on rastrigin, ackley, rosenbrock, himmelblau; see the specs).
+    step_cost: Callable[[Mapping[str, Any]], float] = lambda values: 1.0
     # The update rule as aligned LaTeX lines, given the rate (already as LaTeX, η_t when a
     # schedule drives it) and the hyper-parameter values: shown beside each racer.
     equation: Callable[[str, Mapping[str, Any]], list[str]] = lambda lr, values: []

@@ -117,6 +117,8 @@ def equation(lr: str, v) -> list[str]:
 
 GD_LINE_SEARCH = OptimizerSpec(
     name="gd_line_search",
+    # Up to 2 + MAX_LS evaluations a step; measured at worst about 5 plain steps.
+    step_cost=lambda v: 5.0,
     title="GD + line search",
     params=PARAMS,
     default_lr=1.0,

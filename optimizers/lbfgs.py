@@ -177,6 +177,8 @@ def equation(lr: str, v) -> list[str]:
 
 LBFGS = OptimizerSpec(
     name="lbfgs",
+    # The two-loop recursion walks the whole history every step: about 1 + history/10.
+    step_cost=lambda v: 1.0 + v["history_size"] / 10,
     title="L-BFGS",
     params=PARAMS,
     default_lr=1.0,

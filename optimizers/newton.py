@@ -112,6 +112,7 @@ def equation(lr: str, v) -> list[str]:
 
 NEWTON = OptimizerSpec(
     name="newton",
+    step_cost=lambda v: 2.0,  # a Hessian and a 2×2 solve (eigen-decomposition: saddle-free)
     title="Newton",
     params=PARAMS,
     default_lr=1.0,

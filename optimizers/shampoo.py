@@ -111,6 +111,7 @@ def equation(lr: str, v) -> list[str]:
 
 SHAMPOO = OptimizerSpec(
     name="shampoo",
+    step_cost=lambda v: 2.0,  # a 2×2 matrix root a step
     title="Shampoo",
     params=PARAMS,
     default_lr=1e-3,

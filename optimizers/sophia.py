@@ -134,6 +134,8 @@ def equation(lr: str, v) -> list[str]:
 
 SOPHIA = OptimizerSpec(
     name="sophia",
+    # Seeding a probe's generator costs about 15 plain steps (once per update).
+    step_cost=lambda v: 2.0 + (15.0 / v["update_period"] if v["estimator"] == "hutchinson" else 0),
     title="Sophia",
     params=PARAMS,
     default_lr=6e-2,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import math
+from collections.abc import Sequence
 from typing import Any
 
 from common.errors import ConfigError
@@ -334,22 +336,40 @@ def run_steps(factors: Factors, steps: int) -> int:
     return runs * steps
 
 
+def racer_cost(racer: RacerConfig) -> float:
+    """What one step of ``racer`` costs, in plain steps (``OptimizerSpec.step_cost``); SAM
+    takes every gradient twice."""
+    cost = OPTIMIZERS[racer.optimizer].step_cost(racer.params)
+    return cost * (2 if racer.sam_rho else 1)
+
+
+def racers_factor(racers: Sequence[RacerConfig]) -> tuple[int, str]:
+    """The racers as a factor of work: their number, or, where some steps cost more than a
+    plain one (L-BFGS's history, a line search, Sophia's probes, SAM), their summed cost."""
+    cost = math.ceil(sum(racer_cost(r) for r in racers) - 1e-9)
+    if cost <= len(racers):
+        return (len(racers), "racers")
+    return (cost, f"racer-steps' cost ({len(racers)} racers; some steps cost several)")
+
+
 def race_work(race: RaceConfig, fan_runs: int = 0) -> Factors:
     """A race's factors; with ``fan_runs`` each racer also runs that many noise seeds (the
     page shows the spread of a noisy race), so each racer runs 1 + fan_runs times."""
-    return [(len(race.racers), "racers"), (1 + fan_runs, "runs")]
+    return [racers_factor(race.racers), (1 + fan_runs, "runs")]
 
 
 def sweep_work(race: RaceConfig, grid: RateGrid) -> Factors:
-    return [(len(race.racers), "racers"), (grid.count + 1, "rates (each racer's own too)")]
+    return [racers_factor(race.racers), (grid.count + 1, "rates (each racer's own too)")]
 
 
 def fan_work(race: RaceConfig, runs: int) -> Factors:
-    return [(len(race.racers), "racers"), (runs, "runs")]
+    return [racers_factor(race.racers), (runs, "runs")]
 
 
-def starts_work(count: int) -> Factors:
-    return [(count, "starts")]
+def starts_work(count: int, racer: RacerConfig) -> Factors:
+    factors = [(count, "starts")]
+    cost, _ = racers_factor([racer])
+    return factors if cost == 1 else [*factors, (cost, "step cost of the racer")]
 
 
 def _budget(what: str, factors: Factors, steps: int, field: str) -> None:
@@ -406,7 +426,7 @@ def starts_options(options: Any, race: RaceConfig) -> StartsRequest:
     if racer >= len(race.racers):
         raise ConfigError("racer", f"must be a racer's position, 0 to {len(race.racers) - 1}")
     count = _option(STARTS_COUNT, obj)
-    _budget("view of many starts", starts_work(count), race.steps, "count")
+    _budget("view of many starts", starts_work(count, race.racers[racer]), race.steps, "count")
     return StartsRequest(race, racer, _option(STARTS_LAYOUT, obj), count, _option(STARTS_SEED, obj))
 
 

@@ -271,7 +271,8 @@ class RaceService:
                 many_starts(config, request.racer, request.layout, request.count, request.seed)
             )
 
-        return self._cached(key, compute, starts_work(request.count), config.steps)
+        work = starts_work(request.count, config.racers[request.racer])
+        return self._cached(key, compute, work, config.steps)
 
     def trace(self, config: RaceConfig, index: int) -> dict[str, Any]:
         """Racer ``index``'s state after every step, for the step inspector."""

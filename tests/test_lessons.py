@@ -39,7 +39,14 @@ from lessons.claims import (
 from lessons.modern import noisy
 from lessons.reading import EngineReading, tie_key
 from optimizers.fan import noisy_fans
-from optimizers.validate import FAN_RUNS, MAX_RUN_STEPS, sweep_options, validate_race
+from optimizers.validate import (
+    FAN_RUNS,
+    MAX_RUN_STEPS,
+    run_steps,
+    sweep_options,
+    sweep_work,
+    validate_race,
+)
 from service.compact import compact_fan, decode
 from surfaces import get_surface
 
@@ -196,8 +203,8 @@ def test_beat_race_is_valid_and_cheap(lesson: Lesson, index: int):
     config = validate_race(copy.deepcopy(race))
     assert config.steps <= 1000
     # The page's sweep (and Auto-tune) must accept the race: within the work budget.
-    request = sweep_options({}, config)
-    assert len(config.racers) * (request.grid.count + 1) * config.steps <= MAX_RUN_STEPS
+    request = sweep_options({}, config)  # raises WorkLimitError over the budget
+    assert run_steps(sweep_work(config, request.grid), config.steps) <= MAX_RUN_STEPS
 
 
 @pytest.mark.parametrize(("lesson", "index"), BEATS, ids=BEAT_IDS)

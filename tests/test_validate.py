@@ -12,7 +12,16 @@ from common.errors import ConfigError
 from optimizers import run_race
 from optimizers.registry import OPTIMIZERS
 from optimizers.schedules import SCHEDULES
-from optimizers.validate import MAX_BODY_BYTES, parse_json, parse_race, validate_race
+from optimizers.validate import (
+    MAX_BODY_BYTES,
+    WorkLimitError,
+    parse_json,
+    parse_race,
+    race_work,
+    racer_cost,
+    sweep_options,
+    validate_race,
+)
 from surfaces import SURFACES
 
 BASE = {
@@ -192,3 +201,29 @@ def test_schedule_free_adamw_refuses_beta1_zero_and_keeps_beta2_zero():
     (result,) = run_race(with_change(["racers"], [racer])).racers
     assert result.diverged_at is None and np.isfinite(result.loss).all()
     assert len(result.loss) == BASE["steps"] + 1
+
+
+def test_costly_steps_count_several_in_the_work_limits():
+    """A step of L-BFGS walks its history, a line search tries many points, Sophia seeds a
+    probe, SAM takes two gradients: the limits count a racer's steps at their cost
+    (``OptimizerSpec.step_cost``), so a request of costly racers is refused sooner, by name."""
+    plain = validate_race(with_change(["racers"], [{"optimizer": "adam", "lr": 0.1}] * 2))
+    assert race_work(plain) == [(2, "racers"), (1, "runs")]
+    lbfgs = {"optimizer": "lbfgs", "lr": 1, "params": {"history_size": 100}}
+    sam = {"optimizer": "adam", "lr": 0.1, "sam_rho": 0.05}
+    costly = validate_race(with_change(["racers"], [lbfgs, sam]))
+    cost, name = race_work(costly)[0]
+    assert cost == 11 + 2 and "2 racers" in name
+    assert racer_cost(costly.racers[1]) == 2 * racer_cost(plain.racers[0])
+    every_step = {"optimizer": "sophia", "lr": 0.01, "params": {"update_period": 1}}
+    every_tenth = {"optimizer": "sophia", "lr": 0.01}
+    sophia = validate_race(with_change(["racers"], [every_step, every_tenth]))
+    assert racer_cost(sophia.racers[0]) > racer_cost(sophia.racers[1]) > 1
+    # The same sweep: accepted for two plain racers, refused for the costly two, by name.
+    options = {"grid": {"count": 48}}
+    big = {**BASE, "steps": 5000}
+    sweep_options(options, validate_race({**big, "racers": BASE["racers"] * 2}))
+    with pytest.raises(WorkLimitError) as refused:
+        sweep_options(options, validate_race({**big, "racers": [lbfgs, sam]}))
+    assert "13 racer-steps' cost (2 racers" in refused.value.message
+    assert refused.value.field == "grid.count"
