@@ -17,6 +17,7 @@ from lessons import KINDS, LESSONS, SPEEDS, Beat, Claim, Lesson
 from lessons.claims import (
     Above,
     Ahead,
+    Basins,
     Below,
     BestRate,
     Closer,
@@ -89,8 +90,8 @@ def steps_read(claim: Claim, rd: EngineReading) -> list[int]:
             return [claim.steps]
         case Diverges():
             return [claim.by_step]
-        case Survives() | NeverReaches():
-            return [rd.config.steps]
+        case Survives() | NeverReaches() | Basins():
+            return [rd.config.steps]  # many starts: each run's end
     return []
 
 
@@ -106,6 +107,8 @@ def points_read(claim: Claim, rd: EngineReading) -> list[tuple[float, float]]:
             return [rd.position(claim.racer, t) for t in range(a, b + 1)]
         case Moves():
             return [rd.position(claim.racer, t) for t in claim.steps]
+        case Basins(point=point) if point is not None:
+            return [point]
     return []
 
 
@@ -151,8 +154,14 @@ def contradiction(claim: Claim, steps: int) -> Claim | None:
             return dataclasses.replace(claim, at_least=high * 1.001 + 1e-300, at_most=None)
         case Memory(racer=r, buffers=names):
             return Memory(r, (*names, "extra"))
+        case WorkWithin(at_least=low) if low is not None:
+            return dataclasses.replace(claim, work=low * 0.999)
         case WorkWithin():
             return dataclasses.replace(claim, work=0.0)
+        case Basins(at_least=low) if low is not None:
+            return dataclasses.replace(claim, at_least=None, at_most=low - 1)
+        case Basins(at_most=high) if high is not None:
+            return dataclasses.replace(claim, at_least=high + 1, at_most=None)
         case Trials(at_least=low) if low is not None:
             return dataclasses.replace(claim, at_least=None, at_most=low - 1)
         case LevelSet(shape=shape):
