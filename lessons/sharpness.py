@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from lessons.beats import Beat, Lesson
+from lessons.beats import Beat, Lesson, Question
 from lessons.claims import (
     Above,
     Basins,
     Below,
+    Closer,
     Near,
     NeverReaches,
     ReachesFirst,
@@ -53,9 +54,9 @@ SAM_WELLS = Lesson(
         Beat(
             "Two wells, equally deep: a narrow one on the left, a wide one on the right. "
             "SAM takes each step with the gradient from a point ρ further uphill. From "
-            "above the narrow well, SGD settles at its bottom. SAM with ρ 0.05 ends in the "
-            "wide well. SAM with ρ 0.5 climbs out of the narrow well but stops at the pass "
-            "between the two, 0.84 up, and hovers there.",
+            "above the narrow well, SGD settles at its bottom. SAM with ρ 0.05 crosses the "
+            "pass and, slowly, reaches the wide well. SAM with ρ 0.5 climbs out of the narrow "
+            "well but stops at the pass between the two, f 0.844, and hovers there.",
             race=wells(THREE, ABOVE_NARROW),
             step=300,
             speed=4,
@@ -63,16 +64,18 @@ SAM_WELLS = Lesson(
                 ReachesWithin(SGD, 85),
                 Near(SGD, 300, NARROW, 1e-3),
                 Near(SMALL, 300, WIDE, 0.01),
+                Above(SMALL, 200, 0.5),
                 Below(SMALL, 300, 1e-5),
                 Near(LARGE, 300, SADDLE, 0.05),
-                Above(LARGE, 300, 0.8),
+                Above(LARGE, 300, 0.84),
+                Below(LARGE, 300, 0.85),
                 NeverReaches(LARGE),
             ),
         ),
         Beat(
-            "One start proves little. Many starts, the view below: SGD from a grid of 64 "
-            "starts, each coloured by the well it ends in. 10 runs settle in the narrow "
-            "well, 54 in the wide one.",
+            "One start proves little. Many starts (the view): SGD from a grid of 64 starts, "
+            "each coloured by the well it ends in. 10 runs settle in the narrow well, 54 in "
+            "the wide one.",
             view="starts",
             step=300,
             speed=4,
@@ -113,10 +116,11 @@ SAM_WELLS = Lesson(
             ),
         ),
         Beat(
-            "The cost. From the default start all three reach the wide well. SAM with ρ 0.05 "
-            "reaches the tolerance first on the step clock: step 78, SGD step 109. But each "
-            "SAM step takes two gradients: 156 on the work clock, against SGD's 109. With ρ "
-            "0.5 SAM never gets within the tolerance.",
+            "The cost. From the default start all three reach the wide well. On the step "
+            "clock SAM with ρ 0.05 reaches the tolerance first, step 78 against SGD's 109, "
+            "then jitters just above it. But each SAM step takes two gradients: 156 on the "
+            "work clock (work to tol), against SGD's 109. With ρ 0.5 SAM never gets within "
+            "the tolerance.",
             race=wells(THREE),
             step=300,
             speed=4,
@@ -126,10 +130,19 @@ SAM_WELLS = Lesson(
                 ReachesFirst(SMALL, SGD),
                 WorkWithin(SMALL, 156, at_least=156),
                 WorkWithin(SGD, 109, at_least=109),
+                Above(SMALL, 300, 1e-6),
                 NeverReaches(LARGE),
+                Near(SGD, 300, WIDE, 1e-3),
+                Near(SMALL, 300, WIDE, 0.01),
                 Near(LARGE, 300, WIDE, 0.05),
             ),
         ),
+    ),
+    question=Question(
+        "SAM is said to prefer wide wells. From above the narrow well, which racer ends in "
+        "the wide one?",
+        answer=SMALL,
+        claim=Closer(300, SMALL, LARGE, WIDE),
     ),
 )
 
