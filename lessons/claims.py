@@ -73,6 +73,11 @@ class Reading(Protocol):
         moving at the last step."""
         ...
 
+    def moving_ends(self, racer: int) -> list[Point]:
+        """Where the many-starts view's still-moving runs of ``racer`` are at the last step
+        (the ends of its dotted paths)."""
+        ...
+
 
 def _plain(value: Any) -> Any:
     """Tuples as lists, all the way down: the JSON form."""
@@ -519,6 +524,31 @@ class Basins(Claim):
         return (
             f"racer {self.racer}'s many starts: {runs} runs {place}, outside "
             f"[{_g(self.at_least)}, {_g(self.at_most)}] (the view: {groups})"
+        )
+
+
+@dataclass(frozen=True)
+class MovingNear(Claim):
+    """In the many-starts view of ``racer`` some runs are still moving at the last step, and
+    every one of them is within ``radius`` of ``point`` there: where runs that never settle
+    are caught."""
+
+    kind: ClassVar[str] = "moving_near"
+    racer: int
+    point: Point
+    radius: float
+
+    def holds(self, reading: Reading) -> str | None:
+        ends = reading.moving_ends(self.racer)
+        far = [e for e in ends if math.dist(e, self.point) > self.radius]
+        if ends and not far:
+            return None
+        if not ends:
+            return f"racer {self.racer}'s many starts: no run is still moving"
+        worst = max(math.dist(e, self.point) for e in far)
+        return (
+            f"racer {self.racer}'s many starts: {len(far)} of {len(ends)} moving runs end "
+            f"farther than {self.radius:g} from {self.point} (up to {worst:.3g})"
         )
 
 

@@ -143,15 +143,22 @@ class EngineReading:
     def level_set(self, racer: int, step: int) -> str:
         return str(self._curvature(racer)["level_set"][step])
 
-    def basin_runs(self, racer: int) -> list[tuple[Point | None, int]]:
+    def _many(self, racer: int) -> ManyStarts:
         """The many-starts view the page asks for (its default layout and count, through
-        ``starts_options`` as the page's request goes)."""
+        ``starts_options`` as the page's request goes), once per racer."""
         if racer not in self._starts:
             request = starts_options({"racer": racer}, self.config)
             self._starts[racer] = many_starts(
                 request.race, request.racer, request.layout, request.count, request.seed
             )
-        view = self._starts[racer]
+        return self._starts[racer]
+
+    def basin_runs(self, racer: int) -> list[tuple[Point | None, int]]:
+        view = self._many(racer)
         groups: list[tuple[Point | None, int]] = [(b.point, b.count) for b in view.basins]
         moving = int((view.basin == MOVING).sum())
         return [*groups, (None, moving)] if moving else groups
+
+    def moving_ends(self, racer: int) -> list[Point]:
+        view = self._many(racer)
+        return [(float(x), float(y)) for x, y in view.finals[view.basin == MOVING]]

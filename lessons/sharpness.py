@@ -18,6 +18,7 @@ from lessons.claims import (
     Basins,
     Below,
     Closer,
+    MovingNear,
     Near,
     NeverReaches,
     ReachesFirst,
@@ -101,9 +102,9 @@ SAM_WELLS = Lesson(
         ),
         Beat(
             "With ρ 0.5, wider than the narrow well itself: only 4 runs stay in the narrow "
-            "well, bouncing across its bottom. The wide well gets no more than SGD's 54. "
-            "The other 6 never come to rest: pushed out of the narrow well, they hover at "
-            "the pass (dotted paths).",
+            "well. The wide well gets no more than SGD's 54. The other 6 never come to rest: "
+            "pushed out of the narrow well, they hover at the pass, within 0.1 of it (the "
+            "dotted paths' ends).",
             race=wells([sgd(SAM_LARGE)], ABOVE_NARROW),
             view="starts",
             step=300,
@@ -112,6 +113,7 @@ SAM_WELLS = Lesson(
                 Basins(0, NARROW, 4, 4),
                 Basins(0, WIDE, 54, 54),
                 Basins(0, None, 6, 6),
+                MovingNear(0, SADDLE, 0.1),
                 Near(0, 300, SADDLE, 0.05),
             ),
         ),

@@ -184,6 +184,28 @@ class PageReading:
         assert total == len(state(self.page, f"{RACE}.starts.starts"))
         return shown
 
+    def moving_ends(self, racer: int) -> list[tuple[float, float]]:
+        """The ends of the dotted paths: the still-moving runs' last points, as drawn."""
+        moving = [where for where in self.basin_runs(racer) if where[0] is None]
+        ends = state(
+            self.page,
+            f"{RACE}.starts.finals.filter((p, i) => {RACE}.starts.basin[i] === -2)",
+        )
+        # The view's dotted paths end there: one trace holds them, each run's path ended by
+        # a gap (null), and its table row counts them.
+        drawn = state(
+            self.page,
+            "(() => { const t = document.getElementById('starts-graph')"
+            ".querySelector('.js-plotly-plot').data.find(t => t.mode === 'lines'"
+            " && t.line && t.line.dash === 'dot'); if (!t) return [];"
+            " const out = []; t.x.forEach((x, i) => { if (x === null && i > 0)"
+            " out.push([t.x[i - 1], t.y[i - 1]]); }); return out; })()",
+        )
+        assert len(ends) == len(drawn) == sum(n for _, n in moving)
+        for (x, y), (dx, dy) in zip(ends, drawn, strict=True):
+            assert math.hypot(x - dx, y - dy) <= 0.05  # drawn from the thinned path
+        return [(float(x), float(y)) for x, y in drawn]
+
 
 @pytest.mark.parametrize(("name", "beat"), BEATS, ids=[f"{n}-beat{k + 1}" for n, k in BEATS])
 def test_each_beat_shows_what_its_caption_claims(browser, live, name, beat):

@@ -26,6 +26,7 @@ from lessons.claims import (
     LevelSet,
     Memory,
     Moves,
+    MovingNear,
     Near,
     NeverReaches,
     Order,
@@ -90,7 +91,7 @@ def steps_read(claim: Claim, rd: EngineReading) -> list[int]:
             return [claim.steps]
         case Diverges():
             return [claim.by_step]
-        case Survives() | NeverReaches() | Basins():
+        case Survives() | NeverReaches() | Basins() | MovingNear():
             return [rd.config.steps]  # many starts: each run's end
     return []
 
@@ -109,6 +110,8 @@ def points_read(claim: Claim, rd: EngineReading) -> list[tuple[float, float]]:
             return [rd.position(claim.racer, t) for t in claim.steps]
         case Basins(point=point) if point is not None:
             return [point]
+        case MovingNear():
+            return [claim.point, *rd.moving_ends(claim.racer)]
     return []
 
 
@@ -158,6 +161,8 @@ def contradiction(claim: Claim, steps: int) -> Claim | None:
             return dataclasses.replace(claim, work=low * 0.999)
         case WorkWithin():
             return dataclasses.replace(claim, work=0.0)
+        case MovingNear(point=(x, y), radius=radius):
+            return dataclasses.replace(claim, point=(x + 3 * radius, y))
         case Basins(at_least=low) if low is not None:
             return dataclasses.replace(claim, at_least=None, at_most=low - 1)
         case Basins(at_most=high) if high is not None:
