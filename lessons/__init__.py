@@ -9,13 +9,33 @@ and ``GET /api/lessons`` all read ``LESSONS``.
 
 from __future__ import annotations
 
-from lessons import adaptive, curvature, landscape, memory, modern, momentum, schedules, tuning
+from lessons import (
+    adaptive,
+    curvature,
+    landscape,
+    memory,
+    modern,
+    momentum,
+    schedules,
+    sharpness,
+    tuning,
+)
 from lessons.beats import SPEEDS, Beat, Lesson, Question
 from lessons.claims import KINDS, Claim, Reading
 
 LESSONS: dict[str, Lesson] = {
     lesson.name: lesson
-    for group in (momentum, adaptive, tuning, schedules, landscape, memory, curvature, modern)
+    for group in (
+        momentum,
+        adaptive,
+        tuning,
+        schedules,
+        landscape,
+        memory,
+        curvature,
+        modern,
+        sharpness,
+    )
     for lesson in group.LESSONS
 }
 

@@ -67,6 +67,17 @@ class Reading(Protocol):
         "hyperbola" or "none"."""
         ...
 
+    def basin_runs(self, racer: int) -> list[tuple[Point | None, int]]:
+        """The many-starts view of ``racer`` (the page's default grid): each place runs came
+        to rest (its point) with its number of runs, and (None, n) for the n runs still
+        moving at the last step."""
+        ...
+
+    def moving_ends(self, racer: int) -> list[Point]:
+        """Where the many-starts view's still-moving runs of ``racer`` are at the last step
+        (the ends of its dotted paths)."""
+        ...
+
 
 def _plain(value: Any) -> Any:
     """Tuples as lists, all the way down: the JSON form."""
@@ -418,17 +429,23 @@ class Memory(Claim):
 @dataclass(frozen=True)
 class WorkWithin(Claim):
     """``racer`` reaches the tolerance within ``work`` gradient evaluations (the work clock:
-    a function value alone counts half, a Hessian two; oracle.COST)."""
+    a function value alone counts half, a Hessian two; oracle.COST), and, given ``at_least``,
+    not with fewer: a caption saying a step costs twice the work states both bounds."""
 
     kind: ClassVar[str] = "work_within"
     racer: int
     work: float
+    at_least: float | None = None
 
     def holds(self, reading: Reading) -> str | None:
         seen = reading.work_to_tol(self.racer)
-        if seen is not None and seen <= self.work:
+        low = self.at_least is None or (seen is not None and seen >= self.at_least)
+        if seen is not None and seen <= self.work and low:
             return None
-        return f"racer {self.racer}'s work to tolerance is {_g(seen)}, not within {self.work:g}"
+        return (
+            f"racer {self.racer}'s work to tolerance is {_g(seen)}, not within "
+            f"[{_g(self.at_least)}, {self.work:g}]"
+        )
 
 
 @dataclass(frozen=True)
@@ -469,6 +486,70 @@ class LevelSet(Claim):
         if seen == self.shape:
             return None
         return f"racer {self.racer}'s model at step {self.step} is a {seen}, not a {self.shape}"
+
+
+# How near a claimed point a basin the view lists must be to be that point's: a listed
+# minimum is exact, and the page's table carries each point's full value.
+BASIN_MATCH = 1e-3
+
+
+@dataclass(frozen=True)
+class Basins(Claim):
+    """In the many-starts view of ``racer`` (the page's default grid of starts), the runs
+    that came to rest at ``point`` (None: the runs still moving at the last step) number at
+    least ``at_least`` and/or at most ``at_most``."""
+
+    kind: ClassVar[str] = "basins"
+    racer: int
+    point: Point | None
+    at_least: int | None = None
+    at_most: int | None = None
+
+    def holds(self, reading: Reading) -> str | None:
+        groups = reading.basin_runs(self.racer)
+        if self.point is None:
+            runs = sum(n for where, n in groups if where is None)
+        else:
+            px, py = self.point
+            runs = sum(
+                n
+                for where, n in groups
+                if where is not None and math.hypot(where[0] - px, where[1] - py) <= BASIN_MATCH
+            )
+        low = self.at_least is None or runs >= self.at_least
+        high = self.at_most is None or runs <= self.at_most
+        if low and high:
+            return None
+        place = "still moving" if self.point is None else f"at {self.point}"
+        return (
+            f"racer {self.racer}'s many starts: {runs} runs {place}, outside "
+            f"[{_g(self.at_least)}, {_g(self.at_most)}] (the view: {groups})"
+        )
+
+
+@dataclass(frozen=True)
+class MovingNear(Claim):
+    """In the many-starts view of ``racer`` some runs are still moving at the last step, and
+    every one of them is within ``radius`` of ``point`` there: where runs that never settle
+    are caught."""
+
+    kind: ClassVar[str] = "moving_near"
+    racer: int
+    point: Point
+    radius: float
+
+    def holds(self, reading: Reading) -> str | None:
+        ends = reading.moving_ends(self.racer)
+        far = [e for e in ends if math.dist(e, self.point) > self.radius]
+        if ends and not far:
+            return None
+        if not ends:
+            return f"racer {self.racer}'s many starts: no run is still moving"
+        worst = max(math.dist(e, self.point) for e in far)
+        return (
+            f"racer {self.racer}'s many starts: {len(far)} of {len(ends)} moving runs end "
+            f"farther than {self.radius:g} from {self.point} (up to {worst:.3g})"
+        )
 
 
 KINDS: dict[str, type[Claim]] = Claim._kinds

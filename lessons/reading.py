@@ -17,9 +17,10 @@ import numpy as np
 from lessons.claims import Point
 from optimizers.fan import NoisyFan, noisy_fans, sampled_steps
 from optimizers.race import RaceResult, run_race
+from optimizers.starts import MOVING, ManyStarts, many_starts
 from optimizers.sweep import SweepResult, sweep
 from optimizers.trace import trace_racer
-from optimizers.validate import FAN_RUNS, sweep_options, validate_race
+from optimizers.validate import FAN_RUNS, starts_options, sweep_options, validate_race
 from service.compact import BAND_POINTS
 from service.curvature import curvature
 from surfaces import get_surface
@@ -40,6 +41,7 @@ class EngineReading:
         self.f_star = surface.f_star if surface.f_star is not None else 0.0
         self.view = surface.view
         self._views: dict[int, dict[str, Any]] = {}
+        self._starts: dict[int, ManyStarts] = {}
 
     @cached_property
     def result(self) -> RaceResult:
@@ -140,3 +142,23 @@ class EngineReading:
 
     def level_set(self, racer: int, step: int) -> str:
         return str(self._curvature(racer)["level_set"][step])
+
+    def _many(self, racer: int) -> ManyStarts:
+        """The many-starts view the page asks for (its default layout and count, through
+        ``starts_options`` as the page's request goes), once per racer."""
+        if racer not in self._starts:
+            request = starts_options({"racer": racer}, self.config)
+            self._starts[racer] = many_starts(
+                request.race, request.racer, request.layout, request.count, request.seed
+            )
+        return self._starts[racer]
+
+    def basin_runs(self, racer: int) -> list[tuple[Point | None, int]]:
+        view = self._many(racer)
+        groups: list[tuple[Point | None, int]] = [(b.point, b.count) for b in view.basins]
+        moving = int((view.basin == MOVING).sum())
+        return [*groups, (None, moving)] if moving else groups
+
+    def moving_ends(self, racer: int) -> list[Point]:
+        view = self._many(racer)
+        return [(float(x), float(y)) for x, y in view.finals[view.basin == MOVING]]

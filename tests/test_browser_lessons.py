@@ -156,6 +156,56 @@ class PageReading:
         view = self._curvature(racer, step)
         return view.locator("svg.curv-model").get_attribute("data-level-set")
 
+    def basin_runs(self, racer: int) -> list[tuple[tuple[float, float] | None, int]]:
+        """The many-starts table the beat shows: each basin's point (its cell's full value)
+        and runs, the still-moving row as (None, runs). The view must be ``racer``'s: the
+        menu names it, and the table's caption counts the page's default grid."""
+        self.page.wait_for_function(
+            f"() => {RACE}.starts && {RACE}.starts.basin"
+            " && document.querySelectorAll('#starts-summary tr[data-basin]').length > 0",
+            timeout=120_000,
+        )
+        label = state(self.page, f"{RACE}.racers.find(r => r.index === {racer}).label")
+        assert self.page.inner_text("#starts-racer").strip() == label
+        rows = self.page.evaluate(
+            """() => Array.from(document.querySelectorAll('#starts-summary tr[data-basin]'))
+                 .map(tr => ({basin: Number(tr.dataset.basin),
+                              x: tr.children[1].dataset.x, y: tr.children[1].dataset.y,
+                              runs: Number(tr.children[3].textContent)}))"""
+        )
+        shown = []
+        for row in rows:
+            if row["basin"] >= 0:
+                shown.append(((float(row["x"]), float(row["y"])), row["runs"]))
+            elif row["basin"] == -2:  # still moving (optimizers/starts.py MOVING)
+                shown.append((None, row["runs"]))
+        # Every start is in one row: coloured basins, the folded others, moving, diverged.
+        total = sum(r["runs"] for r in rows)
+        assert total == len(state(self.page, f"{RACE}.starts.starts"))
+        return shown
+
+    def moving_ends(self, racer: int) -> list[tuple[float, float]]:
+        """The ends of the dotted paths: the still-moving runs' last points, as drawn."""
+        moving = [where for where in self.basin_runs(racer) if where[0] is None]
+        ends = state(
+            self.page,
+            f"{RACE}.starts.finals.filter((p, i) => {RACE}.starts.basin[i] === -2)",
+        )
+        # The view's dotted paths end there: one trace holds them, each run's path ended by
+        # a gap (null), and its table row counts them.
+        drawn = state(
+            self.page,
+            "(() => { const t = document.getElementById('starts-graph')"
+            ".querySelector('.js-plotly-plot').data.find(t => t.mode === 'lines'"
+            " && t.line && t.line.dash === 'dot'); if (!t) return [];"
+            " const out = []; t.x.forEach((x, i) => { if (x === null && i > 0)"
+            " out.push([t.x[i - 1], t.y[i - 1]]); }); return out; })()",
+        )
+        assert len(ends) == len(drawn) == sum(n for _, n in moving)
+        for (x, y), (dx, dy) in zip(ends, drawn, strict=True):
+            assert math.hypot(x - dx, y - dy) <= 0.05  # drawn from the thinned path
+        return [(float(x), float(y)) for x, y in drawn]
+
 
 @pytest.mark.parametrize(("name", "beat"), BEATS, ids=[f"{n}-beat{k + 1}" for n, k in BEATS])
 def test_each_beat_shows_what_its_caption_claims(browser, live, name, beat):

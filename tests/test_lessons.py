@@ -17,6 +17,7 @@ from lessons import KINDS, LESSONS, SPEEDS, Beat, Claim, Lesson
 from lessons.claims import (
     Above,
     Ahead,
+    Basins,
     Below,
     BestRate,
     Closer,
@@ -25,6 +26,7 @@ from lessons.claims import (
     LevelSet,
     Memory,
     Moves,
+    MovingNear,
     Near,
     NeverReaches,
     Order,
@@ -96,8 +98,8 @@ def steps_read(claim: Claim, rd: EngineReading) -> list[int]:
             return [claim.steps]
         case Diverges():
             return [claim.by_step]
-        case Survives() | NeverReaches():
-            return [rd.config.steps]
+        case Survives() | NeverReaches() | Basins() | MovingNear():
+            return [rd.config.steps]  # many starts: each run's end
     return []
 
 
@@ -113,6 +115,10 @@ def points_read(claim: Claim, rd: EngineReading) -> list[tuple[float, float]]:
             return [rd.position(claim.racer, t) for t in range(a, b + 1)]
         case Moves():
             return [rd.position(claim.racer, t) for t in claim.steps]
+        case Basins(point=point) if point is not None:
+            return [point]
+        case MovingNear():
+            return [claim.point, *rd.moving_ends(claim.racer)]
     return []
 
 
@@ -158,8 +164,16 @@ def contradiction(claim: Claim, steps: int) -> Claim | None:
             return dataclasses.replace(claim, at_least=high * 1.001 + 1e-300, at_most=None)
         case Memory(racer=r, buffers=names):
             return Memory(r, (*names, "extra"))
+        case WorkWithin(at_least=low) if low is not None:
+            return dataclasses.replace(claim, work=low * 0.999)
         case WorkWithin():
             return dataclasses.replace(claim, work=0.0)
+        case MovingNear(point=(x, y), radius=radius):
+            return dataclasses.replace(claim, point=(x + 3 * radius, y))
+        case Basins(at_least=low) if low is not None:
+            return dataclasses.replace(claim, at_least=None, at_most=low - 1)
+        case Basins(at_most=high) if high is not None:
+            return dataclasses.replace(claim, at_least=high + 1, at_most=None)
         case Trials(at_least=low) if low is not None:
             return dataclasses.replace(claim, at_least=None, at_most=low - 1)
         case LevelSet(shape=shape):
