@@ -232,6 +232,8 @@
   // ----- the step inspector --------------------------------------------------------------
 
   var ARROW = {gradient: "#000000", moment: "#D55E00", step: "#ffffff"};
+  // Okabe–Ito: SAM's probe reddish purple, Shampoo's preconditioner ellipse blue.
+  var PROBE = "#CC79A7", ELLIPSE = "#0072B2";
 
   function inspectOptions() {
     var select = byId("INSPECT_SELECT");
@@ -283,8 +285,34 @@
     clipped: "clipped (step ±lr·p)",
     d: "d (Prodigy's estimate)",
     d_lr: "rate d·lr",
-    trust_ratio: "trust ratio"
+    trust_ratio: "trust ratio φ",
+    weight_norm: "‖θ‖ (clamped to 10)",
+    sam_point: "θ (gradient asked here)",
+    sam_probe: "SAM probe θ+e (gradient taken here)",
+    sam_e: "SAM's perturbation e",
+    L_row_1: "L = εI + Σggᵀ, row 1",
+    L_row_2: "L, row 2",
+    L_eigenvalues: "eigenvalues of L",
+    P_eigenvalues: "L⁻½ semi-axes (λ⁻½ of L)",
+    P_axis_1: "L⁻½ long axis",
+    P_axis_2: "L⁻½ short axis"
   };
+  // One line under the table on what a row means, for the rows a student cannot guess.
+  var ROW_EXPLAINED = {
+    trust_ratio: {
+      lamb: "Step length ∝ ‖θ‖: the trust ratio φ = min(‖θ‖, 10)/‖u‖ rescales Adam's " +
+        "direction u, so each step is about lr·‖θ‖ long whatever the gradient's size.",
+      lars: "Step length ∝ ‖θ‖: the trust ratio φ = tc·‖θ‖/(‖g‖ + λ‖θ‖) rescales the " +
+        "gradient, so each step is about lr·tc·‖θ‖ long whatever the gradient's size."
+    },
+    L_eigenvalues: {
+      shampoo: "The step is lr·L⁻½g: the ellipse on the map is where L⁻½ sends " +
+        "unit gradients (long axis: the direction gradients have been small in, stretched " +
+        "most)."
+    }
+  };
+  var DERIVED_ORDER = ["L_row_1", "L_row_2", "L_eigenvalues", "P_eigenvalues", "P_axis_1",
+                       "P_axis_2"];
   // Rows whose values are yes/no flags (1 or 0) rather than numbers.
   var FLAGS = {clipped: true};
 
@@ -316,7 +344,11 @@
       (r + 1) + " (from x<sub>" + k + "</sub>). Arrows: <span class=\"key key-gradient\">" +
       "−gradient</span> " +
       (d.moment ? "<span class=\"key key-moment\">−" + R.escapeHtml(d.moment) + "</span> " : "") +
-      "<span class=\"key key-step\">step taken</span> (directions; sizes below)</p>" +
+      "<span class=\"key key-step\">step taken</span> (directions; sizes below)" +
+      (d.sam ? "; <span class=\"key key-sam\">SAM probe θ+e</span>: where SAM took the " +
+        "gradient this step used" : "") +
+      (d.derived.P_axis_1 ? "; <span class=\"key key-ellipse\">L⁻½'s ellipse</span> " +
+        "(shape only)" : "") + "</p>" +
       "<table class=\"inspect\"><thead><tr><th></th><th>x</th><th>y</th></tr></thead><tbody>";
     html += row("point", here, "point x");
     var noisy = R.racers.some(function (q) { return Boolean(q.fan); });  // a noisy race fans out
@@ -326,13 +358,31 @@
     Object.keys(d.state).forEach(function (name) {
       html += row(name, d.state[name][r], STATE_NOTES[name]);
     });
-    Object.keys(d.derived).forEach(function (name) {
+    // The API sends keys sorted; the inspector's own order reads better (Shampoo: L, then
+    // its eigenvalues, then L⁻½'s ellipse).
+    var order = function (name) { var i = DERIVED_ORDER.indexOf(name); return i < 0 ? 99 : i; };
+    var names = Object.keys(d.derived).sort(function (a, b) { return order(a) - order(b); });
+    names.forEach(function (name) {
       var v = d.derived[name][r];
       var same = Array.isArray(v) && v[0] === v[1] && /^bias/.test(name);
       html += row(name, same ? [v[0]] : v, STATE_NOTES[name]);
     });
+    if (d.sam) {
+      var at = d.sam.point[r], probe = d.sam.probe[r];
+      html += row("sam_point", at, STATE_NOTES.sam_point);
+      html += row("sam_probe", probe, STATE_NOTES.sam_probe);
+      html += row("sam_e", [probe[0] - at[0], probe[1] - at[1]], STATE_NOTES.sam_e);
+    }
     html += row("step", [next[0] - here[0], next[1] - here[1]], "step taken");
-    panel.innerHTML = html + "</tbody></table>";
+    html += "</tbody></table>";
+    Object.keys(ROW_EXPLAINED).forEach(function (name) {
+      var line = ROW_EXPLAINED[name][d.optimizer];
+      if (line && d.derived[name]) {
+        html += "<p class=\"inspect-note\" data-explains=\"" + name + "\">" +
+          R.escapeHtml(line) + "</p>";
+      }
+    });
+    panel.innerHTML = html;
   }
 
   function arrow(ctx, from, dx, dy, length, color, dash) {
@@ -367,6 +417,7 @@
     // Arrows from the racer's point x_k: their directions on the map, at fixed lengths
     // (the panel gives the sizes, which span many orders of magnitude).
     var ctx = on.ctx, toPx = on.toPx, k = on.k, sx = on.sx, sy = on.sy;
+    drawn = {probe: null, ellipse: null};
     if (!R.trace || R.visible[R.trace.index] === false) return;
     var d = R.trace.data;
     if (k >= d.gradient.length) return;
@@ -381,9 +432,90 @@
     }
     var s = toward([here[0] - next[0], here[1] - next[1]]);
     arrow(ctx, from, s[0], s[1], length * 0.7, ARROW.step, []);
+    if (d.derived.P_axis_1) drawn.ellipse = ellipse(on, from, d, k, length);
+    if (d.sam) drawn.probe = samProbe(on, d.sam.point[k], d.sam.probe[k]);
   });
 
+  // What the map last drew at the inspected step (data coordinates), for the browser tests.
+  var drawn = {probe: null, ellipse: null};
+
+  function label(ctx, at, gap, body) {
+    // Beside ``at`` (``gap`` pixels right and below), or to its left where the text would
+    // run off the map's right edge; never above or below the map.
+    var size = R.presenting ? 18 : 13, ratio = window.devicePixelRatio || 1;
+    ctx.font = size + "px sans-serif";
+    var width = ctx.measureText(body).width;
+    var right = ctx.canvas.width / ratio, bottom = ctx.canvas.height / ratio;
+    var x = at[0] + gap + width + 2 > right ? at[0] - gap - width : at[0] + gap;
+    var y = Math.max(size, Math.min(at[1] + gap + size * 0.8, bottom - 4));
+    ctx.lineWidth = 4;
+    ctx.strokeStyle = "rgba(255, 255, 255, 0.9)";
+    ctx.strokeText(body, Math.max(2, x), y);
+    ctx.fillStyle = "#111";
+    ctx.fillText(body, Math.max(2, x), y);
+  }
+
+  function samProbe(on, point, probe) {
+    // SAM's θ + e, joined to θ (where the step asked for its gradient) by a dotted line.
+    var ctx = on.ctx, a = on.toPx(point[0], point[1]), b = on.toPx(probe[0], probe[1]);
+    var size = R.presenting ? 9 : 6;
+    ctx.save();
+    ctx.setLineDash([2, 3]);
+    ctx.lineWidth = R.presenting ? 3 : 2;
+    ctx.strokeStyle = "#111";
+    ctx.beginPath(); ctx.moveTo(a[0], a[1]); ctx.lineTo(b[0], b[1]); ctx.stroke();
+    ctx.setLineDash([]);
+    ctx.beginPath();  // a diamond, unlike the racers' round markers
+    ctx.moveTo(b[0], b[1] - size); ctx.lineTo(b[0] + size, b[1]);
+    ctx.lineTo(b[0], b[1] + size); ctx.lineTo(b[0] - size, b[1]);
+    ctx.closePath();
+    ctx.fillStyle = PROBE;
+    ctx.fill();
+    ctx.lineWidth = 1.5;
+    ctx.strokeStyle = "#111";
+    ctx.stroke();
+    label(ctx, b, size + 3, "SAM probe θ+e");
+    ctx.restore();
+    return {point: point, probe: probe, px: b};
+  }
+
+  function ellipse(on, from, d, k, length) {
+    // Shampoo's L⁻½: the image of the unit circle (semi-axes its eigenvalues along its
+    // eigenvectors), drawn about the racer through the curvature view's level-set code, with
+    // the long semi-axis ``length`` pixels: its shape and turn, not its size.
+    var lam = d.derived.P_eigenvalues[k], axes = [d.derived.P_axis_1[k], d.derived.P_axis_2[k]];
+    var curvature = R.use("curvature");
+    if (!curvature || !(lam[0] > 0 && lam[1] > 0)) return null;
+    // λ₁u₁² + λ₂u₂² = 1 with λ = p⁻² has semi-axes p.
+    var run = curvature.levelSet({level_set: ["ellipse"], level: [1], newton_step: [[0, 0]],
+                                  eigenvalues: [[1 / (lam[0] * lam[0]), 1 / (lam[1] * lam[1])]],
+                                  eigenvectors: [axes]}, 0, 0)[0];
+    if (!run) return null;
+    var big = Math.max.apply(null, run.map(function (p) {
+      return Math.hypot(p[0] * on.sx, p[1] * on.sy);
+    }));
+    if (!(big > 0 && isFinite(big))) return null;
+    var scale = length / big, ctx = on.ctx;
+    ctx.save();
+    ctx.lineWidth = R.presenting ? 4 : 2.5;
+    ctx.strokeStyle = ELLIPSE;
+    ctx.setLineDash([]);
+    ctx.beginPath();
+    run.forEach(function (p, i) {
+      var x = from[0] + p[0] * on.sx * scale, y = from[1] - p[1] * on.sy * scale;
+      if (i === 0) ctx.moveTo(x, y); else ctx.lineTo(x, y);
+    });
+    ctx.stroke();
+    var tip = [from[0] + axes[0][0] * lam[0] * on.sx * scale,
+               from[1] - axes[0][1] * lam[0] * on.sy * scale];
+    label(ctx, tip, 6, "L⁻½");
+    ctx.restore();
+    return {semi_axes: lam, axes: axes};
+  }
+
   // ----- events from playback.js ---------------------------------------------------------
+
+  R.provide("inspector", {drawn: function () { return drawn; }});
 
   R.on("load", function () {
     presentButton();  // a ?present=1 link: the button says which mode the page is in

@@ -81,6 +81,12 @@ def equation(lr: str, v) -> list[str]:
     ]
 
 
+def inspect(state, values, lr, cyc, t):
+    """The trust ratio φ each step scaled Adam's direction by, and the (clamped) ‖θ‖ it
+    follows: the step is about lr·‖θ‖ long."""
+    return {"trust_ratio": state["trust_ratio"], "weight_norm": state["weight_norm"]}
+
+
 LAMB = OptimizerSpec(
     name="lamb",
     title="LAMB",
@@ -93,6 +99,7 @@ LAMB = OptimizerSpec(
     torch_name=None,
     sam=True,
     equation=equation,
+    inspect=inspect,
     help="Reference: pytorch-optimizer 4.1.0 (Lamb: step lr/(1 − β1^t), v not bias-corrected, "
     "‖θ‖ clamped to 10; rectify, pre_norm, adam and adanorm not offered). Adam's direction "
     "times a trust ratio ‖θ‖/‖u‖ per layer; here the point is one layer, so the step is about "

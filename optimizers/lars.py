@@ -78,6 +78,12 @@ def equation(lr: str, v) -> list[str]:
     return [*lines, rf"\theta &\leftarrow \theta - {lr}\,b"]
 
 
+def inspect(state, values, lr, cyc, t):
+    """The trust ratio φ each step scaled the gradient by: the step is about lr·tc·‖θ‖
+    long."""
+    return {"trust_ratio": state["trust_ratio"]}
+
+
 LARS = OptimizerSpec(
     name="lars",
     title="LARS",
@@ -90,6 +96,7 @@ LARS = OptimizerSpec(
     torch_name=None,
     sam=True,
     equation=equation,
+    inspect=inspect,
     help="Reference: pytorch-optimizer 4.1.0 (LARS) with the point as one 1×2 weight (on a "
     "(2,) tensor it scales nothing: plain momentum SGD). Momentum SGD on the gradient "
     "rescaled by a trust ratio tc·‖θ‖/(‖g‖ + λ‖θ‖): on one 2-D layer each step is about "

@@ -18,6 +18,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from common.jit import inlined
 from common.params import Param
 from optimizers import decay, oracle
@@ -109,6 +111,35 @@ def equation(lr: str, v) -> list[str]:
     ]
 
 
+def _axes(xx, xy, yy):
+    """Eigenvalues (descending) and unit eigenvectors (x ≥ 0, else y > 0) of the symmetric
+    2×2 matrices [[xx, xy], [xy, yy]], one per step."""
+    m = np.stack([np.stack([xx, xy], -1), np.stack([xy, yy], -1)], -2)
+    lam, vec = np.linalg.eigh(np.where(np.isfinite(m), m, 0.0))
+    lam, vec = lam[:, ::-1], vec[:, :, ::-1].transpose(0, 2, 1)  # row k: the k-th vector
+    flip = (vec[..., 0] < 0) | ((vec[..., 0] == 0) & (vec[..., 1] < 0))
+    vec = np.where(flip[..., None], -vec, vec)
+    return lam, vec
+
+
+def inspect(state, values, lr, cyc, t):
+    """L = εI + Σggᵀ after each step (as its rows), its eigenvalues, and the ellipse of
+    L^{-1/2} as the step used it (recomputed every k steps): its semi-axes (P's eigenvalues,
+    the stretch a unit gradient gets along each) and their directions."""
+    lx, lxy, ly = state["l_xx"], state["l_xy"], state["l_yy"]
+    px, pxy, py = state["p_xx"], state["p_xy"], state["p_yy"]
+    lam = _axes(lx, lxy, ly)[0]
+    stretch, axes = _axes(px, pxy, py)
+    return {
+        "L_row_1": np.stack([lx, lxy], -1),
+        "L_row_2": np.stack([lxy, ly], -1),
+        "L_eigenvalues": lam,
+        "P_eigenvalues": stretch,
+        "P_axis_1": axes[:, 0],
+        "P_axis_2": axes[:, 1],
+    }
+
+
 SHAMPOO = OptimizerSpec(
     name="shampoo",
     step_cost=lambda v: 2.0,  # a 2×2 matrix root a step
@@ -122,6 +153,7 @@ SHAMPOO = OptimizerSpec(
     torch_name=None,
     sam=True,
     equation=equation,
+    inspect=inspect,
     help="Reference: pytorch-optimizer 4.1.0 (Shampoo) on a (2,) tensor: full-matrix AdaGrad, "
     "θ ← θ − lr·L^{-1/2}g with L = εI + Σggᵀ (one factor, exponent −1/2; L^{-1/2} from a 2×2 "
     "eigendecomposition where the package uses an SVD: equal to rounding). It sees rotation, "

@@ -36,6 +36,7 @@ TRACE_SCHEMA: dict[str, Any] = {
         "state",
         "derived",
         "moment",
+        "sam",
     ],
     "additionalProperties": False,
     "properties": {
@@ -63,6 +64,26 @@ TRACE_SCHEMA: dict[str, Any] = {
             "nullable": True,
             "description": "the state entry drawn as the racer's velocity (null: none)",
         },
+        "sam": {
+            "type": "object",
+            "nullable": True,
+            "description": "a racer with sharpness-aware steps (sam_rho; null: none): where "
+            "each step asked for its gradient and where SAM took it instead",
+            "required": ["point", "probe"],
+            "additionalProperties": False,
+            "properties": {
+                "point": {
+                    **PAIRS,
+                    "description": "row t−1: θ, where step t asked for its gradient (the "
+                    "racer's point; Schedule-Free's y)",
+                },
+                "probe": {
+                    **PAIRS,
+                    "description": "row t−1: θ + e, where SAM took the gradient step t "
+                    "stepped with",
+                },
+            },
+        },
     },
 }
 
@@ -82,6 +103,11 @@ class Trace:
     state: dict[str, np.ndarray]  # each (n, 2), after step t
     derived: dict[str, np.ndarray]  # each (n, 2), from the optimizer's inspect hook
     moment: str | None
+    # (n, MAX_PROBES, 2): the points each step evaluated, in order (NaN past the count), and
+    # (n,) how many: the line searches' trials, SAM's θ and θ + e (Trajectories.probes).
+    probes: np.ndarray
+    probe_counts: np.ndarray
+    sam: bool = False  # the racer takes sharpness-aware steps: probes 0 and 1 are θ, θ + e
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -93,6 +119,11 @@ class Trace:
             "state": {k: v.tolist() for k, v in self.state.items()},
             "derived": {k: v.tolist() for k, v in self.derived.items()},
             "moment": self.moment,
+            "sam": (
+                {"point": self.probes[:, 0].tolist(), "probe": self.probes[:, 1].tolist()}
+                if self.sam
+                else None
+            ),
         }
 
 
@@ -128,6 +159,8 @@ def trace_racer(config: RaceConfig, index: int) -> Trace:
     # Steps before divergence, and before any recorded number stops being finite.
     n = traj.length(0) - 1
     rows = [raw, factor[:, None], *state.values(), *derived.values()]
+    if racer.sam_rho is not None:  # θ and θ + e are drawn
+        rows.append(traj.probes[:, 0, :2])
     # Rows of one number a step (a scalar's series) and of two (a vector's) alike.
     finite = np.all([np.isfinite(r).reshape(len(r), -1).all(axis=1) for r in rows], axis=0)
     if not finite[:n].all():
@@ -145,4 +178,7 @@ def trace_racer(config: RaceConfig, index: int) -> Trace:
         state={k: np.array(v[:n]) for k, v in state.items()},
         derived={k: np.array(v[:n]) for k, v in derived.items()},
         moment=moment,
+        probes=traj.probes[:n, 0],
+        probe_counts=traj.probe_counts[:n, 0],
+        sam=racer.sam_rho is not None,
     )

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 
 from optimizers.config import RaceConfig
-from optimizers.engine import MAX_PROBES, Record, common_noise, simulate
+from optimizers.engine import MAX_PROBES
 from optimizers.trace import NUMBER, NUMBERS, PAIR, PAIRS, Trace
 from surfaces import SURFACES, get_surface
 from surfaces.base import Surface
@@ -178,24 +178,6 @@ def quadratic_model(m: np.ndarray, g: np.ndarray) -> dict[str, Any]:
     }
 
 
-def recorded_probes(config: RaceConfig, index: int) -> tuple[np.ndarray, np.ndarray]:
-    """Racer ``index``'s evaluated points per step ((steps, MAX_PROBES, 2), NaN past the
-    count) and how many it evaluated ((steps,)), from its run alone with the state recorded:
-    the same run ``optimizers.trace.trace_racer`` records (racers never interact)."""
-    surface = get_surface(config.surface.name, **config.surface.params)
-    traj = simulate(
-        surface,
-        [config.racers[index]],
-        np.array([config.start], dtype=float),
-        config.steps,
-        common_noise(config.noise.std, config.noise.seed, 1),
-        config.tol,
-        record=Record.STATE,
-        budget=config.work_budget,
-    )
-    return traj.probes[:, 0], traj.probe_counts[:, 0]
-
-
 def band(t: np.ndarray, flat: np.ndarray) -> list[list[float]]:
     """The runs of ``flat`` samples as [t, t] intervals, each reaching half a sample spacing
     past its end samples (the boundary lies somewhere between two samples)."""
@@ -220,8 +202,6 @@ def _search(racer: Any) -> tuple[str, float, float, float] | None:
 def line_slices(
     surface: Surface,
     trace: Trace,
-    probes: np.ndarray,
-    counts: np.ndarray,
     search: tuple[str, float, float, float],
 ) -> dict[str, Any]:
     """φ(t) = f(θ + t·d) for each of the first SLICE_STEPS steps. d is the search direction:
@@ -229,6 +209,7 @@ def line_slices(
     is where it went). The trials are the step's probes after its first (θ itself), as t;
     φ is sampled from 0 to 2.5 times the accepted step."""
     name, c1, c2, shrink = search
+    probes, counts = trace.probes, trace.probe_counts  # the engine's record of the step
     n = min(len(trace.gradient), SLICE_STEPS)
     theta, g = trace.path[:n], trace.gradient[:n]
     taken = trace.path[1 : n + 1] - theta
@@ -314,6 +295,5 @@ def curvature(config: RaceConfig, index: int, trace: Trace) -> dict[str, Any] | 
     }
     search = _search(racer)
     if search is not None and n > 0:
-        probes, counts = recorded_probes(config, index)
-        out["line_search"] = line_slices(surface, trace, probes, counts, search)
+        out["line_search"] = line_slices(surface, trace, search)
     return out

@@ -276,8 +276,9 @@ class RaceService:
 
     def trace(self, config: RaceConfig, index: int) -> dict[str, Any]:
         """Racer ``index``'s state after every step, for the step inspector."""
-        # "trace2": with the curvature view (an entry cached before lacks it).
-        key = racer_keys(config, "trace2")[index]
+        # "trace3": with the curvature view and SAM's probes (an entry cached before lacks
+        # them).
+        key = racer_keys(config, "trace3")[index]
 
         def compute() -> dict[str, Any]:
             self.engine_runs += 1

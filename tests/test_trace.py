@@ -6,10 +6,11 @@ import numpy as np
 import pytest
 
 from optimizers.race import run_race
-from optimizers.trace import trace_racer
+from optimizers.trace import TRACE_SCHEMA, trace_racer
 from optimizers.validate import validate_race
 from surfaces import get_surface
 from tests.conftest import require_module
+from tests.openapi_check import errors
 from tests.torch_reference import build_optimizer
 
 # (our optimizer, its params, the state entry, torch's name for it)
@@ -121,3 +122,32 @@ def test_prodigys_estimated_rate_is_traced_from_its_scalars():
     assert np.all(np.diff(d_lr) >= 0)  # d only grows (growth_rate unbounded by default)
     assert d_lr[-1] > 10 * d_lr[0]  # and it does grow: the rate is found, not set
     assert trace.to_json()["derived"]["d_lr"] == d_lr.tolist()
+
+
+def sam_race(optimizer: str, rho: float | None) -> dict:
+    racer = {"optimizer": optimizer, "lr": 0.02, "sam_rho": rho}
+    surface = {"name": "quadratic", "params": {"a": 20, "b": 1, "angle": 30}}
+    return {"surface": surface, "start": [1.0, 1.0], "steps": 30, "racers": [racer]}
+
+
+def test_a_sam_racers_trace_carries_theta_and_its_probe():
+    """The inspector draws θ + e from the engine's own record of the step's evaluations."""
+    body = trace_racer(validate_race(sam_race("sgd", 0.05)), 0).to_json()
+    assert errors(body, TRACE_SCHEMA) == []
+    point, probe = np.array(body["sam"]["point"]), np.array(body["sam"]["probe"])
+    assert len(point) == len(probe) == len(body["gradient"]) == 30
+    np.testing.assert_array_equal(point, body["path"][:-1])  # θ: the racer's point
+    # e points up the gradient at θ: SAM's e = ρ·g/(‖g‖ + 1e-12) (no noise here).
+    g = np.array(body["gradient"])
+    norm = np.linalg.norm(g, axis=1)[:, None]
+    np.testing.assert_allclose(probe - point, 0.05 * g / (norm + 1e-12), rtol=1e-10)
+    without = trace_racer(validate_race(sam_race("sgd", None)), 0).to_json()
+    assert without["sam"] is None and errors(without, TRACE_SCHEMA) == []
+
+
+def test_schedule_free_with_sam_probes_around_y_not_the_drawn_x():
+    trace = trace_racer(validate_race(sam_race("schedule_free_sgd", 0.05)), 0)
+    point = np.array(trace.to_json()["sam"]["point"])
+    # Step t asks for its gradient at y_{t−1}: the start, then the y the last step left.
+    np.testing.assert_array_equal(point[1:], trace.state["y"][:-1])
+    assert not np.allclose(point[1:], trace.path[1:-1])  # x, drawn, is elsewhere
