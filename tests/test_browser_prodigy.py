@@ -10,7 +10,8 @@ import pytest
 
 from optimizers.race import run_race
 from optimizers.validate import validate_race
-from tests.live import RACE, open_tab, race_link, state
+from tests.live import open_tab, race_link, state
+from tests.test_browser_curvature import seek
 
 # The race of the lesson prodigy_rate (lessons/modern.py): Prodigy beside Adam at a bad rate
 # and Adam with a cosine schedule (a scheduled rate that is not constant either).
@@ -37,11 +38,6 @@ def tab(browser, live):
     context, tab = open_tab(browser, live[0] + race_link(PRODIGY_RACE))
     yield tab
     context.close()
-
-
-def seek(tab, k: int) -> None:
-    tab.evaluate(f"k => window.dash_clientside.set_props({RACE}.ids.STEP_SLIDER, {{value: k}})", k)
-    tab.wait_for_function(f"k => {RACE}.rendered === k && {RACE}.idle()", arg=k)
 
 
 def shown_rate(tab) -> float:
