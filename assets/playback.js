@@ -296,7 +296,8 @@
       data.push({type: "scatter", mode: "lines", name: r.label, x: x, y: clipped(y, range),
                  customdata: y, line: {color: r.color, width: 2.5, dash: r.dash},
                  visible: visible,
-                 hovertemplate: r.label + ": %{customdata:.3g} at step %{x}<extra></extra>"});
+                 hovertemplate: r.label + (field === "lr" && r.rate_name ? " " + r.rate_name : "") +
+                   ": %{customdata:.3g} at step %{x}<extra></extra>"});
       // The racer's marker at the end of its curve: the same swatch as on the map.
       if (y.length) {
         data.push({type: "scatter", mode: "markers", name: r.label + " end", x: [x[x.length - 1]],
@@ -334,7 +335,19 @@
   // The lower chart: the learning rate, the step length or the gradient norm (R.lower).
   R.lower = "lr";
   function lowerFigure() {
-    return seriesFigure(R.lower, LOWER[R.lower], 1, true);
+    return seriesFigure(R.lower, LOWER[R.lower] + estimated(), 1, true);
+  }
+  // The rate chart draws an optimizer's own estimate where it has one (Prodigy's d·lr): the
+  // axis says so, as briefly as the sweep's axis names a damping (a short chart's title).
+  function estimated() {
+    if (R.lower !== "lr") return "";
+    var names = [];
+    R.racers.forEach(function (r) {
+      if (R.visible[r.index] !== false && r.rate_name && names.indexOf(r.rate_name) < 0) {
+        names.push(r.rate_name);
+      }
+    });
+    return names.map(function (name) { return " (or) " + name; }).join("");
   }
 
   function load(store) {
@@ -355,6 +368,7 @@
       index: Number(key), label: src.label, color: src.color, marker: src.marker, n: src.n,
       dash: src.dash || "solid",
       x: decode(src.x), y: decode(src.y), loss: decode(src.loss), lr: decode(src.lr),
+      rate_name: src.rate_name || null,
       step_length: src.step_length ? decode(src.step_length) : null,
       grad_norm: src.grad_norm ? decode(src.grad_norm) : null,
       diverged_at: src.diverged_at, steps_to_tol: src.steps_to_tol, stopped: src.stopped || null,
@@ -505,7 +519,7 @@
     }
     maskedBoard = "";
     var noisy = R.racers.length && R.racers[0].fan;
-    if (!boardStale && update(el, noisy ? noisyRows(k) : plainRows(k))) return;
+    if (!boardStale && update(el, noisy ? noisyRows(k) : plainRows(k), k)) return;
     el.innerHTML = noisy ? noisyLeaderboard(k) : plainLeaderboard(k);
     boardStale = false;
   }
@@ -513,7 +527,7 @@
   var boardStale = true, maskedBoard = "";
   R.on("predicting", function () { if (R.race) leaderboard(R.step); });
 
-  function update(el, rows) {
+  function update(el, rows, k) {
     var body = el.querySelector("tbody");
     if (!body || body.children.length !== rows.length) return false;
     var byIndex = {}, rank = ranks(rows);
@@ -524,6 +538,8 @@
       var cells = tr.children, now = nowCell(rows[i], fmt(rows[i].now));
       if (cells[0].textContent !== rank[i]) cells[0].textContent = rank[i];
       if (cells[2].innerHTML !== now) cells[2].innerHTML = now;
+      var note = cells[1].querySelector(".rate-now"), rate = rateNote(rows[i].r, k);
+      if (note && note.textContent !== rate) note.textContent = rate;
       if (body.children[i] !== tr) body.insertBefore(tr, body.children[i]);
     }
     return true;
@@ -567,14 +583,31 @@
         ? "<span class=\"diverged\">diverged at step " + r.diverged_at + "</span>"
         : (r.steps_to_tol !== null ? String(r.steps_to_tol) : "–") + stoppedNote(r);
       html += "<tr data-racer=\"" + r.index + "\"><td class=\"rank\">" + rank[i] + "</td>" +
-        "<td class=\"racer-name\">" + racerSwatch(r) + labelHtml(r.label) + "</td><td>" +
-        nowCell(row, fmt(row.now)) + "</td><td class=\"col-extra\">" + fmt(r.final_loss) +
+        "<td class=\"racer-name\">" + racerSwatch(r) + labelHtml(r.label) + rateSpan(r, k) +
+        "</td><td>" + nowCell(row, fmt(row.now)) + "</td><td class=\"col-extra\">" +
+        fmt(r.final_loss) +
         "</td><td class=\"col-extra col-best\">" + fmt(r.best_loss) + "</td><td class=\"col-status\">" +
         status + "</td><td class=\"" + work + "\">" +
         (r.work_to_tol !== null && r.work_to_tol !== undefined ? fmt(r.work_to_tol) : "–") +
         "</td></tr>";
     });
     return tunedNote() + html + "</tbody></table>";
+  }
+
+  // An optimizer that estimates its own rate (Prodigy's d·lr, OptimizerSpec.shown_rate): that
+  // rate at the playhead, on a line of its own under the racer's name. A line, not a column:
+  // only such racers have one, and Present and phones keep few columns (the rate chart, its
+  // other home, is hidden in Present). Its rate after step k is lr[k − 1]: none before the
+  // first step.
+  function rateNote(r, k) {
+    if (!r.rate_name || !r.lr) return "";
+    var i = at(r, k) - 1;
+    return r.rate_name + " " + (i < 0 ? "–" : fmt(r.lr[i]));
+  }
+  function rateSpan(r, k) {
+    var text = rateNote(r, k);
+    return text ? "<span class=\"rate-now\" title=\"the rate it estimated itself, after this " +
+      "step (the rate chart draws it)\">" + escapeHtml(text) + "</span>" : "";
   }
 
   // L-BFGS ends where torch's own stopping rule fires (optimizers/lbfgs.py): said, with which.

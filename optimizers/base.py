@@ -131,6 +131,12 @@ class OptimizerSpec:
     point: the oracle takes the gradient at θ + e instead. False (the default) for anything
     else (line searches, Hessians, function values, several gradients): the validator
     refuses SAM there.
+
+    ``shown_rate``: for an optimizer that estimates its own rate (Prodigy's d·lr), the state
+    scalar its kernel writes that rate into after every step; the engine records it as the
+    step's rate (``Trajectories.lrs``: the result's ``lr``, the rate chart, the leaderboard's
+    note, named ``rate_name``) instead of the scheduled one. None (the default): the
+    scheduled rate, exactly as the kernel received it.
     """
 
     name: str
@@ -151,6 +157,8 @@ class OptimizerSpec:
     residuals: bool = False
     stops: tuple[str, ...] = ()
     sam: bool = False
+    shown_rate: str | None = None
+    rate_name: str = "lr"
     check: Callable[[Mapping[str, Any], str], None] = lambda values, field: None
     # What one step costs the server at worst, in plain steps (a one-gradient step on the
     # costliest surface), given the hyper-parameters: the work limits count a racer's steps
@@ -175,6 +183,13 @@ class OptimizerSpec:
         if not self.stops:
             return -1
         return 2 * len(self.state) + self.scalars.index("stopped")
+
+    @property
+    def rate_slot(self) -> int:
+        """The state index of ``shown_rate`` (−1: the engine shows the scheduled rate)."""
+        if self.shown_rate is None:
+            return -1
+        return 2 * len(self.state) + self.scalars.index(self.shown_rate)
 
     @property
     def state_size(self) -> int:

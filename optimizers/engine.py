@@ -68,7 +68,9 @@ class Trajectories:
     order, and ``probe_counts`` (steps, runs) how many (beyond MAX_PROBES not kept).
     ``stopped_at`` is the step at which an optimizer that can stop for good
     (``OptimizerSpec.stops``) did so (0: it did not), ``stop_reason`` its reason's number
-    (1 for the spec's first reason; 0: none).
+    (1 for the spec's first reason; 0: none). ``lrs`` holds each step's scheduled rate, or,
+    for an optimizer that estimates its own (``OptimizerSpec.shown_rate``: Prodigy's d·lr),
+    that estimate after the step; a step whose estimate is not finite is a divergence.
     """
 
     points: np.ndarray
@@ -128,6 +130,8 @@ def _drive(
     budget,
     cost,
     stop_slot,
+    rate_slot,
+    shown,
     points,
     losses,
     grad_norms,
@@ -221,11 +225,15 @@ def _drive(
                 for k in range(min(tally[4], probes.shape[0])):
                     probed[r, t - 1, k, 0] = probes[k, 0]
                     probed[r, t - 1, k, 1] = probes[k, 1]
+            # An optimizer that estimates its own rate shows that (OptimizerSpec.shown_rate).
+            rate = s[rate_slot] if rate_slot >= 0 else 0.0
+            if per_step and rate_slot >= 0:
+                shown[t - 1, r] = rate
             if stop_slot >= 0 and stop_at == 0 and s[stop_slot] != 0:
                 stop_at = t
                 reason = int(s[stop_slot])
             inside = box[0] < x < box[2] and box[1] < y < box[3]
-            if not (inside and math.isfinite(loss) and math.isfinite(gn2)):
+            if not (inside and math.isfinite(loss) and math.isfinite(gn2) and math.isfinite(rate)):
                 div = t
                 end = t
                 break
@@ -303,7 +311,8 @@ class _Rates(NamedTuple):
 def _rates(racers: Sequence[RacerConfig], steps: int, keep: bool) -> _Rates:
     """Each run's rate and ``cyc`` per step: a constant where the schedule is constant, else a
     row of a table (one ``schedule_values`` call per schedule). Also the (steps, runs) rates
-    when ``keep`` (the results show them)."""
+    when ``keep`` (the results show them; the driver writes an optimizer's own estimate over
+    its rows, ``OptimizerSpec.shown_rate``)."""
     runs = len(racers)
     lr_const = np.array([r.lr for r in racers], dtype=float)
     lr_row = np.full(runs, -1, dtype=np.int64)
@@ -334,7 +343,8 @@ def _rates(racers: Sequence[RacerConfig], steps: int, keep: bool) -> _Rates:
     shown = np.empty((0, runs))
     if keep:
         shown = np.where(lr_row >= 0, lr_table[np.maximum(lr_row, 0)].T if lr_rows else 0, lr_const)
-        shown = np.ascontiguousarray(np.broadcast_to(shown, (steps, runs)))
+        # A writable copy: the driver writes an optimizer's own estimate over its rows.
+        shown = np.array(np.broadcast_to(shown, (steps, runs)), dtype=float)
     return _Rates(lr_const, lr_row, lr_table, cyc_const, cyc_row, cyc_table, shown)
 
 
@@ -411,6 +421,7 @@ def simulate(
     hyper, state0 = _settings(specs, racers, width)
     by_kernel: dict[object, list[int]] = {}
     stop_slots = {spec.kernel: spec.stop_slot for spec in specs}
+    rate_slots = {spec.kernel: spec.rate_slot for spec in specs}
     for i, spec in enumerate(specs):
         by_kernel.setdefault(spec.kernel, []).append(i)
     for step, members in by_kernel.items():
@@ -438,6 +449,8 @@ def simulate(
             math.inf if budget is None else float(budget),
             cost,
             stop_slots[step],
+            rate_slots[step],
+            shown,
             points,
             losses,
             grad_norms,

@@ -80,9 +80,10 @@ PARAMS = (
 )
 B1, B2, B3, EPS, WD, DECOUPLE, BIAS, SAFEGUARD, D0, D_COEF, GROWTH = hyper_layout(PARAMS)
 # State: m, v, s, x0 (2-vectors), then d, d_max, the d numerator, the package's k (steps
-# taken), and the step's dlr (the rate it applied: what the leaderboard shows).
+# taken), the step's dlr (the rate it applied) and d·lr after the step (the package's
+# group['d'] * group['lr']: the estimate the engine shows as the step's rate, base.py).
 M, V, S, X0 = 0, 2, 4, 6
-D, D_MAX, D_NUM, K, DLR = 8, 9, 10, 11, 12
+D, D_MAX, D_NUM, K, DLR, D_LR = 8, 9, 10, 11, 12, 13
 
 
 @inlined
@@ -119,6 +120,7 @@ def step(o, w, s, h, lr, cyc, t):
         s[S + i] = oracle.fma(s_alpha, g, s[S + i] * b3)
     d_denom = 0.0 + (abs(s[S]) + abs(s[S + 1]))
     if d_denom == 0:
+        s[D_LR] = d * lr
         return w[0], w[1]  # the package returns here: no step, k not advanced
     global_numerator = d_numerator + delta_numerator
     d_hat = h[D_COEF] * global_numerator / d_denom
@@ -129,7 +131,7 @@ def step(o, w, s, h, lr, cyc, t):
     growth = h[GROWTH]
     # min(d_max, d·growth_rate), Python's min: d·growth_rate only if strictly smaller.
     d = d * growth if growth == growth and d * growth < d_max else d_max
-    s[D_NUM], s[D], s[D_MAX], s[DLR] = global_numerator, d, d_max, dlr
+    s[D_NUM], s[D], s[D_MAX], s[DLR], s[D_LR] = global_numerator, d, d_max, dlr, d * lr
     s[K] = k + 1
     for i in range(2):
         denom = np.sqrt(s[V + i]) + d * eps
@@ -170,8 +172,9 @@ def equation(lr: str, v) -> list[str]:
 
 
 def inspect(state, values, lr, cyc, t):
-    """d and the rate it gives, d·lr (the step's dlr without bias correction is d·lr)."""
-    return {"d_lr": np.asarray(state["d"]) * lr}
+    """The rate d gives after each step, d·lr (the next step's dlr before bias correction),
+    as the kernel wrote it: the rate the race's results show."""
+    return {"d_lr": np.asarray(state["d_lr"])}
 
 
 PRODIGY = OptimizerSpec(
@@ -181,12 +184,15 @@ PRODIGY = OptimizerSpec(
     default_lr=1.0,
     kernel=step,
     state=("m", "v", "s", "x0"),
-    scalars=("d", "d_max", "d_numerator", "k", "dlr"),
+    scalars=("d", "d_max", "d_numerator", "k", "dlr", "d_lr"),
+    shown_rate="d_lr",
+    rate_name="d·lr",
     torch_name=None,
     sam=True,
     equation=equation,
     inspect=inspect,
     help="Reference: prodigyopt 1.1.2 (Prodigy). Adam that estimates its own rate d from how "
     "far it has come from the start against the gradients seen; d only grows, from d0. Leave "
-    "lr at 1 (it scales d); the leaderboard shows d·lr. growth_rate empty = no limit (inf).",
+    "lr at 1 (it scales d); its results, rate chart and leaderboard show d·lr after each step "
+    "(the rate the next step applies) as its rate. growth_rate empty = no limit (inf).",
 )

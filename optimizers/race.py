@@ -73,7 +73,13 @@ RACER_RESULT_SCHEMA: dict[str, Any] = {
             "items": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 2},
         },
         "loss": _NUMBERS,
-        "lr": _NUMBERS,
+        "lr": {
+            **_NUMBERS,
+            "description": "per step, the rate the racer stepped with: the scheduled learning "
+            "rate, or, for an optimizer that estimates its own rate, that estimate after the "
+            "step (Prodigy: d·lr, prodigyopt's group['d'] * group['lr'], the rate the next "
+            "step applies before bias correction)",
+        },
         "grad_norm": _NUMBERS,
         "diverged_at": {"type": "integer", "nullable": True},
         "steps_to_tol": {"type": "integer", "nullable": True},

@@ -14,6 +14,7 @@ import numpy as np
 
 from optimizers.fan import NoisyFan, sampled_steps
 from optimizers.race import RacerResult
+from optimizers.registry import OPTIMIZERS
 from optimizers.starts import ManyStarts
 from surfaces.base import Surface
 
@@ -78,7 +79,7 @@ def loss_gap(loss: np.ndarray, f_star: float | None) -> np.ndarray:
 
 def compact_racer(result: RacerResult, f_star: float | None) -> dict[str, Any]:
     """One racer's drawable history plus its leaderboard numbers."""
-    lr = result.lr
+    lr, spec = result.lr, OPTIMIZERS[result.optimizer]
     return {
         "label": result.label,
         "optimizer": result.optimizer,
@@ -87,6 +88,9 @@ def compact_racer(result: RacerResult, f_star: float | None) -> dict[str, Any]:
         "y": typed(result.path[:, 1]),
         "loss": typed(loss_gap(result.loss, f_star)),
         "lr": typed(lr) if len(lr) else None,
+        # What ``lr`` holds when the optimizer estimates its own rate (Prodigy: "d·lr"): the
+        # leaderboard then shows it at the playhead. None: the scheduled rate.
+        "rate_name": spec.rate_name if spec.shown_rate is not None else None,
         # The lower chart's other choices: ‖x_k − x_{k−1}‖ and ‖g_k‖ per step (float64 here:
         # float32 positions could not resolve steps below ~1e-7).
         "step_length": typed(np.hypot(*np.diff(result.path, axis=0).T)) if len(lr) else None,

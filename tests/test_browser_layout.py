@@ -295,7 +295,7 @@ def test_every_rate_is_inside_the_rate_chart_in_every_lesson(browser, live):
                 tab.locator("#lower-chart input[value='lr']").check()
                 tab.wait_for_function(
                     "() => document.querySelector('#lr-graph .js-plotly-plot')"
-                    ".layout.yaxis.title.text === 'learning rate'"
+                    ".layout.yaxis.title.text.startsWith('learning rate')"
                 )
             low, high = y_range(tab, "lr-graph")
             rates = state(

@@ -228,13 +228,26 @@ PRODIGY_CASES = [
 @pytest.mark.parametrize("key", list(SURFACES))
 @pytest.mark.parametrize(("params", "rates"), PRODIGY_CASES, ids=lambda v: str(v)[:60])
 def test_prodigy_equals_the_package(params, rates, key):
+    """The path, and the rate the race shows each step: the package's d·lr after the step
+    (``group['d'] * group['lr']``), which the inspector's d·lr is too."""
     config = _config(key, "prodigy", rates[key], params)
-    theirs, opt = reference_path(config, _prodigy)
+    package_rates = []
+
+    def step(opt, param, t):
+        opt.step()
+        group = opt.param_groups[0]
+        package_rates.append(group["d"] * group["lr"])
+
+    theirs, opt = reference_path(config, _prodigy, step=step)
     assert_same_path(config, theirs)
     group = opt.param_groups[0]
     kept = states(config)
     assert kept["d"][-1] == pytest.approx(group["d"], rel=1e-9)
     assert kept["d"][-1] > (params.get("d0", 1e-6)) * 100  # it found a rate of its own
+    shown = run_race(config).racers[0].lr
+    np.testing.assert_allclose(shown, package_rates, rtol=1e-9, atol=0)
+    np.testing.assert_array_equal(shown, kept["d_lr"])
+    assert shown[-1] > 100 * shown[0]  # it grows: not the scheduled rate, which is constant
 
 
 # LAMB and LARS (pytorch-optimizer 4.1.0): the point is one layer, a (2,) tensor for Lamb

@@ -231,3 +231,71 @@ def test_adding_an_optimizer_is_one_registry_entry(monkeypatch):
                 "racers": [{"optimizer": "signsgd", "lr": 0.1, "params": {"scale": 5}}],
             }
         )
+
+
+# A step that reports its own rate (as Prodigy does its d·lr): lr·t, infinite from step
+# ``h[0]`` on, while the point itself stays finite.
+@jit
+def _rate_step(o, w, s, h, lr, cyc, t):
+    gx, gy = oracle.gradient(o, w[0], w[1])
+    w[0] = w[0] - lr * gx
+    w[1] = w[1] - lr * gy
+    s[0] = lr * t if t < h[0] else np.inf
+    return w[0], w[1]
+
+
+def test_an_optimizers_own_rate_is_shown_instead_of_the_schedule(monkeypatch):
+    """``OptimizerSpec.shown_rate``: the engine records the scalar the kernel wrote as the
+    step's rate (any optimizer, from its registry entry alone), and a rate that stops being
+    finite ends the run as diverged at that step (no Infinity reaches the results)."""
+    spec = OptimizerSpec(
+        name="self_rated",
+        title="Self-rated",
+        params=(Param("blow_up_at", 5.0, low=1.0, high=1e9, help="step of the infinite rate"),),
+        default_lr=1e-2,
+        kernel=_rate_step,
+        help="Gradient descent that reports lr·t as its rate.",
+        scalars=("rate",),
+        shown_rate="rate",
+        rate_name="lr·t",
+    )
+    monkeypatch.setitem(OPTIMIZERS, "self_rated", spec)
+    racers = [
+        {"optimizer": "self_rated", "lr": 1e-3, "params": {"blow_up_at": 1e9}},
+        {"optimizer": "sgd", "lr": 1e-3},
+        {"optimizer": "self_rated", "lr": 1e-3, "params": {"blow_up_at": 4}},
+    ]
+    rated, plain, blown = run_race(race(racers)).racers
+    np.testing.assert_array_equal(rated.lr, 1e-3 * np.arange(1, 401))
+    np.testing.assert_array_equal(plain.lr, np.full(400, 1e-3))  # the scheduled rate
+    assert rated.diverged_at is None and plain.diverged_at is None
+    assert blown.diverged_at == 4 and blown.lr.tolist() == [1e-3, 2e-3, 3e-3]
+
+
+def test_prodigy_shows_d_lr_and_every_other_racer_its_schedule():
+    """In a race beside scheduled racers, Prodigy's rate is its d (after each step) times the
+    step's scheduled lr, and every other racer's rate is exactly the one the engine handed its
+    kernel (``step_values``; tests/test_conformance_torch.py checks those against torch's
+    schedulers)."""
+    cosine = {"name": "cosine"}
+    racers = [
+        {"optimizer": "prodigy", "lr": 1.0, "schedule": cosine},
+        {"optimizer": "adam", "lr": 0.05, "schedule": cosine},
+        *MIXED[:3],
+    ]
+    config = validate_race(race(racers))
+    results = run_race(config).racers
+    scheduled, _ = engine.step_values(config.racers, config.steps)
+    surface = get_surface("rosenbrock")
+    traj = engine.simulate(
+        surface,
+        config.racers[:1],
+        np.array([config.start]),
+        config.steps,
+        record=engine.Record.STATE,
+    )
+    d = OPTIMIZERS["prodigy"].unpack_state(traj.states[:, 0])["d"]
+    np.testing.assert_array_equal(results[0].lr, d * scheduled[:, 0])
+    assert d[-1] > 100 * d[0] and results[0].lr.max() > 100 * results[0].lr[0]  # d grew
+    for i, result in enumerate(results[1:], start=1):
+        np.testing.assert_array_equal(result.lr, scheduled[: len(result.lr), i])
