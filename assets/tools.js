@@ -354,7 +354,9 @@
     var noisy = R.racers.some(function (q) { return Boolean(q.fan); });  // a noisy race fans out
     html += row("gradient", d.gradient[r], noisy ? "gradient g (noise added)" : "gradient g");
     html += row("clip_factor", [d.clip_factor[r]], "clip factor");
-    html += row("lr", [d.lr[r]], "learning rate");
+    // An optimizer that estimates its own rate shows that (Prodigy: d·lr after the step).
+    html += row("lr", [d.lr[r]], racer && racer.rate_name ? racer.rate_name + " (its own estimate)"
+      : "learning rate");
     Object.keys(d.state).forEach(function (name) {
       html += row(name, d.state[name][r], STATE_NOTES[name]);
     });

@@ -10,7 +10,7 @@ import pytest
 
 from optimizers.race import run_race
 from optimizers.validate import validate_race
-from tests.live import open_tab, race_link, state
+from tests.live import RACE, open_tab, race_link, state
 from tests.test_browser_curvature import seek
 
 # The race of the lesson prodigy_rate (lessons/modern.py): Prodigy beside Adam at a bad rate
@@ -118,3 +118,18 @@ def test_the_note_is_on_the_screen_in_present_and_on_a_phone(
         assert sizes[0] == sizes[1]
     finally:
         context.close()
+
+
+def test_the_inspector_names_the_rate_prodigy_estimates(tab, engine):
+    """Inspecting Prodigy: its rate row says d·lr, not "learning rate", and holds the engine's;
+    a scheduled racer's row keeps its name."""
+    tab.select_option("#inspect-select", "0")
+    tab.wait_for_function(f"() => {RACE}.trace && {RACE}.trace.index === 0 && {RACE}.trace.data")
+    seek(tab, 9)  # the row of step 10
+    row = tab.locator("#inspect-panel tr[data-name='lr']")
+    assert row.locator("th").inner_text() == "d·lr (its own estimate)"
+    shown = float(row.locator("td").first.get_attribute("data-value"))
+    assert shown == pytest.approx(engine[0].lr[9], rel=1e-6)
+    tab.select_option("#inspect-select", "1")
+    tab.wait_for_function(f"() => {RACE}.trace && {RACE}.trace.index === 1")
+    assert tab.locator("#inspect-panel tr[data-name='lr'] th").inner_text() == "learning rate"
