@@ -107,6 +107,10 @@ def test_work_to_tol_stays_in_view_when_steps_cost_more_than_one_gradient(
             tab.wait_for_function("() => document.documentElement.classList.contains('presenting')")
         header = tab.locator("#leaderboard thead th.col-work")
         assert header.is_visible()
+        # On the screen, not clipped off the side column's right edge.
+        cell = tab.locator("#leaderboard tr[data-racer='0'] .col-work").bounding_box()
+        table = tab.locator("#leaderboard").bounding_box()
+        assert cell["x"] + cell["width"] <= min(viewport["width"], table["x"] + table["width"]) + 1
         expected = run_race(validate_race(RACE_OF_THREE)).racers[0].work_to_tol
         shown = tab.locator("#leaderboard tr[data-racer='0'] .col-work").inner_text()
         assert float(shown) == pytest.approx(expected, rel=1e-3)
