@@ -52,6 +52,7 @@ test: lint system
 
 bench: $(STAMP) system
 	$(BIN)/python -m bench.engine
+	$(BIN)/python -m bench.coldstart
 	$(BIN)/python -m bench.curvature
 	$(BIN)/python -m bench.modern
 	$(BIN)/python -m bench.browser

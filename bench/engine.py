@@ -13,27 +13,25 @@ measured in the same run are what the targets are about.
   is linear in runs (every run is its own optimizer), and timing it whole would take minutes.
 * peak memory: tracemalloc's peak (NumPy reports its buffers to it) while the engine answers
   a maximum-budget sweep and fan request (3,000,000 run-steps, the validator's bound).
-* cold start: a new Python process, compile cache warm, importing the engine and running its
-  first race (8 optimizers × 1,000 steps); and the compilation itself, every kernel into an
-  empty cache (what a fresh clone's ``make run`` adds before its first race).
+* compilation: every kernel into an empty cache (what a fresh clone's ``make run`` adds
+  before its first race), and a first race that compiles only its own; a new process's first
+  race with the cache warm is bench/coldstart.py's.
 """
 
 from __future__ import annotations
 
 import os
 import statistics
-import subprocess
-import sys
 import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import torch
 
 import bench.numpy_engine.batch as first_batch
+from bench.coldstart import FIRST_RACE, WARM, subprocess_seconds
 from bench.report import RESULTS, stamp, write_section
 from optimizers import run_batch, run_race
 from optimizers.config import RateGrid
@@ -46,9 +44,6 @@ from surfaces import get_surface
 from tests.torch_reference import build_optimizer
 
 REPEATS = 7
-COLD_REPEATS = 7
-ROOT = Path(__file__).resolve().parent.parent
-PYCACHE = str(Path(tempfile.gettempdir()) / "optrace-bench-pycache")
 
 EIGHT = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "nadam"]
 TEN = [*EIGHT[:5], "adadelta", "adam", "adamw", "adamax", "nadam"]
@@ -114,38 +109,6 @@ def peak_mb(call: Callable[[], object]) -> float:
 
 def first_edition_sweep(config) -> None:
     first_batch.run_batch(config, lrs=list(RATES))
-
-
-def subprocess_seconds(code: str, env: dict[str, str] | None = None) -> float:
-    """Seconds a new process reports. Its Python bytecode comes from ``PYCACHE`` (written by
-    the first process, read by the next), as an installed worker's does, whatever the
-    calling shell's PYTHONDONTWRITEBYTECODE says."""
-    base = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    out = subprocess.run(
-        [sys.executable, "-c", code],
-        cwd=ROOT,
-        env={**base, "PYTHONPYCACHEPREFIX": PYCACHE, **(env or {})},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return float(out.stdout.strip().splitlines()[-1])
-
-
-FIRST_RACE = f"""
-import time
-t = time.perf_counter()
-from optimizers import run_race
-run_race({race(EIGHT, 1000)!r})
-print(time.perf_counter() - t)
-"""
-WARM = """
-import time
-t = time.perf_counter()
-from optimizers.warm import warm
-warm()
-print(time.perf_counter() - t)
-"""
 
 
 def main() -> None:
@@ -227,17 +190,12 @@ def main() -> None:
         mem_rows.append((name, mine, theirs, mine <= 50))
         print(f"peak memory, {name}: ours {mine:.1f} MB, first edition {theirs:.1f} MB")
 
-    # Cold start.
+    # Compilation into an empty cache (the first race of a warm cache: bench/coldstart.py).
     with tempfile.TemporaryDirectory() as empty:
         compile_all = subprocess_seconds(WARM, {"NUMBA_CACHE_DIR": empty})
     with tempfile.TemporaryDirectory() as empty:
         compiled_first = subprocess_seconds(FIRST_RACE, {"NUMBA_CACHE_DIR": empty})
-    subprocess_seconds(WARM)
-    subprocess_seconds(FIRST_RACE)  # writes the bytecode the timed processes read
-    colds = sorted(subprocess_seconds(FIRST_RACE) for _ in range(COLD_REPEATS))
-    warm_first = statistics.median(colds)
-    print(f"cold start: first race {warm_first:.2f} s (warm cache); compiling every kernel "
-          f"{compile_all:.1f} s")  # fmt: skip
+    print(f"compiling every kernel {compile_all:.1f} s; a first race's own {compiled_first:.1f} s")
 
     load_after = os.getloadavg()[0]
     lines = [
@@ -279,15 +237,12 @@ def main() -> None:
         )
     lines += [
         "",
-        f"Cold start: a new process with the compile cache warm (and its bytecode, as an "
-        f"installed worker's) imports the engine and runs its first race (8 optimizers × "
-        f"1,000 steps) in {warm_first:.2f} s, median of {COLD_REPEATS} (range "
-        f"{colds[0]:.2f}–{colds[-1]:.2f} s; target ≤ 0.5 s: "
-        f"{'met' if warm_first <= 0.5 else 'missed'}). With an empty cache, compiling every "
-        f"kernel and surface function takes {compile_all:.1f} s (`optimizers/warm.py`, run by "
-        f"`make run`, `make test` and gunicorn's master before any request), and a first race "
-        f"that compiles only its own loops (6 kernels) {compiled_first:.1f} s: a fresh clone's "
-        "`make run` adds the former (after pip's install) before the first drawn race.",
+        f"Compilation: with an empty cache, compiling every kernel and surface function takes "
+        f"{compile_all:.1f} s (`optimizers/warm.py`, run by `make run`, `make test` and "
+        f"gunicorn's master before any request), and a first race that compiles only its own "
+        f"loops (6 kernels) {compiled_first:.1f} s: a fresh clone's `make run` adds the former "
+        "(after pip's install) before the first drawn race. A new process's first race with "
+        "the cache warm: the coldstart section (bench/coldstart.py).",
     ]
     write_section("engine", lines)
     print(f"wrote {RESULTS}")
