@@ -301,7 +301,9 @@
   var ROW_EXPLAINED = {
     trust_ratio: {
       lamb: "Step length ∝ ‖θ‖: the trust ratio φ = min(‖θ‖, 10)/‖u‖ rescales Adam's " +
-        "direction u, so each step is about lr·‖θ‖ long whatever the gradient's size.",
+        "direction u to length min(‖θ‖, 10), and the step size lr/(1 − β1ᵗ) carries the bias " +
+        "correction: each step is lr·min(‖θ‖, 10)/(1 − β1ᵗ) long whatever the gradient's " +
+        "size (lr·‖θ‖ once the correction has faded).",
       lars: "Step length ∝ ‖θ‖: the trust ratio φ = tc·‖θ‖/(‖g‖ + λ‖θ‖) rescales the " +
         "gradient, so each step is about lr·tc·‖θ‖ long whatever the gradient's size."
     },
@@ -355,7 +357,7 @@
     html += row("gradient", d.gradient[r], noisy ? "gradient g (noise added)" : "gradient g");
     html += row("clip_factor", [d.clip_factor[r]], "clip factor");
     // An optimizer that estimates its own rate shows that (Prodigy: d·lr after the step).
-    html += row("lr", [d.lr[r]], racer && racer.rate_name ? racer.rate_name + " (its own estimate)"
+    html += row("lr", [d.lr[r]], racer && racer.rate_name ? racer.rate_name + " after this step (its estimate)"
       : "learning rate");
     Object.keys(d.state).forEach(function (name) {
       html += row(name, d.state[name][r], STATE_NOTES[name]);

@@ -200,6 +200,16 @@ def test_the_trust_ratio_is_explained_in_one_line(browser, live, racer):
     assert ("lr·tc·‖θ‖" in text) == (racer == 1)
     assert tab.problems == []
     ctx.close()
+    if racer == 0:
+        # What LAMB's line says of the step's length holds for the engine's steps:
+        # lr·min(‖θ‖, 10)/(1 − β1ᵗ), step t taken from x_{t−1}.
+        assert "lr·min(‖θ‖, 10)/(1 − β1ᵗ)" in text
+        trace = trace_racer(validate_race(TRUST_RACE), 0)
+        lr, beta1 = TRUST_RACE["racers"][0]["lr"], 0.9
+        for t in (1, STEP + 1, 30):
+            length = np.hypot(*(trace.path[t] - trace.path[t - 1]))
+            said = lr * min(np.hypot(*trace.path[t - 1]), 10) / (1 - beta1**t)
+            assert length == pytest.approx(said, rel=1e-6), t
 
 
 def test_shampoo_shows_its_preconditioner_and_the_ellipse_of_its_inverse_root(browser, live):

@@ -127,7 +127,7 @@ def test_the_inspector_names_the_rate_prodigy_estimates(tab, engine):
     tab.wait_for_function(f"() => {RACE}.trace && {RACE}.trace.index === 0 && {RACE}.trace.data")
     seek(tab, 9)  # the row of step 10
     row = tab.locator("#inspect-panel tr[data-name='lr']")
-    assert row.locator("th").inner_text() == "d·lr (its own estimate)"
+    assert row.locator("th").inner_text() == "d·lr after this step (its estimate)"
     shown = float(row.locator("td").first.get_attribute("data-value"))
     assert shown == pytest.approx(engine[0].lr[9], rel=1e-6)
     tab.select_option("#inspect-select", "1")
