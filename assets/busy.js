@@ -7,6 +7,12 @@
  * that simply did not change. Every same-origin request that runs the engine is watched; a 429
  * shows a notice that says why, how long to wait (counting down) and that the last race stays,
  * and it goes once the wait is over or a later request gets through.
+ *
+ * A refusal only because this address already runs as many computations as it may at once
+ * (Retry-After of a second or two: the page's own race, inspector and previews can overlap)
+ * is sent again after that wait, a few times, before the caller sees it: a change made while
+ * another was computing is not silently dropped. Longer waits (the work budget) are left to
+ * the person, as the notice says.
  */
 (function () {
   "use strict";
@@ -60,11 +66,27 @@
     }
   }
 
+  var SHORT_WAIT = 2, RETRIES = 4;
+
+  function resendable(args) {
+    var init = args[1] || {};
+    return typeof args[0] === "string" && (init.body === undefined || typeof init.body === "string");
+  }
+
   var fetch = window.fetch.bind(window);
-  window.fetch = function () {
-    return fetch.apply(null, arguments).then(function (response) {
+  function attempt(args, left) {
+    return fetch.apply(null, args).then(function (response) {
       try { seen(response); } catch (e) { /* a notice must never break a request */ }
-      return response;
+      var wait = Number(response.headers.get("Retry-After")) || 1;
+      if (response.status !== 429 || left <= 0 || wait > SHORT_WAIT || !resendable(args)) {
+        return response;
+      }
+      return new Promise(function (resolve) {
+        window.setTimeout(function () { resolve(attempt(args, left - 1)); }, wait * 1000);
+      });
     });
+  }
+  window.fetch = function () {
+    return attempt(Array.prototype.slice.call(arguments), RETRIES);
   };
 })();

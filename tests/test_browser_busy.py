@@ -46,3 +46,31 @@ def test_a_refused_change_says_why_and_how_long_and_keeps_the_race(browser):
             assert others == []
         finally:
             context.close()
+
+
+def test_a_change_refused_for_running_too_much_at_once_is_sent_again(page):
+    """A 429 with a short Retry-After (this address already runs as many computations as it
+    may: the page's own requests overlapped) is sent again after the wait, so the change
+    lands; the person sees the notice meanwhile, not a dropped edit."""
+    refused = []
+
+    def once(route):
+        if not refused:
+            refused.append(route.request.post_data)
+            route.fulfill(
+                status=429,
+                headers={"Retry-After": "1", "Content-Type": "text/html"},
+                body="this client already has as many computations running as it may; retry",
+            )
+        else:
+            route.continue_()
+
+    page.route("**/_dash-update-component*", once)
+    box = page.locator(control("racer-lr", 0))
+    box.fill("0.0234")
+    box.press("Enter")
+    page.locator("#busy-note").wait_for(state="visible")
+    page.wait_for_function(f"() => {RACE}.racers[0].label.includes('0.0234')")
+    assert len(refused) == 1  # refused once, then the same request again got through
+    page.locator("#busy-note").wait_for(state="hidden")
+    page.unroute("**/_dash-update-component*")
