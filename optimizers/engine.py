@@ -372,7 +372,10 @@ def simulate(
     """Run every racer from its start (``starts`` is (runs, 2)) for ``steps`` steps, or until
     its work reaches ``budget`` gradient evaluations."""
     runs = len(racers)
-    starts = np.ascontiguousarray(starts, dtype=float).reshape(runs, 2)
+    # A fresh, writable copy: a caller's read-only array is another numba type, and the first
+    # driver's types are the ones every later driver is loaded for (``driver``): a read-only
+    # start made a process compile every kernel anew (tens of seconds) instead of loading it.
+    starts = np.array(starts, dtype=float, order="C").reshape(runs, 2)
     specs = [OPTIMIZERS[r.optimizer] for r in racers]
     kinds = list({id(spec): spec for spec in specs}.values())  # a fan repeats each racer
     per_step = max(spec.gradients for spec in kinds)

@@ -299,3 +299,21 @@ def test_prodigy_shows_d_lr_and_every_other_racer_its_schedule():
     assert d[-1] > 100 * d[0] and results[0].lr.max() > 100 * results[0].lr[0]  # d grew
     for i, result in enumerate(results[1:], start=1):
         np.testing.assert_array_equal(result.lr, scheduled[: len(result.lr), i])
+
+
+def test_a_read_only_start_leaves_the_kernels_types_as_cached():
+    """The first driver's argument types are the ones every later driver is loaded for; a
+    caller's read-only start array (another numba type) once made a process compile every
+    kernel anew, tens of seconds (a browser test's page never loaded). The engine copies it."""
+    from numba import types
+
+    adam = [{"optimizer": "adam", "lr": 0.01}]
+    config = validate_race({"surface": {"name": "rosenbrock"}, "steps": 5, "racers": adam})
+    start = np.array([[-1.0, 1.0]])
+    start.setflags(write=False)
+    traj = engine.simulate(get_surface("rosenbrock"), config.racers, start, 5)
+    assert traj.length(0) == 6
+    for made in engine._DRIVERS.values():
+        for signature in made.signatures:
+            frozen = [a for a in signature if isinstance(a, types.Array) and not a.mutable]
+            assert frozen == [], frozen
