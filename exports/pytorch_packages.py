@@ -3,7 +3,7 @@
 
 torch.optim has none of them, so each snippet imports the package the racer was tested
 against (tests/test_conformance_packages.py) and drives it as that test does: Schedule-Free
-in ``train()`` mode with the drawn point x read from y and z after each step (what ``eval()``
+in ``train()`` mode with the drawn point x read from y and z after each step (what eval mode
 would put in the parameters), LARS's point as a (1, 2) weight (the package scales only
 tensors of more than one dimension), and Sophia's Hessian diagonal (exact, or z ⊙ Hz for the
 race's seeded probe z) handed to ``step(hessian=…)`` on its update steps. Autograd supplies
