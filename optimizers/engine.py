@@ -343,8 +343,9 @@ def _rates(racers: Sequence[RacerConfig], steps: int, keep: bool) -> _Rates:
     shown = np.empty((0, runs))
     if keep:
         shown = np.where(lr_row >= 0, lr_table[np.maximum(lr_row, 0)].T if lr_rows else 0, lr_const)
-        # A writable copy: the driver writes an optimizer's own estimate over its rows.
-        shown = np.array(np.broadcast_to(shown, (steps, runs)), dtype=float)
+        # A writable C-ordered copy: the driver writes an optimizer's own estimate over its
+        # rows, and a transposed (Fortran-ordered) table is another numba type (``driver``).
+        shown = np.array(np.broadcast_to(shown, (steps, runs)), dtype=float, order="C")
     return _Rates(lr_const, lr_row, lr_table, cyc_const, cyc_row, cyc_table, shown)
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import os
 import shutil
+import sys
 from pathlib import Path
 from types import ModuleType
 
@@ -41,6 +42,26 @@ def require_executable(path: str) -> str:
     if IN_CI:
         raise RuntimeError(f"{path} is required in CI (scripts/install-system.sh installs it)")
     pytest.skip(f"{path} is missing (scripts/install-system.sh installs it)")
+
+
+_ODD_SIGNATURES: set[str] = set()
+
+
+@pytest.fixture(autouse=True)
+def kernels_keep_one_signature(request):
+    """After each test: every engine driver in this process still has the one signature the
+    first was called with (``engine.driver`` loads later kernels for it). A call with another
+    argument type (a read-only or Fortran-ordered array) compiles a kernel anew, tens of
+    seconds, and made a later browser test time out in CI; this names the test that did it."""
+    yield
+    engine = sys.modules.get("optimizers.engine")
+    if engine is None:
+        return
+    signatures = {str(s) for made in engine._DRIVERS.values() for s in made.signatures}
+    new = signatures - _ODD_SIGNATURES
+    if len(signatures) > 1 and new:
+        _ODD_SIGNATURES.update(signatures)
+        pytest.fail(f"{request.node.nodeid} called a kernel with other argument types: {new}")
 
 
 # The live app and a real headless Chromium, shared by the browser tests (one app per module).

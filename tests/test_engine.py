@@ -301,19 +301,33 @@ def test_prodigy_shows_d_lr_and_every_other_racer_its_schedule():
         np.testing.assert_array_equal(result.lr, scheduled[: len(result.lr), i])
 
 
-def test_a_read_only_start_leaves_the_kernels_types_as_cached():
-    """The first driver's argument types are the ones every later driver is loaded for; a
-    caller's read-only start array (another numba type) once made a process compile every
-    kernel anew, tens of seconds (a browser test's page never loaded). The engine copies it."""
+def test_every_race_calls_its_kernels_with_one_signature():
+    """The first driver's argument types are the ones every later driver is loaded for
+    (``engine.driver``); an argument of another numba type makes a process compile that
+    kernel anew, tens of seconds (CI's line-search page never loaded). Two did: a caller's
+    read-only start, and the shown rates of a scheduled race, a transposed (Fortran-ordered)
+    table. Races of every shape here, then one signature per driver, the same for all."""
     from numba import types
 
-    adam = [{"optimizer": "adam", "lr": 0.01}]
-    config = validate_race({"surface": {"name": "rosenbrock"}, "steps": 5, "racers": adam})
-    start = np.array([[-1.0, 1.0]])
-    start.setflags(write=False)
-    traj = engine.simulate(get_surface("rosenbrock"), config.racers, start, 5)
-    assert traj.length(0) == 6
+    def run(racers, start, steps=6, **extra):
+        config = validate_race({"surface": {"name": "rosenbrock"}, "steps": steps, "racers": racers})
+        surface = get_surface("rosenbrock")
+        for record in engine.Record:
+            engine.simulate(surface, config.racers, start, steps, record=record, **extra)
+
+    frozen = np.array([[-1.0, 1.0]])
+    frozen.setflags(write=False)
+    run([{"optimizer": "adam", "lr": 0.01}], frozen)
+    scheduled = [
+        {"optimizer": name, "lr": 0.01, "schedule": {"name": "cosine"}}
+        for name in ("sgd", "adam", "prodigy", "lbfgs")
+    ]
+    run(scheduled, np.array([[-1.0, 1.0]] * 4, order="F"))
+    run(scheduled[:2], np.array([[-1.0, 1.0]] * 2), noise=engine.Noise(0.1, [1, 2]))
+    run(scheduled[:2], np.array([[-1.0, 1.0]] * 2), budget=3.0)
+    signatures = {str(s) for made in engine._DRIVERS.values() for s in made.signatures}
+    assert len(signatures) == 1, signatures
     for made in engine._DRIVERS.values():
-        for signature in made.signatures:
-            frozen = [a for a in signature if isinstance(a, types.Array) and not a.mutable]
-            assert frozen == [], frozen
+        assert len(made.signatures) == 1, made
+        arrays = [a for a in made.signatures[0] if isinstance(a, types.Array)]
+        assert all(a.mutable and a.layout == "C" for a in arrays), arrays
