@@ -310,7 +310,9 @@ def test_every_race_calls_its_kernels_with_one_signature():
     from numba import types
 
     def run(racers, start, steps=6, **extra):
-        config = validate_race({"surface": {"name": "rosenbrock"}, "steps": steps, "racers": racers})
+        config = validate_race(
+            {"surface": {"name": "rosenbrock"}, "steps": steps, "racers": racers}
+        )
         surface = get_surface("rosenbrock")
         for record in engine.Record:
             engine.simulate(surface, config.racers, start, steps, record=record, **extra)
