@@ -14,10 +14,13 @@ from dash import ALL, MATCH, ClientsideFunction, Dash, Input, Output, Patch, Sta
 from callbacks.analysis import confirm_tuned, starts_view, sweep_view, tune
 from callbacks.form import known
 from callbacks.race import PageInputs, RaceUpdate, race_update
+from common.errors import ConfigError
+from common.params import typed
 from layouts import ids
 from layouts.controls import MAX_PAGE_RACERS
-from layouts.page import surface_params
+from layouts.page import add_racer_state, surface_params
 from layouts.racer import optimizer_params, racer_card, schedule_params
+from optimizers.base import LR
 from optimizers.registry import OPTIMIZERS
 from optimizers.schedules import SCHEDULES
 from optimizers.validate import validate_racer
@@ -83,6 +86,14 @@ def _store_output(update: RaceUpdate, previous: Any) -> Any:
         if key != "surface" and key not in store["racers"]:
             del patch["racers"][key]
     return patch
+
+
+def rate_value(value: Any) -> float | None:
+    """A rate box's value (a number, or text as typed) as the validator reads it, or None."""
+    try:
+        return LR.validate(typed(value), "lr")
+    except ConfigError:
+        return None
 
 
 def register(app: Dash, service: RaceService) -> None:
@@ -165,6 +176,24 @@ def register(app: Dash, service: RaceService) -> None:
     regenerate(ids.RACER_SCHEDULE, ids.RACER_SCHED_PARAMS, SCHEDULES, schedule_params)
 
     @app.callback(
+        Output({"type": ids.RACER_LR, "index": MATCH}, "value", allow_duplicate=True),
+        Output({"type": ids.RACER_DEFAULT_LR, "index": MATCH}, "data"),
+        Input({"type": ids.RACER_OPTIMIZER, "index": MATCH}, "value"),
+        State({"type": ids.RACER_LR, "index": MATCH}, "value"),
+        State({"type": ids.RACER_DEFAULT_LR, "index": MATCH}, "data"),
+        prevent_initial_call=True,
+    )
+    def rate_follows_optimizer(name, lr, was):
+        """A rate still at the old optimizer's default becomes the new one's (L-BFGS at Adam's
+        1e-3 crawls); a rate the person chose stays. The race callback waits for this one."""
+        spec = known(OPTIMIZERS, name)
+        if spec is None:
+            return no_update, no_update
+        rate = rate_value(lr)
+        untouched = rate is not None and rate == rate_value(was)
+        return (spec.default_lr if untouched else no_update), spec.default_lr
+
+    @app.callback(
         Output(ids.SURFACE_PARAMS, "children"),
         Input(ids.SURFACE_SELECT, "value"),
         prevent_initial_call=True,
@@ -175,7 +204,12 @@ def register(app: Dash, service: RaceService) -> None:
         return surface_params(name, {})
 
     @app.callback(
-        output={"cards": Output(ids.RACERS, "children"), "next": Output(ids.NEXT_INDEX, "data")},
+        output={
+            "cards": Output(ids.RACERS, "children"),
+            "next": Output(ids.NEXT_INDEX, "data"),
+            "add_text": Output(ids.ADD_RACER, "children"),
+            "add_off": Output(ids.ADD_RACER, "disabled"),
+        },
         inputs={
             "add": Input(ids.ADD_RACER, "n_clicks"),
             "removes": Input(_ids(ids.RACER_REMOVE), "n_clicks"),
@@ -187,10 +221,18 @@ def register(app: Dash, service: RaceService) -> None:
         prevent_initial_call=True,
     )
     def add_or_remove(add, removes, optimizers, next_index):
-        unchanged = {"cards": no_update, "next": no_update}
+        unchanged = dict.fromkeys(("cards", "next", "add_text", "add_off"), no_update)
         present = [o["id"].get("index") for o in ctx.args_grouping["optimizers"]]
         trigger = ctx.triggered_id
         patch = Patch()
+
+        def changed(count: int, next_index: Any) -> dict[str, Any]:
+            """The cards' patch, and the Add button as ``count`` cards leave it."""
+            button = add_racer_state(count)
+            return {"cards": patch, "next": next_index, "add_text": button["children"]} | {
+                "add_off": button["disabled"]
+            }
+
         if trigger == ids.ADD_RACER:
             if len(present) >= MAX_PAGE_RACERS or not isinstance(next_index, int):
                 return unchanged
@@ -198,7 +240,7 @@ def register(app: Dash, service: RaceService) -> None:
             name = next((n for n in OPTIMIZERS if n not in used), "adam")
             racer = {"optimizer": name, "lr": OPTIMIZERS[name].default_lr}
             patch.append(racer_card(next_index, validate_racer(racer, "racer").to_json()))
-            return {"cards": patch, "next": next_index + 1}
+            return changed(len(present) + 1, next_index + 1)
         if isinstance(trigger, dict) and trigger.get("type") == ids.RACER_REMOVE:
             clicked = [r for r in ctx.args_grouping["removes"] if r["id"] == trigger]
             if not clicked or not clicked[0].get("value") or len(present) <= 1:
@@ -206,7 +248,7 @@ def register(app: Dash, service: RaceService) -> None:
             if trigger.get("index") not in present:
                 return unchanged
             del patch[present.index(trigger["index"])]
-            return {"cards": patch, "next": no_update}
+            return changed(len(present) - 1, no_update)
         return unchanged
 
     # Playback and drawing happen in the browser (assets/playback.js): no request while playing.

@@ -101,6 +101,7 @@ RACER_EQUATION = "racer-equation"
 RACER_ERROR = "racer-error"
 RACER_LABEL = "racer-label"
 RACER_LR = "racer-lr"
+RACER_DEFAULT_LR = "racer-default-lr"  # the rate the card's optimizer starts with
 RACER_LR_SLIDER = "racer-lr-slider"
 RACER_OPTIMIZER = "racer-optimizer"
 RACER_PARAM = "racer-param"

@@ -21,6 +21,14 @@ from surfaces import SURFACES
 SPEEDS = (0.25, 0.5, 1, 2, 4, 8, 16)
 
 
+def add_racer_state(count: int) -> dict[str, Any]:
+    """The Add button's text and whether it works, for ``count`` racers: at the page's most
+    it says so instead of doing nothing."""
+    full = count >= MAX_PAGE_RACERS
+    text = f"{MAX_PAGE_RACERS} racers: the most a race shows" if full else "+ Add racer"
+    return {"children": text, "disabled": full}
+
+
 def surface_params(name: str, values: dict[str, Any]) -> list:
     return param_controls(ids.SURFACE_PARAM, SURFACES[name].params, values)
 
@@ -429,10 +437,10 @@ def page(
                                         ],
                                     ),
                                     html.Button(
-                                        "+ Add racer",
                                         id=ids.ADD_RACER,
                                         n_clicks=0,
                                         title=f"up to {MAX_PAGE_RACERS} racers",
+                                        **add_racer_state(len(racers)),
                                     ),
                                 ],
                             ),

@@ -112,6 +112,11 @@ def racer_card(index: int, racer: dict[str, Any], noisy: bool = False) -> html.D
                         allow_direct_input=False,
                     ),
                     number_box(racer_id(ids.RACER_LR, index), racer["lr"], LR, "learning rate"),
+                    # A rate nobody has changed follows the optimizer (callbacks/wiring.py).
+                    dcc.Store(
+                        id=racer_id(ids.RACER_DEFAULT_LR, index),
+                        data=OPTIMIZERS[optimizer].default_lr,
+                    ),
                 ],
             ),
             html.Div(

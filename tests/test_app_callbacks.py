@@ -182,6 +182,8 @@ def test_adding_racers_stops_at_the_page_limit(client):
             "outputs": [
                 {"id": "racers", "property": "children"},
                 {"id": "next-index", "property": "data"},
+                {"id": "add-racer", "property": "children"},
+                {"id": "add-racer", "property": "disabled"},
             ],
             "inputs": [
                 {"id": "add-racer", "property": "n_clicks", "value": 1},
@@ -208,6 +210,10 @@ def test_adding_racers_stops_at_the_page_limit(client):
     added = ask(3).get_json()["response"]
     assert added["next-index"]["data"] == 4
     assert "racer-optimizer" in json.dumps(added["racers"])
+    assert added["add-racer"] == {"children": "+ Add racer", "disabled": False}
+    # The card that fills the page turns the button off, and it says why.
+    last = ask(MAX_PAGE_RACERS - 1).get_json()["response"]["add-racer"]
+    assert last["disabled"] is True and f"{MAX_PAGE_RACERS} racers" in last["children"]
     assert ask(MAX_PAGE_RACERS).get_json()["response"] == {}
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from layouts.controls import MAX_PAGE_RACERS
 from tests.conftest import IN_CI
 from tests.dash_requests import opening_controls, race_body
 from tests.live import RACE, READY, control, open_tab, state
@@ -167,6 +168,18 @@ def test_adding_and_removing_a_racer(page):
     page.wait_for_function(f"() => {RACE}.racers.length === 4")
     assert state(page, f"{RACE}.racers.map(r => r.index)") == [0, 2, 3, 4]
     assert page.locator("#leaderboard tbody tr").count() == 4
+    assert page.problems == []
+
+
+def test_the_add_button_says_when_the_page_is_full(page):
+    for count in range(5, MAX_PAGE_RACERS + 1):
+        page.click("#add-racer")
+        page.wait_for_function(f"n => {RACE}.racers.length === n", arg=count)
+    add = page.locator("#add-racer")
+    assert add.is_disabled() and f"{MAX_PAGE_RACERS} racers" in add.inner_text()
+    page.click(control("racer-remove", 0))
+    page.wait_for_function(f"n => {RACE}.racers.length === n", arg=MAX_PAGE_RACERS - 1)
+    assert add.is_enabled() and add.inner_text() == "+ Add racer"
     assert page.problems == []
 
 
