@@ -588,3 +588,25 @@ def test_between_phone_and_laptop_nothing_scrolls_sideways(browser, live, width)
         assert no_sideways_scroll(tab)
     finally:
         context.close()
+
+
+def test_after_a_click_on_a_quick_slider_in_present_a_clickers_arrow_steps_the_race(browser, live):
+    # A click on the thumb moves nothing (no change event); the slider kept the focus and the
+    # clicker's → then moved it: the race changed under the class without a word.
+    context, tab = open_tab(browser, live[0] + "/?present=1", viewport=PROJECTORS[0])
+    try:
+        row = "#quick-controls .quick-row[data-racer='0']"
+        slider = tab.locator(f"{row} .quick-rate")
+        b = slider.bounding_box()
+        at = slider.evaluate("r => (r.value - r.min) / (r.max - r.min)")
+        loaded, rate = (
+            state(tab, f"{RACE}.loadedAt"),
+            tab.locator(f"{row} .quick-value").inner_text(),
+        )
+        tab.mouse.click(b["x"] + 8 + (b["width"] - 16) * at, b["y"] + b["height"] / 2)
+        tab.keyboard.press("ArrowRight")
+        tab.wait_for_function(f"() => {RACE}.step === 1 && {RACE}.rendered === 1")
+        assert tab.locator(f"{row} .quick-value").inner_text() == rate
+        assert state(tab, f"{RACE}.loadedAt") == loaded and not state(tab, f"{RACE}.dragging")
+    finally:
+        context.close()
