@@ -57,20 +57,27 @@
   }
   // A clicker's one button drives the lesson: the first press plays the beat to where its
   // caption looks, the next goes on to the next beat. False: nothing left, the keys step.
+  function stop() { return beat.step === null ? R.steps : Math.min(beat.step, R.steps); }
+  function playToStop() {
+    if (R.playing || R.step >= stop()) return false;
+    var play = R.el("PLAY_BUTTON");
+    if (play) play.click();
+    return true;
+  }
   function key(delta) {
     if (delta < 0) return go(-1);
-    var stop = beat.step === null ? R.steps : Math.min(beat.step, R.steps);
-    if (R.playing) return true;
-    if (R.step < stop) {
-      var play = R.el("PLAY_BUTTON");
-      if (play) play.click();
-      return true;
-    }
+    if (R.playing || playToStop()) return true;
     return go(1);
   }
   R.provide("beats", {go: go, key: key, beat: beat});
   R.action("beat-next", function (el, event) { if (go(1)) event.preventDefault(); });
   R.action("beat-back", function (el, event) { if (go(-1)) event.preventDefault(); });
+  // The caption's "Play to step N" (layouts/page.py play_to): shown until the map is there.
+  R.action("beat-play", function (el, event) { event.preventDefault(); playToStop(); });
+  R.on("step", function (k) {
+    var button = document.querySelector(".beat-play");
+    if (button) button.hidden = k >= stop() || R.playing;
+  });
 
   // ----- a measure under the caption -------------------------------------------------------
 

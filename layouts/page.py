@@ -292,6 +292,23 @@ def beat_nav(lesson: Lesson, beat: int) -> html.Nav:
     )
 
 
+def play_to(lesson: Lesson, beat: int) -> list[Any]:
+    """A beat whose caption looks at a later step than it opens on offers to play there (the
+    clicker's first press does the same, assets/lesson.js): the map at step 0 under words
+    about step 40 reads as a contradiction otherwise."""
+    shown = lesson.beats[beat]
+    if shown.step is None or shown.step <= (shown.play_from or 0):
+        return []
+    return [
+        html.Button(
+            f"▶ Play to step {shown.step}",
+            className="beat-play",
+            type="button",
+            **{"data-action": "beat-play"},
+        )
+    ]
+
+
 def caption(lesson: Lesson | None, note: str, beat: int = 0) -> html.Div:
     children: list[Any] = []
     if lesson is not None:
@@ -301,6 +318,7 @@ def caption(lesson: Lesson | None, note: str, beat: int = 0) -> html.Div:
         children = [
             html.Strong(title + " "),
             html.Span(lesson.beats[beat].caption, className="beat-caption"),
+            *play_to(lesson, beat),
         ]
         if len(lesson.beats) > 1:
             children.append(beat_nav(lesson, beat))

@@ -293,6 +293,33 @@ def test_beats_move_with_next_back_and_a_clickers_keys(browser, live):
     context.close()
 
 
+def test_a_beat_offers_to_play_to_the_step_its_caption_looks_at(page, live):
+    # The beat opens before the step its caption describes; the caption says where it looks
+    # and a press plays there, then the offer goes (the map now shows what the words say).
+    lesson = LESSONS["ravine"]
+    beat = lesson.beats[0]
+    assert beat.step is not None and beat.step > (beat.play_from or 0)
+    page.goto(f"{live[0]}?lesson=ravine&beat=1")
+    page.wait_for_function(READY)
+    offer = page.locator("#lesson-caption .beat-play")
+    assert offer.is_visible() and offer.inner_text() == f"▶ Play to step {beat.step}"
+    assert state(page, f"{RACE}.step") < beat.step
+    page.evaluate(f"() => {RACE}.speed = 16")
+    offer.click()
+    page.wait_for_function(f"s => !{RACE}.playing && {RACE}.step === s", arg=beat.step)
+    assert offer.is_hidden()
+    # A beat with no later step to look at offers nothing.
+    plain = next(
+        (name, i)
+        for name, other in LESSONS.items()
+        for i, b in enumerate(other.beats)
+        if b.step is None or b.step <= (b.play_from or 0)
+    )
+    page.goto(f"{live[0]}?lesson={plain[0]}&beat={plain[1] + 1}")
+    page.wait_for_function(READY)
+    assert page.locator("#lesson-caption .beat-play").count() == 0
+
+
 def test_a_beat_plays_its_range_and_stops_where_its_caption_looks(page, live):
     lesson = LESSONS["ravine"]
     stop = lesson.beats[0].step
