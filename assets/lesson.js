@@ -141,6 +141,9 @@
       }
       if (beat.chart) {
         window.dash_clientside.set_props(R.ids.LOWER_CHART, {value: beat.chart});
+        // In Present the beat's chart takes the loss chart's place (assets/style.css): the
+        // caption is about it, and Present has room for one chart.
+        document.documentElement.classList.add("beat-chart");
       }
       beat.hidden.forEach(function (index) {
         window.dash_clientside.set_props(R.partId("RACER_VISIBLE", index), {value: []});
@@ -160,17 +163,25 @@
   // A beat that opens a view is about what the view shows: once it is drawn, bring it on
   // screen: below the race on a laptop or a phone it is scrolled to; Present has no room
   // below the race, so the view's chart is drawn beside the map instead of the loss chart.
-  var VIEWS = {sweep: ["SWEEP_PANEL", "SWEEP_GRAPH"], starts: ["STARTS_PANEL", "STARTS_GRAPH"]};
+  // Many starts also bring their table, the chart's colour key with each basin's count (a
+  // caption quotes them: "8 end in the narrow well, 56 in the wide one").
+  var VIEWS = {sweep: ["SWEEP_PANEL", "SWEEP_GRAPH", null],
+               starts: ["STARTS_PANEL", "STARTS_GRAPH", "STARTS_SUMMARY"]};
 
   function besideTheMap(view) {
     var source = R.graph(R.ids[VIEWS[view][1]]), side = document.querySelector(".side");
     if (!source || !side || !window.Plotly) return;
-    var box = side.querySelector(".beat-view");
-    if (!box) {
-      box = document.createElement("div");
-      box.className = "beat-view";
-      side.appendChild(box);
+    var holder = side.querySelector(".beat-view"), box, key;
+    if (!holder) {
+      holder = document.createElement("div");
+      holder.className = "beat-view";
+      holder.innerHTML = "<div class=\"beat-view-chart\"></div><div class=\"beat-view-key\"></div>";
+      side.appendChild(holder);
     }
+    box = holder.querySelector(".beat-view-chart");
+    key = holder.querySelector(".beat-view-key");
+    var table = VIEWS[view][2] && R.el(VIEWS[view][2]);
+    key.innerHTML = table ? table.innerHTML : "";
     // The side is narrow: the legend goes under the chart, in the room's type size.
     var layout = Object.assign({}, source.layout, {
       autosize: true, height: null, width: null,
