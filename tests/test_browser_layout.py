@@ -530,6 +530,11 @@ def test_between_phone_and_laptop_the_map_is_square_and_playback_on_screen(brows
         assert x == pytest.approx(y, rel=0.01)
         tab.locator(".playback").scroll_into_view_if_needed()
         assert tab.locator("#play-button").is_visible()
+        # The scrubber was 7 px wide beside the buttons, and dcc.Graph's inline height left
+        # one chart 0 px tall: every part of the stage is there to be used.
+        assert box(tab, "#step-slider")["width"] >= 300
+        for chart in ("#loss-graph", "#lr-graph"):
+            assert box(tab, chart)["height"] >= 120, chart
     finally:
         context.close()
 
