@@ -105,22 +105,9 @@
                 name: row.querySelector(".quick-name"), range: row.querySelector(".quick-rate"),
                 value: row.querySelector(".quick-value"),
                 show: row.querySelector(".quick-show input")};
-    // However the press ends (a drag, or a click that moves nothing and so fires no change),
-    // the slider gives the focus back: a clicker's → or PageDown must step the race, not
-    // silently move a rate the class is looking at. Tab still focuses it for the keyboard.
-    function release() {
-      window.removeEventListener("pointerup", release);
-      window.removeEventListener("pointercancel", release);
-      item.range.blur();
-      if (!item.dragging) return;
-      item.dragging = false;
-      R.set("dragging", false);
-    }
     item.range.addEventListener("pointerdown", function () {
       item.dragging = true;
       R.set("dragging", true);
-      window.addEventListener("pointerup", release);
-      window.addEventListener("pointercancel", release);
     });
     item.range.addEventListener("input", function () {
       var lr = rateOf(Number(item.range.value));
@@ -128,7 +115,9 @@
       if (item.dragging) previewRate(item.index, lr); else request(item.index, lr);
     });
     item.range.addEventListener("change", function () {
-      if (item.dragging) release();
+      if (item.dragging) item.range.blur();  // a clicker's PageDown must step, not move it
+      item.dragging = false;
+      R.set("dragging", false);
       request(item.index, rateOf(Number(item.range.value)));
     });
     item.show.addEventListener("change", function () {
@@ -179,13 +168,17 @@
     });
   }
 
-  // A press that moved nothing fires no "change": the release ends the drag all the same.
+  // A press that moved nothing fires no "change": the release ends the drag all the same,
+  // and the slider gives the focus back (it kept it, and a clicker's → then moved the rate
+  // under the class). Tab still focuses a slider for the keyboard's arrows.
   ["pointerup", "pointercancel"].forEach(function (type) {
     window.addEventListener(type, function () {
       if (!R.dragging) return;
       window.setTimeout(function () {  // after the slider's own "change", if it fires
         Object.keys(rows).forEach(function (index) { rows[index].dragging = false; });
         R.set("dragging", false);
+        var focused = document.activeElement;
+        if (focused && focused.classList.contains("quick-rate")) focused.blur();
       }, 0);
     });
   });
