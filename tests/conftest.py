@@ -93,6 +93,22 @@ def page(browser, live):
     context.close()
 
 
+@pytest.fixture
+def tabs(browser, live):
+    """Opens tabs on the live app (a path and the context's options, as ``open_tab``), each
+    closed after the test."""
+    opened = []
+
+    def open_(path: str, **context):
+        ctx, tab = open_tab(browser, live[0] + path, **context)
+        opened.append(ctx)
+        return tab
+
+    yield open_
+    for ctx in opened:
+        ctx.close()
+
+
 @pytest.fixture(scope="module")
 def redis_server():
     """A redis-server for the module (scripts/install-system.sh installs it)."""

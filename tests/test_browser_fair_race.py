@@ -15,7 +15,7 @@ from optimizers.sweep import sweep
 from optimizers.validate import validate_race
 from service.share import decode_race
 from surfaces import get_surface
-from tests.live import RACE, control, open_tab, race_link, state
+from tests.live import RACE, control, race_link, state
 
 QUADRATIC = {
     "surface": {"name": "quadratic", "params": {"a": 20, "b": 1}},
@@ -42,17 +42,8 @@ def sweep_shown(page) -> dict:
 
 
 @pytest.fixture
-def tab(browser, live):
-    opened = []
-
-    def open_(path: str):
-        context, page = open_tab(browser, live[0] + path)
-        opened.append(context)
-        return page
-
-    yield open_
-    for context in opened:
-        context.close()
+def tab(tabs):
+    return tabs
 
 
 def test_sweep_view_plots_every_racer_with_best_rate_edge_and_current_rate(tab):

@@ -333,27 +333,31 @@ def test_a_beat_plays_its_range_and_stops_where_its_caption_looks(page, live):
     assert page.inner_text("#step-label") == f"step {stop} / {state(page, f'{RACE}.steps')}"
 
 
-def test_in_present_a_beats_view_is_drawn_beside_the_map(browser, live):
+@pytest.fixture
+def projected(tabs):
+    """Opens a lesson's beat in Present on a 1024×768 projector."""
+
+    def open_(lesson: str, beat: int):
+        path = f"/?lesson={lesson}&beat={beat}&present=1"
+        return tabs(path, viewport={"width": 1024, "height": 768})
+
+    return open_
+
+
+def test_in_present_a_beats_view_is_drawn_beside_the_map(projected):
     # fair_comparison's last beat is about its sweep; Present has no room below the race.
-    context = browser.new_context(viewport={"width": 1024, "height": 768})
-    page = context.new_page()
-    page.goto(f"{live[0]}?lesson=fair_comparison&beat=3&present=1")
-    page.wait_for_function(READY)
+    page = projected("fair_comparison", 3)
     page.wait_for_selector(".beat-view-chart .main-svg", timeout=120_000)
     box = page.locator(".beat-view").bounding_box()
     assert box["height"] >= 150 and box["y"] + box["height"] <= 768 + 1
     assert box["x"] + box["width"] <= 1024 + 1
     traces = state(page, "document.querySelector('.beat-view-chart').data.length")
     assert traces == state(page, f"{RACE}.graph({RACE}.ids.SWEEP_GRAPH).data.length") > 0
-    context.close()
 
 
-def test_in_present_the_starts_key_beside_the_map_counts_what_the_caption_says(browser, live):
+def test_in_present_the_starts_key_beside_the_map_counts_what_the_caption_says(projected):
     # The caption quotes each well's count; the chart's colours alone would not say them.
-    context = browser.new_context(viewport={"width": 1024, "height": 768})
-    page = context.new_page()
-    page.goto(f"{live[0]}?lesson=sam_two_wells&beat=3&present=1")
-    page.wait_for_function(READY)
+    page = projected("sam_two_wells", 3)
     page.wait_for_selector(".beat-view-key tbody tr", timeout=120_000)
     caption = page.inner_text("#lesson-caption .beat-caption")
     narrow, wide = map(
@@ -370,20 +374,15 @@ def test_in_present_the_starts_key_beside_the_map_counts_what_the_caption_says(b
     assert shown[min(shown)] == narrow and shown[max(shown)] == wide  # narrow at x = −2
     key = page.locator(".beat-view-key").bounding_box()
     assert key["y"] + key["height"] <= 768 + 1
-    context.close()
 
 
-def test_in_present_a_beats_chosen_chart_takes_the_loss_charts_place(browser, live):
+def test_in_present_a_beats_chosen_chart_takes_the_loss_charts_place(projected):
     # prodigy_rate's first beat is read off the step-length chart (its caption says so).
     beat = LESSONS["prodigy_rate"].beats[0]
     assert beat.chart == "step_length" and "step-length chart" in beat.caption
-    context = browser.new_context(viewport={"width": 1024, "height": 768})
-    page = context.new_page()
-    page.goto(f"{live[0]}?lesson=prodigy_rate&beat=1&present=1")
-    page.wait_for_function(READY)
+    page = projected("prodigy_rate", 1)
     page.wait_for_selector("#lr-graph .main-svg .scatterlayer .trace", timeout=120_000)
     chart = page.locator("#lr-graph").bounding_box()
     assert chart["height"] >= 150 and chart["y"] + chart["height"] <= 768 + 1
     assert page.locator("#loss-graph").is_hidden()
     assert "step length" in page.locator("#lr-graph .g-ytitle").text_content()
-    context.close()
