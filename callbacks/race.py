@@ -19,7 +19,7 @@ from callbacks.form import (
 )
 from common.errors import ConfigError
 from common.params import typed
-from layouts.controls import MAX_PAGE_RACERS, PAGE_STEPS
+from layouts.controls import MAX_PAGE_RACERS, PAGE_STEPS, card_field
 from layouts.equation import update_rule
 from optimizers.config import RaceConfig
 from optimizers.validate import race_errors, validate_race
@@ -137,8 +137,7 @@ def place_error(error: ConfigError, order: list[int], update: RaceUpdate) -> Non
     """
     match = RACER_FIELD.match(error.field)
     if match and int(match.group(1)) < len(order):
-        local = error.field[match.end() :] or "racer"
-        local = local.removeprefix("params.").replace("schedule.params.", "schedule ")
+        local = card_field(error.field[match.end() :])
         update.racer_errors.setdefault(order[int(match.group(1))], f"{local}: {error.message}")
     elif error.field.startswith("surface"):
         update.surface_error = update.surface_error or str(error)

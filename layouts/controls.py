@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import re
 from typing import Any
 
 from dash import dcc, html
@@ -18,6 +19,8 @@ from dash import dcc, html
 from common.params import Param
 from layouts import ids
 from optimizers.base import LR
+from optimizers.registry import OPTIMIZERS
+from optimizers.schedules import SCHEDULES
 from optimizers.validate import (
     CLIP,
     MAX_STEPS,
@@ -42,12 +45,46 @@ PAGE_STEPS = dataclasses.replace(
     help=f"number of optimizer steps, {MIN_PAGE_STEPS} … {MAX_STEPS:,}",
 )
 # How a message names each kind of control's field (callbacks/race.py place_error): the box
-# a message names is marked invalid beside it (assets/inputs.js).
+# a message names is marked invalid beside it (assets/inputs.js). The validator's field, and
+# in a racer's card the name its control shows (``card_field``).
 FIELD_PREFIX = {
-    ids.RACER_PARAM: "",
-    ids.RACER_SCHED_PARAM: "schedule ",
+    ids.RACER_PARAM: "params.",
+    ids.RACER_SCHED_PARAM: "schedule.params.",
     ids.SURFACE_PARAM: "surface.params.",
 }
+CARD_KINDS = {ids.RACER_PARAM, ids.RACER_SCHED_PARAM, ids.RACER_CLIP, ids.RACER_SAM, ids.RACER_LR}
+# A card's controls outside the registries, by the racer's field each sets; parameters are
+# named by their Param.label.
+CARD_LABELS = {
+    "lr": "learning rate",
+    "clip_norm": "clip norm",
+    "sam_rho": "SAM ρ",
+    "sam_adaptive": "ASAM (adaptive)",
+}
+PARAM_LABELS = {
+    p.name: p.label
+    for registry in (OPTIMIZERS, SCHEDULES)
+    for spec in registry.values()
+    for p in spec.params
+}
+CARD_FIELD = re.compile(r"^(schedule\.)?(params\.)?([a-z_0-9]+)(?:\[(\d+)\])?$")
+
+
+def card_field(field: str) -> str:
+    """A racer's field (after ``racers[i].``) as its card's control names it: ``SAM ρ`` for
+    ``sam_rho``, ``weight decay`` for ``params.weight_decay``, ``betas (box 2)`` for
+    ``params.betas[1]``, ``schedule warmup steps`` for ``schedule.params.warmup_steps``;
+    anything else as it is. The validator's names are the API's; a card says what it shows."""
+    match = CARD_FIELD.match(field)
+    if not field or not match:
+        return field or "racer"
+    schedule, params, name, box = match.groups()
+    label = PARAM_LABELS.get(name, name) if params else CARD_LABELS.get(name, name)
+    if box is not None:
+        label += f" (box {int(box) + 1})"
+    return f"schedule {label}" if schedule and params else label
+
+
 PAGE_FIELD_NAMES = {
     ids.STEPS_INPUT: "steps",
     ids.NOISE_STD: "noise.std",
@@ -148,6 +185,8 @@ def number_box(
     non_negative = p.low is not None and p.low >= 0
     kind = id_.get("type") if isinstance(id_, dict) else id_
     field = field or PAGE_FIELD_NAMES.get(kind, p.name)
+    if kind in CARD_KINDS:
+        field = card_field(field)
     return html.Span(
         className="num-field",
         **{"data-step": json.dumps(step, separators=(",", ":")), "data-field": field},

@@ -9,7 +9,7 @@ from typing import Any
 from dash import dcc, html
 
 from layouts import ids
-from layouts.controls import number_box, number_field, param_controls
+from layouts.controls import CARD_LABELS, number_box, number_field, param_controls
 from layouts.equation import update_rule
 from optimizers.base import LR
 from optimizers.registry import OPTIMIZERS
@@ -100,7 +100,7 @@ def racer_card(index: int, racer: dict[str, Any], noisy: bool = False) -> html.D
                 className="racer-lr",
                 title=LR.help,
                 children=[
-                    html.Span("learning rate", className="param-name"),
+                    html.Span(CARD_LABELS["lr"], className="param-name"),
                     dcc.Slider(
                         id=racer_id(ids.RACER_LR_SLIDER, index),
                         min=LOG_LR_MIN,
@@ -111,7 +111,7 @@ def racer_card(index: int, racer: dict[str, Any], noisy: bool = False) -> html.D
                         updatemode="mouseup",
                         allow_direct_input=False,
                     ),
-                    number_box(racer_id(ids.RACER_LR, index), racer["lr"], LR, "learning rate"),
+                    number_box(racer_id(ids.RACER_LR, index), racer["lr"], LR, CARD_LABELS["lr"]),
                     # A rate nobody has changed follows the optimizer (callbacks/wiring.py).
                     dcc.Store(
                         id=racer_id(ids.RACER_DEFAULT_LR, index),
@@ -143,7 +143,7 @@ def racer_card(index: int, racer: dict[str, Any], noisy: bool = False) -> html.D
             ),
             number_field(
                 racer_id(ids.RACER_CLIP, index),
-                "clip norm",
+                CARD_LABELS["clip_norm"],
                 racer.get("clip_norm"),
                 "clip the gradient to this L2 norm before the update; empty: no clipping",
                 placeholder="off",
@@ -184,7 +184,7 @@ def sam_controls(index: int, racer: dict[str, Any]) -> list[html.Label]:
     return [
         number_field(
             racer_id(ids.RACER_SAM, index),
-            "SAM ρ",
+            CARD_LABELS["sam_rho"],
             racer.get("sam_rho"),
             SAM_RHO.help,
             placeholder="off",
@@ -193,7 +193,7 @@ def sam_controls(index: int, racer: dict[str, Any]) -> list[html.Label]:
             className="param",
             title=SAM_ADAPTIVE.help,
             children=[
-                html.Span("ASAM (adaptive)", className="param-name"),
+                html.Span(CARD_LABELS["sam_adaptive"], className="param-name"),
                 dcc.Checklist(
                     id=racer_id(ids.RACER_SAM_ADAPTIVE, index),
                     options=[{"label": "", "value": "on"}],

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from app import create_app
-from layouts.controls import MAX_PAGE_RACERS
+from layouts.controls import MAX_PAGE_RACERS, card_field
 from optimizers import run_race
 from service.compact import decode
 from service.store import cache_config
@@ -78,17 +78,36 @@ def test_an_unchanged_race_sends_nothing(client, first):
 
 
 @pytest.mark.parametrize(
+    ("field", "shown"),
+    [
+        ("lr", "learning rate"),
+        ("sam_rho", "SAM ρ"),
+        ("clip_norm", "clip norm"),
+        ("params.weight_decay", "weight decay"),
+        ("params.betas[1]", "betas (box 2)"),
+        ("schedule.params.warmup_steps", "schedule warmup steps"),
+        ("optimizer", "optimizer"),
+        ("", "racer"),
+    ],
+)
+def test_a_refusal_in_a_card_names_the_field_as_its_control_does(field, shown):
+    # The validator's names (sam_rho, params.betas[1]) are the API's; a card says what its
+    # control says. Labels come from the registries and the card's own table.
+    assert card_field(field) == shown
+
+
+@pytest.mark.parametrize(
     ("change", "where", "words"),
     [
-        ({"lr": 1e9}, 1, ["lr", "(0, 10]"]),
-        ({"lr": "fast"}, 1, ["lr: a number in (0, 10], got 'fast'"]),
-        ({"lr": None}, 1, ["lr"]),
+        ({"lr": 1e9}, 1, ["learning rate", "(0, 10]"]),
+        ({"lr": "fast"}, 1, ["learning rate: a number in (0, 10], got 'fast'"]),
+        ({"lr": None}, 1, ["learning rate"]),
         ({"optimizer": "evil()"}, 1, ["optimizer", "unknown"]),
         ({"params": {"momentum": -1}}, 1, ["momentum: in [0, 1), got -1"]),
         ({"params": {"no_such_knob": 1}}, 1, ["no_such_knob", "not a parameter"]),
         ({"params": {"nesterov": "yes"}}, 1, ["nesterov: must be true or false"]),
         ({"schedule": "os.system"}, 1, ["schedule", "unknown"]),
-        ({"clip": -3}, 1, ["clip_norm"]),
+        ({"clip": -3}, 1, ["clip norm"]),
     ],
 )
 def test_a_bad_racer_value_is_named_beside_its_racer(client, first, change, where, words):

@@ -186,7 +186,7 @@ def test_the_add_button_says_when_the_page_is_full(page):
 @pytest.mark.parametrize(
     ("forge", "where", "words"),
     [
-        ({"racer": {"lr": 1e9}}, '{"index":0,"type":"racer-error"}', ["lr", "(0, 10]"]),
+        ({"racer": {"lr": 1e9}}, '{"index":0,"type":"racer-error"}', ["learning rate", "(0, 10]"]),
         ({"steps": "x"}, "settings-error", ["steps", "number"]),
         ({"racer": {"optimizer": "rm -rf"}}, '{"index":0,"type":"racer-error"}', ["unknown"]),
     ],

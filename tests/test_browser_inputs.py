@@ -146,9 +146,9 @@ MESSAGES = [
         control("racer-lr", 0),
         control("racer-error", 0),
         "abc",
-        "lr: a number in (0, 10], got 'abc'",
+        "learning rate: a number in (0, 10], got 'abc'",
     ),
-    (control("racer-lr", 0), control("racer-error", 0), "20", "lr: in (0, 10], got 20"),
+    (control("racer-lr", 0), control("racer-error", 0), "20", "learning rate: in (0, 10], got 20"),
     (param_box(1, "momentum"), control("racer-error", 1), "1.5", "momentum: in [0, 1), got 1.5"),
     (param_box(1, "momentum"), control("racer-error", 1), "-0.5", "momentum: in [0, 1), got -0.5"),
     (
@@ -189,9 +189,9 @@ def test_a_refused_rate_leaves_the_race_and_the_slider_at_the_last_accepted_rate
     assert slider == pytest.approx(-1.699, abs=0.01)
     loaded = state(page, f"{RACE}.loadedAt")
     for text, expected in [
-        ("20", "lr: in (0, 10], got 20"),
-        ("0", "lr: in (0, 10], got 0"),
-        ("abc", "lr: a number in (0, 10], got 'abc'"),
+        ("20", "learning rate: in (0, 10], got 20"),
+        ("0", "learning rate: in (0, 10], got 0"),
+        ("abc", "learning rate: a number in (0, 10], got 'abc'"),
     ]:
         type_into(page, box, text)
         wait_text(page, control("racer-error", 2), expected)

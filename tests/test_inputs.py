@@ -190,12 +190,12 @@ def client():
 @pytest.mark.parametrize(
     ("change", "expected"),
     [
-        ({"lr": "abc"}, "lr: a number in (0, 10], got 'abc'"),
-        ({"lr": "20"}, "lr: in (0, 10], got 20"),
+        ({"lr": "abc"}, "learning rate: a number in (0, 10], got 'abc'"),
+        ({"lr": "20"}, "learning rate: in (0, 10], got 20"),
         ({"params": {"momentum": "1.5"}}, "momentum: in [0, 1), got 1.5"),
         ({"params": {"momentum": "-0.5"}}, "momentum: in [0, 1), got -0.5"),
         ({"params": {"momentum": "x"}}, "momentum: a number in [0, 1), got 'x'"),
-        ({"clip": "-3"}, "clip_norm: in (0, 1000000], got -3"),
+        ({"clip": "-3"}, "clip norm: in (0, 1000000], got -3"),
     ],
 )
 def test_the_page_shows_the_message_beside_the_racer(client, change, expected):
@@ -235,7 +235,7 @@ def test_every_refused_box_gets_its_message_at_once(client):
     assert response["settings-error"]["children"] == (
         "steps: a whole number from 10 to 5,000, got 12.5"
     )
-    assert error_of(response, 0) == "lr: a number in (0, 10], got 'abc'"
+    assert error_of(response, 0) == "learning rate: a number in (0, 10], got 'abc'"
     assert error_of(response, 1) == "momentum: in [0, 1), got 1.5"
     assert error_of(response, 2) == ""
     assert error_of(response, 3) == "eps: in [0, 1], got -1"

@@ -454,8 +454,8 @@ def _share(response: dict) -> str:
 @pytest.mark.parametrize(
     ("sam", "words"),
     [
-        ("-1", ["sam_rho: in (0, 10], got -1"]),
-        ("lots", ["sam_rho", "got 'lots'"]),
+        ("-1", ["SAM ρ: in (0, 10], got -1"]),
+        ("lots", ["SAM ρ", "got 'lots'"]),
     ],
 )
 def test_a_bad_sam_value_is_named_beside_its_racer(client, sam, words):
@@ -471,7 +471,7 @@ def test_a_card_refuses_sam_for_an_optimizer_that_cannot_take_it(client):
     racers[0] = racer_controls(0, {"optimizer": "lbfgs", "lr": 1.0, "sam": "0.05"})
     answer = post(client, race_body(client, racers)).get_json()["response"]
     message = error_of(answer, 0)
-    assert message.startswith("sam_rho: ") and "lbfgs" in message and "one gradient" in message
+    assert message.startswith("SAM ρ: ") and "lbfgs" in message and "one gradient" in message
 
 
 def test_a_card_shows_a_racers_sam_settings():
