@@ -171,14 +171,15 @@
   // A press that moved nothing fires no "change": the release ends the drag all the same,
   // and the slider gives the focus back (it kept it, and a clicker's → then moved the rate
   // under the class). Tab still focuses a slider for the keyboard's arrows.
+  // At once, not in the timer: Chromium runs a waiting key press before a timer.
   ["pointerup", "pointercancel"].forEach(function (type) {
     window.addEventListener(type, function () {
       if (!R.dragging) return;
+      var focused = document.activeElement;
+      if (focused && focused.classList.contains("quick-rate")) focused.blur();
       window.setTimeout(function () {  // after the slider's own "change", if it fires
         Object.keys(rows).forEach(function (index) { rows[index].dragging = false; });
         R.set("dragging", false);
-        var focused = document.activeElement;
-        if (focused && focused.classList.contains("quick-rate")) focused.blur();
       }, 0);
     });
   });

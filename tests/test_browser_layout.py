@@ -609,6 +609,9 @@ def test_after_a_click_on_a_quick_slider_in_present_a_clickers_arrow_steps_the_r
             tab.locator(f"{row} .quick-value").inner_text(),
         )
         tab.mouse.click(b["x"] + 8 + (b["width"] - 16) * at, b["y"] + b["height"] / 2)
+        tab.wait_for_function(
+            f"() => !document.activeElement.classList.contains('quick-rate') && !{RACE}.dragging"
+        )
         tab.keyboard.press("ArrowRight")
         tab.wait_for_function(f"() => {RACE}.step === 1 && {RACE}.rendered === 1")
         assert tab.locator(f"{row} .quick-value").inner_text() == rate
