@@ -1031,11 +1031,31 @@
     return (c && c.triggered ? c.triggered : []).map(function (t) { return t.prop_id; });
   }
 
+  // A control that takes these keys itself: text is typed in a box; a slider, a radio or a
+  // menu takes the arrows (and Page keys) when the keyboard brought the focus there. One
+  // clicked or touched keeps the focus but must not keep the clicker's keys: after a tick of
+  // "show", a drag of the scrubber or a choice of 3-D, PageDown did nothing in Present.
+  // (:focus-visible cannot tell: a key pressed on a clicked control makes it match.)
+  var CLICKER_KEYS = {ArrowLeft: true, ArrowRight: true, PageUp: true, PageDown: true};
+  var pointing = false, pointerFocused = null;
+  document.addEventListener("pointerdown", function () { pointing = true; }, true);
+  document.addEventListener("keydown", function () { pointing = false; }, true);
+  document.addEventListener("focusin", function (event) {
+    pointerFocused = pointing ? event.target : null;
+  });
+  function takesKey(t, key) {
+    if (!t || !t.tagName) return false;
+    if (t.isContentEditable || t.tagName === "TEXTAREA" || t.tagName === "SELECT") return true;
+    var control = t.tagName === "INPUT" || (t.getAttribute && t.getAttribute("role") === "slider");
+    if (!control) return false;
+    var box = t.tagName === "INPUT" && !/^(checkbox|radio|range|button)$/.test(t.type);
+    if (box || !CLICKER_KEYS[key]) return true;  // typing, or a key the control is asked for
+    return t !== pointerFocused;
+  }
+
   document.addEventListener("keydown", function (event) {
     var t = event.target;
-    var typing = t && (t.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(t.tagName) ||
-                       (t.getAttribute && t.getAttribute("role") === "slider"));
-    if (typing || event.altKey || event.ctrlKey || event.metaKey) return;
+    if (takesKey(t, event.key) || event.altKey || event.ctrlKey || event.metaKey) return;
     // Keys pressed in an open dialog are the dialog's: Esc closes it (the browser does that)
     // and must not also leave presentation mode; P must not toggle it.
     if (t && t.closest && t.closest("dialog[open]")) return;

@@ -226,6 +226,33 @@ def test_a_clickers_keys_step_a_race_in_present(browser, live):
         context.close()
 
 
+def test_a_clickers_keys_still_step_after_a_click_on_a_box_or_a_radio(browser, live):
+    # A ticked "show" box and a chosen 3-D kept the focus, and they took the clicker's keys:
+    # PageDown did nothing, → turned the view back to the map.
+    context, tab = open_tab(browser, live[0] + "/?present=1", viewport=PROJECTORS[0])
+    try:
+        show = tab.locator("#quick-controls .quick-row[data-racer='1'] .quick-show input")
+        show.click()
+        tab.wait_for_function(f"() => {RACE}.visible[1] === false")
+        tab.keyboard.press("PageDown")
+        tab.wait_for_function(f"() => {RACE}.step === 1 && {RACE}.rendered === 1")
+        assert not show.is_checked()
+        three_d = tab.locator("#view-select input[value='3d']")
+        three_d.click()
+        tab.keyboard.press("ArrowRight")
+        tab.wait_for_function(f"() => {RACE}.step === 2 && {RACE}.rendered === 2")
+        assert three_d.is_checked()
+        # A slider the keyboard brought the focus to keeps its arrows (keyboard users).
+        slider = tab.locator("#quick-controls .quick-row[data-racer='0'] .quick-rate")
+        before = slider.input_value()
+        slider.focus()
+        tab.keyboard.press("ArrowRight")
+        assert slider.input_value() != before
+        assert state(tab, f"{RACE}.step") == 2
+    finally:
+        context.close()
+
+
 def test_the_key_and_the_ranking_show_each_racer_as_drawn(page):
     swatches = state(
         page,
