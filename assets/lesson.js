@@ -157,8 +157,42 @@
       }
     }
     showMeasure(R.step);
+    showChanged();
   });
   R.on("step", showMeasure);
+
+  // ----- a race the person changed ---------------------------------------------------------
+  // The caption describes the beat's own race; once a rate, an optimizer or the start is
+  // changed (a slider touched by mistake as much as on purpose) it may no longer hold, and the
+  // caption says so, with the way back. Changing it back takes the note away.
+  var opened = null;
+
+  function beatLink() {
+    var link = new URLSearchParams({lesson: beat.lesson, beat: String(beat.beat + 1)});
+    if (R.presenting) link.set("present", "1");
+    var hide = query.get("hide");
+    if (hide) link.set("hide", hide);
+    return "?" + link.toString();
+  }
+
+  function showChanged() {
+    if (!R.race) return;
+    if (opened === null) opened = R.race.share;
+    var caption = R.el("LESSON_CAPTION"), note = caption && caption.querySelector(".beat-changed");
+    if (!caption) return;
+    if (R.race.share === opened) {
+      if (note) note.remove();
+      return;
+    }
+    if (note) return;
+    note = document.createElement("span");
+    note.className = "beat-changed";
+    note.setAttribute("role", "status");
+    note.innerHTML = "You changed this beat's race; the caption is about its own. " +
+      "<a>↺ Back to the beat's race</a>";
+    note.querySelector("a").setAttribute("href", beatLink());
+    caption.insertBefore(note, caption.querySelector(".beat-nav"));
+  }
 
   // A beat that opens a view is about what the view shows: once it is drawn, bring it on
   // screen: below the race on a laptop or a phone it is scrolled to; Present has no room

@@ -386,3 +386,32 @@ def test_in_present_a_beats_chosen_chart_takes_the_loss_charts_place(projected):
     assert chart["height"] >= 150 and chart["y"] + chart["height"] <= 768 + 1
     assert page.locator("#loss-graph").is_hidden()
     assert "step length" in page.locator("#lr-graph .g-ytitle").text_content()
+
+
+def test_a_changed_race_is_told_under_the_caption_with_the_way_back(page, live):
+    # A slider touched by mistake changed the race under words about another one, silently.
+    page.goto(f"{live[0]}?lesson=ravine&beat=1")
+    page.wait_for_function(READY)
+    note = page.locator("#lesson-caption .beat-changed")
+    assert note.count() == 0
+    box = control("racer-lr", 0)
+    opened = page.locator(box).input_value()
+    loaded = state(page, f"{RACE}.loadedAt")
+    page.fill(box, "0.002")
+    page.press(box, "Enter")
+    page.wait_for_function(f"t => {RACE}.loadedAt > t && {RACE}.idle()", arg=loaded)
+    assert note.is_visible() and "You changed this beat's race" in note.inner_text()
+    # Changing it back takes the note away; the link reopens the beat as it was.
+    loaded = state(page, f"{RACE}.loadedAt")
+    page.fill(box, opened)
+    page.press(box, "Enter")
+    page.wait_for_function(f"t => {RACE}.loadedAt > t && {RACE}.idle()", arg=loaded)
+    assert note.count() == 0
+    page.fill(box, "0.002")
+    page.press(box, "Enter")
+    note.locator("a").wait_for()
+    note.locator("a").click()
+    page.wait_for_function("() => !new URLSearchParams(location.search).has('race')")
+    page.wait_for_function(READY)
+    assert page.locator(box).input_value() == opened
+    assert page.locator("#lesson-caption .beat-changed").count() == 0
