@@ -1019,10 +1019,13 @@
     if (R.playing) window.requestAnimationFrame(tick);
   }
 
-  var SCRUBBER_INTERVAL = 250, scrubbedAt = -Infinity, echo = null;
+  // The steps this script set the scrubber to (oldest first): their echoes through Dash are
+  // not new seeks, however many quick presses are still on their way.
+  var SCRUBBER_INTERVAL = 250, scrubbedAt = -Infinity, echoes = [];
   // The scrubber's value set from here: its own callback (seek) then only relabels it.
   function scrub(k) {
-    echo = k;
+    echoes.push(k);
+    if (echoes.length > 32) echoes.shift();
     window.dash_clientside.set_props(R.ids.STEP_SLIDER, {value: k});
   }
 
@@ -1041,7 +1044,9 @@
   document.addEventListener("pointerdown", function () { pointing = true; }, true);
   document.addEventListener("keydown", function () { pointing = false; }, true);
   document.addEventListener("focusin", function (event) {
-    pointerFocused = pointing ? event.target : null;
+    // (A control refocused by its own script, the scrubber as it follows, stays as it came.)
+    if (pointing) pointerFocused = event.target;
+    else if (event.target !== pointerFocused) pointerFocused = null;
   });
   function takesKey(t, key) {
     if (!t || !t.tagName) return false;
@@ -1053,7 +1058,7 @@
     return t !== pointerFocused;
   }
 
-  document.addEventListener("keydown", function (event) {
+  function onKey(event) {
     var t = event.target;
     if (takesKey(t, event.key) || event.altKey || event.ctrlKey || event.metaKey) return;
     // Keys pressed in an open dialog are the dialog's: Esc closes it (the browser does that)
@@ -1072,8 +1077,31 @@
     // then the next; past the last beat they step the race again.
     var beats = R.presenting && id !== "PLAY_BUTTON" && R.use("beats");
     if (beats && beats.key(id === "STEP_FORWARD" ? 1 : -1)) { event.preventDefault(); return; }
-    var button = R.el(id);
-    if (button) { event.preventDefault(); button.click(); }
+    event.preventDefault();
+    if (id === "PLAY_BUTTON") {
+      var button = R.el(id);
+      if (button) button.click();
+      return;
+    }
+    // A step is drawn at once (the buttons go through Dash, which could fold two quick
+    // presses into one): a clicker pressed twice moves two steps.
+    if (R.playing) {
+      setPlaying(false);
+      window.dash_clientside.set_props(R.ids.PLAY_BUTTON, {children: "▶ Play"});
+    }
+    var k = Math.max(0, Math.min(R.steps, R.step + (id === "STEP_FORWARD" ? 1 : -1)));
+    render(k);
+    scrub(k);
+  }
+  // A clicked control's own key handling (the scrubber's) runs before the document hears the
+  // key: the clicker's keys on it are taken first, on the way down, and go no further.
+  document.addEventListener("keydown", function (event) {
+    if (!CLICKER_KEYS[event.key] || event.target !== pointerFocused) return;
+    onKey(event);
+    if (event.defaultPrevented) event.stopPropagation();
+  }, true);
+  document.addEventListener("keydown", function (event) {
+    if (!event.defaultPrevented) onKey(event);
   });
 
   var NO = function () { return window.dash_clientside.no_update; };
@@ -1255,8 +1283,8 @@
     },
     seek: function (value) {
       var k = typeof value === "number" ? Math.max(0, Math.min(R.steps, Math.round(value))) : 0;
-      var mine = k === echo;
-      echo = null;
+      var at = echoes.indexOf(k), mine = at >= 0;
+      if (mine) echoes.splice(0, at + 1);
       if (!mine && k !== R.rendered) render(k);
       return "step " + k + " / " + R.steps;
     },

@@ -115,7 +115,6 @@
       if (item.dragging) previewRate(item.index, lr); else request(item.index, lr);
     });
     item.range.addEventListener("change", function () {
-      if (item.dragging) item.range.blur();  // a clicker's PageDown must step, not move it
       item.dragging = false;
       R.set("dragging", false);
       request(item.index, rateOf(Number(item.range.value)));
@@ -168,15 +167,11 @@
     });
   }
 
-  // A press that moved nothing fires no "change": the release ends the drag all the same,
-  // and the slider gives the focus back (it kept it, and a clicker's → then moved the rate
-  // under the class). Tab still focuses a slider for the keyboard's arrows.
-  // At once, not in the timer: Chromium runs a waiting key press before a timer.
+  // A press that moved nothing fires no "change": the release ends the drag all the same.
+  // (The clicker's keys on a clicked slider are the page's: assets/playback.js takesKey.)
   ["pointerup", "pointercancel"].forEach(function (type) {
     window.addEventListener(type, function () {
       if (!R.dragging) return;
-      var focused = document.activeElement;
-      if (focused && focused.classList.contains("quick-rate")) focused.blur();
       window.setTimeout(function () {  // after the slider's own "change", if it fires
         Object.keys(rows).forEach(function (index) { rows[index].dragging = false; });
         R.set("dragging", false);

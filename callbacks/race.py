@@ -19,7 +19,7 @@ from callbacks.form import (
 )
 from common.errors import ConfigError
 from common.params import typed
-from layouts.controls import MAX_PAGE_RACERS, PAGE_STEPS, card_field
+from layouts.controls import MAX_PAGE_RACERS, PAGE_STEPS, card_field, page_field
 from layouts.equation import update_rule
 from optimizers.config import RaceConfig
 from optimizers.validate import race_errors, validate_race
@@ -140,9 +140,10 @@ def place_error(error: ConfigError, order: list[int], update: RaceUpdate) -> Non
         local = card_field(error.field[match.end() :])
         update.racer_errors.setdefault(order[int(match.group(1))], f"{local}: {error.message}")
     elif error.field.startswith("surface"):
-        update.surface_error = update.surface_error or str(error)
+        update.surface_error = update.surface_error or f"{page_field(error.field)}: {error.message}"
     else:
-        update.settings_error = update.settings_error or str(error)
+        shown = f"{page_field(error.field)}: {error.message}"
+        update.settings_error = update.settings_error or shown
 
 
 def validate_page_race(race: dict[str, Any]) -> RaceConfig:

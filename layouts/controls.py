@@ -30,6 +30,7 @@ from optimizers.validate import (
     STEPS,
     WORK_BUDGET,
 )
+from surfaces import SURFACES
 
 PAIR_SEPARATOR = ":"
 MIN_PAGE_STEPS = 10  # shorter races show nothing; the engine itself accepts 1
@@ -67,7 +68,26 @@ PARAM_LABELS = {
     for spec in registry.values()
     for p in spec.params
 }
+# The settings' boxes and the surface's, by the validator's field: how a message beside them
+# names them (``page_field``), as their labels do.
+SETTINGS_LABELS = {
+    "steps": "steps",
+    "noise.std": "noise σ",
+    "noise.seed": "noise seed",
+    "work_budget": "work budget",
+    "surface.name": "surface",
+}
+SURFACE_PARAM_LABELS = {p.name: p.label for spec in SURFACES.values() for p in spec.params}
 CARD_FIELD = re.compile(r"^(schedule\.)?(params\.)?([a-z_0-9]+)(?:\[(\d+)\])?$")
+
+
+def page_field(field: str) -> str:
+    """A setting's or a surface parameter's field as its box is labelled: ``noise σ`` for
+    ``noise.std``, ``work budget`` for ``work_budget``, ``a`` for ``surface.params.a``."""
+    if field in SETTINGS_LABELS:
+        return SETTINGS_LABELS[field]
+    name = field.removeprefix(FIELD_PREFIX[ids.SURFACE_PARAM])
+    return SURFACE_PARAM_LABELS.get(name, name) if name != field else field
 
 
 def card_field(field: str) -> str:
@@ -185,8 +205,7 @@ def number_box(
     non_negative = p.low is not None and p.low >= 0
     kind = id_.get("type") if isinstance(id_, dict) else id_
     field = field or PAGE_FIELD_NAMES.get(kind, p.name)
-    if kind in CARD_KINDS:
-        field = card_field(field)
+    field = card_field(field) if kind in CARD_KINDS else page_field(field)
     return html.Span(
         className="num-field",
         **{"data-step": json.dumps(step, separators=(",", ":")), "data-field": field},

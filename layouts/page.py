@@ -12,7 +12,14 @@ from dash import dcc, html
 
 from layouts import ids
 from layouts.analysis import analysis_section
-from layouts.controls import MAX_PAGE_RACERS, dialog, graph, number_field, param_controls
+from layouts.controls import (
+    MAX_PAGE_RACERS,
+    SETTINGS_LABELS,
+    dialog,
+    graph,
+    number_field,
+    param_controls,
+)
 from layouts.handoff import handoff_button, handoff_dialog
 from layouts.racer import racer_card
 from lessons import LESSONS, Lesson
@@ -190,25 +197,25 @@ def settings_panel(race: dict[str, Any]) -> html.Div:
             html.H2("Race"),
             number_field(
                 ids.STEPS_INPUT,
-                "steps",
+                SETTINGS_LABELS["steps"],
                 race["steps"],
                 "number of optimizer steps, 10 … 5,000",
             ),
             number_field(
                 ids.NOISE_STD,
-                "noise σ",
+                SETTINGS_LABELS["noise.std"],
                 race["noise"]["std"],
                 "σ of Gaussian noise added to every gradient coordinate (0: exact gradients)",
             ),
             number_field(
                 ids.NOISE_SEED,
-                "noise seed",
+                SETTINGS_LABELS["noise.seed"],
                 race["noise"]["seed"],
                 "seed of the noise; every racer gets the same noise sequence",
             ),
             number_field(
                 ids.WORK_BUDGET,
-                "work budget",
+                SETTINGS_LABELS["work_budget"],
                 race.get("work_budget"),
                 "stop each racer when its work (gradient evaluations; a function value counts "
                 "½, a 2×2 Hessian 2) reaches this; empty: no budget, the steps decide",

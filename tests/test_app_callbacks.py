@@ -130,11 +130,12 @@ def test_a_bad_racer_value_is_named_beside_its_racer(client, first, change, wher
         ({"steps": "x"}, "settings-error", ["steps", "number"]),
         ({"steps": 10**9}, "settings-error", ["steps", "5,000", "got 1000000000"]),
         ({"steps": 3}, "settings-error", ["steps: a whole number from 10 to 5,000, got 3"]),
-        ({"noise_std": float("nan")}, "settings-error", ["noise.std"]),
-        ({"noise_seed": 1.5}, "settings-error", ["noise.seed"]),
+        ({"noise_std": float("nan")}, "settings-error", ["noise σ: "]),
+        ({"noise_seed": 1.5}, "settings-error", ["noise seed: a whole number"]),
+        ({"work_budget": -1}, "settings-error", ["work budget: "]),
         ({"start": ["a", 0]}, "settings-error", ["start"]),
-        ({"surface": "nowhere"}, "surface-error", ["surface.name", "unknown"]),
-        ({"surface": "quadratic", "surface_params": {"a": -5}}, "surface-error", ["surface"]),
+        ({"surface": "nowhere"}, "surface-error", ["surface: ", "unknown"]),
+        ({"surface": "quadratic", "surface_params": {"a": -5}}, "surface-error", ["a: ", "-5"]),
     ],
 )
 def test_a_bad_shared_setting_is_named(client, first, settings, target, words):
