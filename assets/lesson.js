@@ -202,6 +202,23 @@
   var VIEWS = {sweep: ["SWEEP_PANEL", "SWEEP_GRAPH", null],
                starts: ["STARTS_PANEL", "STARTS_GRAPH", "STARTS_SUMMARY"]};
 
+  // The many-starts table cut to what fits a third of a projector: each group's swatch (and
+  // ★ for a basin), where it ends (a basin's point, or "still moving", "diverged") and its runs.
+  function compactKey(summary) {
+    var table = summary.querySelector("table");
+    if (!table) return "";
+    var rows = Array.prototype.map.call(table.tBodies[0] ? table.tBodies[0].rows : [],
+      function (tr) {
+        var first = tr.cells[0], swatch = first.querySelector(".swatch");
+        var star = first.querySelector(".basin-star") ? "★ " : "";
+        var where = star ? tr.cells[1].textContent : first.textContent.trim();
+        return "<tr><td>" + (swatch ? swatch.outerHTML : "") + star + R.escapeHtml(where) +
+          "</td><td>" + R.escapeHtml(tr.cells[3].textContent) + "</td></tr>";
+      });
+    return "<table><thead><tr><th>ends at</th><th>runs</th></tr></thead><tbody>" +
+      rows.join("") + "</tbody></table>";
+  }
+
   function besideTheMap(view) {
     var source = R.graph(R.ids[VIEWS[view][1]]), side = document.querySelector(".side");
     if (!source || !side || !window.Plotly) return;
@@ -215,7 +232,7 @@
     box = holder.querySelector(".beat-view-chart");
     key = holder.querySelector(".beat-view-key");
     var table = VIEWS[view][2] && R.el(VIEWS[view][2]);
-    key.innerHTML = table ? table.innerHTML : "";
+    key.innerHTML = table ? compactKey(table) : "";
     // The side is narrow: the legend goes under the chart, in the room's type size.
     var layout = Object.assign({}, source.layout, {
       autosize: true, height: null, width: null,

@@ -330,11 +330,11 @@ SCHEDULE_FREE = Lesson(
             "How: the inspector on Schedule-Free shows its two sequences. z takes plain SGD "
             "steps at the constant rate; the gradient is taken at y, between z and x; and "
             "the racer drawn on the map is x, the running average of the z's (its row x).",
-            step=200,
+            step=199,  # the inspector shows the step that leaves the playhead: 199 → 200
             speed=4,
             inspect=FREE,
             highlight=(FREE,),
-            claims=(Memory(FREE, ("y", "z")), Below(FREE, 200, 0.004)),
+            claims=(Memory(FREE, ("y", "z")), Below(FREE, 199, 0.004)),
         ),
         Beat(
             "Now plan the cosine for 400 steps and stop at 200: its rate is only halfway "

@@ -368,9 +368,8 @@ def test_in_present_the_starts_key_beside_the_map_counts_what_the_caption_says(p
         "[...document.querySelectorAll('.beat-view-key tbody tr')].filter(r => r.offsetParent)"
         ".map(r => [...r.cells].filter(c => c.offsetParent).map(c => c.innerText))",
     )
-    shown = {
-        float(re.search(r"\((-?[\d.]+),", point).group(1)): int(runs) for _, point, runs in rows
-    }
+    basins = [(re.search(r"★ \((-?[\d.]+),", where), runs) for where, runs in rows]
+    shown = {float(at.group(1)): int(runs) for at, runs in basins if at}
     assert shown[min(shown)] == narrow and shown[max(shown)] == wide  # narrow at x = −2
     key = page.locator(".beat-view-key").bounding_box()
     assert key["y"] + key["height"] <= 768 + 1
@@ -415,3 +414,21 @@ def test_a_changed_race_is_told_under_the_caption_with_the_way_back(page, live):
     page.wait_for_function(READY)
     assert page.locator(box).input_value() == opened
     assert page.locator("#lesson-caption .beat-changed").count() == 0
+
+
+def test_in_present_an_inspect_beat_shows_its_rows_beside_a_full_map(projected):
+    # The inspector under the map left it 50 px tall and the rows the caption names (y, z, x)
+    # scrolled away; it takes the side column's place.
+    lesson = LESSONS["schedule_free"]
+    number, beat = next((i + 1, b) for i, b in enumerate(lesson.beats) if b.inspect is not None)
+    page = projected("schedule_free", number)
+    page.evaluate(f"() => {RACE}.speed = 16")
+    page.locator("#lesson-caption .beat-play").click()
+    page.wait_for_function(f"s => !{RACE}.playing && {RACE}.step === s", arg=beat.step)
+    assert page.locator("#race-graph").bounding_box()["height"] >= 250
+    rows = page.locator("#inspect-panel tr[data-name]")
+    names = [rows.nth(i).get_attribute("data-name") for i in range(rows.count())]
+    assert {"y", "z"} <= set(names)
+    for name in ("y", "z"):
+        box = page.locator(f"#inspect-panel tr[data-name='{name}']").bounding_box()
+        assert box and box["y"] + box["height"] <= 768 and box["x"] + box["width"] <= 1024
