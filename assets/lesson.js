@@ -145,6 +145,13 @@
         // caption is about it, and Present has room for one chart.
         document.documentElement.classList.add("beat-chart");
       }
+      if (beat.loss_axis !== "step") {
+        // A beat read off the work clock: the loss chart by work, and in Present it gets the
+        // quick sliders' room (assets/style.css), where three racers left it none.
+        window.dash_clientside.set_props(R.ids.LOSS_AXIS, {value: beat.loss_axis});
+        document.documentElement.classList.add("beat-loss");
+        window.dispatchEvent(new Event("resize"));
+      }
       beat.hidden.forEach(function (index) {
         window.dash_clientside.set_props(R.partId("RACER_VISIBLE", index), {value: []});
       });

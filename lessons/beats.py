@@ -21,6 +21,8 @@ VIEWS = (None, "sweep", "starts", "3d")
 MEASURES = (None, "distance")
 # What the page's lower chart shows (layouts/page.py LOWER_CHARTS); None leaves its choice.
 CHARTS = (None, "lr", "step_length", "grad_norm")
+# The loss chart's clock (layouts/page.py LOSS_AXIS): by step, or by work done.
+LOSS_AXES = ("step", "work")
 
 Box = tuple[tuple[float, float], tuple[float, float]]
 Mark = tuple[float, float, str]
@@ -46,6 +48,7 @@ class Beat:
     hidden: tuple[int, ...] = ()
     measure: str | None = None
     chart: str | None = None
+    loss_axis: str = "step"
     marks: tuple[Mark, ...] = ()
     claims: tuple[Claim, ...] = ()
 
@@ -59,6 +62,8 @@ class Beat:
             raise ValueError(f"measure {self.measure!r} is not one of {MEASURES}")
         if self.chart not in CHARTS:
             raise ValueError(f"chart {self.chart!r} is not one of {CHARTS}")
+        if self.loss_axis not in LOSS_AXES:
+            raise ValueError(f"loss_axis {self.loss_axis!r} is not one of {LOSS_AXES}")
         if self.step is not None and self.step < 0:
             raise ValueError("step must be ≥ 0")
         if self.play_from is not None and self.step is not None and self.play_from > self.step:
@@ -82,6 +87,7 @@ class Beat:
             "hidden": list(self.hidden),
             "measure": self.measure,
             "chart": self.chart,
+            "loss_axis": self.loss_axis,
             "marks": [list(m) for m in self.marks],
             "claims": [c.to_json() for c in self.claims],
         }
@@ -102,6 +108,7 @@ class Beat:
             hidden=tuple(data.get("hidden", ())),
             measure=data.get("measure"),
             chart=data.get("chart"),
+            loss_axis=data.get("loss_axis", "step"),
             marks=tuple((float(x), float(y), str(text)) for x, y, text in data.get("marks", ())),
             claims=tuple(Claim.from_json(c) for c in data.get("claims", ())),
         )

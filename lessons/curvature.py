@@ -212,6 +212,7 @@ LBFGS_ROSENBROCK = Lesson(
             "300.",
             step=300,
             speed=8,
+            loss_axis="work",
             claims=(WorkWithin(0, 74), Above(2, 74, 1), NeverReaches(1), NeverReaches(2)),
         ),
     ),

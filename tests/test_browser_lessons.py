@@ -432,3 +432,17 @@ def test_in_present_an_inspect_beat_shows_its_rows_beside_a_full_map(projected):
     for name in ("y", "z"):
         box = page.locator(f"#inspect-panel tr[data-name='{name}']").bounding_box()
         assert box and box["y"] + box["height"] <= 768 and box["x"] + box["width"] <= 1024
+
+
+def test_a_work_clock_beat_shows_the_loss_by_work_in_present(projected):
+    # lbfgs_rosenbrock's last beat quotes the work clock (74 evaluations; Adam above 1 then):
+    # its loss chart runs by work, and in Present it has the room the quick sliders had.
+    lesson = LESSONS["lbfgs_rosenbrock"]
+    number, beat = next((i + 1, b) for i, b in enumerate(lesson.beats) if b.loss_axis == "work")
+    assert "work clock" in beat.caption
+    page = projected("lbfgs_rosenbrock", number)
+    page.wait_for_selector("#loss-graph .main-svg .scatterlayer .trace", timeout=120_000)
+    chart = page.locator("#loss-graph").bounding_box()
+    assert chart["height"] >= 150 and chart["y"] + chart["height"] <= 768 + 1
+    assert "work" in page.locator("#loss-graph .g-xtitle").text_content()
+    assert page.locator("#loss-axis input[value='work']").is_checked()

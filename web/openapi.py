@@ -6,7 +6,7 @@ from typing import Any
 
 from common.params import Param
 from lessons import KINDS, LESSONS
-from lessons.beats import MEASURES, SPEEDS, VIEWS
+from lessons.beats import LOSS_AXES, MEASURES, SPEEDS, VIEWS
 from optimizers.base import LR
 from optimizers.config import CRITERIA
 from optimizers.race import RACER_RESULT_SCHEMA
@@ -119,6 +119,7 @@ BEAT = {
         "highlight": {"type": "array", "items": {"type": "integer"}},
         "hidden": {"type": "array", "items": {"type": "integer"}},
         "measure": {"type": "string", "nullable": True, "enum": [m for m in MEASURES if m]},
+        "loss_axis": {"type": "string", "enum": list(LOSS_AXES)},
         "marks": {"type": "array", "items": {"type": "array"}},
         "claims": {"type": "array", "minItems": 1, "items": CLAIM},
     },
