@@ -11,9 +11,17 @@
 
   // In Present the loss chart takes what the quick controls and the ranking leave; with many
   // racers that is too little to read, and the chart gives way (class no-room).
+  // The ranking is the key a caption is read against: where the quick sliders and it do not
+  // both fit (long names wrap in a third of a projector), the sliders give way (class
+  // crowded; their height is the one they had when shown, so hiding them cannot undo it).
+  var quickHeight = 0;
   function room() {
     var side = document.querySelector(".side"), charts = side && side.querySelector(".charts");
     if (!charts || !R.presenting) return;
+    var quick = side.querySelector(".quick-controls"), board = R.el("LEADERBOARD");
+    if (quick && quick.offsetParent) quickHeight = quick.getBoundingClientRect().height;
+    var ranking = board ? board.getBoundingClientRect().height : 0;
+    side.classList.toggle("crowded", quickHeight + ranking > side.clientHeight - 8);
     var used = 0;
     Array.prototype.forEach.call(side.children, function (child) {
       if (child !== charts) used += child.getBoundingClientRect().height;

@@ -446,3 +446,14 @@ def test_a_work_clock_beat_shows_the_loss_by_work_in_present(projected):
     assert chart["height"] >= 150 and chart["y"] + chart["height"] <= 768 + 1
     assert "work" in page.locator("#loss-graph .g-xtitle").text_content()
     assert page.locator("#loss-axis input[value='work']").is_checked()
+
+
+def test_in_present_every_ranking_row_a_caption_reads_is_on_the_screen(projected):
+    # sam_two_wells' last beat quotes all three racers; their long names wrap, and the third
+    # row sat below the screen under the quick sliders, which now give way to the ranking.
+    page = projected("sam_two_wells", 5)
+    rows = page.locator("#leaderboard tbody tr")
+    assert rows.count() == 3
+    for i in range(3):
+        box = rows.nth(i).bounding_box()
+        assert box and box["y"] + box["height"] <= 768, i
