@@ -121,11 +121,24 @@ def test_phone_touch_targets_are_44px(phone):
     small = state(
         phone,
         "[...document.querySelectorAll('.playback button, .toolbar button, .quick-rate,"
-        " .quick-show, #add-racer')].filter(e => e.offsetParent !== null)"
+        " .quick-show, #add-racer, #loop-toggle label')].filter(e => e.offsetParent !== null)"
         ".map(e => e.getBoundingClientRect()).filter(r => r.height < 44)"
         ".map(r => Math.round(r.height))",
     )
     assert small == []
+    # The speed menu shows its whole value ("0.25×" was cut to "0.2…").
+    phone.evaluate(
+        f"() => window.dash_clientside.set_props({RACE}.ids.SPEED_SELECT, {{value: 0.25}})"
+    )
+    phone.wait_for_function(
+        "() => document.querySelector('.speed-select .dash-dropdown-value').innerText === '0.25×'"
+    )
+    clipped = state(
+        phone,
+        "(v => v.scrollWidth > v.clientWidth)(document.querySelector("
+        "'.speed-select .dash-dropdown-value'))",
+    )
+    assert clipped is False
 
 
 def map_point(page, x: float, y: float) -> list[float]:
