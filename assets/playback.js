@@ -457,13 +457,24 @@
   }
   R.shortLabel = shortLabel;
 
-  // Both forms: Present shows the short one (assets/style.css).
-  function labelHtml(label) {
-    var short = shortLabel(label);
-    if (short === String(label)) return escapeHtml(label);
-    return "<span class=\"label-full\">" + escapeHtml(label) + "</span><span class=\"label-short\">" +
+  // A racer's name without its rate ("Adam"), unless another racer's would read the same: two
+  // Adams at two rates were "Adam" and "Adam" in Present's ranking and the quick sliders.
+  function distinctShort(r) {
+    var short = shortLabel(r.label);
+    var alike = R.racers.filter(function (o) { return shortLabel(o.label) === short; });
+    return alike.length > 1 ? String(r.label) : short;
+  }
+  R.distinctShort = distinctShort;
+
+  // Both forms: Present, a phone and the ranking beside the quick controls show the short one
+  // (assets/style.css).
+  function labelHtml(r) {
+    var short = distinctShort(r);
+    if (short === String(r.label)) return escapeHtml(r.label);
+    return "<span class=\"label-full\">" + escapeHtml(r.label) + "</span><span class=\"label-short\">" +
       escapeHtml(short) + "</span>";
   }
+  R.labelHtml = labelHtml;
 
   function nowCell(row, text) {
     return row.out ? "<span class=\"diverged\">out</span>" : text;
@@ -493,7 +504,7 @@
     rows.forEach(function (row, i) {
       var r = row.r, f = r.fan;
       html += "<tr data-racer=\"" + r.index + "\"><td class=\"rank\">" + rank[i] + "</td>" +
-        "<td class=\"racer-name\">" + racerSwatch(r) + labelHtml(r.label) + "</td><td>" +
+        "<td class=\"racer-name\">" + racerSwatch(r) + labelHtml(r) + "</td><td>" +
         nowCell(row, fmt(row.now)) + "</td>" +
         "<td class=\"col-extra\" data-value=\"" + (f.median === null ? "" : f.median) + "\">" +
         (f.median === null ? "diverged" : fmt(f.median)) + "</td><td class=\"col-extra col-best\">" +
@@ -583,7 +594,7 @@
         ? "<span class=\"diverged\">diverged at step " + r.diverged_at + "</span>"
         : (r.steps_to_tol !== null ? String(r.steps_to_tol) : "–") + stoppedNote(r);
       html += "<tr data-racer=\"" + r.index + "\"><td class=\"rank\">" + rank[i] + "</td>" +
-        "<td class=\"racer-name\">" + racerSwatch(r) + labelHtml(r.label) + rateSpan(r, k) +
+        "<td class=\"racer-name\">" + racerSwatch(r) + labelHtml(r) + rateSpan(r, k) +
         "</td><td>" + nowCell(row, fmt(row.now)) + "</td><td class=\"col-extra\">" +
         fmt(r.final_loss) +
         "</td><td class=\"col-extra col-best\">" + fmt(r.best_loss) + "</td><td class=\"col-status\">" +

@@ -45,22 +45,12 @@
     return R.racers.filter(function (r) { return R.visible[r.index] !== false; });
   }
 
-  // A racer's name in full and without its rate ("SGD"), where Present, a phone and the
-  // ranking beside the quick controls show the short one; the full one if two would look alike.
-  function label(r) {
-    var short = R.shortLabel(r.label);
-    var alike = shown().filter(function (o) { return R.shortLabel(o.label) === short; });
-    if (short === String(r.label) || alike.length > 1) return R.escapeHtml(r.label);
-    return "<span class=\"label-full\">" + R.escapeHtml(r.label) + "</span>" +
-      "<span class=\"label-short\">" + R.escapeHtml(short) + "</span>";
-  }
-
   // The masked ranking: every shown racer in the page's order, nothing that ranks them.
   function board() {
     var gap = R.race && R.race.f_star !== null;
     var rows = shown().map(function (r) {
       return "<tr data-racer=\"" + r.index + "\"><td class=\"racer-name\">" + R.racerSwatch(r) +
-        label(r) + "</td><td class=\"masked-value\">?</td></tr>";
+        R.labelHtml(r) + "</td><td class=\"masked-value\">?</td></tr>";
     }).join("");
     return "<p class=\"masked-note\">Predict first: the ranking and the charts are hidden " +
       "until Reveal.</p><table class=\"masked\"><thead><tr><th>racer</th><th>" +
@@ -129,7 +119,7 @@
     holder.innerHTML = shown().map(function (r) {
       return "<button type=\"button\" class=\"predict-choice\" data-action=\"predict-choose\" " +
         "data-racer=\"" + r.index + "\" aria-pressed=\"false\">" + R.racerSwatch(r) +
-        label(r) + "</button>";
+        R.labelHtml(r) + "</button>";
     }).join("");
     show();
   }

@@ -31,7 +31,7 @@
   function positionOf(lr) { return Math.min(LOG_MAX, Math.max(LOG_MIN, Math.log10(lr))); }
 
   // The row shows the rate beside the slider: the name leaves it out ("SGD (cosine)").
-  function nameOf(r) { return R.shortLabel(r.label); }
+  function nameOf(r) { return R.distinctShort(r); }
 
   function flush() {
     var keys = Object.keys(send.pending);

@@ -547,6 +547,35 @@ def test_after_a_drag_in_present_a_clicker_steps_the_race(browser, live):
         context.close()
 
 
+def test_two_racers_alike_but_for_their_rate_keep_their_rates_in_present(browser, live):
+    race = {
+        "surface": {"name": "rosenbrock"},
+        "steps": 50,
+        "racers": [
+            {"optimizer": "adam", "lr": 0.001},
+            {"optimizer": "adam", "lr": 0.1},
+            {"optimizer": "sgd", "lr": 0.001},
+        ],
+    }
+    context, tab = open_tab(
+        browser, live[0] + race_link(race, "&present=1"), viewport=PROJECTORS[0]
+    )
+    try:
+        names = state(
+            tab,
+            "[...document.querySelectorAll('#leaderboard td.racer-name')].map(td => td.innerText)",
+        )
+        quick = state(
+            tab,
+            "[...document.querySelectorAll('#quick-controls .quick-name')].map(e => e.innerText)",
+        )
+        for shown in (names, quick):
+            assert len(set(shown)) == 3, shown
+            assert sum("lr 0.1" in n for n in shown) == 1 and "SGD" in shown  # SGD stays short
+    finally:
+        context.close()
+
+
 def test_present_names_racers_by_schedule_not_rate(browser, live):
     context, tab = open_tab(
         browser, live[0] + "/?lesson=schedules&present=1", viewport=PROJECTORS[1]
