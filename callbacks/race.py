@@ -19,7 +19,13 @@ from callbacks.form import (
 )
 from common.errors import ConfigError
 from common.params import typed
-from layouts.controls import MAX_PAGE_RACERS, PAGE_STEPS, card_field, page_field
+from layouts.controls import (
+    MAX_PAGE_RACERS,
+    OFF_WHEN_EMPTY,
+    PAGE_STEPS,
+    card_field,
+    page_field,
+)
 from layouts.equation import update_rule
 from optimizers.config import RaceConfig
 from optimizers.validate import race_errors, validate_race
@@ -137,8 +143,10 @@ def place_error(error: ConfigError, order: list[int], update: RaceUpdate) -> Non
     """
     match = RACER_FIELD.match(error.field)
     if match and int(match.group(1)) < len(order):
-        local = card_field(error.field[match.end() :])
-        update.racer_errors.setdefault(order[int(match.group(1))], f"{local}: {error.message}")
+        field = error.field[match.end() :]
+        off = " (leave it empty for off)" if field in OFF_WHEN_EMPTY else ""
+        message = f"{card_field(field)}: {error.message}{off}"
+        update.racer_errors.setdefault(order[int(match.group(1))], message)
     elif error.field.startswith("surface"):
         update.surface_error = update.surface_error or f"{page_field(error.field)}: {error.message}"
     else:

@@ -62,6 +62,9 @@ CARD_LABELS = {
     "sam_rho": "SAM ρ",
     "sam_adaptive": "ASAM (adaptive)",
 }
+# Boxes whose emptiness means "off" (their placeholder says so): a refusal says it too, as 0
+# is the number a person types for "off".
+OFF_WHEN_EMPTY = ("clip_norm", "sam_rho")
 PARAM_LABELS = {
     p.name: p.label
     for registry in (OPTIMIZERS, SCHEDULES)

@@ -195,7 +195,7 @@ def client():
         ({"params": {"momentum": "1.5"}}, "momentum: in [0, 1), got 1.5"),
         ({"params": {"momentum": "-0.5"}}, "momentum: in [0, 1), got -0.5"),
         ({"params": {"momentum": "x"}}, "momentum: a number in [0, 1), got 'x'"),
-        ({"clip": "-3"}, "clip norm: in (0, 1000000], got -3"),
+        ({"clip": "-3"}, "clip norm: in (0, 1000000], got -3 (leave it empty for off)"),
     ],
 )
 def test_the_page_shows_the_message_beside_the_racer(client, change, expected):

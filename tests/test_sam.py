@@ -455,6 +455,7 @@ def _share(response: dict) -> str:
     ("sam", "words"),
     [
         ("-1", ["SAM ρ: in (0, 10], got -1"]),
+        ("0", ["SAM ρ: in (0, 10], got 0 (leave it empty for off)"]),
         ("lots", ["SAM ρ", "got 'lots'"]),
     ],
 )
