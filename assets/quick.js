@@ -105,19 +105,46 @@
                 name: row.querySelector(".quick-name"), range: row.querySelector(".quick-rate"),
                 value: row.querySelector(".quick-value"),
                 show: row.querySelector(".quick-show input")};
-    item.range.addEventListener("pointerdown", function () {
+    // A finger on a full-width slider is as often a page being scrolled: the slider jumps to
+    // the finger at once, and a swipe up set a rate nobody chose (a racer then diverged). A
+    // touch is a slide only once it moves more across than up or down; a scroll puts the
+    // rate back and sends nothing. A tap still sets the rate where it lands.
+    function touchDecided(event) {
+      var t = item.touch;
+      if (!t || t.way !== "undecided") return;
+      var dx = Math.abs(event.clientX - t.x), dy = Math.abs(event.clientY - t.y);
+      if (Math.max(dx, dy) < 8) return;
+      t.way = dx >= dy ? "slide" : "scroll";
+      if (t.way === "scroll") putBack();
+    }
+    function putBack() {
+      item.range.value = item.touch.value;
+      item.value.textContent = R.fmt(rateOf(Number(item.touch.value)));
+    }
+    item.range.addEventListener("pointerdown", function (event) {
       item.dragging = true;
       R.set("dragging", true);
+      item.touch = event.pointerType !== "touch" ? null
+        : {x: event.clientX, y: event.clientY, way: "undecided", value: item.range.value};
+    });
+    item.range.addEventListener("pointermove", touchDecided);
+    item.range.addEventListener("pointercancel", function () {  // the browser scrolls
+      if (item.touch) { item.touch.way = "scroll"; putBack(); }
     });
     item.range.addEventListener("input", function () {
+      if (item.touch && item.touch.way === "scroll") { putBack(); return; }
       var lr = rateOf(Number(item.range.value));
       item.value.textContent = R.fmt(lr);
+      if (item.touch && item.touch.way === "undecided") return;  // no preview until it slides
       if (item.dragging) previewRate(item.index, lr); else request(item.index, lr);
     });
     item.range.addEventListener("change", function () {
       item.dragging = false;
       R.set("dragging", false);
-      request(item.index, rateOf(Number(item.range.value)));
+      var scrolled = item.touch && item.touch.way === "scroll";
+      if (scrolled) putBack();
+      item.touch = null;
+      if (!scrolled) request(item.index, rateOf(Number(item.range.value)));
     });
     item.show.addEventListener("change", function () {
       window.dash_clientside.set_props(R.partId("RACER_VISIBLE", item.index),

@@ -694,3 +694,34 @@ def test_after_a_click_on_a_quick_slider_in_present_a_clickers_arrow_steps_the_r
         assert state(tab, f"{RACE}.loadedAt") == loaded and not state(tab, f"{RACE}.dragging")
     finally:
         context.close()
+
+
+def swipe(page, selector: str, dx: float, dy: float) -> None:
+    """A finger put down at 80% along ``selector`` and moved by (dx, dy) in ten steps (the
+    DevTools protocol's touch events: the browser scrolls for them as for a finger)."""
+    b = page.locator(selector).bounding_box()
+    x, y = b["x"] + b["width"] * 0.8, b["y"] + b["height"] / 2
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchStart", "touchPoints": [{"x": x, "y": y}]})
+    for i in range(1, 11):
+        point = {"x": x + dx * i / 10, "y": y + dy * i / 10}
+        cdp.send("Input.dispatchTouchEvent", {"type": "touchMove", "touchPoints": [point]})
+    cdp.send("Input.dispatchTouchEvent", {"type": "touchEnd", "touchPoints": []})
+
+
+def test_a_swipe_up_over_a_phones_rate_slider_scrolls_and_changes_no_rate(phone):
+    # The slider jumped to the finger as the page scrolled, and the rate was set (a racer then
+    # diverged); a slide across still sets it.
+    row = "#quick-controls .quick-row[data-racer='1']"
+    slider = phone.locator(f"{row} .quick-rate")
+    slider.scroll_into_view_if_needed()
+    before, loaded = slider.input_value(), state(phone, f"{RACE}.loadedAt")
+    top = state(phone, "window.scrollY")
+    swipe(phone, f"{row} .quick-rate", 10, -150)
+    phone.wait_for_function(f"t => window.scrollY !== t && !{RACE}.dragging", arg=top)
+    assert slider.input_value() == before
+    assert state(phone, f"{RACE}.loadedAt") == loaded and state(phone, f"{RACE}.idle()")
+    slider.scroll_into_view_if_needed()
+    swipe(phone, f"{row} .quick-rate", -120, 2)
+    phone.wait_for_function(f"t => {RACE}.loadedAt > t && {RACE}.idle()", arg=loaded)
+    assert slider.input_value() != before
