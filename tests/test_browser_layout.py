@@ -725,3 +725,19 @@ def test_a_swipe_up_over_a_phones_rate_slider_scrolls_and_changes_no_rate(phone)
     swipe(phone, f"{row} .quick-rate", -120, 2)
     phone.wait_for_function(f"t => {RACE}.loadedAt > t && {RACE}.idle()", arg=loaded)
     assert slider.input_value() != before
+
+
+def test_every_lesson_in_the_menu_is_reachable_on_a_projector(browser, live):
+    # At 1024×768 the menu ran below the screen: the last lessons needed the page scrolled.
+    context, tab = open_tab(browser, live[0], viewport=PROJECTORS[0])
+    try:
+        tab.click("details.lessons summary")
+        menu = tab.locator("details.lessons ul")
+        b = menu.bounding_box()
+        assert b["y"] + b["height"] <= 768
+        last = tab.locator("details.lessons ul li").last
+        last.scroll_into_view_if_needed()
+        assert last.is_visible() and state(tab, "window.scrollY") == 0
+        assert tab.locator("details.lessons ul li").count() == len(LESSONS)
+    finally:
+        context.close()
