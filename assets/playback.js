@@ -675,11 +675,15 @@
   function racerSwatch(r) {
     var dash = SVG_DASHES[r.dash] || "", d = markerPath(r.marker, 17, 8, 11);
     var mark = d ? "<path d=\"" + d + "\"" : "<circle cx=\"17\" cy=\"8\" r=\"5.5\"";
+    // A light colour cased in dark, as on the map (drawMap): yellow was faint on white too.
+    var cased = light(r.color), dashed = dash ? " stroke-dasharray=\"" + dash + "\"" : "";
     return "<svg class=\"racer-swatch-svg\" width=\"34\" height=\"16\" viewBox=\"0 0 34 16\" " +
-      "aria-hidden=\"true\" focusable=\"false\"><line x1=\"1\" y1=\"8\" x2=\"33\" y2=\"8\" " +
-      "stroke=\"" + r.color + "\" stroke-width=\"3\"" +
-      (dash ? " stroke-dasharray=\"" + dash + "\"" : "") + "/>" + mark + " fill=\"" + r.color +
-      "\" stroke=\"white\" stroke-width=\"1.5\"/></svg>";
+      "aria-hidden=\"true\" focusable=\"false\">" +
+      (cased ? "<line class=\"casing\" x1=\"1\" y1=\"8\" x2=\"33\" y2=\"8\" stroke=\"" +
+        CASING + "\" stroke-width=\"5\"" + dashed + "/>" : "") +
+      "<line x1=\"1\" y1=\"8\" x2=\"33\" y2=\"8\" " +
+      "stroke=\"" + r.color + "\" stroke-width=\"3\"" + dashed + "/>" + mark + " fill=\"" +
+      r.color + "\" stroke=\"" + (cased ? CASING : "white") + "\" stroke-width=\"1.5\"/></svg>";
   }
 
   // The key under the map: every shown racer's swatch and name.
@@ -868,6 +872,20 @@
     ctx.globalAlpha = 1;
   }
 
+  // A colour as light as the map's yellow-green (the eighth racer's Okabe–Ito yellow) gets a
+  // dark casing under its path and a dark rim on its marker: it vanished on the map's high
+  // ground (try-out). Relative luminance, sRGB.
+  function light(hex) {
+    var m = /^#([0-9a-f]{6})$/i.exec(hex || "");
+    if (!m) return false;
+    var lum = [0, 2, 4].map(function (i) {
+      var c = parseInt(m[1].slice(i, i + 2), 16) / 255;
+      return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+    });
+    return 0.2126 * lum[0] + 0.7152 * lum[1] + 0.0722 * lum[2] > 0.6;
+  }
+  var CASING = "#333";
+
   function drawMap(gd, k, ranges) {
     var area = plotArea(gd, ranges);
     if (!area) return;
@@ -896,9 +914,15 @@
       ctx.beginPath();
       trace(ctx, line.x, line.y, 0, kk + 1, area, sx, sy);
       ctx.lineJoin = "round";
-      ctx.strokeStyle = r.color;
-      ctx.lineWidth = (big ? 6 : 3) * (R.highlight.indexOf(r.index) >= 0 ? 1.5 : 1);
+      var width = (big ? 6 : 3) * (R.highlight.indexOf(r.index) >= 0 ? 1.5 : 1);
       ctx.setLineDash((CANVAS_DASHES[r.dash] || []).map(function (d) { return d * (big ? 2 : 1); }));
+      if (light(r.color)) {
+        ctx.strokeStyle = CASING;
+        ctx.lineWidth = width + (big ? 4 : 2);
+        ctx.stroke();
+      }
+      ctx.strokeStyle = r.color;
+      ctx.lineWidth = width;
       ctx.stroke();
       ctx.setLineDash([]);
       if (stepsApart(line, kk, sx, sy)) {
@@ -915,7 +939,7 @@
       ctx.fillStyle = h.r.color;
       ctx.fill();
       ctx.lineWidth = big ? 3 : 2;
-      ctx.strokeStyle = "white";
+      ctx.strokeStyle = light(h.r.color) ? CASING : "white";
       ctx.stroke();
     });
     ctx.globalAlpha = 1;

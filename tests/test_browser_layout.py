@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from lessons import LESSONS
+from optimizers.registry import OPTIMIZERS
 from tests.live import RACE, control, open_tab, race_link, state
 
 DOCS = Path(__file__).resolve().parent.parent / "docs"
@@ -739,5 +740,40 @@ def test_every_lesson_in_the_menu_is_reachable_on_a_projector(browser, live):
         last.scroll_into_view_if_needed()
         assert last.is_visible() and state(tab, "window.scrollY") == 0
         assert tab.locator("details.lessons ul li").count() == len(LESSONS)
+    finally:
+        context.close()
+
+
+def test_the_eighth_racers_yellow_path_is_cased_in_dark_on_the_map(browser, live):
+    # Okabe–Ito's yellow vanished on the map's yellow-green; a light colour gets a dark casing.
+    racers = [{"optimizer": name, "lr": 1e-3} for name in list(OPTIMIZERS)[:8]]
+    race = {"surface": {"name": "rosenbrock"}, "steps": 60, "racers": racers}
+    context, tab = open_tab(
+        browser, live[0] + race_link(race), viewport={"width": 1400, "height": 900}
+    )
+    try:
+        assert state(tab, f"{RACE}.racers[7].color").upper() == "#F0E442"
+        for index in range(7):
+            tab.evaluate(
+                "i => window.dash_clientside.set_props("
+                f"{RACE}.partId('RACER_VISIBLE', i), {{value: []}})",
+                index,
+            )
+        tab.wait_for_function(f"() => [0,1,2,3,4,5,6].every(i => {RACE}.visible[i] === false)")
+        tab.evaluate(f"() => {RACE}.render()")
+        dark = tab.evaluate(
+            """() => {
+              const c = document.querySelector('#race-graph canvas.race-overlay');
+              const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+              let n = 0;
+              for (let i = 0; i < d.length; i += 4)
+                if (d[i + 3] > 200 && d[i] < 80 && d[i + 1] < 80 && d[i + 2] < 80) n++;
+              return n;
+            }"""
+        )
+        assert dark > 50
+        # The key's swatch too: cased in dark under the yellow line.
+        casing = tab.locator("#map-key li[data-racer='7'] line.casing")
+        assert casing.count() == 1 and casing.get_attribute("stroke") == "#333"
     finally:
         context.close()
