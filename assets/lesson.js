@@ -60,6 +60,8 @@
   function stop() { return beat.step === null ? R.steps : Math.min(beat.step, R.steps); }
   function playToStop() {
     if (R.playing || R.step >= stop()) return false;
+    // Stop there again: after a step back, playing on had run past the beat's step.
+    if (beat.step !== null) R.stopAt = stop();
     var play = R.el("PLAY_BUTTON");
     if (play) play.click();
     return true;
@@ -195,10 +197,12 @@
     note = document.createElement("span");
     note.className = "beat-changed";
     note.setAttribute("role", "status");
-    note.innerHTML = "You changed this beat's race; the caption is about its own. " +
-      "<a>↺ Back to the beat's race</a>";
+    note.innerHTML = "<span class=\"beat-changed-why\">You changed this beat's race; the " +
+      "caption is about its own. </span><a>↺ Back to the beat's race</a>";
     note.querySelector("a").setAttribute("href", beatLink());
-    caption.insertBefore(note, caption.querySelector(".beat-nav"));
+    // First in the beat links' row (in Present only the link shows, on that row).
+    var nav = caption.querySelector(".beat-nav");
+    if (nav) nav.insertBefore(note, nav.firstChild); else caption.appendChild(note);
   }
 
   // A beat that opens a view is about what the view shows: once it is drawn, bring it on

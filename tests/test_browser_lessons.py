@@ -308,6 +308,14 @@ def test_a_beat_offers_to_play_to_the_step_its_caption_looks_at(page, live):
     offer.click()
     page.wait_for_function(f"s => !{RACE}.playing && {RACE}.step === s", arg=beat.step)
     assert offer.is_hidden()
+    # A step back brings the offer again, and it stops at the beat's step again (it had
+    # played on to the end).
+    page.locator("#race-graph").hover()
+    page.keyboard.press("ArrowLeft")
+    page.wait_for_function(f"s => {RACE}.step === s - 1", arg=beat.step)
+    assert offer.is_visible()
+    offer.click()
+    page.wait_for_function(f"s => !{RACE}.playing && {RACE}.step === s", arg=beat.step)
     # A beat with no later step to look at offers nothing.
     plain = next(
         (name, i)
@@ -457,3 +465,16 @@ def test_in_present_every_ranking_row_a_caption_reads_is_on_the_screen(projected
     for i in range(3):
         box = rows.nth(i).bounding_box()
         assert box and box["y"] + box["height"] <= 768, i
+
+
+def test_in_present_a_changed_race_is_told_without_shrinking_the_map(projected):
+    page = projected("ravine", 1)
+    height = page.locator("#race-graph").bounding_box()["height"]
+    slider = page.locator("#quick-controls .quick-row[data-racer='0'] .quick-rate")
+    b = slider.bounding_box()
+    loaded = state(page, f"{RACE}.loadedAt")
+    page.mouse.click(b["x"] + b["width"] * 0.3, b["y"] + b["height"] / 2)
+    page.wait_for_function(f"t => {RACE}.loadedAt > t && {RACE}.idle()", arg=loaded)
+    assert page.locator("#lesson-caption .beat-changed a").is_visible()
+    # At most one line of the caption more (the sentence cost the map 40% before).
+    assert page.locator("#race-graph").bounding_box()["height"] >= 0.85 * height
