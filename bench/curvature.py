@@ -23,6 +23,9 @@ from __future__ import annotations
 import contextlib
 import io
 import os
+import runpy
+import tempfile
+from pathlib import Path
 
 import torch
 
@@ -79,14 +82,15 @@ def torch_lbfgs(racer: dict) -> None:
         opt.step(closure)
 
 
-def snippet_run(racer: dict):
-    """The racer's Copy-as-PyTorch code, compiled once; each call executes it."""
-    # Our own exporter's code for a fixed racer (no user text), run as the reference.
-    code = compile(pytorch_snippet(config([racer]), 0), "<snippet>", "exec")
+def snippet_run(racer: dict, folder: Path):
+    """The racer's Copy-as-PyTorch code as the person gets it, a script file run as a
+    script (runpy) each call: our own exporter's code for a fixed racer, no user text."""
+    path = folder / f"snippet_{racer['optimizer']}_{len(list(folder.iterdir()))}.py"
+    path.write_text(pytorch_snippet(config([racer]), 0))
 
     def run() -> None:
         with contextlib.redirect_stdout(io.StringIO()):
-            exec(code, {"__name__": "__snippet__"})
+            runpy.run_path(str(path), run_name="__snippet__")
 
     return run
 
@@ -101,7 +105,8 @@ def main() -> None:
     alone = config([lbfgs])  # validated once, as the race below
     ours, theirs = medians([lambda: run_race(alone), lambda: torch_lbfgs(lbfgs)])
     rows.append(("race: L-BFGS alone", ours, theirs, "torch.optim.LBFGS"))
-    snippets = [snippet_run(r) for r in RACERS]
+    scripts = tempfile.TemporaryDirectory(prefix="bench-snippets-")
+    snippets = [snippet_run(r, Path(scripts.name)) for r in RACERS]
     try:
         ours, *copies = medians([lambda: run_race(race), *snippets])
         rows.append(("race: the four", ours, sum(copies), "their four torch copies"))
@@ -122,6 +127,7 @@ def main() -> None:
                 )
     finally:
         torch.set_default_dtype(previous)  # the copies set float64 for the process
+        scripts.cleanup()
 
     lines = [
         "## Curvature racers: L-BFGS, Newton, GD + line search, Gauss–Newton (issue 17)",
