@@ -45,14 +45,19 @@
   var first = beat.play_from || 0;
   if (beat.step !== null && beat.step > first && !query.has("step")) R.stopAt = beat.step;
 
+  // A beat's link ("?lesson=…&beat=…") as this page shows it: presenting, and a student view
+  // stays one.
+  function asShown(link) {
+    var next = new URLSearchParams(link.slice(1));
+    if (R.presenting) next.set("present", "1");
+    var hide = query.get("hide");
+    if (hide) next.set("hide", hide);
+    return "?" + next.toString();
+  }
   function go(delta) {
     var target = delta > 0 ? beat.next : beat.previous;
     if (!target) return false;
-    var next = new URLSearchParams(target.slice(1));
-    if (R.presenting) next.set("present", "1");
-    var hide = query.get("hide");
-    if (hide) next.set("hide", hide);  // a student view stays one
-    window.location.assign("?" + next.toString());
+    window.location.assign(asShown(target));
     return true;
   }
   // A clicker's one button drives the lesson: the first press plays the beat to where its
@@ -176,14 +181,6 @@
   // caption says so, with the way back. Changing it back takes the note away.
   var opened = null;
 
-  function beatLink() {
-    var link = new URLSearchParams({lesson: beat.lesson, beat: String(beat.beat + 1)});
-    if (R.presenting) link.set("present", "1");
-    var hide = query.get("hide");
-    if (hide) link.set("hide", hide);
-    return "?" + link.toString();
-  }
-
   function showChanged() {
     if (!R.race) return;
     if (opened === null) opened = R.race.share;
@@ -199,7 +196,7 @@
     note.setAttribute("role", "status");
     note.innerHTML = "<span class=\"beat-changed-why\">You changed this beat's race; the " +
       "caption is about its own. </span><a>↺ Back to the beat's race</a>";
-    note.querySelector("a").setAttribute("href", beatLink());
+    note.querySelector("a").setAttribute("href", asShown(beat.self));
     // First in the beat links' row (in Present only the link shows, on that row).
     var nav = caption.querySelector(".beat-nav");
     if (nav) nav.insertBefore(note, nav.firstChild); else caption.appendChild(note);

@@ -875,14 +875,18 @@
   // A colour as light as the map's yellow-green (the eighth racer's Okabe–Ito yellow) gets a
   // dark casing under its path and a dark rim on its marker: it vanished on the map's high
   // ground (try-out). Relative luminance, sRGB.
+  // (Worked out once a colour: the map asks every frame.)
+  var lightness = {};
   function light(hex) {
-    var m = /^#([0-9a-f]{6})$/i.exec(hex || "");
-    if (!m) return false;
-    var lum = [0, 2, 4].map(function (i) {
-      var c = parseInt(m[1].slice(i, i + 2), 16) / 255;
-      return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
-    });
-    return 0.2126 * lum[0] + 0.7152 * lum[1] + 0.0722 * lum[2] > 0.6;
+    if (!(hex in lightness)) {
+      var m = /^#([0-9a-f]{6})$/i.exec(hex || "");
+      var lum = m ? [0, 2, 4].map(function (i) {
+        var c = parseInt(m[1].slice(i, i + 2), 16) / 255;
+        return c <= 0.03928 ? c / 12.92 : Math.pow((c + 0.055) / 1.055, 2.4);
+      }) : [0, 0, 0];
+      lightness[hex] = 0.2126 * lum[0] + 0.7152 * lum[1] + 0.0722 * lum[2] > 0.6;
+    }
+    return lightness[hex];
   }
   var CASING = "#333";
 
@@ -1058,6 +1062,15 @@
   // not new seeks, however many quick presses are still on their way.
   var SCRUBBER_INTERVAL = 250, scrubbedAt = -Infinity, echoes = [];
   // The scrubber's value set from here: its own callback (seek) then only relabels it.
+  // A step key or button: playback pauses, and the step delta away (inside the race).
+  function pausedStep(delta) {
+    if (R.playing) {
+      setPlaying(false);
+      window.dash_clientside.set_props(R.ids.PLAY_BUTTON, {children: "▶ Play"});
+    }
+    return Math.max(0, Math.min(R.steps, R.step + delta));
+  }
+
   function scrub(k) {
     echoes.push(k);
     if (echoes.length > 32) echoes.shift();
@@ -1120,11 +1133,7 @@
     }
     // A step is drawn at once (the buttons go through Dash, which could fold two quick
     // presses into one): a clicker pressed twice moves two steps.
-    if (R.playing) {
-      setPlaying(false);
-      window.dash_clientside.set_props(R.ids.PLAY_BUTTON, {children: "▶ Play"});
-    }
-    var k = Math.max(0, Math.min(R.steps, R.step + (id === "STEP_FORWARD" ? 1 : -1)));
+    var k = pausedStep(id === "STEP_FORWARD" ? 1 : -1);
     render(k);
     scrub(k);
   }
@@ -1309,12 +1318,7 @@
     },
     stepBy: function () {
       var fired = triggeredIds().join(" ");
-      var delta = fired.indexOf(R.ids.STEP_BACK) >= 0 ? -1 : 1;
-      if (R.playing) {
-        setPlaying(false);
-        window.dash_clientside.set_props(R.ids.PLAY_BUTTON, {children: "▶ Play"});
-      }
-      return Math.max(0, Math.min(R.steps, R.step + delta));
+      return pausedStep(fired.indexOf(R.ids.STEP_BACK) >= 0 ? -1 : 1);
     },
     seek: function (value) {
       var k = typeof value === "number" ? Math.max(0, Math.min(R.steps, Math.round(value))) : 0;

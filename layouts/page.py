@@ -267,6 +267,7 @@ def beat_settings(lesson: Lesson, beat: int) -> dict[str, Any]:
         "beats": len(lesson.beats),
         **settings,
         "question": {"prompt": question.prompt, "answer": question.answer} if asked else None,
+        "self": beat_link(lesson, beat),
         "previous": beat_link(lesson, beat - 1) if beat > 0 else None,
         "next": beat_link(lesson, beat + 1) if beat + 1 < len(lesson.beats) else None,
     }
