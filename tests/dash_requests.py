@@ -209,3 +209,172 @@ def analysis_body(client, output: str, store: dict[str, Any], **values: Any) -> 
         "changedPropIds": [],
         "state": state,
     }
+
+
+# Requests built from the app's own registry (``app.callback_map``), for any callback by its
+# output's name: what the page sends for it, and the forged flood of issue 24.
+
+
+def callback_map(app_or_callback_map: Any) -> dict[str, Any]:
+    """The registry of a Dash app (or the registry itself)."""
+    return getattr(app_or_callback_map, "callback_map", app_or_callback_map)
+
+
+def callback_key(app_or_callback_map: Any, output: str) -> str:
+    """The registry key of the callback whose outputs include ``output`` ("race-store.data"),
+    or ``output`` itself when it is a key; the first registered when two share it."""
+    registry = callback_map(app_or_callback_map)
+    if output in registry:
+        return output
+    for key in registry:
+        if output in key:
+            return key
+    raise AssertionError(f"no callback outputs {output}")
+
+
+def prop_id(id_: Any, prop: str) -> str:
+    """A changed prop's name as the renderer writes it: a dict id with its keys sorted."""
+    if isinstance(id_, dict):
+        text = ",".join(
+            f"{json.dumps(k)}:{json.dumps(id_[k], separators=(',', ':'), ensure_ascii=False)}"
+            for k in sorted(id_)
+        )
+        id_ = "{" + text + "}"
+    return f"{id_}.{prop}"
+
+
+def _declared(key: str, entry: dict[str, Any]) -> tuple[list, list, list]:
+    """(inputs, state, outputs) as [(id, property, wildcard kind or None)], ids parsed."""
+
+    def parse(spec: dict[str, Any]) -> tuple[Any, str, str | None]:
+        raw = spec["id"]
+        ident = json.loads(raw) if raw.startswith("{") else raw
+        wild = None
+        if isinstance(ident, dict):
+            kinds = {v[0] for v in ident.values() if isinstance(v, list)}
+            wild = "MATCH" if kinds == {"MATCH"} else ("ALL" if kinds else None)
+        return ident, spec["property"], wild
+
+    output = entry["output"]
+    outputs = output if isinstance(output, (list, tuple)) else [output]
+    return (
+        [parse(s) for s in entry["inputs"]],
+        [parse(s) for s in entry["state"]],
+        [] if entry.get("no_output") else [parse(o.to_dict()) for o in outputs],
+    )
+
+
+def _filled(ident: Any, value: Any) -> Any:
+    """A pattern's id with each wildcard key given ``value``."""
+    if not isinstance(ident, dict):
+        return ident
+    return {k: (value if isinstance(v, list) else v) for k, v in ident.items()}
+
+
+def forged_callback_body(
+    app_or_callback_map: Any, changed: int, output: str = "race-store.data", *, carried=False
+) -> bytes:
+    """The forged request of issue 24 for the callback ``output`` names: shaped as declared
+    (one entry per pattern list, as a page with one racer), with ``changedPropIds`` listing
+    ``changed`` props. They are ``changed`` distinct components of its first pattern-matching
+    input when it has one (2,000 of them: ~100 KB), else its inputs named again and again.
+    ``carried``: that input's list also carries an entry for each (a long wildcard list)."""
+    key = callback_key(app_or_callback_map, output)
+    inputs, state, outputs = _declared(key, callback_map(app_or_callback_map)[key])
+    pattern = next((d for d in inputs if d[2]), None)
+
+    def entries(declared: list, long: tuple | None = None) -> list:
+        out = []
+        for ident, prop, wild in declared:
+            one = {"id": _filled(ident, 0), "property": prop}
+            if wild != "ALL":
+                out.append(one)
+            elif (ident, prop, wild) == long:
+                out.append([{"id": _filled(ident, i), "property": prop} for i in range(changed)])
+            else:
+                out.append([one])
+        return out
+
+    if pattern is not None:
+        names = [prop_id(_filled(pattern[0], i), pattern[1]) for i in range(changed)]
+    else:
+        cycle = [prop_id(ident, prop) for ident, prop, _ in inputs]
+        names = [cycle[i % len(cycle)] for i in range(changed)]
+    shaped_outputs = entries(outputs)
+    body = {
+        "output": key,
+        "outputs": shaped_outputs if key.startswith("..") or not outputs else shaped_outputs[0],
+        "inputs": entries(inputs, pattern if carried else None),
+        "changedPropIds": names,
+        "state": entries(state),
+    }
+    return json.dumps(body, separators=(",", ":")).encode()
+
+
+def layout_components(layout: Any) -> list[tuple[Any, dict[str, Any]]]:
+    """(id, props) of every component with an id in a ``/_dash-layout`` answer, in order."""
+    found = []
+    stack = [layout]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(reversed(node))
+        elif isinstance(node, dict):
+            props = node.get("props")
+            if "type" in node and isinstance(props, dict):
+                if "id" in props:
+                    found.append((props["id"], props))
+                stack.extend(reversed(list(props.values())))
+    return found
+
+
+def page_body(layout: Any, app_or_callback_map: Any, output: str) -> dict[str, Any]:
+    """The request the page would send for the callback ``output`` names, read from the page's
+    layout as Dash's renderer reads it: each input's and state's value from its component, a
+    pattern's list from every component matching it, MATCH fixed to the first component that
+    matches the first MATCH input; the first input's entry is the one that changed."""
+    key = callback_key(app_or_callback_map, output)
+    inputs, state, outputs = _declared(key, callback_map(app_or_callback_map)[key])
+    components = layout_components(layout)
+
+    def matches(pattern: Any, ident: Any, fixed: dict[str, Any]) -> bool:
+        """``ident`` fits ``pattern``; a MATCH key takes its value in ``fixed`` once fixed."""
+        if not isinstance(pattern, dict):
+            return ident == pattern
+        if not isinstance(ident, dict) or ident.keys() != pattern.keys():
+            return False
+        return all(
+            ident[k] == fixed.get(k, ident[k]) if isinstance(v, list) else ident[k] == v
+            for k, v in pattern.items()
+        )
+
+    first_match = next((d for d in [*inputs, *state, *outputs] if d[2] == "MATCH"), None)
+    fixed: dict[str, Any] = {}
+    if first_match is not None:
+        found = next(i for i, _ in components if matches(first_match[0], i, {}))
+        fixed = {k: found[k] for k, v in first_match[0].items() if v == ["MATCH"]}
+
+    def entries(declared: list, with_values: bool) -> list:
+        out = []
+        for pattern, prop, wild in declared:
+            hits = [
+                {"id": i, "property": prop}
+                | ({"value": p[prop]} if with_values and prop in p else {})
+                for i, p in components
+                if matches(pattern, i, fixed)
+            ]
+            out.append(hits if wild == "ALL" else hits[0])
+        return out
+
+    shaped_inputs = entries(inputs, True)
+    first = shaped_inputs[0] if not isinstance(shaped_inputs[0], list) else shaped_inputs[0][0]
+    shaped_outputs = entries(outputs, False)
+    body = {
+        "output": key,
+        "outputs": shaped_outputs if key.startswith("..") else shaped_outputs[0],
+        "inputs": shaped_inputs,
+        "changedPropIds": [prop_id(first["id"], first["property"])],
+    }
+    if state:
+        body["state"] = entries(state, True)
+    return body

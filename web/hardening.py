@@ -24,6 +24,7 @@ from service.budget import OverBudget
 from service.hoststore import HostStore
 from service.races import RaceService
 from service.store import redis_options, redis_url
+from web.callback_guard import guard_callbacks
 from web.preview import PREVIEW_ENDPOINT
 from web.proxy import trust_proxies, trusted_proxies
 from web.static import StaticFiles, cache_dir, serve_static
@@ -109,6 +110,7 @@ def harden(
         default_limits=[],
         headers_enabled=True,
     )
+    guard_callbacks(app, _error_response)  # each callback request fits its callback's shape
     # The page's callbacks and its drag previews (web/preview.py) count against one limit.
     page_limit = limiter.shared_limit(conf["rate_limit"], scope="page")
     for endpoint in ("/_dash-update-component", PREVIEW_ENDPOINT):
