@@ -8,11 +8,36 @@ cd "$(dirname "$0")/.."
 BIN=${BIN:-.venv/bin}
 NGINX=${NGINX:-/usr/sbin/nginx}
 export HOST=${HOST:-127.0.0.1} PORT=${PORT:-8050}
+COMPUTE_RATE=${COMPUTE_RATE:-10r/s} COMPUTE_BURST=${COMPUTE_BURST:-40} COMPUTE_CONNS=${COMPUTE_CONNS:-8}
+# How many sessions' worth one address may use together (a classroom behind one school
+# address); the app reads it too (web/session.py).
+export CLASS_SESSIONS=${CLASS_SESSIONS:-40}
+if ! [[ $CLASS_SESSIONS =~ ^[0-9]+$ ]] || ((10#$CLASS_SESSIONS < 1)); then
+    echo "CLASS_SESSIONS must be a whole number >= 1, got '$CLASS_SESSIONS'" >&2
+    exit 2
+fi
+# deploy/nginx.conf's @CLASS*n@: n (a number, a rate such as 20r/s, or COMPUTE_RATE,
+# COMPUTE_BURST, COMPUTE_CONNS) times CLASS_SESSIONS, the classroom ceiling's number.
+class_times() {
+    local line out token value number
+    while IFS= read -r line; do
+        out=
+        while [[ $line =~ @CLASS\*([A-Za-z0-9_/]+)@ ]]; do
+            token=${BASH_REMATCH[1]} value=${BASH_REMATCH[1]}
+            [[ $token =~ ^[A-Z_]+$ ]] && value=${!token}
+            [[ $value =~ ^([0-9]+)(r/[sm])?$ ]] || { echo "bad @CLASS*$token@: $value" >&2; return 1; }
+            number=$((10#${BASH_REMATCH[1]} * 10#$CLASS_SESSIONS))
+            out+=${line%%"@CLASS*$token@"*}$number${BASH_REMATCH[2]}
+            line=${line#*"@CLASS*$token@"}
+        done
+        printf '%s\n' "$out$line"
+    done
+}
 runtime=$(mktemp -d "${TMPDIR:-/tmp}/optimizer-race.XXXXXX")
 chmod 755 "$runtime"  # nginx's workers (nobody, when started as root) reach the socket
 sed -e "s#@HOST@#$HOST#g" -e "s#@PORT@#$PORT#g" -e "s#@RUNTIME@#$runtime#g" \
-    -e "s#@COMPUTE_RATE@#${COMPUTE_RATE:-10r/s}#g" -e "s#@COMPUTE_BURST@#${COMPUTE_BURST:-40}#g" \
-    -e "s#@COMPUTE_CONNS@#${COMPUTE_CONNS:-8}#g" deploy/nginx.conf >"$runtime/nginx.conf"
+    -e "s#@COMPUTE_RATE@#$COMPUTE_RATE#g" -e "s#@COMPUTE_BURST@#$COMPUTE_BURST#g" \
+    -e "s#@COMPUTE_CONNS@#$COMPUTE_CONNS#g" deploy/nginx.conf | class_times >"$runtime/nginx.conf"
 "$NGINX" -t -q -p "$runtime" -c "$runtime/nginx.conf"
 
 pids=()
