@@ -13,8 +13,9 @@ from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from dash import Dash
-from flask import Response, has_request_context, request
+from flask import Response, has_request_context, make_response, request
 from plotly.io.json import to_json_plotly
+from werkzeug.exceptions import NotFound
 from werkzeug.serving import WSGIRequestHandler
 
 from callbacks.entry import EntryKey, beat_of, entry_key, entry_race
@@ -32,6 +33,7 @@ from web.api import make_api
 from web.hardening import harden
 from web.picture import show_on_opening_page
 from web.preview import register_preview
+from web.qr import public_hosts
 
 ASSETS = os.path.join(os.path.dirname(os.path.abspath(__file__)), "assets")
 
@@ -85,7 +87,26 @@ class RaceDash(Dash):
     def serve_layout(self) -> Any:
         if self.layout_json is None:
             return super().serve_layout()
-        return Response(self.layout_json(), mimetype="application/json")
+        response = Response(self.layout_json(), mimetype="application/json")
+        # The layout is the page of the link in the Referer (``page_args``) at one URL: no
+        # shared cache may keep it (private), and a browser asks again for each page
+        # (no-cache; no-store would add nothing, as there is no validator to revalidate with).
+        response.headers["Cache-Control"] = "private, no-cache"
+        response.vary.add("Referer")
+        return response
+
+    def index(self, *args: Any, **kwargs: Any) -> Any:
+        # The page varies with its own URL (a lesson's beat), which caches key on, but it is
+        # also where a browser gets its session cookie: kept out of shared caches, and
+        # revalidated rather than no-store, which would keep it out of the back/forward cache.
+        response = make_response(super().index(*args, **kwargs))
+        response.headers["Cache-Control"] = "private, no-cache"
+        return response
+
+    def serve_reload_hash(self) -> Any:
+        # Hot reload is never on here (debug is off everywhere), but Dash registers its poll
+        # route regardless, and it answers the registered package paths: not found instead.
+        raise NotFound()
 
     def interpolate_index(self, **kwargs: Any) -> str:
         # Only the lesson and its beat: the race a link carries is not decoded for this.
@@ -150,7 +171,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Dash:
     show_on_opening_page(app, opening.surface, opening.store)
     register(app, service)
     register_preview(app.server, service)
-    harden(app, service, env, make_api(service), host)
+    harden(app, service, env, make_api(service, public_hosts(env)), host)
     # Dash's first-request set-up checks a layout: done here, on the opening page, rather than
     # on whatever page the first request's query names (charged to its client) in each worker.
     with app.server.app_context():

@@ -16,8 +16,12 @@ timeout = int(os.environ.get("WORKER_TIMEOUT", "30"))  # a 12 × 5,000-step race
 graceful_timeout = 20
 keepalive = 5
 preload_app = True
-max_requests = 5000  # recycle workers now and then, jittered so they do not all go at once
-max_requests_jitter = 500
+# Workers are not recycled (0): their memory is bounded in bytes (service/lru.py, the README's
+# "Memory is bounded"), so recycling frees nothing that would otherwise grow, and it emptied
+# every worker's caches (pages, results, QR codes) after a flood of 25,000 requests. A number
+# recycles each worker after that many requests, jittered by a tenth so they do not go at once.
+max_requests = int(os.environ.get("MAX_REQUESTS", "0"))
+max_requests_jitter = max_requests // 10
 limit_request_line = 8190
 limit_request_fields = 100
 accesslog = os.environ.get("ACCESS_LOG", "-") or None  # "" turns it off (the load bench)

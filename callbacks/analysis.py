@@ -56,7 +56,7 @@ def page_race(store: Any) -> tuple[RaceConfig, list[int]]:
     order = store.get("order") if isinstance(store, dict) else None
     indices = list(range(len(config.racers)))
     if isinstance(order, list) and len(order) == len(config.racers):
-        if all(isinstance(k, str) and k.isdigit() and len(k) <= 3 for k in order):
+        if all(isinstance(k, str) and k.isascii() and k.isdigit() and len(k) <= 3 for k in order):
             indices = [int(k) for k in order]
     return config, indices
 

@@ -38,7 +38,7 @@ def beat_of(lesson: str, value: str | None) -> int:
     if value is None or lesson not in LESSONS:
         return 0
     count = len(LESSONS[lesson].beats)
-    if len(value) <= 2 and value.isdigit() and 1 <= int(value) <= count:
+    if len(value) <= 2 and value.isascii() and value.isdigit() and 1 <= int(value) <= count:
         return int(value) - 1
     return UNKNOWN_BEAT
 

@@ -5,7 +5,8 @@ value round-trips bit for bit) in URL-safe base64, one query parameter ``race``.
 other state (playback step, zoom, view, inspected racer, presentation mode, hidden control
 groups) is the browser's and travels as plain parameters beside it (assets/playback.js).
 
-A link is untrusted input: it is size-checked, decoded and then handed to the one validator.
+A link is untrusted input: it is size-checked, decoded, checked for text that has no UTF-8
+form (``check_text``) and then handed to the one validator.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 from typing import Any
 
 from common.errors import ConfigError
@@ -25,6 +27,31 @@ from surfaces import SURFACES
 # Proxies and servers refuse very long request lines (gunicorn: 8190 bytes, as configured);
 # eight racers with every setting changed stay well below this.
 MAX_SHARE_CHARS = 6000
+# A code point of UTF-16's surrogate range left alone: JSON can spell one ("\\ud800") and
+# Python's parser keeps it (a valid pair becomes one character), but no UTF-8 holds it.
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def check_text(data: Any) -> None:
+    """ConfigError naming the first string of parsed JSON ``data`` (a value, or a key: its
+    object is named) that holds a lone surrogate. Such text cannot be encoded: a race holding
+    it could be validated but never written back as a link, nor the page or response that
+    shows it sent, so it is refused where the input is read, like any invalid value. The walk
+    is a loop, not recursion: JSON the parser accepts may be nested deeper than the stack."""
+    stack: list[tuple[str, Any]] = [("", data)]
+    while stack:
+        path, value = stack.pop()
+        if isinstance(value, str):
+            if LONE_SURROGATE.search(value):
+                raise ConfigError(path, "must be text without lone surrogates (\\ud800-\\udfff)")
+        elif isinstance(value, dict):
+            for key in value:
+                if LONE_SURROGATE.search(key):
+                    raise ConfigError(path, "has a key with a lone surrogate (\\ud800-\\udfff)")
+            items = [(f"{path}.{key}" if path else key, item) for key, item in value.items()]
+            stack.extend(reversed(items))
+        elif isinstance(value, list):
+            stack.extend(reversed([(f"{path}[{i}]", item) for i, item in enumerate(value)]))
 
 
 def _changed(params: dict[str, Any], spec: Any) -> dict[str, Any]:
@@ -96,4 +123,8 @@ def decode_race(value: Any) -> RaceConfig:
         data = parse_json(raw)
     except ConfigError as error:
         raise ConfigError("race", error.message) from None
+    try:
+        check_text(data)
+    except ConfigError as error:
+        raise ConfigError(error.field or "race", error.message) from None
     return validate_race(data)

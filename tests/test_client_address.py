@@ -52,7 +52,8 @@ def test_behind_one_trusted_proxy_two_clients_are_counted_apart():
 
 
 def test_a_trusted_proxy_also_gives_the_public_scheme_and_host():
-    client = create_app({"TRUSTED_PROXIES": "1"}).server.test_client()
+    env = {"TRUSTED_PROXIES": "1", "PUBLIC_HOSTS": "class.example.org"}
+    client = create_app(env).server.test_client()
     answer = client.get(
         "/api/qr",
         headers={

@@ -163,7 +163,7 @@ def ask(port: int, path: str, source: str) -> tuple[int, dict[str, str], bytes]:
 def test_behind_the_proxy_clients_are_counted_apart_and_nginx_refuses_a_flood(redis_server):
     # The limiter's counters in Redis: without it each worker counts apart (issue 15, item 3).
     limits = {"API_RATE_LIMIT": "3 per minute", "COMPUTE_BURST": "3", "COMPUTE_RATE": "1r/s"}
-    stack = Stack(dict(limits, CACHE_REDIS_URL=redis_server.url))
+    stack = Stack(dict(limits, CACHE_REDIS_URL=redis_server.url, PUBLIC_HOSTS="x"))
     try:
         # The app's limit, per client address as nginx saw it (forged headers or not).
         a = [ask(stack.port, "/api/schedules", "127.0.0.1")[0] for _ in range(4)]

@@ -28,7 +28,8 @@ SHARE = encode_race(validate_race(API_RACE))
 
 @pytest.fixture(scope="module")
 def client():
-    app = create_app({"RATE_LIMIT": "1000000 per minute", "API_RATE_LIMIT": "1000000 per minute"})
+    limits = {"RATE_LIMIT": "1000000 per minute", "API_RATE_LIMIT": "1000000 per minute"}
+    app = create_app(dict(limits, PUBLIC_HOSTS="class.example.org, localhost"))
     return app.server.test_client()
 
 

@@ -23,10 +23,10 @@ from optimizers.validate import (
     validate_sweep,
 )
 from service.races import RaceService
-from service.share import decode_race
+from service.share import check_text, decode_race
 from surfaces import SURFACES
 from web.openapi import openapi_document
-from web.qr import MAX_QUERY_CHARS, qr_svg, student_link
+from web.qr import MAX_QUERY_CHARS, link_host, qr_svg, student_link
 
 EXPORT_FORMATS = ("json", "csv", "pytorch")
 
@@ -36,9 +36,10 @@ def error(status: int, message: str, field: str = "") -> tuple[Response, int]:
 
 
 def racer_index(value: Any, config: RaceConfig) -> int:
-    """The ``racer`` query value: a racer's position in the race, from 0."""
+    """The ``racer`` query value: a racer's position in the race, from 0. ASCII digits only:
+    ``str.isdigit`` alone also takes "²" (which ``int`` refuses) or "٣" (which it reads)."""
     count = len(config.racers)
-    if not isinstance(value, str) or not value.isdigit() or len(value) > 3:
+    if not isinstance(value, str) or not (value.isascii() and value.isdigit()) or len(value) > 3:
         raise ConfigError("racer", f"must be a racer's position, 0 to {count - 1}")
     index = int(value)
     if index >= count:
@@ -51,7 +52,8 @@ def attachment(response: Response, name: str) -> Response:
     return response
 
 
-def make_api(service: RaceService) -> Blueprint:
+def make_api(service: RaceService, hosts: frozenset[str]) -> Blueprint:
+    """The API's routes; ``hosts`` are the deployment's public hosts (``public_hosts``)."""
     api = Blueprint("api", __name__, url_prefix="/api")
     listings = {
         "surfaces": [s.to_json() for s in SURFACES.values()],
@@ -92,7 +94,9 @@ def make_api(service: RaceService) -> Blueprint:
         if len(body) > MAX_BODY_BYTES:
             return error(413, too_big)
         try:
-            checked = validate(parse_json(body))
+            data = parse_json(body)
+            check_text(data)
+            checked = validate(data)
         except ConfigError as exc:
             return error(400, exc.message, exc.field)
         return jsonify(run(checked))
@@ -156,14 +160,16 @@ def make_api(service: RaceService) -> Blueprint:
 
     @api.get("/qr")
     def qr() -> Any:
-        """The students' link (the page's link with ``hide=controls``, on this server) and its
-        QR code as SVG. The query is the page's own query, checked key by key."""
+        """The students' link (the page's link with ``hide=controls``, on this server: the
+        request's host if ``hosts`` names it) and its QR code as SVG. The query is the page's
+        own query, checked key by key."""
         raw = request.query_string
         if len(raw) > MAX_QUERY_CHARS:
             return error(414, f"the query must be at most {MAX_QUERY_CHARS} characters")
         try:
             args = {key: request.args.getlist(key) for key in request.args}
-            link = student_link(request.url_root, args, len(raw))
+            host = link_host(request.host, hosts)
+            link = student_link(f"{request.scheme}://{host}{request.script_root}/", args, len(raw))
             return jsonify({"link": link, "svg": qr_svg(link)})
         except ConfigError as exc:
             return error(400, exc.message, exc.field)

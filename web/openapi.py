@@ -428,7 +428,9 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "the students' link (this page's link with hide=controls) and "
                     "its QR code as SVG",
                     "description": "The query is the page's own query: only its link keys, "
-                    "each as the page writes it. The link is always on this server; present "
+                    "each as the page writes it. The link is on the request's host and port, and "
+                    "only for a host the deployment names (PUBLIC_HOSTS; unset, loopback only: "
+                    "any other is a 400 naming host); present "
                     f"is dropped and controls added to hide. At most {MAX_QUERY_CHARS:,} "
                     "characters of query.",
                     "parameters": qr_parameters,
@@ -444,7 +446,7 @@ def openapi_document() -> dict[str, Any]:
                                 },
                             },
                         ),
-                        "400": answer("a key that is not the page's, or a bad value", ERROR),
+                        "400": answer("a key that is not the page's, a bad value or host", ERROR),
                         "414": answer("query too long", ERROR),
                         "429": errors["429"],
                     },

@@ -3,14 +3,16 @@
 The route that serves it is public, so its input is the page's query only, checked key by key
 in the validator's style (a ``ConfigError`` naming the field): only the keys the page's links
 use (assets/tools.js writes them), each value checked as the page reads it, the whole query
-bounded. The link is built from this server's own root URL and the checked values, so nothing
-in a request can make the code point anywhere else (no open redirect), and no outside
-service sees the link.
+bounded. The link is built from the checked values on the request's own host (its port kept),
+and only when that host is one the deployment names (``PUBLIC_HOSTS``; without it, loopback
+only): a forged Host header cannot make the code point anywhere else (no open redirect), and
+no outside service sees the link.
 """
 
 from __future__ import annotations
 
 import io
+import ipaddress
 import math
 import re
 from collections.abc import Callable, Mapping
@@ -48,8 +50,8 @@ ERROR_LEVEL = "m"
 def _race(value: str) -> str:
     try:
         return encode_race(decode_race(value))  # one spelling per race, as the page writes it
-    except ConfigError as error:
-        raise ConfigError("race", error.message) from None
+    except ConfigError as error:  # named as the page's link key, the race's own field kept
+        raise ConfigError("race", error.message if error.field == "race" else str(error)) from None
 
 
 def _lesson(value: str) -> str:
@@ -105,15 +107,15 @@ def _hide(value: str) -> str:
 # The page's link keys in the order the page writes them, each with its check.
 PAGE_KEYS: dict[str, Callable[[str], str]] = {
     "lesson": _lesson,
-    "beat": _pattern("beat", r"\d{1,2}", "a lesson's beat number (up to 2 digits)"),
+    "beat": _pattern("beat", r"[0-9]{1,2}", "a lesson's beat number (up to 2 digits)"),
     "race": _race,
-    "step": _pattern("step", r"\d{1,5}", "a step number (up to 5 digits)"),
+    "step": _pattern("step", r"[0-9]{1,5}", "a step number (up to 5 digits)"),
     "x": _range("x"),
     "y": _range("y"),
     "view": _choice("view", ("2d", "3d")),
     "analysis": _choice("analysis", ("sweep", "starts")),
     "tuned": _choice("tuned", tuple(CRITERIA)),
-    "inspect": _pattern("inspect", r"\d{1,3}", "a racer's index (up to 3 digits)"),
+    "inspect": _pattern("inspect", r"[0-9]{1,3}", "a racer's index (up to 3 digits)"),
     "present": _choice("present", ("1",)),
     "hide": _hide,
 }
@@ -136,6 +138,45 @@ def student_query(args: Mapping[str, list[str]]) -> dict[str, str]:
     hidden = [n for n in out.get("hide", "").split(",") if n]
     out["hide"] = ",".join(dict.fromkeys([*hidden, STUDENT_HIDE]))
     return out
+
+
+def public_hosts(env: Mapping[str, str]) -> frozenset[str]:
+    """PUBLIC_HOSTS: the ``host[:port]`` names the deployment answers to, comma-separated, as a
+    browser's address bar shows them (a port only when it is not the scheme's default);
+    empty when unset."""
+    return frozenset(n.strip().lower() for n in env.get("PUBLIC_HOSTS", "").split(",") if n.strip())
+
+
+def _loopback(host: str) -> bool:
+    """``host`` (``name[:port]``, ``[v6][:port]``) names this machine: localhost or a loopback
+    address."""
+    name = host[1:].partition("]")[0] if host.startswith("[") else host.rpartition(":")[0] or host
+    if name == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
+def link_host(host: str, allowed: frozenset[str]) -> str:
+    """The request's ``host`` (port included) if the students' link may be built on it: one of
+    ``allowed`` (PUBLIC_HOSTS) or, with none named, a loopback host, as for ``make run``. The
+    Host header is the client's writing; a link built on any of them would let a page on
+    another site show a code of this one that points elsewhere."""
+    host = host.lower()
+    if allowed:
+        if host not in allowed:
+            raise ConfigError(
+                "host", f"must be one of this site's hosts: {', '.join(sorted(allowed))}"
+            )
+    elif not _loopback(host):
+        raise ConfigError(
+            "host",
+            "is not one of this site's hosts: the server's PUBLIC_HOSTS setting names them"
+            " (unset, only localhost and loopback addresses)",
+        )
+    return host
 
 
 def student_link(root: str, args: Mapping[str, list[str]], query_chars: int) -> str:
