@@ -16,17 +16,19 @@ from typing import Any
 from dash import Dash
 from flask import Blueprint, Flask, Response, jsonify, request
 from flask_compress import Compress
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
+from flask_limiter import Limiter, RouteLimit
+from limits import parse_many
 from werkzeug.exceptions import HTTPException
 
 from service.budget import OverBudget
+from service.clients import current_client
 from service.hoststore import HostStore
 from service.races import RaceService
 from service.store import redis_options, redis_url
 from web.callback_guard import guard_callbacks
 from web.preview import PREVIEW_ENDPOINT
 from web.proxy import trust_proxies, trusted_proxies
+from web.session import class_sessions, register_sessions
 from web.static import StaticFiles, cache_dir, serve_static
 
 log = logging.getLogger(__name__)
@@ -60,6 +62,58 @@ def content_security_policy(app: Dash, frame_ancestors: str) -> str:
             f"frame-ancestors {frame_ancestors}",
         ]
     )
+
+
+def by_client() -> str:
+    """flask-limiter's key: the request's session, or without one its address (an IPv6
+    address's /64; service/clients.py)."""
+    client = current_client()
+    return client.key if client is not None else ""
+
+
+def by_address() -> str:
+    """The classroom ceiling's key: the address every session behind it shares."""
+    client = current_client()
+    return client.address_key if client is not None else ""
+
+
+def without_session() -> bool:
+    """Exempt from the classroom ceiling: a client without a session is already limited by
+    its address, at one client's allowance."""
+    client = current_client()
+    return client is None or client.session is None
+
+
+def classroom(limit: str, sessions: int) -> str:
+    """A flask-limiter limit string for ``sessions`` clients: each of its amounts times
+    ``sessions`` ("600 per minute", 40: "24000 per 1 minute")."""
+    return "; ".join(
+        f"{item.amount * sessions} per {item.multiples} {item.GRANULARITY.name}"
+        for item in parse_many(limit)
+    )
+
+
+def per_client(
+    limiter: Limiter, limit: str, sessions: int, scope: str | None = None
+) -> list[RouteLimit]:
+    """``limit`` for each client (a browser session, or a client without one by its
+    address), and for clients with a session a classroom ceiling on their address of
+    ``sessions`` times it, so that a class behind one school address is not refused as one
+    client while one address still cannot take more than a class's share. With ``scope``
+    one count across every route decorated (flask-limiter's shared limit), else one per
+    route. Each returned limit decorates a view function or a blueprint."""
+    ceiling = classroom(limit, sessions)
+    if scope is None:
+        return [
+            limiter.limit(limit),
+            limiter.limit(ceiling, scope="class", key_func=by_address, exempt_when=without_session),
+        ]
+    return [
+        limiter.shared_limit(limit, scope=scope),
+        limiter.shared_limit(
+            ceiling, scope=f"{scope}:class", key_func=by_address, exempt_when=without_session
+        ),
+    ]
 
 
 def _error_response(status: int, message: str) -> Response:
@@ -99,8 +153,9 @@ def harden(
         return compress.after_request(response)
 
     serve_static(app, StaticFiles(cache_dir(env)))
+    register_sessions(server, env, host)  # the limiter's key reads the session
     limiter = Limiter(
-        get_remote_address,
+        by_client,
         app=server,
         storage_uri=conf["redis"] or f"sqlite://{host.path}",
         # Short timeouts, no retry on a timeout: a hung Redis costs the limiter one short
@@ -110,12 +165,14 @@ def harden(
         default_limits=[],
         headers_enabled=True,
     )
+    sessions = class_sessions(env)
     guard_callbacks(app, _error_response)  # each callback request fits its callback's shape
     # The page's callbacks and its drag previews (web/preview.py) count against one limit.
-    page_limit = limiter.shared_limit(conf["rate_limit"], scope="page")
-    for endpoint in ("/_dash-update-component", PREVIEW_ENDPOINT):
-        server.view_functions[endpoint] = page_limit(server.view_functions[endpoint])
-    limiter.limit(conf["api_rate_limit"])(api)
+    for page_limit in per_client(limiter, conf["rate_limit"], sessions, scope="page"):
+        for endpoint in ("/_dash-update-component", PREVIEW_ENDPOINT):
+            server.view_functions[endpoint] = page_limit(server.view_functions[endpoint])
+    for api_limit in per_client(limiter, conf["api_rate_limit"], sessions):
+        api_limit(api)
     server.register_blueprint(api)
     csp = content_security_policy(app, conf["frame_ancestors"])
 
