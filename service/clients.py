@@ -18,6 +18,7 @@ cookie and leaves the session id on ``flask.g`` under ``SESSION_ATTRIBUTE``; it 
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from flask import g, has_request_context, request
@@ -26,6 +27,7 @@ from flask import g, has_request_context, request
 # web/session.py before anything else of the request runs; absent: no valid session).
 SESSION_ATTRIBUTE = "or_session"
 IPV6_GROUP = 64  # prefix length one IPv6 client is counted by
+DEFAULT_CLASS_SESSIONS = 40
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,16 @@ class Client:
         """The address's key: a cookieless client's own allowance, and for clients with a
         session the classroom ceiling all sessions behind the address share."""
         return "a:" + self.address
+
+
+def class_sessions(env: Mapping[str, str]) -> int:
+    """CLASS_SESSIONS: how many sessions' worth one address may use together (the classroom
+    ceiling of the limiter, web/hardening.py, and of the work budget, service/budget.py) and
+    be handed per ten minutes (web/session.py); a whole number >= 1, 40 when unset."""
+    raw = env.get("CLASS_SESSIONS", "").strip() or str(DEFAULT_CLASS_SESSIONS)
+    if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
+        raise ValueError(f"CLASS_SESSIONS must be a whole number >= 1, got {raw!r}")
+    return int(raw)
 
 
 def client_address(raw: str) -> str:

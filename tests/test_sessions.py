@@ -9,12 +9,17 @@ import pytest
 from flask import Flask, g
 
 from app import create_app
-from service.clients import SESSION_ATTRIBUTE, Client, client_address, current_client
+from service.clients import (
+    SESSION_ATTRIBUTE,
+    Client,
+    class_sessions,
+    client_address,
+    current_client,
+)
 from web.session import (
     COOKIE,
     MAX_AGE,
     SessionCookies,
-    class_sessions,
     session_secret,
 )
 

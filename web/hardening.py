@@ -21,14 +21,14 @@ from limits import parse_many
 from werkzeug.exceptions import HTTPException
 
 from service.budget import OverBudget
-from service.clients import current_client
+from service.clients import class_sessions, current_client
 from service.hoststore import HostStore
 from service.races import RaceService
 from service.store import redis_options, redis_url
 from web.callback_guard import guard_callbacks
 from web.preview import PREVIEW_ENDPOINT
 from web.proxy import trust_proxies, trusted_proxies
-from web.session import class_sessions, register_sessions
+from web.session import register_sessions
 from web.static import StaticFiles, cache_dir, serve_static
 
 log = logging.getLogger(__name__)

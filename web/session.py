@@ -40,13 +40,12 @@ from flask import Flask, Response, g, request
 from limits import RateLimitItemPerMinute
 from limits.strategies import FixedWindowRateLimiter
 
-from service.clients import SESSION_ATTRIBUTE, current_client
+from service.clients import SESSION_ATTRIBUTE, class_sessions, current_client
 from service.hoststore import HostStore, SqliteStorage
 
 COOKIE = "or_session"
 MAX_AGE = 7 * 24 * 3600  # seconds: a week of lessons
 ISSUE_WINDOW = 10  # minutes in which one address is handed at most CLASS_SESSIONS sessions
-DEFAULT_CLASS_SESSIONS = 40
 MIN_SECRET = 32  # characters of SESSION_SECRET
 ID_BYTES = 16
 
@@ -57,15 +56,6 @@ def _b64(data: bytes) -> str:
 
 ID_LENGTH = len(_b64(bytes(ID_BYTES)))
 VALUE_LENGTH = ID_LENGTH + 1 + len(_b64(bytes(hashlib.sha256().digest_size)))
-
-
-def class_sessions(env: Mapping[str, str]) -> int:
-    """CLASS_SESSIONS: how many sessions' worth one address may use together (the classroom
-    ceiling) and be handed per ISSUE_WINDOW; a whole number >= 1, 40 when unset."""
-    raw = env.get("CLASS_SESSIONS", "").strip() or str(DEFAULT_CLASS_SESSIONS)
-    if not raw.isascii() or not raw.isdigit() or int(raw) < 1:
-        raise ValueError(f"CLASS_SESSIONS must be a whole number >= 1, got {raw!r}")
-    return int(raw)
 
 
 def session_secret(env: Mapping[str, str]) -> bytes:
