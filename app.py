@@ -26,9 +26,9 @@ from layouts.page import beat_block, page
 from lessons import LESSONS
 from service.budget import make_budget
 from service.hoststore import HostStore, host_store_path
-from service.lru import ByteLRU
 from service.races import RaceService
 from service.store import make_breaker, make_cache, megabytes
+from web.answers import Answers
 from web.api import make_api
 from web.hardening import harden
 from web.picture import show_on_opening_page
@@ -75,6 +75,8 @@ INDEX = """<!DOCTYPE html>
 
 # The pages' JSON kept per worker (the heaviest page is ~3 MB; the opening page ~0.2 MB).
 DEFAULT_PAGE_CACHE_MB = 16
+# Exports kept as bytes per worker (a 12-racer × 5,000-step race's JSON is ~6 MB).
+DEFAULT_EXPORT_CACHE_MB = 16
 
 
 class RaceDash(Dash):
@@ -82,12 +84,12 @@ class RaceDash(Dash):
     whose layout route answers with the page's JSON from a cache bounded in bytes
     (``layout_json``), not a layout built and serialised again per request."""
 
-    layout_json: Any = None  # () -> bytes, set by create_app
+    layout_json: Any = None  # () -> Response of the page's JSON, set by create_app
 
     def serve_layout(self) -> Any:
         if self.layout_json is None:
             return super().serve_layout()
-        response = Response(self.layout_json(), mimetype="application/json")
+        response = self.layout_json()
         # The layout is the page of the link in the Referer (``page_args``) at one URL: no
         # shared cache may keep it (private), and a browser asks again for each page
         # (no-cache; no-store would add nothing, as there is no validator to revalidate with).
@@ -151,27 +153,30 @@ def create_app(env: Mapping[str, str] | None = None) -> Dash:
         stores = {"race": opening.store, "keys": opening.keys, "surface": opening.surface}
         return page(race, stores, lesson=lesson, note=note, beat=key.beat)
 
-    # Each page's JSON is built once per key (not per raw URL) and kept, within a bound in
-    # bytes: one per link, the pages of 2,000 links held a gigabyte per worker.
-    pages = ByteLRU(megabytes(env, "PAGE_CACHE_MB", DEFAULT_PAGE_CACHE_MB))
+    # Each page's JSON is built once per key (not per raw URL) and kept, with its compressed
+    # copies, within a bound in bytes: one per link, the pages of 2,000 links held a gigabyte
+    # per worker, and a heavy link's 4 MB were gzipped again on every request.
+    pages = Answers(megabytes(env, "PAGE_CACHE_MB", DEFAULT_PAGE_CACHE_MB))
 
     def layout_json(key: EntryKey) -> bytes:
-        data = pages.get(key)
-        if data is None:
-            data = to_json_plotly(layout_for(key)).encode()
-            pages.put(key, data)
-        return bytes(data)
+        return to_json_plotly(layout_for(key)).encode()
+
+    def layout_response() -> Response:
+        key = entry_key(page_args())
+        return pages.response(key, lambda: layout_json(key))
 
     app.layout = lambda: layout_for(entry_key(page_args()))
-    app.layout_json = lambda: layout_json(entry_key(page_args()))
+    app.layout_json = layout_response
     app.pages = pages  # type: ignore[attr-defined]  # read by the memory test and bench
-    layout_json(EntryKey())  # the opening page at start-up (gunicorn preloads it into every worker)
+    # The opening page at start-up (gunicorn preloads it into every worker).
+    pages.data(EntryKey(), lambda: layout_json(EntryKey()))
     # Until its map is drawn, the opening page shows a picture of it (web/picture.py).
     opening = opening_update(entry_race(EntryKey())[0], service)
     show_on_opening_page(app, opening.surface, opening.store)
     register(app, service)
     register_preview(app.server, service)
-    harden(app, service, env, make_api(service, public_hosts(env)), host)
+    exports = Answers(megabytes(env, "EXPORT_CACHE_MB", DEFAULT_EXPORT_CACHE_MB))
+    harden(app, service, env, make_api(service, public_hosts(env), exports), host)
     # Dash's first-request set-up checks a layout: done here, on the opening page, rather than
     # on whatever page the first request's query names (charged to its client) in each worker.
     with app.server.app_context():

@@ -8,11 +8,14 @@
 * Load through the production stack (scripts/serve.sh: nginx in front of gunicorn, as
   `make serve` runs it, limits raised so that wrk measures capacity, not the limits): cached
   race, uncached race and page load, beside `/healthz` through the same stack.
-* Slow clients: `/healthz` and a cached race while 200 slow clients are held open, beside the
-  same probes with none.
-* Flood: one address's 16 connections of maximum-budget sweeps, fans and heavy links (with the
-  default limits) while another address probes `/healthz`, `GET /` and a cached race, beside
-  the same probes without the flood; and what the flood got back.
+* Attacks (issue 24), each for ``ATTACK_SECONDS`` on one stack with the default limits, while
+  another address probes `/healthz`, `GET /` and a cached race: forged callback requests
+  (2,000 and 10,000 changed inputs), maximum sweeps, fans and heavy links (nothing cached),
+  a heavy race's cached 6 MB export and 4 MB page over and over, 200 slow clients, and 4,200
+  slow request bodies from 70 addresses. Beside each, the probes with no attack (the
+  reference), and the CPU the workers spent on the attacker: their CPU time during the
+  attack less the probes' own (measured without it), per second, as a share of one core
+  (one sync worker busy all the time is 1.0).
 """
 
 from __future__ import annotations
@@ -22,15 +25,27 @@ import os
 import statistics
 import subprocess
 import sys
+import threading
 import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from bench.load import SECONDS, wrk
 from bench.report import stamp, write_section
 from tests.flood import PROBES, Flood, p99, probe_round
-from tests.live import ROOT
+from tests.live import ROOT, workers_of
 from tests.test_memory_bounds import WORKER_ENV
 from tests.test_production_stack import Stack, slow_clients
+from tests.test_stack_nginx import (
+    ADDRESSES,
+    PER_ADDRESS,
+    SHAPED,
+    raise_file_limit,
+    slow_body,
+    trickle,
+)
+from web.session import COOKIE
 
 REPEATS = 3
 MB = 1024 * 1024
@@ -42,8 +57,13 @@ UNLIMITED = {
     "COMPUTE_RATE": "100000r/s",
     "COMPUTE_BURST": "100000",
     "COMPUTE_CONNS": "64",
+    # wrk sends a session cookie's shape (nginx's classroom zones, scaled by this), so that
+    # nginx's per-route rates for one client do not cap what is measured.
+    "CLASS_SESSIONS": "100000",
     "LOG_LEVEL": "warning",
 }
+WRK_COOKIE = {"COOKIE": f"{COOKIE}={SHAPED}"}
+ATTACK_SECONDS = int(os.environ.get("ATTACK_SECONDS", "30"))
 
 
 def _status(field: str) -> int:
@@ -126,38 +146,107 @@ def load_figures() -> list[tuple[str, dict[str, float]]]:
     base = f"http://127.0.0.1:{stack.port}"
     try:
         return [
-            ("/healthz", wrk(f"{base}/healthz", "page.lua")),
-            ("cached race (2 racers × 500 steps)", wrk(f"{base}/api/race", "race.lua")),
+            ("/healthz", wrk(f"{base}/healthz", "page.lua", WRK_COOKIE)),
+            (
+                "cached race (2 racers × 500 steps)",
+                wrk(f"{base}/api/race", "race.lua", WRK_COOKIE),
+            ),
             (
                 "uncached race (a new rate each time)",
-                wrk(f"{base}/api/race", "race.lua", {"UNCACHED": "1"}),
+                wrk(f"{base}/api/race", "race.lua", {"UNCACHED": "1", **WRK_COOKIE}),
             ),
-            ("page load (GET /, gzip)", wrk(f"{base}/", "page.lua")),
+            ("page load (GET /, gzip)", wrk(f"{base}/", "page.lua", WRK_COOKIE)),
         ]
     finally:
         stack.stop()
 
 
-def slow_and_flood() -> dict[str, Any]:
+def workers_cpu(master: int) -> float:
+    """CPU seconds (user and system) the stack's gunicorn workers have used so far."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    for pid in workers_of(master):
+        try:
+            fields = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:  # recycled meanwhile
+            continue
+        total += int(fields[11]) + int(fields[12])  # utime, stime (fields 14 and 15)
+    return total / ticks
+
+
+@contextmanager
+def flood(mix: str) -> Iterator[Callable[[], bool]]:
+    """One address's flood (tests/flood.py's ``mix``) for ATTACK_SECONDS."""
+    running = Flood(PORT[0], ATTACK_SECONDS, mix)
+    yield running.running
+    ATTACK_COUNTS[mix] = running.result()
+
+
+@contextmanager
+def held(make: Callable[[], list]) -> Iterator[Callable[[], bool]]:
+    """Connections ``make`` opens, held for ATTACK_SECONDS (their bodies trickled)."""
+    socks = make()
+    stop = threading.Event()
+    failed: list[OSError] = []
+    thread = threading.Thread(target=trickle, args=(socks, stop, failed))
+    thread.start()
+    ends = time.monotonic() + ATTACK_SECONDS
+    try:
+        yield lambda: time.monotonic() < ends
+    finally:
+        stop.set()
+        thread.join()
+        for sock in socks:
+            sock.close()
+
+
+def slow_bodies() -> list:
+    raise_file_limit(ADDRESSES * PER_ADDRESS + 1024)
+    return [
+        slow_body(PORT[0], f"127.0.1.{a}")
+        for a in range(1, ADDRESSES + 1)
+        for _ in range(PER_ADDRESS)
+    ]
+
+
+PORT = [0]  # the stack's port, set by attacks()
+ATTACK_COUNTS: dict[str, dict[str, int]] = {}
+ATTACKS: dict[str, Callable[[], Any]] = {
+    "forged callbacks, 2,000 / 10,000 changed inputs (16 connections)": lambda: flood("forged"),
+    "maximum sweeps, fans and heavy links, nothing cached (16 connections)": lambda: flood(
+        "costly"
+    ),
+    "a cached 6 MB export and 4 MB page, over and over (16 connections)": lambda: flood("cached"),
+    "200 slow clients": lambda: held(lambda: slow_clients(PORT[0], 200)),
+    "4,200 slow bodies from 70 addresses": lambda: held(slow_bodies),
+}
+
+
+def attacks() -> dict[str, Any]:
+    """The probes (median and p99 per probe) and the attacker's CPU share, per attack, and
+    with none (the reference)."""
     stack = Stack({}, workers=(os.cpu_count() or 1) * 2 + 1)
+    PORT[0] = stack.port
+    out: dict[str, Any] = {}
     try:
         probe_round(stack.port)  # the probe's race cached
+        cpu, started = workers_cpu(stack.master), time.monotonic()
         quiet = probes(stack.port, 20)
-        held = slow_clients(stack.port, 200)
-        try:
-            slow = probes(stack.port, 20)
-        finally:
-            for sock in held:
-                sock.close()
-        flood = Flood(stack.port, SECONDS)
-        flooded: dict[str, list[float]] = {name: [] for name in PROBES}
-        while flood.running():
-            for name, values in probes(stack.port, 1).items():
-                flooded[name] += values
-        counts = flood.result()
+        probe_rate = (workers_cpu(stack.master) - cpu) / (time.monotonic() - started)
+        out["no attack (reference)"] = {"probes": quiet, "share": 0.0}
+        for name, attack in ATTACKS.items():
+            seconds: dict[str, list[float]] = {probe: [] for probe in PROBES}
+            cpu, started = workers_cpu(stack.master), time.monotonic()
+            with attack() as going:
+                while going():
+                    for probe, values in probes(stack.port, 1).items():
+                        seconds[probe] += values
+            spent = workers_cpu(stack.master) - cpu
+            share = spent / (time.monotonic() - started) - probe_rate
+            out[name] = {"probes": seconds, "share": max(0.0, share)}
     finally:
         stack.stop()
-    return {"quiet": quiet, "slow": slow, "flooded": flooded, "counts": counts}
+    return out
 
 
 def ms(values: list[float]) -> str:
@@ -227,31 +316,22 @@ def main() -> None:
             f"{r['rps'] / health['rps']:.2f} |"
         )
 
-    shaped = slow_and_flood()
-    counts = shaped["counts"]
+    measured = attacks()
     lines += [
         "",
-        "Another client's probes (median / p99, ms; default limits) while 200 slow clients "
-        f"are held open, and while one address floods for {SECONDS} s, beside the same probes "
-        "with neither:",
+        f"Attacks, {ATTACK_SECONDS} s each, default limits: another address's probes (median / "
+        "p99, ms) beside the same probes with no attack, and the workers' CPU spent on the "
+        "attacker (cores: 1.0 is one sync worker busy all the time):",
         "",
-        "| probe | quiet (reference) | 200 slow clients | flood |",
-        "|---|---:|---:|---:|",
+        "| attack | " + " | ".join(PROBES) + " | attacker's CPU (cores) |",
+        "|---|" + "---:|" * (len(PROBES) + 1),
     ]
-    for name in PROBES:
-        lines.append(
-            f"| {name} | {ms(shaped['quiet'][name])} | {ms(shaped['slow'][name])} | "
-            f"{ms(shaped['flooded'][name])} |"
-        )
-    served = sum(v for k, v in counts.items() if k.startswith("200"))
-    lines += [
-        "",
-        f"The flood got: {served} answered ("
-        + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items()) if k.startswith("200"))
-        + f"), {counts.get('429 app', 0)} refused by the work budget and "
-        f"{counts.get('429 nginx', 0)} by nginx (all with Retry-After), "
-        f"{counts.get('error', 0)} connection errors.",
-    ]
+    for name, result in measured.items():
+        cells = [ms(result["probes"][probe]) for probe in PROBES]
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {result['share']:.2f} |")
+    lines += ["", "What each flood got back (status and kind, or who refused it):", ""]
+    for mix, counts in ATTACK_COUNTS.items():
+        lines.append(f"- {mix}: " + ", ".join(f"{k}: {v}" for k, v in sorted(counts.items())))
     print("\n".join(lines))
     write_section("stack", lines)
 

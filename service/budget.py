@@ -12,28 +12,46 @@ workers, whatever its bucket holds (a bucket alone let a flood's admitted reques
 in every worker while the cores were busy). A request refused either way gets
 ``OverBudget``: 429 with Retry-After, the seconds until it could be paid.
 
+Who the client is (service/clients.py): a browser session (a signed cookie issued with the
+page) pays from its own bucket and, with every other session behind its address, from the
+address's classroom ceiling (``CLASS_SESSIONS`` times one client's allowance): thirty students
+behind one school address each get a client's share, and the address as a whole a class's. A
+client without a session (the API, a script, a forged cookie) pays from its address's bucket
+at one client's allowance, as before sessions existed.
+
+Engine work is charged before it runs. What a request costs besides (serialising, compressing,
+a path nobody thought of) is measured as CPU time and charged after it ends (``charge``), and a
+client in debt is refused before its next request runs (``standing``): nothing is free.
+
 The buckets live in Redis when CACHE_REDIS_URL is set (one atomic script per charge, so all
 workers of all hosts share them) and in the host's SQLite file otherwise (service/hoststore.py:
 shared by the host's workers). A Redis that fails or hangs costs one short timeout, then the
-host's buckets are used while its breaker is open: still per client, per host.
+host's buckets are used while its breaker is open: still per client, per host. Every running
+mark is a lease that ends by itself (``HOLD`` after it was taken), and a charge whose answer
+never came (Redis stalled: the script may still run when Redis resumes) is released in Redis
+by the next worker of the host that reaches it, and cancelled there if it has not run yet: a
+stall never locks a client out for longer than it lasted.
 """
 
 from __future__ import annotations
 
 import contextlib
+import json
 import logging
 import math
 import uuid
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import astuple
 from typing import Any
 
-from flask import has_request_context, request
+from flask import g, has_request_context
 from redis import Redis
 from werkzeug.exceptions import TooManyRequests
 
 from optimizers.validate import MAX_RUN_STEPS
 from service.breaker import CircuitBreaker
-from service.hoststore import BUSY, Allowance, HostStore
+from service.clients import Client, current_client
+from service.hoststore import BUSY, Allowance, HostStore, Levels
 from service.store import failure_kind, make_breaker, redis_options, redis_url
 
 log = logging.getLogger(__name__)
@@ -43,33 +61,101 @@ log = logging.getLogger(__name__)
 DEFAULT_RATE = 500_000
 DEFAULT_BURST = 2 * MAX_RUN_STEPS
 DEFAULT_CONCURRENCY = 2
-HOLD = 60.0  # a running mark outlives any request (gunicorn's timeout is 30 s)
+# A browser session's address may hold this many clients' allowances: a full classroom.
+DEFAULT_CLASS_SESSIONS = 40
+# A lease outlives any request: gunicorn kills a worker after WORKER_TIMEOUT (30 s).
+HOLD_BEYOND_TIMEOUT = 5.0
+DEFAULT_HOLD = 30.0 + HOLD_BEYOND_TIMEOUT
+# CPU time in run-steps: what one core computes in that time (the lower figure above, so a
+# second of CPU costs at least what a second of engine work is charged).
+RUN_STEPS_PER_CPU_SECOND = 1_500_000
+# A request's first millisecond of CPU is free: a cached race, a listing, a static file.
+FREE_CPU_SECONDS = 0.001
 KEY_PREFIX = "or:work:"
+CANCELLED = -2.0  # the script ran after its charge had been given up: it took nothing
 
-# KEYS: the bucket, the running set; ARGV: cost, burst, rate, running, ticket, hold. Redis's
-# own clock, so hosts need not agree. Answers "-1" (busy), "0" (taken) or the wait.
+# KEYS: each level's bucket and running set, then the ticket's cancel mark; ARGV: cost,
+# ticket, hold, levels, then each level's burst, rate, running. Redis's own clock, so hosts
+# need not agree. Answers "-2" (cancelled), "-1" (busy), "0" (taken) or the wait.
 TAKE = """
 local now = redis.call('TIME')
 now = tonumber(now[1]) + tonumber(now[2]) / 1e6
-local cost, burst, rate = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
-redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', now)
-if redis.call('ZCARD', KEYS[2]) >= tonumber(ARGV[4]) then
-  return '-1'
+local cost, ticket, hold, n = tonumber(ARGV[1]), ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
+if redis.call('EXISTS', KEYS[2 * n + 1]) == 1 then
+  return '-2'
 end
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'at')
-local tokens = burst
-if state[1] then
-  tokens = math.min(burst, tonumber(state[1]) + (now - tonumber(state[2])) * rate)
+local tokens, wait = {}, 0
+for i = 1, n do
+  local burst, rate = tonumber(ARGV[3 * i + 2]), tonumber(ARGV[3 * i + 3])
+  redis.call('ZREMRANGEBYSCORE', KEYS[2 * i], '-inf', now)
+  if redis.call('ZCARD', KEYS[2 * i]) >= tonumber(ARGV[3 * i + 4]) then
+    return '-1'
+  end
+  local state = redis.call('HMGET', KEYS[2 * i - 1], 'tokens', 'at')
+  tokens[i] = burst
+  if state[1] then
+    tokens[i] = math.min(burst, tonumber(state[1]) + math.max(0, now - tonumber(state[2])) * rate)
+  end
+  local needed = math.min(cost, burst)
+  if tokens[i] < needed then
+    wait = math.max(wait, (needed - tokens[i]) / rate)
+  end
 end
-local needed = math.min(cost, burst)
-if tokens < needed then
-  return tostring((needed - tokens) / rate)
+if wait > 0 then
+  return tostring(wait)
 end
-redis.call('HSET', KEYS[1], 'tokens', tostring(tokens - cost), 'at', tostring(now))
-redis.call('EXPIRE', KEYS[1], math.ceil(2 * burst / rate) + 1)
-redis.call('ZADD', KEYS[2], now + tonumber(ARGV[6]), ARGV[5])
-redis.call('EXPIRE', KEYS[2], math.ceil(tonumber(ARGV[6])) + 1)
+for i = 1, n do
+  local burst, rate = tonumber(ARGV[3 * i + 2]), tonumber(ARGV[3 * i + 3])
+  redis.call('HSET', KEYS[2 * i - 1], 'tokens', tostring(tokens[i] - cost), 'at', tostring(now))
+  redis.call('EXPIRE', KEYS[2 * i - 1], math.ceil(2 * burst / rate) + 1)
+  redis.call('ZADD', KEYS[2 * i], now + hold, ticket)
+  redis.call('EXPIRE', KEYS[2 * i], math.ceil(hold) + 1)
+end
 return '0'
+"""
+
+# KEYS: each level's bucket and running set, then the ticket's cancel mark; ARGV: ticket,
+# hold, levels, refund (the cost, or 0), then each level's burst. Ends the ticket's leases;
+# refunds the cost where it had been taken (a charge whose request was paid on the host);
+# marks the ticket cancelled, so that a TAKE still queued behind a stall takes nothing.
+RELEASE = """
+local ticket, hold, n, refund = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4])
+redis.call('SET', KEYS[2 * n + 1], '1', 'EX', math.ceil(hold) + 1)
+for i = 1, n do
+  if redis.call('ZREM', KEYS[2 * i], ticket) == 1 and refund > 0 then
+    local tokens = tonumber(redis.call('HGET', KEYS[2 * i - 1], 'tokens'))
+    if tokens then
+      local burst = tonumber(ARGV[4 + i])
+      redis.call('HSET', KEYS[2 * i - 1], 'tokens', tostring(math.min(burst, tokens + refund)))
+    end
+  end
+end
+return '0'
+"""
+
+# KEYS: each level's bucket; ARGV: cost, levels, then each level's burst and rate. With cost
+# 0, only reads: answers the seconds until no level is in debt. With a cost, takes it after
+# the fact (down to one burst of debt) and answers 0.
+CHARGE = """
+local now = redis.call('TIME')
+now = tonumber(now[1]) + tonumber(now[2]) / 1e6
+local cost, n, wait = tonumber(ARGV[1]), tonumber(ARGV[2]), 0
+for i = 1, n do
+  local burst, rate = tonumber(ARGV[2 * i + 1]), tonumber(ARGV[2 * i + 2])
+  local state = redis.call('HMGET', KEYS[i], 'tokens', 'at')
+  local tokens = burst
+  if state[1] then
+    tokens = math.min(burst, tonumber(state[1]) + math.max(0, now - tonumber(state[2])) * rate)
+  end
+  if cost > 0 then
+    redis.call('HSET', KEYS[i], 'tokens', tostring(math.max(tokens - cost, -burst)),
+      'at', tostring(now))
+    redis.call('EXPIRE', KEYS[i], math.ceil(3 * burst / rate) + 1)
+  elseif tokens < 0 then
+    wait = math.max(wait, -tokens / rate)
+  end
+end
+return tostring(wait)
 """
 
 
@@ -81,6 +167,12 @@ class OverBudget(TooManyRequests):
         if wait == BUSY:
             seconds = 1
             text = "this client already has as many computations running as it may; retry"
+        elif cost <= 0:
+            seconds = max(1, math.ceil(wait))
+            text = (
+                "this client has used more run-steps of computing than its share lately; "
+                f"retry in about {seconds} s"
+            )
         else:
             seconds = max(1, math.ceil(wait))
             text = (
@@ -90,10 +182,10 @@ class OverBudget(TooManyRequests):
         super().__init__(text, retry_after=seconds)
 
 
-def requester() -> str | None:
-    """Who pays: the request's client address (after ProxyFix), or None outside a request
-    (the opening page built at start-up is nobody's)."""
-    return request.remote_addr if has_request_context() else None
+def requester() -> Client | None:
+    """Who pays: the request's client (its session, or its address), or None outside a
+    request (the opening page built at start-up is nobody's)."""
+    return current_client()
 
 
 def _positive(env: Mapping[str, str], name: str, default: float) -> float:
@@ -102,6 +194,13 @@ def _positive(env: Mapping[str, str], name: str, default: float) -> float:
     if not value > 0:
         raise ValueError(f"{name} must be a number > 0, got {raw!r}")
     return value
+
+
+def cpu_run_steps(cpu_seconds: float, charged: float) -> int:
+    """What a request that used ``cpu_seconds`` of CPU still owes, in run-steps, beyond the
+    ``charged`` engine work it paid before running and its free first millisecond."""
+    owed = (cpu_seconds - FREE_CPU_SECONDS) * RUN_STEPS_PER_CPU_SECOND - charged
+    return max(0, math.ceil(owed))
 
 
 class WorkBudget:
@@ -114,64 +213,155 @@ class WorkBudget:
         burst: float = DEFAULT_BURST,
         redis: Redis | None = None,
         breaker: CircuitBreaker | None = None,
-        client: Callable[[], str | None] = requester,
+        client: Callable[[], Client | str | None] = requester,
         concurrency: int = DEFAULT_CONCURRENCY,
+        class_sessions: int = DEFAULT_CLASS_SESSIONS,
+        hold: float = DEFAULT_HOLD,
     ) -> None:
         self.host = host
-        self.allowance = Allowance(burst, rate, concurrency, HOLD)
+        self.allowance = Allowance(burst, rate, concurrency, hold)
+        self.ceiling = Allowance(
+            burst * class_sessions, rate * class_sessions, concurrency * class_sessions, hold
+        )
         self.redis = redis
         self.breaker = breaker or CircuitBreaker(cooldown=5.0)
         self.client = client
         self._take = redis.register_script(TAKE) if redis is not None else None
+        self._release_script = redis.register_script(RELEASE) if redis is not None else None
+        self._charge = redis.register_script(CHARGE) if redis is not None else None
+
+    def levels(self) -> Levels:
+        """The buckets the current client pays from (empty: nobody pays)."""
+        who = self.client()
+        if who is None:
+            return []
+        if isinstance(who, str):  # a bare key (the tests' clients)
+            return [(who, self.allowance)]
+        if who.session is None:
+            return [("a:" + who.address, self.allowance)]
+        return [("s:" + who.session, self.allowance), ("c:" + who.address, self.ceiling)]
 
     @contextlib.contextmanager
     def spend(self, cost: int) -> Iterator[None]:
-        """Around a computation of ``cost`` run-steps: charged to the client and counted as
+        """Around a computation of ``cost`` run-steps: charged to the client and leased as
         running until it ends; or OverBudget raised, and nothing runs."""
-        who = self.client()
-        if who is None or cost <= 0:
+        levels = self.levels()
+        if not levels or cost <= 0:
             yield
             return
         ticket = uuid.uuid4().hex
-        wait = self._shared(who, cost, ticket)
+        wait = self._shared(levels, cost, ticket)
         shared = wait is not None
         if wait is None:
-            wait = self.host.take(who, cost, self.allowance, ticket)
+            wait = self.host.take_all(levels, cost, ticket)
         if wait != 0:
             raise OverBudget(cost, wait)
+        if has_request_context():
+            g.work_charged = getattr(g, "work_charged", 0) + cost  # not charged again as CPU
         try:
             yield
         finally:
-            self._release(who, ticket, shared)
+            self._release(levels, ticket, shared)
 
-    def _shared(self, who: str, cost: int, ticket: str) -> float | None:
-        """Redis's answer (as HostStore.take's), or None when there is no Redis or it failed."""
+    def standing(self) -> None:
+        """Raise OverBudget if the client is in debt (it spent more than it had, after the
+        fact): checked before a request runs anything."""
+        levels = self.levels()
+        if not levels:
+            return
+        wait = self._shared_charge(levels, 0)
+        if wait is None:
+            wait = self.host.standing(levels)
+        if wait > 0:
+            raise OverBudget(0, wait)
+
+    def charge(self, cost: int) -> None:
+        """Charge ``cost`` run-steps the client's request already used (its CPU time beyond
+        the engine work it paid for): never refused, repaid by waiting."""
+        levels = self.levels()
+        if not levels or cost <= 0:
+            return
+        if self._shared_charge(levels, cost) is None:
+            self.host.charge(levels, cost)
+
+    def _keys(self, levels: Levels, ticket: str) -> list[str]:
+        keys = []
+        for key, _ in levels:
+            keys += [KEY_PREFIX + key, KEY_PREFIX + "running:" + key]
+        return [*keys, KEY_PREFIX + "cancel:" + ticket]
+
+    def _shared(self, levels: Levels, cost: int, ticket: str) -> float | None:
+        """Redis's answer (as HostStore.take_all's), or None when there is no Redis or it
+        failed (then the charge may still run when Redis resumes: it is left as an orphan,
+        cost refunded, for the next worker of the host that reaches Redis)."""
         if self._take is None or not self.breaker.allow():
             return None
-        a = self.allowance
+        self._adopt_orphans()
+        args: list[Any] = [cost, ticket, self.allowance.hold, len(levels)]
+        for _, a in levels:
+            args += [a.burst, a.rate, a.running]
         try:
-            wait = float(
-                self._take(
-                    keys=[KEY_PREFIX + who, KEY_PREFIX + "running:" + who],
-                    args=[cost, a.burst, a.rate, a.running, ticket, a.hold],
-                )
-            )
+            wait = float(self._take(keys=self._keys(levels, ticket), args=args))
+        except Exception as exc:
+            self._orphan(levels, ticket, refund=cost)
+            self._failed(exc)
+            return None
+        self._answered()
+        return 0.0 if wait == CANCELLED else wait
+
+    def _shared_charge(self, levels: Levels, cost: int) -> float | None:
+        if self._charge is None or not self.breaker.allow():
+            return None
+        args: list[Any] = [cost, len(levels)]
+        for _, a in levels:
+            args += [a.burst, a.rate]
+        try:
+            wait = float(self._charge(keys=[KEY_PREFIX + k for k, _ in levels], args=args))
         except Exception as exc:
             self._failed(exc)
             return None
-        if self.breaker.succeeded():
-            log.warning("work budget: Redis available again")
+        self._answered()
         return wait
 
-    def _release(self, who: str, ticket: str, shared: bool) -> None:
+    def _release(self, levels: Levels, ticket: str, shared: bool) -> None:
         if not shared:
             self.host.release(ticket)
             return
+        if not self._release_in_redis(levels, ticket, refund=0):
+            self._orphan(levels, ticket, refund=0)
+
+    def _release_in_redis(self, levels: Levels, ticket: str, refund: int) -> bool:
+        assert self._release_script is not None
+        args: list[Any] = [ticket, self.allowance.hold, len(levels), refund]
+        args += [a.burst for _, a in levels]
         try:
-            assert self.redis is not None
-            self.redis.zrem(KEY_PREFIX + "running:" + who, ticket)
-        except Exception as exc:  # the mark expires after HOLD seconds
+            self._release_script(keys=self._keys(levels, ticket), args=args)
+        except Exception as exc:
             self._failed(exc)
+            return False
+        return True
+
+    def _orphan(self, levels: Levels, ticket: str, refund: int) -> None:
+        """A Redis charge or release whose answer never came: kept in the host's store (every
+        worker of the host sees it) until it is released in Redis, or its lease has ended."""
+        body = json.dumps({"levels": [[k, list(astuple(a))] for k, a in levels], "refund": refund})
+        try:
+            self.host.orphan(ticket, body, self.host.clock() + self.allowance.hold)
+        except Exception:  # the host's store is down too: the lease still ends by itself
+            log.exception("work budget: could not remember an unanswered charge")
+
+    def _adopt_orphans(self) -> None:
+        """Release in Redis what this host's workers left there while it did not answer."""
+        for ticket, body in self.host.orphans():
+            data = json.loads(body)
+            levels = [(k, Allowance(*a)) for k, a in data["levels"]]
+            if not self._release_in_redis(levels, ticket, data["refund"]):
+                return
+            self.host.adopted(ticket)
+
+    def _answered(self) -> None:
+        if self.breaker.succeeded():
+            log.warning("work budget: Redis available again")
 
     def _failed(self, exc: Exception) -> None:
         kind = failure_kind(exc)
@@ -180,9 +370,10 @@ class WorkBudget:
 
 
 def make_budget(env: Mapping[str, str], host: HostStore, **options: Any) -> WorkBudget:
-    """WORK_RATE, WORK_BURST (run-steps) and WORK_CONCURRENCY from the environment; the
-    buckets in Redis when it is set."""
+    """WORK_RATE, WORK_BURST (run-steps), WORK_CONCURRENCY and CLASS_SESSIONS from the
+    environment; leases as long as WORKER_TIMEOUT allows; the buckets in Redis when it is set."""
     url = redis_url(env)
+    timeout = _positive(env, "WORKER_TIMEOUT", DEFAULT_HOLD - HOLD_BEYOND_TIMEOUT)
     return WorkBudget(
         host,
         rate=_positive(env, "WORK_RATE", DEFAULT_RATE),
@@ -190,5 +381,7 @@ def make_budget(env: Mapping[str, str], host: HostStore, **options: Any) -> Work
         redis=Redis.from_url(url, **redis_options(env)) if url else None,
         breaker=make_breaker(env),
         concurrency=int(_positive(env, "WORK_CONCURRENCY", DEFAULT_CONCURRENCY)),
+        class_sessions=int(_positive(env, "CLASS_SESSIONS", DEFAULT_CLASS_SESSIONS)),
+        hold=timeout + HOLD_BEYOND_TIMEOUT,
         **options,
     )

@@ -8,9 +8,10 @@ check-and-take is atomic across processes (``BEGIN IMMEDIATE``). A transaction c
 fraction of a millisecond and only limited requests make one. Nothing here is durable on
 purpose (``synchronous=OFF``): counters lost in a crash just start again.
 
-Two users: the work budget (service/budget.py: each client's token bucket and its running
-computations) and flask-limiter's request counts (``SqliteStorage``, the ``sqlite://``
-storage scheme of the ``limits`` package flask-limiter builds on; its own storages keep
+Two users: the work budget (service/budget.py: each client's token bucket, the leases of its
+running computations, and the charges Redis never answered) and flask-limiter's request
+counts (``SqliteStorage``, the ``sqlite://`` storage scheme of the ``limits`` package
+flask-limiter builds on; its own storages keep
 counts in one process's memory or in a server: Redis, Memcached, MongoDB). Several hosts
 share Redis instead; this is one host's store.
 
@@ -36,9 +37,14 @@ from limits.storage import Storage
 BUSY_MS = 2000  # how long a writer waits for another worker's transaction (each is µs)
 SCHEMA = (
     "CREATE TABLE IF NOT EXISTS buckets (key TEXT PRIMARY KEY, tokens REAL, at REAL)",
-    "CREATE TABLE IF NOT EXISTS running (ticket TEXT PRIMARY KEY, key TEXT, until REAL)",
-    "CREATE INDEX IF NOT EXISTS running_key ON running (key)",
+    # A lease: one computation running for one level of its client, until it ends or ``until``.
+    "CREATE TABLE IF NOT EXISTS leases"
+    " (ticket TEXT, key TEXT, until REAL, PRIMARY KEY (ticket, key))",
+    "CREATE INDEX IF NOT EXISTS leases_key ON leases (key)",
     "CREATE TABLE IF NOT EXISTS counters (key TEXT PRIMARY KEY, value INTEGER, expires REAL)",
+    # Charges sent to the shared Redis whose answer never came (service/budget.py): released
+    # there by whichever worker of this host reaches Redis next.
+    "CREATE TABLE IF NOT EXISTS orphans (ticket TEXT PRIMARY KEY, body TEXT, until REAL)",
 )
 BUSY = -1.0  # take()'s answer when the client already runs as much as it may at once
 
@@ -53,6 +59,9 @@ class Allowance:
     rate: float
     running: int
     hold: float
+
+
+Levels = list[tuple[str, Allowance]]  # (bucket key, what it allows), all charged together
 
 
 class HostStore:
@@ -89,40 +98,106 @@ class HostStore:
         db.execute("COMMIT")
 
     def take(self, key: str, cost: float, allowance: Allowance, ticket: str) -> float:
-        """Client ``key``'s token bucket: take ``cost`` and mark ``ticket`` running, and
-        return 0; or take nothing and return the seconds until the cost could be taken, or
-        BUSY if ``key`` already runs ``allowance.running`` computations. A cost above the
-        burst is taken from a full bucket (the balance goes below zero and refills first)."""
-        burst, rate = allowance.burst, allowance.rate
+        """One level's ``take_all``."""
+        return self.take_all([(key, allowance)], cost, ticket)
+
+    def take_all(self, levels: Levels, cost: float, ticket: str) -> float:
+        """Take ``cost`` from every level's token bucket and lease ``ticket`` on each, and
+        return 0; or take nothing and return the seconds until every level could pay, or
+        BUSY if a level already runs its ``allowance.running`` computations. A cost above a
+        level's burst is taken from a full bucket (the balance goes below zero and refills
+        first). Levels are a client's own bucket and, for a browser session, its address's
+        classroom ceiling: both must pay, or neither does."""
         with self.transaction() as db:
             # The clock is read holding the lock: read before it, a worker that waited for
             # another's transaction would refill from a time earlier than the bucket's own.
             now = self.clock()
-            db.execute("DELETE FROM running WHERE until < ?", (now,))
-            (running,) = db.execute("SELECT COUNT(*) FROM running WHERE key = ?", (key,)).fetchone()
-            if running >= allowance.running:
-                return BUSY
-            row = db.execute("SELECT tokens, at FROM buckets WHERE key = ?", (key,)).fetchone()
-            # A clock that stepped back (another host's, a wall clock set back) refills nothing.
-            elapsed = 0.0 if row is None else max(0.0, now - row[1])
-            tokens = burst if row is None else min(burst, row[0] + elapsed * rate)
-            wait = bucket_wait(tokens, cost, burst, rate)
-            if wait == 0:
-                at = now if row is None else max(now, row[1])
+            db.execute("DELETE FROM leases WHERE until < ?", (now,))
+            wait = 0.0
+            balances = []
+            for key, allowance in levels:
+                (running,) = db.execute(
+                    "SELECT COUNT(*) FROM leases WHERE key = ?", (key,)
+                ).fetchone()
+                if running >= allowance.running:
+                    return BUSY
+                tokens, at = self._balance(db, key, allowance, now)
+                wait = max(wait, bucket_wait(tokens, cost, allowance.burst, allowance.rate))
+                balances.append((key, allowance, tokens, at))
+            if wait > 0:
+                return wait
+            for key, allowance, tokens, at in balances:
                 db.execute(
                     "INSERT OR REPLACE INTO buckets VALUES (?, ?, ?)", (key, tokens - cost, at)
                 )
                 db.execute(
-                    "INSERT INTO running VALUES (?, ?, ?)", (ticket, key, now + allowance.hold)
+                    "INSERT OR REPLACE INTO leases VALUES (?, ?, ?)",
+                    (ticket, key, now + allowance.hold),
                 )
-                # Buckets full again are the same as none: dropped, so the table stays small.
-                db.execute("DELETE FROM buckets WHERE at < ?", (now - 2 * burst / rate,))
-            return wait
+            self._forget_full(db, levels, now)
+            return 0.0
+
+    def standing(self, levels: Levels) -> float:
+        """Seconds until no level is in debt (0: none is): a client that spent more than its
+        bucket held (a cost charged after the fact, ``charge``) waits for it to refill."""
+        db = self._connection()
+        now = self.clock()
+        wait = 0.0
+        for key, allowance in levels:
+            tokens, _ = self._balance(db, key, allowance, now)
+            wait = max(wait, bucket_wait(tokens, 0.0, allowance.burst, allowance.rate))
+        return wait
+
+    def charge(self, levels: Levels, cost: float) -> None:
+        """Take ``cost`` from every level after the fact (what a request turned out to cost),
+        down to at most one burst of debt: never refused, paid for by the next requests'
+        wait."""
+        with self.transaction() as db:
+            now = self.clock()
+            for key, allowance in levels:
+                tokens, at = self._balance(db, key, allowance, now)
+                left = max(tokens - cost, -allowance.burst)
+                db.execute("INSERT OR REPLACE INTO buckets VALUES (?, ?, ?)", (key, left, at))
+
+    def _balance(
+        self, db: sqlite3.Connection, key: str, allowance: Allowance, now: float
+    ) -> tuple[float, float]:
+        """(tokens now, the time they are counted from) of ``key``'s bucket."""
+        row = db.execute("SELECT tokens, at FROM buckets WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return allowance.burst, now
+        # A clock that stepped back (another host's, a wall clock set back) refills nothing.
+        elapsed = max(0.0, now - row[1])
+        return min(allowance.burst, row[0] + elapsed * allowance.rate), max(now, row[1])
+
+    @staticmethod
+    def _forget_full(db: sqlite3.Connection, levels: Levels, now: float) -> None:
+        # Buckets full again are the same as none: dropped, so the table stays small.
+        longest = max(2 * a.burst / a.rate for _, a in levels)
+        db.execute("DELETE FROM buckets WHERE at < ?", (now - longest,))
 
     def release(self, ticket: str) -> None:
-        """The computation marked ``ticket`` has ended."""
+        """The computation leased as ``ticket`` has ended: its leases end on every level."""
         with self.transaction() as db:
-            db.execute("DELETE FROM running WHERE ticket = ?", (ticket,))
+            db.execute("DELETE FROM leases WHERE ticket = ?", (ticket,))
+
+    def orphan(self, ticket: str, body: str, until: float) -> None:
+        """Remember a shared-store charge whose answer never came (``body``: what releasing
+        it there needs), until ``until``."""
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO orphans VALUES (?, ?, ?)", (ticket, body, until))
+
+    def orphans(self) -> list[tuple[str, str]]:
+        """(ticket, body) of every orphan not yet expired (a cheap read when there are none)."""
+        db = self._connection()
+        return db.execute(
+            "SELECT ticket, body FROM orphans WHERE until >= ?", (self.clock(),)
+        ).fetchall()
+
+    def adopted(self, ticket: str) -> None:
+        """The orphan ``ticket`` was released in its store."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM orphans WHERE ticket = ? OR until < ?", (ticket, self.clock()))
 
 
 def bucket_wait(tokens: float, cost: float, capacity: float, rate: float) -> float:

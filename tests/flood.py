@@ -10,6 +10,7 @@ seed: nothing cached), as fast as answers come. The probes come from 127.0.0.2.
 
 from __future__ import annotations
 
+import functools
 import http.client
 import itertools
 import json
@@ -57,6 +58,47 @@ def flood_request(n: int) -> tuple[str, str, bytes | None, dict[str, str]]:
     return kind, "/_dash-layout", None, {"Referer": f"http://x/?race={quote(link)}"}
 
 
+@functools.cache
+def heavy_link() -> str:
+    """The share link of one heavy race (12 racers × 5,000 noisy steps), the same every time."""
+    from optimizers.validate import validate_race
+    from service.share import encode_race
+
+    return quote(encode_race(validate_race(heavy_race(0, noise=0.5))))
+
+
+def cached_request(n: int) -> tuple[str, str, bytes | None, dict[str, str]]:
+    """(kind, path, body, headers) of the cached flood's n-th request: one heavy race's JSON
+    export (~6 MB) and its page's layout (~4 MB), the same race every time, so only the first
+    runs the engine and the rest are answers kept as bytes (web/answers.py)."""
+    link = heavy_link()
+    if n % 2:
+        return "export", f"/api/export?race={link}&format=json", None, {"Accept-Encoding": "gzip"}
+    headers = {"Referer": f"http://x/?race={link}", "Accept-Encoding": "gzip"}
+    return "layout", "/_dash-layout", None, headers
+
+
+@functools.cache
+def forged_body(changed: int) -> bytes:
+    """Issue 24's forged callback request: the race callback with ``changed`` changed inputs
+    (2,000 of them took 28 s of a worker before web/callback_guard.py)."""
+    from app import app
+    from tests.dash_requests import forged_callback_body
+
+    return forged_callback_body(app, changed)
+
+
+def forged_request(n: int) -> tuple[str, str, bytes | None, dict[str, str]]:
+    """(kind, path, body, headers) of the forged flood's n-th request: 2,000 or 10,000
+    changed inputs in turn."""
+    changed = (2000, 10000)[n % 2]
+    headers = {"Content-Type": "application/json"}
+    return "forged", "/_dash-update-component", forged_body(changed), headers
+
+
+FLOODS = {"costly": flood_request, "cached": cached_request, "forged": forged_request}
+
+
 def request(
     port: int,
     path: str,
@@ -88,7 +130,7 @@ def refuser(headers: dict[str, str], body: bytes) -> str:
     return "nginx" if headers.get("Content-Type", "").startswith("text/plain") else "limiter"
 
 
-def _flood(port: int, seconds: float, results: Any) -> None:
+def _flood(port: int, seconds: float, results: Any, mix: str) -> None:
     counts: Counter[str] = Counter()
     lock = threading.Lock()
     numbers = itertools.count()
@@ -96,7 +138,7 @@ def _flood(port: int, seconds: float, results: Any) -> None:
 
     def loop() -> None:
         while time.monotonic() < deadline:
-            kind, path, body, headers = flood_request(next(numbers))
+            kind, path, body, headers = FLOODS[mix](next(numbers))
             try:
                 _, status, head, data = request(port, path, body, headers, source=FLOODER)
             except OSError as exc:  # e.g. the flooder's own ports used up (TIME_WAIT)
@@ -120,13 +162,14 @@ def _flood(port: int, seconds: float, results: Any) -> None:
 
 
 class Flood:
-    """The flood, in its own process, for ``seconds``; ``result()`` is what it got back:
-    a count per "status kind" ("200 sweep", "429 nginx", "429 app", "error")."""
+    """The flood (``mix``: a key of FLOODS), in its own process, for ``seconds``;
+    ``result()`` is what it got back: a count per "status kind" ("200 sweep", "429 nginx",
+    "429 app", "error")."""
 
-    def __init__(self, port: int, seconds: float) -> None:
+    def __init__(self, port: int, seconds: float, mix: str = "costly") -> None:
         ctx = multiprocessing.get_context("fork")
         self.results = ctx.Queue()
-        self.proc = ctx.Process(target=_flood, args=(port, seconds, self.results), daemon=True)
+        self.proc = ctx.Process(target=_flood, args=(port, seconds, self.results, mix), daemon=True)
         self.proc.start()
 
     def running(self) -> bool:

@@ -106,7 +106,12 @@ def test_the_request_counts_are_shared_by_processes_without_redis(tmp_path):
 def test_two_workers_without_redis_count_one_client_together(tmp_path):
     """Two apps on one host file (as two gunicorn workers): one address's requests are
     counted together, so its third request is refused whichever worker answers it."""
-    env = dict(ENV, API_RATE_LIMIT="2 per minute", LIMITS_DB=str(tmp_path / "limits.sqlite"))
+    env = dict(
+        ENV,
+        API_RATE_LIMIT="2 per minute",
+        LIMITS_DB=str(tmp_path / "limits.sqlite"),
+        WORK_BURST=str(MAX_RUN_STEPS),  # the request counts alone refuse here
+    )
     one, two = (create_app(env).server.test_client() for _ in range(2))
     base = {"REMOTE_ADDR": "10.0.0.7"}
     assert one.get("/api/schedules", environ_base=base).status_code == 200
@@ -145,15 +150,22 @@ def call(client, spec, address: str):
     return client.get(path, environ_base=base)
 
 
+def engine_runs(client) -> int:
+    return client.get("/healthz").get_json()["engine_runs"]
+
+
 @pytest.mark.parametrize("route", sorted(api_calls(0.001)))
 def test_each_api_route_is_charged_its_work(app, route):
+    """A full bucket pays anything; the client is then in debt and refused; another client
+    is served, and what is cached runs no engine (its CPU alone is charged, web/metering.py)."""
     client = app.server.test_client()
     first, second = api_calls(0.0011)[route], api_calls(0.0012)[route]
     n = sorted(api_calls(0.001)).index(route) + 1
     assert call(client, first, f"10.1.0.{n}").status_code == 200  # a full bucket pays anything
-    refused(call(client, second, f"10.1.0.{n}"))  # the next uncached request: refused
-    assert call(client, first, f"10.1.0.{n}").status_code == 200  # cached: costs nothing
-    assert call(client, second, f"10.2.0.{n}").status_code == 200  # another client is served
+    refused(call(client, second, f"10.1.0.{n}"))  # the next request: refused
+    runs = engine_runs(client)
+    assert call(client, first, f"10.2.0.{n}").status_code == 200  # another client is served
+    assert engine_runs(client) == runs  # from the cache: no engine ran
 
 
 def test_a_page_layout_with_a_share_link_is_charged(app):
@@ -167,8 +179,10 @@ def test_a_page_layout_with_a_share_link_is_charged(app):
 
     assert layout(0.002, "10.3.0.1").status_code == 200
     refused(layout(0.0021, "10.3.0.1"))
-    assert layout(0.002, "10.3.0.1").status_code == 200  # that page is kept
-    assert layout(0.0021, "10.3.0.2").status_code == 200
+    runs = engine_runs(client)
+    assert layout(0.002, "10.3.0.2").status_code == 200  # that page is kept: no engine runs
+    assert engine_runs(client) == runs
+    assert layout(0.0021, "10.3.0.3").status_code == 200
 
 
 def test_the_index_with_a_share_link_runs_no_engine(app):
@@ -197,7 +211,9 @@ def test_the_race_and_view_callbacks_are_charged(app):
 
     assert race_update(0.004, "10.5.0.1").status_code == 200
     refused(race_update(0.0041, "10.5.0.1"))
-    assert race_update(0.004, "10.5.0.1").status_code == 200
+    runs = engine_runs(client)
+    assert race_update(0.004, "10.5.0.4").status_code == 200  # cached: no engine runs
+    assert engine_runs(client) == runs
 
     def view(lr: float, address: str):
         store = {"share": share(lr), "order": ["0", "1"]}

@@ -23,8 +23,9 @@ from optimizers.validate import (
     validate_sweep,
 )
 from service.races import RaceService
-from service.share import check_text, decode_race
+from service.share import check_text, decode_race, encode_race
 from surfaces import SURFACES
+from web.answers import Answers, json_bytes
 from web.openapi import openapi_document
 from web.qr import MAX_QUERY_CHARS, link_host, qr_svg, student_link
 
@@ -52,38 +53,46 @@ def attachment(response: Response, name: str) -> Response:
     return response
 
 
-def make_api(service: RaceService, hosts: frozenset[str]) -> Blueprint:
+def make_api(service: RaceService, hosts: frozenset[str], exports: Answers) -> Blueprint:
     """The API's routes; ``hosts`` are the deployment's public hosts (``public_hosts``)."""
     api = Blueprint("api", __name__, url_prefix="/api")
+    # The listings never change while the process runs: serialised and compressed once each
+    # (the lessons' listing is the largest), in their own cache so exports never evict them.
     listings = {
-        "surfaces": [s.to_json() for s in SURFACES.values()],
-        "optimizers": [s.to_json() for s in OPTIMIZERS.values()],
-        "schedules": [s.to_json() for s in SCHEDULES.values()],
-        "lessons": [lesson.to_json() for lesson in LESSONS.values()],
+        "surfaces": lambda: [s.to_json() for s in SURFACES.values()],
+        "optimizers": lambda: [s.to_json() for s in OPTIMIZERS.values()],
+        "schedules": lambda: [s.to_json() for s in SCHEDULES.values()],
+        "lessons": lambda: [lesson.to_json() for lesson in LESSONS.values()],
+        "openapi.json": openapi_document,
     }
-    document = openapi_document()
+    fixed = Answers(1 << 62)  # a handful of fixed answers: bounded by what they are
+    for name, make in listings.items():  # made before gunicorn forks, not per worker
+        fixed.data(name, lambda make=make: json_bytes(make()))
+
+    def listing(name: str) -> Response:
+        return fixed.response(name, lambda: json_bytes(listings[name]()))
 
     @api.get("/surfaces")
     def surfaces() -> Any:
-        return jsonify(listings["surfaces"])
+        return listing("surfaces")
 
     @api.get("/optimizers")
     def optimizers() -> Any:
-        return jsonify(listings["optimizers"])
+        return listing("optimizers")
 
     @api.get("/schedules")
     def schedules() -> Any:
-        return jsonify(listings["schedules"])
+        return listing("schedules")
 
     @api.get("/lessons")
     def lessons() -> Any:
         """Every lesson: its beats (race, stop, view, caption and the caption's claims) and
         its predict-first question."""
-        return jsonify(listings["lessons"])
+        return listing("lessons")
 
     @api.get("/openapi.json")
     def openapi() -> Any:
-        return jsonify(document)
+        return listing("openapi.json")
 
     def answer(validate: Callable[[Any], Any], run: Callable[[Any], Any]) -> Any:
         """A POST body through the size check, the JSON parser and ``validate``, then run."""
@@ -133,13 +142,23 @@ def make_api(service: RaceService, hosts: frozenset[str]) -> Blueprint:
             kind = request.args.get("format", "json")
             if kind not in EXPORT_FORMATS:
                 raise ConfigError("format", f"must be one of {', '.join(EXPORT_FORMATS)}")
+            # A link names one race: its export is the same bytes every time, kept as bytes
+            # (and compressed once) rather than serialised again per request.
+            link = encode_race(config)
             if kind == "json":
-                response = jsonify(service.race_json(config))
+                response = exports.response(
+                    ("json", link),
+                    lambda: json_bytes(service.race_json(config)),
+                )
                 return attachment(response, "race.json")
             index = racer_index(request.args.get("racer"), config)
             if kind == "csv":
-                table = racer_csv(service.racer_json(config, index))
-                return attachment(Response(table, mimetype="text/csv"), f"racer-{index + 1}.csv")
+                response = exports.response(
+                    ("csv", link, index),
+                    lambda: racer_csv(service.racer_json(config, index)).encode(),
+                    mimetype="text/csv",
+                )
+                return attachment(response, f"racer-{index + 1}.csv")
             try:
                 code = pytorch_snippet(config, index)
             except ValueError as exc:

@@ -26,6 +26,7 @@ from service.hoststore import HostStore
 from service.races import RaceService
 from service.store import redis_options, redis_url
 from web.callback_guard import guard_callbacks
+from web.metering import meter
 from web.preview import PREVIEW_ENDPOINT
 from web.proxy import trust_proxies, trusted_proxies
 from web.session import register_sessions
@@ -154,6 +155,8 @@ def harden(
 
     serve_static(app, StaticFiles(cache_dir(env)))
     register_sessions(server, env, host)  # the limiter's key reads the session
+    if service.budget is not None:
+        meter(server, service.budget)  # each request's CPU time, charged to its client
     limiter = Limiter(
         by_client,
         app=server,

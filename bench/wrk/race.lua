@@ -17,5 +17,9 @@ request = function()
   end
   return wrk.format()
 end
+-- COOKIE: a session cookie's header value (the classroom zones of nginx, bench/stack.py).
+if os.getenv("COOKIE") then
+  wrk.headers["Cookie"] = os.getenv("COOKIE")
+end
 
 dofile(debug.getinfo(1, "S").source:sub(2):match("(.*/)") .. "report.lua")
