@@ -21,7 +21,9 @@ at one client's allowance, as before sessions existed.
 
 Engine work is charged before it runs. What a request costs besides (serialising, compressing,
 a path nobody thought of) is measured as CPU time and charged after it ends (``charge``), and a
-client in debt is refused before its next request runs (``standing``): nothing is free.
+client in debt is refused before its next request runs (``enter``): nothing is free. Each
+request also holds a lease while it runs, so one client has at most ``WORK_REQUESTS``
+requests in progress at once, whatever they do.
 
 The buckets live in Redis when CACHE_REDIS_URL is set (one atomic script per charge, so all
 workers of all hosts share them) and in the host's SQLite file otherwise (service/hoststore.py:
@@ -36,12 +38,13 @@ stall never locks a client out for longer than it lasted.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import json
 import logging
 import math
 import uuid
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import astuple
+from dataclasses import dataclass
 from typing import Any
 
 from flask import g, has_request_context
@@ -50,7 +53,7 @@ from werkzeug.exceptions import TooManyRequests
 
 from optimizers.validate import MAX_RUN_STEPS
 from service.breaker import CircuitBreaker
-from service.clients import Client, current_client
+from service.clients import DEFAULT_CLASS_SESSIONS, Client, class_sessions, current_client
 from service.hoststore import BUSY, Allowance, HostStore, Levels
 from service.store import failure_kind, make_breaker, redis_options, redis_url
 
@@ -61,8 +64,10 @@ log = logging.getLogger(__name__)
 DEFAULT_RATE = 500_000
 DEFAULT_BURST = 2 * MAX_RUN_STEPS
 DEFAULT_CONCURRENCY = 2
-# A browser session's address may hold this many clients' allowances: a full classroom.
-DEFAULT_CLASS_SESSIONS = 40
+# Whole requests one client may have in progress at once (web/metering.py): a page has at
+# most two in flight as it opens, and one more while a view computes; make serve runs five
+# workers, so a client alone never holds them all.
+DEFAULT_REQUESTS = 3
 # A lease outlives any request: gunicorn kills a worker after WORKER_TIMEOUT (30 s).
 HOLD_BEYOND_TIMEOUT = 5.0
 DEFAULT_HOLD = 30.0 + HOLD_BEYOND_TIMEOUT
@@ -75,8 +80,9 @@ KEY_PREFIX = "or:work:"
 CANCELLED = -2.0  # the script ran after its charge had been given up: it took nothing
 
 # KEYS: each level's bucket and running set, then the ticket's cancel mark; ARGV: cost,
-# ticket, hold, levels, then each level's burst, rate, running. Redis's own clock, so hosts
-# need not agree. Answers "-2" (cancelled), "-1" (busy), "0" (taken) or the wait.
+# ticket, hold, levels, then each level's burst, rate, running (-1: take no lease). Redis's
+# own clock, so hosts need not agree. Answers "-2" (cancelled), "-1" (busy), "0" (taken) or
+# the wait.
 TAKE = """
 local now = redis.call('TIME')
 now = tonumber(now[1]) + tonumber(now[2]) / 1e6
@@ -88,7 +94,8 @@ local tokens, wait = {}, 0
 for i = 1, n do
   local burst, rate = tonumber(ARGV[3 * i + 2]), tonumber(ARGV[3 * i + 3])
   redis.call('ZREMRANGEBYSCORE', KEYS[2 * i], '-inf', now)
-  if redis.call('ZCARD', KEYS[2 * i]) >= tonumber(ARGV[3 * i + 4]) then
+  local running = tonumber(ARGV[3 * i + 4])
+  if running >= 0 and redis.call('ZCARD', KEYS[2 * i]) >= running then
     return '-1'
   end
   local state = redis.call('HMGET', KEYS[2 * i - 1], 'tokens', 'at')
@@ -108,8 +115,10 @@ for i = 1, n do
   local burst, rate = tonumber(ARGV[3 * i + 2]), tonumber(ARGV[3 * i + 3])
   redis.call('HSET', KEYS[2 * i - 1], 'tokens', tostring(tokens[i] - cost), 'at', tostring(now))
   redis.call('EXPIRE', KEYS[2 * i - 1], math.ceil(2 * burst / rate) + 1)
-  redis.call('ZADD', KEYS[2 * i], now + hold, ticket)
-  redis.call('EXPIRE', KEYS[2 * i], math.ceil(hold) + 1)
+  if tonumber(ARGV[3 * i + 4]) >= 0 then
+    redis.call('ZADD', KEYS[2 * i], now + hold, ticket)
+    redis.call('EXPIRE', KEYS[2 * i], math.ceil(hold) + 1)
+  end
 end
 return '0'
 """
@@ -133,13 +142,12 @@ end
 return '0'
 """
 
-# KEYS: each level's bucket; ARGV: cost, levels, then each level's burst and rate. With cost
-# 0, only reads: answers the seconds until no level is in debt. With a cost, takes it after
-# the fact (down to one burst of debt) and answers 0.
+# KEYS: each level's bucket; ARGV: cost, levels, then each level's burst and rate. Takes the
+# cost after the fact, down to one burst of debt.
 CHARGE = """
 local now = redis.call('TIME')
 now = tonumber(now[1]) + tonumber(now[2]) / 1e6
-local cost, n, wait = tonumber(ARGV[1]), tonumber(ARGV[2]), 0
+local cost, n = tonumber(ARGV[1]), tonumber(ARGV[2])
 for i = 1, n do
   local burst, rate = tonumber(ARGV[2 * i + 1]), tonumber(ARGV[2 * i + 2])
   local state = redis.call('HMGET', KEYS[i], 'tokens', 'at')
@@ -147,15 +155,11 @@ for i = 1, n do
   if state[1] then
     tokens = math.min(burst, tonumber(state[1]) + math.max(0, now - tonumber(state[2])) * rate)
   end
-  if cost > 0 then
-    redis.call('HSET', KEYS[i], 'tokens', tostring(math.max(tokens - cost, -burst)),
-      'at', tostring(now))
-    redis.call('EXPIRE', KEYS[i], math.ceil(3 * burst / rate) + 1)
-  elseif tokens < 0 then
-    wait = math.max(wait, -tokens / rate)
-  end
+  redis.call('HSET', KEYS[i], 'tokens', tostring(math.max(tokens - cost, -burst)),
+    'at', tostring(now))
+  redis.call('EXPIRE', KEYS[i], math.ceil(3 * burst / rate) + 1)
 end
-return tostring(wait)
+return '0'
 """
 
 
@@ -203,6 +207,21 @@ def cpu_run_steps(cpu_seconds: float, charged: float) -> int:
     return max(0, math.ceil(owed))
 
 
+@dataclass(frozen=True)
+class Lease:
+    """A running mark taken on every level of a client: an engine computation (``kind`` "")
+    or a whole request ("request:"), in Redis (``shared``) or the host's store."""
+
+    levels: Levels
+    ticket: str
+    shared: bool
+    kind: str
+
+
+REQUEST = "request:"  # the kind of a whole request's lease (web/metering.py)
+UNLEASED = "unleased:"  # a debt check that takes no lease (``running`` -1)
+
+
 class WorkBudget:
     """Charges run-steps to the requesting client, in Redis or the host's store."""
 
@@ -217,12 +236,16 @@ class WorkBudget:
         concurrency: int = DEFAULT_CONCURRENCY,
         class_sessions: int = DEFAULT_CLASS_SESSIONS,
         hold: float = DEFAULT_HOLD,
+        requests: int = DEFAULT_REQUESTS,
     ) -> None:
         self.host = host
         self.allowance = Allowance(burst, rate, concurrency, hold)
         self.ceiling = Allowance(
             burst * class_sessions, rate * class_sessions, concurrency * class_sessions, hold
         )
+        # The same buckets, with whole requests' leases counted apart from the engine's.
+        self.request_allowance = dataclasses.replace(self.allowance, running=requests)
+        self.request_ceiling = dataclasses.replace(self.ceiling, running=requests * class_sessions)
         self.redis = redis
         self.breaker = breaker or CircuitBreaker(cooldown=5.0)
         self.client = client
@@ -230,16 +253,22 @@ class WorkBudget:
         self._release_script = redis.register_script(RELEASE) if redis is not None else None
         self._charge = redis.register_script(CHARGE) if redis is not None else None
 
-    def levels(self) -> Levels:
-        """The buckets the current client pays from (empty: nobody pays)."""
+    def levels(self, kind: str = "") -> Levels:
+        """The buckets the current client pays from (empty: nobody pays), with the allowances
+        of ``kind``'s leases."""
+        own, ceiling = (
+            (self.request_allowance, self.request_ceiling)
+            if kind == REQUEST
+            else (self.allowance, self.ceiling)
+        )
         who = self.client()
         if who is None:
             return []
         if isinstance(who, str):  # a bare key (the tests' clients)
-            return [(who, self.allowance)]
+            return [(who, own)]
         if who.session is None:
-            return [("a:" + who.address, self.allowance)]
-        return [("s:" + who.session, self.allowance), ("c:" + who.address, self.ceiling)]
+            return [("a:" + who.address, own)]
+        return [("s:" + who.session, own), ("c:" + who.address, ceiling)]
 
     @contextlib.contextmanager
     def spend(self, cost: int) -> Iterator[None]:
@@ -249,31 +278,37 @@ class WorkBudget:
         if not levels or cost <= 0:
             yield
             return
-        ticket = uuid.uuid4().hex
-        wait = self._shared(levels, cost, ticket)
-        shared = wait is not None
-        if wait is None:
-            wait = self.host.take_all(levels, cost, ticket)
-        if wait != 0:
-            raise OverBudget(cost, wait)
+        lease = self._lease(levels, cost, "")
         if has_request_context():
             g.work_charged = getattr(g, "work_charged", 0) + cost  # not charged again as CPU
         try:
             yield
         finally:
-            self._release(levels, ticket, shared)
+            self.leave(lease)
 
-    def standing(self) -> None:
-        """Raise OverBudget if the client is in debt (it spent more than it had, after the
-        fact): checked before a request runs anything."""
-        levels = self.levels()
+    def enter(self, lease: bool = True) -> Lease | None:
+        """A whole request's lease (web/metering.py): refused (OverBudget) to a client in
+        debt or already running ``requests`` requests, so that one client holds at most
+        that many workers, whatever its requests do. With ``lease`` False only the debt is
+        checked (the page itself: a class arrives at once, without sessions yet). None:
+        nobody pays, or no lease was taken."""
+        levels = self.levels(REQUEST)
         if not levels:
+            return None
+        if not lease:
+            levels = [(key, dataclasses.replace(a, running=-1)) for key, a in levels]
+            self._lease(levels, 0, UNLEASED)
+            return None
+        return self._lease(levels, 0, REQUEST)
+
+    def leave(self, lease: Lease | None) -> None:
+        """The lease's request or computation has ended."""
+        if lease is None:
             return
-        wait = self._shared_charge(levels, 0)
-        if wait is None:
-            wait = self.host.standing(levels)
-        if wait > 0:
-            raise OverBudget(0, wait)
+        if not lease.shared:
+            self.host.release(lease.ticket)
+        elif not self._release_in_redis(lease.levels, lease.ticket, 0, lease.kind):
+            self._orphan(lease.levels, lease.ticket, 0, lease.kind)
 
     def charge(self, cost: int) -> None:
         """Charge ``cost`` run-steps the client's request already used (its CPU time beyond
@@ -284,13 +319,24 @@ class WorkBudget:
         if self._shared_charge(levels, cost) is None:
             self.host.charge(levels, cost)
 
-    def _keys(self, levels: Levels, ticket: str) -> list[str]:
+    def _lease(self, levels: Levels, cost: int, kind: str) -> Lease:
+        ticket = uuid.uuid4().hex
+        wait = self._shared(levels, cost, ticket, kind)
+        shared = wait is not None
+        if wait is None:
+            wait = self.host.take_all(levels, cost, ticket, kind)
+        if wait != 0:
+            raise OverBudget(cost, wait)
+        return Lease(levels, ticket, shared, kind)
+
+    @staticmethod
+    def _keys(levels: Levels, ticket: str, kind: str) -> list[str]:
         keys = []
         for key, _ in levels:
-            keys += [KEY_PREFIX + key, KEY_PREFIX + "running:" + key]
+            keys += [KEY_PREFIX + key, KEY_PREFIX + "running:" + kind + key]
         return [*keys, KEY_PREFIX + "cancel:" + ticket]
 
-    def _shared(self, levels: Levels, cost: int, ticket: str) -> float | None:
+    def _shared(self, levels: Levels, cost: int, ticket: str, kind: str) -> float | None:
         """Redis's answer (as HostStore.take_all's), or None when there is no Redis or it
         failed (then the charge may still run when Redis resumes: it is left as an orphan,
         cost refunded, for the next worker of the host that reaches Redis)."""
@@ -301,50 +347,49 @@ class WorkBudget:
         for _, a in levels:
             args += [a.burst, a.rate, a.running]
         try:
-            wait = float(self._take(keys=self._keys(levels, ticket), args=args))
+            wait = float(self._take(keys=self._keys(levels, ticket, kind), args=args))
         except Exception as exc:
-            self._orphan(levels, ticket, refund=cost)
+            self._orphan(levels, ticket, cost, kind)
             self._failed(exc)
             return None
         self._answered()
         return 0.0 if wait == CANCELLED else wait
 
-    def _shared_charge(self, levels: Levels, cost: int) -> float | None:
+    def _shared_charge(self, levels: Levels, cost: int) -> bool | None:
         if self._charge is None or not self.breaker.allow():
             return None
         args: list[Any] = [cost, len(levels)]
         for _, a in levels:
             args += [a.burst, a.rate]
         try:
-            wait = float(self._charge(keys=[KEY_PREFIX + k for k, _ in levels], args=args))
+            self._charge(keys=[KEY_PREFIX + k for k, _ in levels], args=args)
         except Exception as exc:
             self._failed(exc)
             return None
         self._answered()
-        return wait
+        return True
 
-    def _release(self, levels: Levels, ticket: str, shared: bool) -> None:
-        if not shared:
-            self.host.release(ticket)
-            return
-        if not self._release_in_redis(levels, ticket, refund=0):
-            self._orphan(levels, ticket, refund=0)
-
-    def _release_in_redis(self, levels: Levels, ticket: str, refund: int) -> bool:
+    def _release_in_redis(self, levels: Levels, ticket: str, refund: int, kind: str) -> bool:
         assert self._release_script is not None
         args: list[Any] = [ticket, self.allowance.hold, len(levels), refund]
         args += [a.burst for _, a in levels]
         try:
-            self._release_script(keys=self._keys(levels, ticket), args=args)
+            self._release_script(keys=self._keys(levels, ticket, kind), args=args)
         except Exception as exc:
             self._failed(exc)
             return False
         return True
 
-    def _orphan(self, levels: Levels, ticket: str, refund: int) -> None:
+    def _orphan(self, levels: Levels, ticket: str, refund: int, kind: str) -> None:
         """A Redis charge or release whose answer never came: kept in the host's store (every
         worker of the host sees it) until it is released in Redis, or its lease has ended."""
-        body = json.dumps({"levels": [[k, list(astuple(a))] for k, a in levels], "refund": refund})
+        body = json.dumps(
+            {
+                "levels": [[k, list(dataclasses.astuple(a))] for k, a in levels],
+                "refund": refund,
+                "kind": kind,
+            }
+        )
         try:
             self.host.orphan(ticket, body, self.host.clock() + self.allowance.hold)
         except Exception:  # the host's store is down too: the lease still ends by itself
@@ -355,7 +400,7 @@ class WorkBudget:
         for ticket, body in self.host.orphans():
             data = json.loads(body)
             levels = [(k, Allowance(*a)) for k, a in data["levels"]]
-            if not self._release_in_redis(levels, ticket, data["refund"]):
+            if not self._release_in_redis(levels, ticket, data["refund"], data["kind"]):
                 return
             self.host.adopted(ticket)
 
@@ -370,8 +415,9 @@ class WorkBudget:
 
 
 def make_budget(env: Mapping[str, str], host: HostStore, **options: Any) -> WorkBudget:
-    """WORK_RATE, WORK_BURST (run-steps), WORK_CONCURRENCY and CLASS_SESSIONS from the
-    environment; leases as long as WORKER_TIMEOUT allows; the buckets in Redis when it is set."""
+    """WORK_RATE, WORK_BURST (run-steps), WORK_CONCURRENCY, WORK_REQUESTS and CLASS_SESSIONS
+    from the environment; leases as long as WORKER_TIMEOUT allows; the buckets in Redis when
+    it is set."""
     url = redis_url(env)
     timeout = _positive(env, "WORKER_TIMEOUT", DEFAULT_HOLD - HOLD_BEYOND_TIMEOUT)
     return WorkBudget(
@@ -381,7 +427,8 @@ def make_budget(env: Mapping[str, str], host: HostStore, **options: Any) -> Work
         redis=Redis.from_url(url, **redis_options(env)) if url else None,
         breaker=make_breaker(env),
         concurrency=int(_positive(env, "WORK_CONCURRENCY", DEFAULT_CONCURRENCY)),
-        class_sessions=int(_positive(env, "CLASS_SESSIONS", DEFAULT_CLASS_SESSIONS)),
+        class_sessions=class_sessions(env),
         hold=timeout + HOLD_BEYOND_TIMEOUT,
+        requests=int(_positive(env, "WORK_REQUESTS", DEFAULT_REQUESTS)),
         **options,
     )

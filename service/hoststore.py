@@ -98,16 +98,19 @@ class HostStore:
         db.execute("COMMIT")
 
     def take(self, key: str, cost: float, allowance: Allowance, ticket: str) -> float:
-        """One level's ``take_all``."""
+        """One level's ``take_all`` of an engine computation."""
         return self.take_all([(key, allowance)], cost, ticket)
 
-    def take_all(self, levels: Levels, cost: float, ticket: str) -> float:
+    def take_all(self, levels: Levels, cost: float, ticket: str, kind: str = "") -> float:
         """Take ``cost`` from every level's token bucket and lease ``ticket`` on each, and
         return 0; or take nothing and return the seconds until every level could pay, or
-        BUSY if a level already runs its ``allowance.running`` computations. A cost above a
-        level's burst is taken from a full bucket (the balance goes below zero and refills
-        first). Levels are a client's own bucket and, for a browser session, its address's
-        classroom ceiling: both must pay, or neither does."""
+        BUSY if a level already holds its ``allowance.running`` leases of ``kind`` (the
+        engine's computations, "", or whole requests, "request:"; a ``running`` of -1 takes
+        no lease). A cost above a level's
+        burst is taken from a full bucket (the balance goes below zero and refills first); a
+        cost of 0 is refused only to a level in debt. Levels are a client's own bucket and,
+        for a browser session, its address's classroom ceiling: both must pay, or neither
+        does."""
         with self.transaction() as db:
             # The clock is read holding the lock: read before it, a worker that waited for
             # another's transaction would refill from a time earlier than the bucket's own.
@@ -117,9 +120,9 @@ class HostStore:
             balances = []
             for key, allowance in levels:
                 (running,) = db.execute(
-                    "SELECT COUNT(*) FROM leases WHERE key = ?", (key,)
+                    "SELECT COUNT(*) FROM leases WHERE key = ?", (kind + key,)
                 ).fetchone()
-                if running >= allowance.running:
+                if 0 <= allowance.running <= running:
                     return BUSY
                 tokens, at = self._balance(db, key, allowance, now)
                 wait = max(wait, bucket_wait(tokens, cost, allowance.burst, allowance.rate))
@@ -130,23 +133,13 @@ class HostStore:
                 db.execute(
                     "INSERT OR REPLACE INTO buckets VALUES (?, ?, ?)", (key, tokens - cost, at)
                 )
-                db.execute(
-                    "INSERT OR REPLACE INTO leases VALUES (?, ?, ?)",
-                    (ticket, key, now + allowance.hold),
-                )
+                if allowance.running >= 0:  # -1: a debt check, no lease
+                    db.execute(
+                        "INSERT OR REPLACE INTO leases VALUES (?, ?, ?)",
+                        (ticket, kind + key, now + allowance.hold),
+                    )
             self._forget_full(db, levels, now)
             return 0.0
-
-    def standing(self, levels: Levels) -> float:
-        """Seconds until no level is in debt (0: none is): a client that spent more than its
-        bucket held (a cost charged after the fact, ``charge``) waits for it to refill."""
-        db = self._connection()
-        now = self.clock()
-        wait = 0.0
-        for key, allowance in levels:
-            tokens, _ = self._balance(db, key, allowance, now)
-            wait = max(wait, bucket_wait(tokens, 0.0, allowance.burst, allowance.rate))
-        return wait
 
     def charge(self, levels: Levels, cost: float) -> None:
         """Take ``cost`` from every level after the fact (what a request turned out to cost),

@@ -131,6 +131,9 @@ def until_healthy(proc: subprocess.Popen, port: int, ready: Any = lambda: True) 
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             raise RuntimeError(f"the server on port {port} did not start")
+        # The poll's pace, not a wait for an event: nginx allows one address 20 /healthz a
+        # second (deploy/nginx.conf), and a faster poll would be refused for ever.
+        time.sleep(0.1)
 
 
 def until(condition: Any, seconds: float, what: str) -> None:

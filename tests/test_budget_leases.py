@@ -100,15 +100,36 @@ def test_a_cost_charged_after_the_fact_puts_the_client_in_debt_until_it_refills(
     clock = Clock()
     store = HostStore(str(tmp_path / "d.sqlite"), clock=clock)
     budget = WorkBudget(store, rate=100, burst=1000, client=lambda: "k")
-    budget.standing()  # a new client owes nothing
+    budget.leave(budget.enter())  # a new client owes nothing
     budget.charge(1500)  # its request turned out to cost 1,500
     with pytest.raises(OverBudget) as info:
-        budget.standing()
+        budget.enter()
     assert info.value.retry_after == 5  # 500 owed at 100 a second
     assert "run-steps" in info.value.description
     budget.charge(10**9)  # debt is bounded: at most one burst
     clock.now += 10
-    budget.standing()
+    budget.leave(budget.enter())
+
+
+def test_a_client_has_at_most_its_requests_in_progress_apart_from_its_computations(tmp_path):
+    """Whole requests hold leases of their own (web/metering.py): a third request at once is
+    refused, while the computations inside the two admitted ones still run."""
+    budget = WorkBudget(
+        HostStore(str(tmp_path / "r.sqlite")), requests=2, concurrency=2, client=lambda: "k"
+    )
+    one, two = budget.enter(), budget.enter()
+    with pytest.raises(OverBudget) as info:
+        budget.enter()
+    assert info.value.retry_after == 1 and "running" in info.value.description
+    with budget.spend(10), budget.spend(10):  # the engine's own two
+        pass
+    assert budget.enter(lease=False) is None  # the page itself: checked for debt, not leased
+    budget.leave(one)
+    budget.leave(budget.enter())
+    budget.leave(two)
+    budget.charge(10**9)
+    with pytest.raises(OverBudget):
+        budget.enter(lease=False)  # a client in debt is refused the page too
 
 
 # Redis: leases released in the store they were taken in.
@@ -127,8 +148,8 @@ def test_a_release_that_reaches_redis_first_cancels_the_charge_still_queued(redi
         concurrency=1,
     )
     levels = budget.levels()
-    assert budget._release_in_redis(levels, "late", refund=1000)
-    assert budget._shared(levels, 1000, "late") == 0  # "taken": it ran, and took nothing
+    assert budget._release_in_redis(levels, "late", 1000, "")
+    assert budget._shared(levels, 1000, "late", "") == 0  # "taken": it ran, and took nothing
     assert redis.zcard(KEY_PREFIX + "running:10.9.2.1") == 0
     charge(budget, 1000)  # the whole bucket is still there
 
