@@ -3,12 +3,12 @@
  *
  * The public server limits each client by requests and by work (web/hardening.py,
  * service/budget.py, nginx): a refusal is 429 with Retry-After. Dash's renderer drops a failed
- * callback without a word, so without this a student whose class shares one address saw a race
+ * callback without a word, so without this a student whose requests were refused saw a race
  * that simply did not change. Every same-origin request that runs the engine is watched; a 429
  * shows a notice that says why, how long to wait (counting down) and that the last race stays,
  * and it goes once the wait is over or a later request gets through.
  *
- * A refusal only because this address already runs as many computations as it may at once
+ * A refusal only because this browser already runs as many requests as it may at once
  * (Retry-After of a second or two: the page's own race, inspector and previews can overlap)
  * is sent again after that wait, a few times, before the caller sees it: a change made while
  * another was computing is not silently dropped. Longer waits (the work budget) are left to
@@ -41,7 +41,7 @@
   function show() {
     var left = Math.max(0, Math.ceil((until - Date.now()) / 1000)), el = element();
     if (!left) { hide(); return; }
-    el.textContent = "The server is busy for this address: nothing changed. Try again in " +
+    el.textContent = "The server is busy for this browser: nothing changed. Try again in " +
       wait(left) + " (the race shown is the last one that ran).";
     el.hidden = false;
     timer = window.setTimeout(show, 1000);
