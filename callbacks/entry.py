@@ -12,6 +12,7 @@ from typing import Any, NamedTuple
 
 from callbacks.form import OPENING_RACE
 from common.errors import ConfigError
+from layouts.controls import reader_field
 from lessons import LESSONS, Lesson
 from optimizers.validate import validate_race
 from service.share import decode_race, encode_race
@@ -54,7 +55,10 @@ def entry_key(args: Mapping[str, str]) -> EntryKey:
         # Re-encoded after validation: every spelling of one race shares one cached page.
         return EntryKey(lesson, encode_race(decode_race(shared)), beat=beat)
     except ConfigError as error:
-        return EntryKey(lesson, UNKNOWN, str(error), beat)
+        # Named as the page names it (racer 1's label, not racers[0].label): a teacher reads it.
+        subject = "the link" if error.field in ("", "race") else reader_field(error.field)
+        problem = f"{subject}: {error.message.removeprefix('body ')}"
+        return EntryKey(lesson, UNKNOWN, problem, beat)
 
 
 def entry_race(key: EntryKey) -> tuple[dict[str, Any], Lesson | None, str]:
@@ -66,7 +70,7 @@ def entry_race(key: EntryKey) -> tuple[dict[str, Any], Lesson | None, str]:
     if key.beat == UNKNOWN_BEAT:
         notes.append(f"This lesson has beats 1 to {len(lesson.beats)}; here is the first.")
     if key.race == UNKNOWN:
-        notes.append(f"This link's race is not valid ({key.problem}).")
+        notes.append(f"This link's race could not be read: {key.problem}.")
     if key.race and key.race != UNKNOWN:
         return decode_race(key.race).to_json(), lesson, " ".join(notes)
     source = lesson.race_of(max(key.beat, 0)) if lesson else OPENING_RACE

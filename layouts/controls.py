@@ -108,6 +108,20 @@ def card_field(field: str) -> str:
     return f"schedule {label}" if schedule and params else label
 
 
+RACER_FIELD = re.compile(r"^racers\[(\d+)\](?:\.(.*))?$")
+
+
+def reader_field(field: str) -> str:
+    """A race's field as a reader of the page names it, for a note about a whole link:
+    ``racer 1's learning rate`` for ``racers[0].lr``, ``noise σ`` for ``noise.std``."""
+    match = RACER_FIELD.match(field)
+    if match is None:
+        return page_field(field)
+    index, rest = match.groups()
+    racer = f"racer {int(index) + 1}"
+    return f"{racer}'s {card_field(rest)}" if rest else racer
+
+
 PAGE_FIELD_NAMES = {
     ids.STEPS_INPUT: "steps",
     ids.NOISE_STD: "noise.std",

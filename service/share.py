@@ -27,6 +27,7 @@ from surfaces import SURFACES
 # Proxies and servers refuse very long request lines (gunicorn: 8190 bytes, as configured);
 # eight racers with every setting changed stay well below this.
 MAX_SHARE_CHARS = 6000
+BROKEN = "a lone surrogate, \\ud800-\\udfff"  # what a refusal calls the character
 # A code point of UTF-16's surrogate range left alone: JSON can spell one ("\\ud800") and
 # Python's parser keeps it (a valid pair becomes one character), but no UTF-8 holds it.
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")
@@ -43,11 +44,11 @@ def check_text(data: Any) -> None:
         path, value = stack.pop()
         if isinstance(value, str):
             if LONE_SURROGATE.search(value):
-                raise ConfigError(path, "must be text without lone surrogates (\\ud800-\\udfff)")
+                raise ConfigError(path, f"holds a broken character ({BROKEN})")
         elif isinstance(value, dict):
             for key in value:
                 if LONE_SURROGATE.search(key):
-                    raise ConfigError(path, "has a key with a lone surrogate (\\ud800-\\udfff)")
+                    raise ConfigError(path, f"has a key with a broken character ({BROKEN})")
             items = [(f"{path}.{key}" if path else key, item) for key, item in value.items()]
             stack.extend(reversed(items))
         elif isinstance(value, list):

@@ -105,7 +105,7 @@ def test_an_invalid_race_in_a_link_names_the_field():
     assert key.race == UNKNOWN
     race, lesson, note = entry_race(key)
     assert race == validate_race(copy.deepcopy(OPENING_RACE)).to_json() and lesson is None
-    assert "racers[2].lr" in note and "opening race" in note
+    assert "racer 3's learning rate: in (0, 10]" in note and "opening race" in note
 
 
 def test_a_lesson_link_with_its_own_race_keeps_the_caption():
@@ -141,7 +141,7 @@ def test_the_page_for_a_link_carries_its_race():
     assert stored["share"] == encode_race(config) and stored["steps"] == 777
     forged = client.get("/_dash-layout", headers={"Referer": "http://localhost/?race=%%%"})
     assert forged.status_code == 200
-    assert "not valid" in json.dumps(props_of(forged.get_json(), "lesson-caption"))
+    assert "could not be read" in json.dumps(props_of(forged.get_json(), "lesson-caption"))
 
 
 def test_a_link_with_gauss_newton_on_a_surface_without_residuals_is_refused():

@@ -110,7 +110,7 @@ def test_a_page_opened_on_a_surrogate_link_loads_the_opening_race_and_says_why(c
     assert answer.status_code == 200
     layout = answer.get_json()
     note = json.dumps(props_of(layout, "lesson-caption"))
-    assert "not valid" in note and "racers[0].label" in note and "opening race" in note
+    assert "could not be read" in note and "racer 1's label" in note and "opening race" in note
     assert props_of(layout, "race-store")["data"]["share"] == OPENING_SHARE
 
 
@@ -119,7 +119,7 @@ def test_in_the_browser_a_surrogate_link_loads_and_says_it_could_not_be_read(tab
     caption = tab.locator("#lesson-caption")
     assert caption.is_visible()
     text = caption.inner_text()
-    assert "race is not valid" in text and "racers[0].label" in text and "lone surrogate" in text
+    assert "could not be read: racer 1's label: holds a broken character" in text
     assert state(tab, f"{RACE}.race.share") == OPENING_SHARE
     assert tab.problems == []
 
