@@ -21,6 +21,9 @@ from collections import Counter
 from typing import Any
 from urllib.parse import quote
 
+from optimizers.validate import validate_race
+from service.share import encode_race
+
 OPTIMIZERS = ("sgd", "momentum", "nesterov", "adam", "rmsprop", "adagrad")
 FLOODER, PROBE = "127.0.0.1", "127.0.0.2"
 CONNECTIONS = 16
@@ -43,9 +46,6 @@ def flood_request(n: int) -> tuple[str, str, bytes | None, dict[str, str]]:
     """(kind, path, body, headers) of the flood's n-th request: the largest each route allows
     (a sweep of 12 × 49 rates × 5,000 steps and a fan of 12 × 50 runs × 5,000 steps are both
     just under the 3,000,000 run-steps one request may cost)."""
-    from optimizers.validate import validate_race
-    from service.share import encode_race
-
     json_headers = {"Content-Type": "application/json"}
     kind = ("sweep", "fan", "layout")[n % 3]
     if kind == "sweep":
@@ -54,17 +54,18 @@ def flood_request(n: int) -> tuple[str, str, bytes | None, dict[str, str]]:
     if kind == "fan":
         body = {"race": heavy_race(n, noise=0.5), "runs": 50}
         return kind, "/api/fan", json.dumps(body).encode(), json_headers
-    link = encode_race(validate_race(heavy_race(n, noise=0.5)))
-    return kind, "/_dash-layout", None, {"Referer": f"http://x/?race={quote(link)}"}
+    return kind, "/_dash-layout", None, {"Referer": f"http://x/?race={noisy_link(n)}"}
+
+
+def noisy_link(n: int) -> str:
+    """The share link (quoted) of the ``n``-th heavy race with noise."""
+    return quote(encode_race(validate_race(heavy_race(n, noise=0.5))))
 
 
 @functools.cache
 def heavy_link() -> str:
     """The share link of one heavy race (12 racers × 5,000 noisy steps), the same every time."""
-    from optimizers.validate import validate_race
-    from service.share import encode_race
-
-    return quote(encode_race(validate_race(heavy_race(0, noise=0.5))))
+    return noisy_link(0)
 
 
 def cached_request(n: int) -> tuple[str, str, bytes | None, dict[str, str]]:
@@ -137,11 +138,27 @@ def _flood(port: int, seconds: float, results: Any, mix: str) -> None:
     deadline = time.monotonic() + seconds
 
     def loop() -> None:
+        # One kept-alive connection per thread, opened again only when the server closes it:
+        # a new connection per request left tens of thousands of 127.0.0.1's ports in
+        # TIME_WAIT, and the next test on this machine could not open one.
+        conn = None
         while time.monotonic() < deadline:
             kind, path, body, headers = FLOODS[mix](next(numbers))
             try:
-                _, status, head, data = request(port, path, body, headers, source=FLOODER)
-            except OSError as exc:  # e.g. the flooder's own ports used up (TIME_WAIT)
+                if conn is None:
+                    conn = http.client.HTTPConnection(
+                        "127.0.0.1", port, timeout=60, source_address=(FLOODER, 0)
+                    )
+                conn.request("POST" if body else "GET", path, body=body, headers=headers)
+                answer = conn.getresponse()
+                status, head, data = answer.status, dict(answer.getheaders()), answer.read()
+                if answer.will_close:
+                    conn.close()
+                    conn = None
+            except (OSError, http.client.HTTPException) as exc:
+                if conn is not None:
+                    conn.close()
+                    conn = None
                 with lock:
                     counts[f"error {type(exc).__name__}"] += 1
                 continue
