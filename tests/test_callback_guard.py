@@ -27,6 +27,7 @@ from surfaces import SURFACES
 from tests.dash_requests import (
     UPDATE,
     callback_key,
+    declared_callbacks,
     forged_callback_body,
     opening_controls,
     page_body,
@@ -45,7 +46,7 @@ APP = create_app({"RATE_LIMIT": "1000000 per minute", "API_RATE_LIMIT": "1000000
 CALLBACKS = list(APP.callback_map)
 SERVER = {
     dep["output"]
-    for dep in APP.server.test_client().get("/_dash-dependencies").get_json()
+    for dep in declared_callbacks(APP.server.test_client())
     if dep["clientside_function"] is None
 }
 
