@@ -313,11 +313,24 @@ class WorkBudget:
     def charge(self, cost: int) -> None:
         """Charge ``cost`` run-steps the client's request already used (its CPU time beyond
         the engine work it paid for): never refused, repaid by waiting."""
-        levels = self.levels()
-        if not levels or cost <= 0:
+        if cost <= 0:
             return
-        if self._shared_charge(levels, cost) is None:
+        levels = self.levels()
+        if levels and self._shared_charge(levels, cost) is None:
             self.host.charge(levels, cost)
+
+    def finish(self, lease: Lease | None, cost: int) -> None:
+        """A request has ended: its lease ends and ``cost`` (what it used beyond what it paid)
+        is charged to the levels the lease was taken on, in one transaction of the host's
+        store (web/metering.py ran a release and a charge, each its own, on every request)."""
+        if lease is None:
+            self.charge(cost)
+        elif not lease.shared:
+            self.host.finish(lease.ticket, lease.levels, max(0, cost))
+        else:
+            self.leave(lease)
+            if cost > 0 and self._shared_charge(lease.levels, cost) is None:
+                self.host.charge(lease.levels, cost)
 
     def _lease(self, levels: Levels, cost: int, kind: str) -> Lease:
         ticket = uuid.uuid4().hex

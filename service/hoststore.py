@@ -146,11 +146,22 @@ class HostStore:
         down to at most one burst of debt: never refused, paid for by the next requests'
         wait."""
         with self.transaction() as db:
-            now = self.clock()
-            for key, allowance in levels:
-                tokens, at = self._balance(db, key, allowance, now)
-                left = max(tokens - cost, -allowance.burst)
-                db.execute("INSERT OR REPLACE INTO buckets VALUES (?, ?, ?)", (key, left, at))
+            self._charge(db, levels, cost)
+
+    def finish(self, ticket: str, levels: Levels, cost: float) -> None:
+        """``release`` and ``charge`` (when ``cost`` is above 0) in one transaction: a
+        request's end."""
+        with self.transaction() as db:
+            db.execute("DELETE FROM leases WHERE ticket = ?", (ticket,))
+            if cost > 0:
+                self._charge(db, levels, cost)
+
+    def _charge(self, db: sqlite3.Connection, levels: Levels, cost: float) -> None:
+        now = self.clock()
+        for key, allowance in levels:
+            tokens, at = self._balance(db, key, allowance, now)
+            left = max(tokens - cost, -allowance.burst)
+            db.execute("INSERT OR REPLACE INTO buckets VALUES (?, ?, ?)", (key, left, at))
 
     def _balance(
         self, db: sqlite3.Connection, key: str, allowance: Allowance, now: float

@@ -132,6 +132,53 @@ def test_a_client_has_at_most_its_requests_in_progress_apart_from_its_computatio
         budget.enter(lease=False)  # a client in debt is refused the page too
 
 
+class CountingStore(HostStore):
+    """The host's store, counting its transactions."""
+
+    transactions = 0
+
+    def transaction(self):
+        self.transactions += 1
+        return super().transaction()
+
+
+def test_a_request_ends_in_one_transaction_its_lease_released_and_its_cpu_charged(tmp_path):
+    clock = Clock()
+    store = CountingStore(str(tmp_path / "f.sqlite"), clock=clock)
+    budget = WorkBudget(store, rate=100, burst=1000, requests=1, client=lambda: "k")
+    lease = budget.enter()
+    before = store.transactions
+    budget.finish(lease, 1500)
+    assert store.transactions == before + 1
+    with pytest.raises(OverBudget) as info:  # charged: 500 owed at 100 a second
+        budget.enter()
+    assert info.value.retry_after == 5
+    clock.now += 5
+    budget.finish(budget.enter(), 0)  # released: the one request allowed is free again
+    budget.finish(budget.enter(), 0)
+    budget.finish(None, 100)  # the page (no lease) is charged too
+    with pytest.raises(OverBudget):
+        budget.enter()
+
+
+def test_a_request_leased_in_redis_ends_there_and_is_charged_there(redis_server, tmp_path):
+    redis = Redis.from_url(redis_server.url)
+    budget = WorkBudget(
+        HostStore(str(tmp_path / "fr.sqlite")),
+        rate=1,
+        burst=1000,
+        redis=redis,
+        requests=1,
+        client=lambda: "10.9.2.9",
+    )
+    lease = budget.enter()
+    assert lease is not None and lease.shared
+    budget.finish(lease, 400)
+    assert redis.zcard(KEY_PREFIX + "running:request:10.9.2.9") == 0
+    assert float(redis.hget(KEY_PREFIX + "10.9.2.9", "tokens")) <= 600 + 1
+    budget.finish(budget.enter(), 0)  # the one request allowed is free again
+
+
 # Redis: leases released in the store they were taken in.
 
 

@@ -63,7 +63,6 @@ def meter(server: Flask, budget: WorkBudget) -> None:
             return
         used = time.thread_time() - started
         try:
-            budget.leave(g.get("request_lease"))
-            budget.charge(cpu_run_steps(used, g.get("work_charged", 0)))
+            budget.finish(g.get("request_lease"), cpu_run_steps(used, g.get("work_charged", 0)))
         except Exception:  # the store failed too: the request is over, nothing to refuse
             log.exception("work budget: a request's CPU time could not be charged")
