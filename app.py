@@ -149,9 +149,11 @@ def create_app(env: Mapping[str, str] | None = None) -> Dash:
         # The page's race (the opening race, a lesson or a shared race) is sent with the
         # layout: no round trip before it shows.
         race, lesson, note = entry_race(key)
-        opening = opening_update(race, service)
+        # A link's racers keep their card indices, and with them their colours (``slots``).
+        slots = list(key.slots) or list(range(len(race["racers"])))
+        opening = opening_update(race, service, slots)
         stores = {"race": opening.store, "keys": opening.keys, "surface": opening.surface}
-        return page(race, stores, lesson=lesson, note=note, beat=key.beat)
+        return page(race, stores, lesson=lesson, note=note, beat=key.beat, slots=slots)
 
     # Each page's JSON is built once per key (not per raw URL) and kept, with its compressed
     # copies, within a bound in bytes: one per link, the pages of 2,000 links held a gigabyte

@@ -68,6 +68,27 @@
     }
   }
 
+  // The students' link hides the controls; its note (layouts/handoff.py controls_note) links
+  // to the full page: this page's address (the race, the step, the view) without "hide".
+  function fullPage() {
+    var q = new URLSearchParams(window.location.search);
+    q.delete("hide");
+    var rest = q.toString();
+    return window.location.pathname + (rest ? "?" + rest : "");
+  }
+
+  function pointFullPage() {
+    var link = document.querySelector(".controls-note .full-page-link");
+    if (link) link.setAttribute("href", fullPage());
+  }
+  // Kept current as the address changes, and once more as it is followed.
+  R.on("load", pointFullPage);
+  ["pointerdown", "focusin", "click"].forEach(function (type) {
+    document.addEventListener(type, function (event) {
+      if (event.target.closest && event.target.closest(".controls-note")) pointFullPage();
+    }, true);
+  });
+
   R.action("handoff", open);
   R.action("close-handoff", function () { byId("HANDOFF_DIALOG").close(); });
   R.action("copy-handoff", copy);

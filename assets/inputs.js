@@ -177,7 +177,30 @@
           box.removeAttribute("aria-describedby");
         }
       });
+      nearBox(container, named);
     });
+  }
+
+  /* In a card the message stands under the row of the box it names, not at the card's foot
+     (issue 25): the card is a flex column (assets/inputs.css) and the message's order puts it
+     after that row (or after the group of parameters holding it). Only the order changes, so
+     the message stays the element the box's aria-describedby names. */
+  function nearBox(card, named) {
+    if (!card.matches || !card.matches(".racer-card")) return;
+    var message = card.querySelector(":scope > .field-error"), row = null;
+    card.querySelectorAll(".num-field").forEach(function (field) {
+      if (row || !named[field.getAttribute("data-field")]) return;
+      row = field;
+      while (row.parentElement && row.parentElement !== card) row = row.parentElement;
+    });
+    var after = false;
+    Array.prototype.forEach.call(card.children, function (child) {
+      if (child === message) return;
+      child.style.order = row && after ? "2" : "";
+      if (child === row) after = true;
+    });
+    if (message) message.style.order = row ? "1" : "";
+    card.classList.toggle("error-near", Boolean(row));
   }
 
   new MutationObserver(function (records) {

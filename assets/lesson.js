@@ -11,7 +11,7 @@
  * marked on the map, and a measure under the caption (distance to a marked point); a view
  * the beat opens is scrolled to once it is drawn.
  * In Present, a clicker's PageDown (or →) plays the beat to its step, then goes on to the next
- * beat; PageUp (or ←) goes back a beat.
+ * beat (after the last, the next lesson); PageUp (or ←) goes back a beat.
  */
 (function () {
   "use strict";
@@ -54,8 +54,13 @@
     if (hide) next.set("hide", hide);
     return "?" + next.toString();
   }
+  // After the last beat, the next lesson (layouts/page.py next_lesson).
+  function nextLesson() {
+    var link = document.querySelector(".beat-nav a.next-lesson");
+    return link ? link.getAttribute("href") : null;
+  }
   function go(delta) {
-    var target = delta > 0 ? beat.next : beat.previous;
+    var target = delta > 0 ? beat.next || nextLesson() : beat.previous;
     if (!target) return false;
     window.location.assign(asShown(target));
     return true;
@@ -241,17 +246,26 @@
     key = holder.querySelector(".beat-view-key");
     var table = VIEWS[view][2] && R.el(VIEWS[view][2]);
     key.innerHTML = table ? compactKey(table) : "";
-    // The side is narrow: the legend goes under the chart, in the room's type size.
+    // The side is narrow: no legend (the key under the map names the racers in the same
+    // colours and lines); the type as small as the back row still reads (16 px), and each
+    // axis makes room for its tick labels and title.
     var layout = Object.assign({}, source.layout, {
       autosize: true, height: null, width: null,
-      legend: {orientation: "h", x: 0, y: -0.3, font: {size: 14}},
-      margin: {l: 60, r: 10, t: 30, b: 40},
+      font: Object.assign({}, source.layout.font, {size: 16}),
+      showlegend: false,
+      margin: {l: 40, r: 10, t: 30, b: 40},
+      annotations: (source.layout.annotations || []).map(function (note) {
+        return Object.assign({}, note, {font: Object.assign({}, note.font, {size: 16})});
+      }),
     });
-    Object.keys(layout).forEach(function (key) {  // axis titles small: two panels share a side
-      if (/^[xy]axis/.test(key) && layout[key] && layout[key].title) {
-        layout[key] = Object.assign({}, layout[key], {
-          title: Object.assign({}, layout[key].title, {font: {size: 12}, standoff: 4}),
-        });
+    Object.keys(layout).forEach(function (key) {
+      if (/^[xy]axis/.test(key) && layout[key]) {
+        var axis = Object.assign({}, layout[key], {automargin: true, nticks: 4,
+                                                   exponentformat: "e", tickfont: {size: 16}});
+        if (axis.title) {
+          axis.title = Object.assign({}, axis.title, {font: {size: 16}, standoff: 6});
+        }
+        layout[key] = axis;
       }
     });
     window.Plotly.react(box, source.data, layout, {displaylogo: false, responsive: true,

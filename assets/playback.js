@@ -310,7 +310,7 @@
     var notes = [];
     if (range && range.floor !== null) notes.push("below " + fmt(range.floor) + " drawn at the floor");
     if (range && range.ceiling !== null) notes.push("diverged racers cut at the top");
-    return {
+    var figure = {
       data: data,
       layout: baseLayout({
         uirevision: "series " + field + (byWork(field) ? " work" : ""),
@@ -330,6 +330,40 @@
                                       bgcolor: "rgba(255,255,255,0.8)"}] : [],
       }),
     };
+    return R.presenting ? presented(figure, notes) : figure;
+  }
+
+  // A long axis title on two lines (a short chart's height cut "step length ‖Δθ‖").
+  function twoLines(text) {
+    if (text.length <= 10) return text;
+    var middle = text.length / 2, at = -1;
+    for (var i = 0; i < text.length; i++) {
+      if (text[i] === " " && (at < 0 || Math.abs(i - middle) < Math.abs(at - middle))) at = i;
+    }
+    return at < 0 ? text : text.slice(0, at) + "<br>" + text.slice(at + 1);
+  }
+
+  // A side chart in Present: a third of the projector's width, so 18 px type (nothing under
+  // 16: powers of ten as 1e−9, not with a small exponent), titles clear of the tick labels,
+  // the work axis titled briefly, and the notes above the plot, clear of its labels.
+  function presented(figure, notes) {
+    var layout = figure.layout;
+    layout.font = Object.assign({}, layout.font, {size: 18});
+    layout.margin = {l: 48, r: 12, t: 8 + 22 * notes.length, b: 40};
+    // (Each font given: after Present's relayout to the map's 22 px the titles kept it.)
+    var font = {size: 18};
+    layout.xaxis = Object.assign({}, layout.xaxis, {automargin: true, exponentformat: "e",
+      tickfont: font,
+      title: {text: layout.xaxis.title.text.replace(" (gradient evaluations)", " (gradients)"),
+              standoff: 4, font: font}});
+    layout.yaxis = Object.assign({}, layout.yaxis, {automargin: true, exponentformat: "e",
+      ticklabelstandoff: 8,  // the lowest label clear of the step axis' 0
+      tickfont: font, title: {text: twoLines(layout.yaxis.title.text), standoff: 6, font: font}});
+    if (notes.length) {
+      layout.annotations = [Object.assign({}, layout.annotations[0],
+        {text: notes.join("<br>"), yanchor: "bottom", font: {size: 16, color: "#333"}})];
+    }
+    return figure;
   }
 
   // The lower chart: the learning rate, the step length or the gradient norm (R.lower).
@@ -433,7 +467,10 @@
 
   // Equal values share a rank, shown as "=1": at step 0, when every racer is at the start,
   // nobody is ahead. Rows out of the race (diverged) have no rank.
-  function ranks(rows) {
+  // The ranks shown at step k. At step 0 every racer is at its start and nothing has been
+  // raced: no rank yet ("–", not a row of "=1" that a newcomer reads as a result).
+  function ranks(rows, k) {
+    if (k === 0) return rows.map(function () { return "–"; });
     var out = [];
     rows.forEach(function (row, i) {
       var prev = rows[i - 1];
@@ -479,6 +516,11 @@
   function nowCell(row, text) {
     return row.out ? "<span class=\"diverged\">out</span>" : text;
   }
+  // f − f* now: the loss chart's floor (service/compact.py GAP_FLOOR, a gap of 0 on a log
+  // axis) is a gap of 0, as "final loss" says, not 1.00e-30.
+  function gapNow(v) {
+    return fmt(R.race && R.race.f_star !== null && v < 1.01e-30 && v >= 0 ? 0 : v);  // f4
+  }
 
   function noisyRows(k) {
     var rows = R.racers.filter(function (r) { return R.visible[r.index] !== false; })
@@ -492,7 +534,7 @@
 
   function noisyLeaderboard(k) {
     var rows = noisyRows(k);
-    var gap = R.race && R.race.f_star !== null, rank = ranks(rows);
+    var gap = R.race && R.race.f_star !== null, rank = ranks(rows, k);
     var html = tunedNote() + "<table class=\"noisy\"><caption>" +
       "noise: each racer over " + (rows.length ? rows[0].r.fan.runs : 0) +
       " seeds; median and quartiles</caption><thead><tr><th>#</th><th>racer</th><th>" +
@@ -541,12 +583,12 @@
   function update(el, rows, k) {
     var body = el.querySelector("tbody");
     if (!body || body.children.length !== rows.length) return false;
-    var byIndex = {}, rank = ranks(rows);
+    var byIndex = {}, rank = ranks(rows, k);
     Array.prototype.forEach.call(body.children, function (tr) { byIndex[tr.dataset.racer] = tr; });
     for (var i = 0; i < rows.length; i++) {
       var tr = byIndex[rows[i].r.index];
       if (!tr) return false;
-      var cells = tr.children, now = nowCell(rows[i], fmt(rows[i].now));
+      var cells = tr.children, now = nowCell(rows[i], gapNow(rows[i].now));
       if (cells[0].textContent !== rank[i]) cells[0].textContent = rank[i];
       if (cells[2].innerHTML !== now) cells[2].innerHTML = now;
       var note = cells[1].querySelector(".rate-now"), rate = rateNote(rows[i].r, k);
@@ -581,10 +623,12 @@
 
   function plainLeaderboard(k) {
     var gap = R.race && R.race.f_star !== null;
-    var rows = plainRows(k), rank = ranks(rows);
+    var rows = plainRows(k), rank = ranks(rows, k);
     var work = workDiffers(rows) ? "col-work" : "col-extra col-work";
     var html = "<table><thead><tr><th>#</th><th>racer</th><th>" +
-      (gap ? "f − f* now" : "loss now") + "</th><th class=\"col-extra\">final loss</th>" +
+      (gap ? "<abbr title=\"f − f*: how far the loss f is above the surface's lowest value " +
+        "f* (0 at the minimum)\">f − f*</abbr> now" : "loss now") +
+      "</th><th class=\"col-extra\">final loss</th>" +
       "<th class=\"col-extra col-best\">best loss</th><th class=\"col-status\">steps to tol</th>" +
       "<th class=\"" + work + "\">work to tol</th>" +
       "</tr></thead><tbody>";
@@ -592,10 +636,13 @@
       var r = row.r;
       var status = r.diverged_at !== null
         ? "<span class=\"diverged\">diverged at step " + r.diverged_at + "</span>"
-        : (r.steps_to_tol !== null ? String(r.steps_to_tol) : "–") + stoppedNote(r);
+        : (r.steps_to_tol !== null ? String(r.steps_to_tol) : "–");
       html += "<tr data-racer=\"" + r.index + "\"><td class=\"rank\">" + rank[i] + "</td>" +
+        // Torch's stop under the name, where the column is wide (issue 25: in "steps to tol"
+        // it wrapped over five lines and pushed "work to tol" off the laptop's ranking).
         "<td class=\"racer-name\">" + racerSwatch(r) + labelHtml(r) + rateSpan(r, k) +
-        "</td><td>" + nowCell(row, fmt(row.now)) + "</td><td class=\"col-extra\">" +
+        stoppedNote(r) +
+        "</td><td>" + nowCell(row, gapNow(row.now)) + "</td><td class=\"col-extra\">" +
         fmt(r.final_loss) +
         "</td><td class=\"col-extra col-best\">" + fmt(r.best_loss) + "</td><td class=\"col-status\">" +
         status + "</td><td class=\"" + work + "\">" +
@@ -621,16 +668,17 @@
       "step (the rate chart draws it)\">" + escapeHtml(text) + "</span>" : "";
   }
 
-  // L-BFGS ends where torch's own stopping rule fires (optimizers/lbfgs.py): said, with which.
+  // L-BFGS ends where torch's own stopping rule fires (optimizers/lbfgs.py): said in words
+  // (torch's option's name only in the title: "tolerance_change" read as a fault).
   var STOP_RULES = {
-    tolerance_grad: "the gradient's largest entry fell to tolerance_grad",
-    tolerance_change: "the step or the change in f fell to tolerance_change",
+    tolerance_grad: ["converged", "the gradient's largest entry fell to tolerance_grad"],
+    tolerance_change: ["stalled", "the step or the change in f fell to tolerance_change"],
   };
   function stoppedNote(r) {
     if (!r.stopped) return "";
-    var why = STOP_RULES[r.stopped.reason] || r.stopped.reason;
-    return " <span class=\"stopped\" title=\"torch's rule: " + escapeHtml(why) + "\">stopped at " +
-      "step " + r.stopped.step + " (" + escapeHtml(r.stopped.reason) + ")</span>";
+    var why = STOP_RULES[r.stopped.reason] || ["its stopping rule", r.stopped.reason];
+    return " <span class=\"stopped\" title=\"torch's rule: " + escapeHtml(why[1]) + "\">stopped at " +
+      "step " + r.stopped.step + " (" + escapeHtml(why[0]) + ")</span>";
   }
 
   // A basin's colour in a table cell.
@@ -937,9 +985,10 @@
       heads.push({index: r.index, x: line.x[kk], y: line.y[kk], step: kk,
                   px: (line.x[kk] - area.x0) * sx, py: (area.y1 - line.y[kk]) * sy, r: r});
     });
+    fanOut(ctx, heads, big);
     heads.forEach(function (h) {
       ctx.globalAlpha = faded(h.r) ? 0.3 : 1;
-      shape(ctx, h.r.marker, h.px, h.py, big ? 30 : 15);
+      shape(ctx, h.r.marker, h.fx, h.fy, big ? 30 : 15);
       ctx.fillStyle = h.r.color;
       ctx.fill();
       ctx.lineWidth = big ? 3 : 2;
@@ -948,8 +997,43 @@
     });
     ctx.globalAlpha = 1;
     R.heads = heads.map(function (h) { return {index: h.index, x: h.x, y: h.y, step: h.step}; });
+    // Where each marker was drawn (canvas pixels): fanned out where racers stand together.
+    R.drawnHeads = heads.map(function (h) { return {index: h.index, px: h.fx, py: h.fy}; });
     emit("mapdraw", {ctx: ctx, k: k, sx: sx, sy: sy,
                      toPx: function (x, y) { return [(x - area.x0) * sx, (area.y1 - y) * sy]; }});
+  }
+
+  // Racers standing on their one start (every racer at step 0) would show one marker: their
+  // markers are fanned out on a small ring about it, each joined to it by a thin line, so who
+  // is who shows from the first frame (issue 25). Only at the start: racers that later meet
+  // (at a minimum) are drawn where they are, as the caption and the ranking say they are.
+  function fanOut(ctx, heads, big) {
+    var near = big ? 12 : 6, size = big ? 30 : 15, groups = [];
+    heads.forEach(function (h) {
+      h.fx = h.px;
+      h.fy = h.py;
+      if (h.step !== 0) return;
+      var group = groups.find(function (g) {
+        return Math.abs(g[0].px - h.px) <= near && Math.abs(g[0].py - h.py) <= near;
+      });
+      if (group) group.push(h); else groups.push([h]);
+    });
+    groups.forEach(function (g) {
+      if (g.length < 2) return;
+      // A ring clear of the start's ring (18 px) and wide enough for the markers side by side.
+      var at = g[0], ring = Math.max(size * 1.5, g.length * (size + 3) / (2 * Math.PI));
+      g.forEach(function (h, i) {
+        var angle = -Math.PI / 2 + 2 * Math.PI * i / g.length;
+        h.fx = at.px + ring * Math.cos(angle);
+        h.fy = at.py + ring * Math.sin(angle);
+        ctx.beginPath();
+        ctx.moveTo(at.px, at.py);
+        ctx.lineTo(h.fx, h.fy);
+        ctx.lineWidth = big ? 2 : 1;
+        ctx.strokeStyle = CASING;
+        ctx.stroke();
+      });
+    });
   }
 
   function drawCursor(gd, id, k, ranges) {
@@ -1102,7 +1186,12 @@
     var control = t.tagName === "INPUT" || (t.getAttribute && t.getAttribute("role") === "slider");
     if (!control) return false;
     var box = t.tagName === "INPUT" && !/^(checkbox|radio|range|button)$/.test(t.type);
-    if (box || !CLICKER_KEYS[key]) return true;  // typing, or a key the control is asked for
+    if (box) return true;  // typing
+    // A slider the pointer focused (the scrubber dragged) leaves Space and Esc to the page:
+    // they play and leave Present as before the drag (a slider does nothing with them).
+    var slider = t.type === "range" || t.getAttribute("role") === "slider";
+    if (slider && t === pointerFocused && (key === " " || key === "Escape")) return false;
+    if (!CLICKER_KEYS[key]) return true;  // a key the control is asked for
     return t !== pointerFocused;
   }
 
@@ -1179,6 +1268,21 @@
   window.addEventListener("scroll", checkSoon, {passive: true});
   window.addEventListener("resize", checkSoon);
   R.on("presenting", checkSoon);
+  // The side charts drawn again with their own type and margins (seriesFigure's presented),
+  // after assets/tools.js set every plot's to the map's.
+  R.on("presenting", function () {
+    if (!R.race) return;
+    var gap = R.race.f_star !== null;
+    window.requestAnimationFrame(function () {  // in the new layout: on screen or not
+      chartLater(R.ids.LOSS_GRAPH, function () {
+        window.dash_clientside.set_props(R.ids.LOSS_GRAPH,
+          {figure: seriesFigure("loss", gap ? "f − f*" : "loss", 0, gap)});
+      });
+      chartLater(R.ids.LR_GRAPH, function () {
+        window.dash_clientside.set_props(R.ids.LR_GRAPH, {figure: lowerFigure()});
+      });
+    });
+  });
 
   var held = {};
   R.on("dragging", function (on) {

@@ -121,8 +121,10 @@
       item.range.value = item.touch.value;
       item.value.textContent = R.fmt(rateOf(Number(item.touch.value)));
     }
+    item.putBack = putBack;
     item.range.addEventListener("pointerdown", function (event) {
       item.dragging = true;
+      item.pressed = item.range.value;
       R.set("dragging", true);
       item.touch = event.pointerType !== "touch" ? null
         : {x: event.clientX, y: event.clientY, way: "undecided", value: item.range.value};
@@ -194,16 +196,57 @@
     });
   }
 
-  // A press that moved nothing fires no "change": the release ends the drag all the same.
-  // (The clicker's keys on a clicked slider are the page's: assets/playback.js takesKey.)
-  ["pointerup", "pointercancel"].forEach(function (type) {
-    window.addEventListener(type, function () {
-      if (!R.dragging) return;
-      window.setTimeout(function () {  // after the slider's own "change", if it fires
-        Object.keys(rows).forEach(function (index) { rows[index].dragging = false; });
-        R.set("dragging", false);
-      }, 0);
-    });
+  // A drag ends however the pointer lets go: released on the slider or anywhere else
+  // (pointerup, mouseup, touchend, even outside the window), taken over by the browser
+  // (pointercancel, lostpointercapture: a scroll), the window left (blur, hidden) or the
+  // pointer back with no button down (a release the page never heard). Each ending gives the
+  // focus back to the page, so the keys are the page's again: Space plays and Esc leaves
+  // Present, the clicker's keys step, End or PageDown moves no rate. A press that moved
+  // nothing fires no "change": the release ends it all the same. A slider the keyboard
+  // focused (Tab) keeps its keys; one a pointer focused after its drag ended (a tap's late
+  // focus, or the window coming back) is let go at once.
+  var pointing = false;  // the last input was a pointer, not a key
+  function isQuick(el) { return Boolean(el && el.classList && el.classList.contains("quick-rate")); }
+  function letGo() {
+    var focused = document.activeElement;
+    if (pointing && isQuick(focused)) focused.blur();
+  }
+  function endDrag() {
+    if (!R.dragging) { letGo(); return; }
+    window.setTimeout(function () {  // after the slider's own "change", if it fires
+      Object.keys(rows).forEach(function (index) {
+        var item = rows[index];
+        if (!item.dragging) return;
+        // No "change" came (the window was left, the browser took the pointer): the rate is
+        // the one the slider shows (a tap's too), unless a finger was scrolling the page.
+        item.dragging = false;
+        if (item.touch && item.touch.way === "scroll") item.putBack();
+        else if (item.range.value !== item.pressed) {
+          request(item.index, rateOf(Number(item.range.value)));
+        }
+        item.touch = null;
+      });
+      R.set("dragging", false);
+      letGo();
+    }, 0);
+  }
+  document.addEventListener("pointerdown", function () { pointing = true; }, true);
+  document.addEventListener("keydown", function () { pointing = false; }, true);
+  ["pointerup", "pointercancel", "lostpointercapture", "mouseup", "touchend", "touchcancel",
+   "contextmenu"].forEach(function (type) {
+    window.addEventListener(type, endDrag, true);
+  });
+  window.addEventListener("blur", function (event) {  // the window's own, not a control's
+    if (event.target === window) endDrag();
+  });
+  document.addEventListener("visibilitychange", function () {
+    if (document.hidden) endDrag();
+  });
+  window.addEventListener("pointermove", function (event) {
+    if (R.dragging && event.pointerType === "mouse" && event.buttons === 0) endDrag();
+  }, true);
+  document.addEventListener("focusin", function (event) {
+    if (!R.dragging && pointing && isQuick(event.target)) event.target.blur();
   });
 
   R.on("load", function () {

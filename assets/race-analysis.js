@@ -52,6 +52,8 @@
     var marks = {
       out: {name: "diverged", symbol: "x-thin-open", size: 9, x: [], y: [], c: [], t: []},
       best: {name: "best rate", symbol: "star", size: 20, x: [], y: [], c: [], t: []},
+      dip: {name: "isolated dip", symbol: "triangle-down-open", size: 16, x: [], y: [], c: [],
+            t: []},
       now: {name: "current rate", symbol: "circle-open", size: 16, x: [], y: [], c: [], t: []},
     };
     function mark(kind, x, y, color, text) {
@@ -82,6 +84,11 @@
       if (r.best) {
         mark("best", r.best.lr, gapOf(r.best.final_loss, fStar), look.color, name + ": best rate");
       }
+      if (r.dip) {
+        // The lowest single run, not chosen: a neighbour on the grid does badly.
+        mark("dip", r.dip.lr, gapOf(r.dip.final_loss, fStar), look.color,
+             name + ": isolated dip (" + dipWhy(r.dip, fStar) + ")");
+      }
       var now = r.current.final_loss === null ? ceiling : gapOf(r.current.final_loss, fStar);
       mark("now", r.lr, now, look.color, name + ": current rate");
       if (r.edge_lr !== null) {
@@ -89,13 +96,13 @@
                      y0: 0, y1: 1, line: {color: look.color, width: 1.5, dash: "dot"}});
       }
     });
-    ["out", "best", "now"].forEach(function (kind) {
+    ["out", "dip", "best", "now"].forEach(function (kind) {
       var m = marks[kind], open = kind !== "best";
       data.push({
         type: "scatter", mode: "markers", name: m.name, showlegend: false,
         x: m.x, y: m.y, text: m.t, xaxis: "x", yaxis: "y",
         marker: {symbol: m.symbol, size: m.size, color: m.c,
-                 line: open ? {color: m.c, width: kind === "now" ? 3 : 2}
+                 line: open ? {color: m.c, width: kind === "out" ? 2 : 3}
                             : {color: "black", width: 1.5}},
         hovertemplate: "%{text} %{x:.4g}<extra></extra>",
       });
@@ -117,23 +124,35 @@
     };
   }
 
+  // Why an isolated dip is not the best rate: its worst neighbour's result.
+  function dipWhy(dip, fStar) {
+    var n = dip.neighbour;
+    return "next to " + R.fmt(n.lr) + ", which " +
+      (n.final_loss === null ? "diverges" : "ends at " + R.fmt(gapOf(n.final_loss, fStar)));
+  }
+
   function sweepTable(store) {
     var rows = store.racers.map(function (r, i) {
       var look = store.styles[i] || {color: "#444"};
       var best = r.best;
+      var dip = r.dip ? "<span class=\"sweep-dip\" data-lr=\"" + r.dip.lr + "\"> ▽ " +
+        R.fmt(r.dip.lr) + " alone ends lower, " + R.fmt(gapOf(r.dip.final_loss, store.f_star)) +
+        ", but is an isolated dip: " + R.escapeHtml(dipWhy(r.dip, store.f_star)) + "</span>" : "";
       var swept = r.parameter && r.parameter !== "lr" ? " (swept: " + r.parameter + ")" : "";
       return "<tr data-racer=\"" + i + "\"><td>" + R.swatch(look.color) +
         R.escapeHtml(r.label + swept) + "</td>" +
         "<td data-value=\"" + r.lr + "\">" + R.fmt(r.lr) + "</td>" +
         "<td data-value=\"" + (best ? best.lr : "") + "\">" + (best ? R.fmt(best.lr) : "none") +
-        "</td><td>" + (best ? R.fmt(gapOf(best.final_loss, store.f_star)) : "–") + "</td>" +
+        dip + "</td><td>" + (best ? R.fmt(gapOf(best.final_loss, store.f_star)) : "–") + "</td>" +
         "<td>" + (best && best.steps_to_tol !== null ? best.steps_to_tol : "–") + "</td>" +
         "<td data-value=\"" + (r.edge_lr === null ? "" : r.edge_lr) + "\">" +
         (r.edge_lr === null ? "none up to " + R.fmt(store.grid.high) : R.fmt(r.edge_lr)) +
         "</td></tr>";
     });
+    var rule = store.rule ? ": " + R.escapeHtml(store.rule) : "";
     return "<table class=\"sweep-table\"><caption>★ best rate by " +
-      R.escapeHtml(store.criterion_text) + " (" + store.steps + " steps); ○ current rate; " +
+      R.escapeHtml(store.criterion_text) + " (" + store.steps + " steps)" + rule +
+      "; ▽ an isolated dip; ○ current rate; " +
       "dotted line: divergence edge (every larger rate diverges)</caption><thead><tr>" +
       "<th>racer</th><th>rate now</th><th>best rate</th><th>" +
       (store.f_star !== null ? "f − f*" : "loss") + " at best</th><th>steps to tol</th>" +
@@ -224,9 +243,11 @@
     return {
       data: data,
       layout: layoutFor({
-        xaxis: {range: s.view[0], showgrid: false, zeroline: false, title: {text: "x"}},
+        // One unit of x is one unit of y, as on the map (issue 25, item 15).
+        xaxis: {range: s.view[0], showgrid: false, zeroline: false, title: {text: "x"},
+                constrain: "domain"},
         yaxis: {range: s.view[1], showgrid: false, zeroline: false, title: {text: "y"},
-                scaleanchor: undefined},
+                scaleanchor: "x", scaleratio: 1, constrain: "domain"},
         // The table below is the key (swatch, basin, runs): a legend of up to 13 long entries
         // would cost the chart a third of its drawing time.
         showlegend: false,

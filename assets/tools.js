@@ -67,6 +67,12 @@
     if (state.lesson) q.set("lesson", state.lesson);
     if (state.lesson && state.beat) q.set("beat", state.beat);
     if (R.race && R.race.share) q.set("race", R.race.share);
+    // Each racer's card index (its colour, marker and pattern), where it is not 0, 1, 2, …:
+    // a race whose first racers were removed reopened with the others' colours changed.
+    var slots = R.race ? R.race.order.join(".") : "";
+    if (R.race && slots !== R.race.order.map(function (k, i) { return i; }).join(".")) {
+      q.set("slots", slots);
+    }
     if (R.step > 0) q.set("step", String(R.step));
     var gd = R.graph(R.ids.RACE_GRAPH);
     if (gd && gd.layout && gd.layout.xaxis && R.surface) {
@@ -295,8 +301,29 @@
     L_eigenvalues: "eigenvalues of L",
     P_eigenvalues: "L⁻½ semi-axes (λ⁻½ of L)",
     P_axis_1: "L⁻½ long axis",
-    P_axis_2: "L⁻½ short axis"
+    P_axis_2: "L⁻½ short axis",
+    // Every other row an optimizer's trace has, in words (issue 25: raw names such as m_hat
+    // and bias_correction1 were shown).
+    buf: "momentum buffer b",
+    momentum_buffer: "momentum buffer b",
+    sum: "sum of squared gradients Σg²",
+    square_avg: "running mean of g²",
+    acc_delta: "running mean of Δθ²",
+    effective_lr: "rate per coordinate",
+    m: "first moment m (mean of g)",
+    v: "second moment v (mean of g²)",
+    u: "u (decayed largest |g|)",
+    m_hat: "m̂ = m/(1 − β1ᵗ)",
+    v_hat: "v̂ = v/(1 − β2ᵗ)",
+    bias_correction1: "bias correction 1 − β1ᵗ",
+    bias_correction2: "bias correction 1 − β2ᵗ",
+    s: "s (Prodigy's weighted sum of g)",
+    x0: "θ₀ (the start)",
+    direction: "direction of the step",
+    prev_grad: "previous gradient"
   };
+  // A name two optimizers use for different things, by optimizer.
+  var STATE_NOTES_OF = {lbfgs: {d: "search direction d"}};
   // One line under the table on what a row means, for the rows a student cannot guess.
   var ROW_EXPLAINED = {
     trust_ratio: {
@@ -342,8 +369,10 @@
       return;
     }
     var next = d.path[r + 1], here = d.path[r];
-    var html = "<p><strong>" + R.escapeHtml(racer ? racer.label : "") + "</strong>, step " +
-      (r + 1) + " (from x<sub>" + k + "</sub>). Arrows: <span class=\"key key-gradient\">" +
+    // Led by the step playback shows (it said "step 13 (from x12)" beside playback's 12).
+    var html = "<p><strong>" + R.escapeHtml(racer ? racer.label : "") + "</strong> at " +
+      "<span class=\"inspect-step\">step " + k + "</span>, and the update it makes next " +
+      "(to step " + (r + 1) + "). Arrows: <span class=\"key key-gradient\">" +
       "−gradient</span> " +
       (d.moment ? "<span class=\"key key-moment\">−" + R.escapeHtml(d.moment) + "</span> " : "") +
       "<span class=\"key key-step\">step taken</span> (directions; sizes below)" +
@@ -359,8 +388,9 @@
     // An optimizer that estimates its own rate shows that (Prodigy: d·lr after the step).
     html += row("lr", [d.lr[r]], racer && racer.rate_name ? racer.rate_name + " after this step (its estimate)"
       : "learning rate");
+    var notes = Object.assign({}, STATE_NOTES, STATE_NOTES_OF[d.optimizer] || {});
     Object.keys(d.state).forEach(function (name) {
-      html += row(name, d.state[name][r], STATE_NOTES[name]);
+      html += row(name, d.state[name][r], notes[name]);
     });
     // The API sends keys sorted; the inspector's own order reads better (Shampoo: L, then
     // its eigenvalues, then L⁻½'s ellipse).
@@ -369,7 +399,7 @@
     names.forEach(function (name) {
       var v = d.derived[name][r];
       var same = Array.isArray(v) && v[0] === v[1] && /^bias/.test(name);
-      html += row(name, same ? [v[0]] : v, STATE_NOTES[name]);
+      html += row(name, same ? [v[0]] : v, notes[name]);
     });
     if (d.sam) {
       var at = d.sam.point[r], probe = d.sam.probe[r];

@@ -29,9 +29,26 @@ class EntryKey(NamedTuple):
     race: str = ""
     problem: str = ""
     beat: int = 0  # the lesson's beat, from 0; UNKNOWN_BEAT when the link names none of them
+    # Each racer's card index (its colour, marker and line pattern: service.compact.style),
+    # from the link's ``slots``; empty: 0, 1, 2, … (every link made before slots existed).
+    slots: tuple[int, ...] = ()
 
 
 UNKNOWN_BEAT = -1
+MAX_SLOT = 999  # a card index the page could have reached by adding and removing racers
+
+
+def slots_of(value: str | None, count: int) -> tuple[int, ...]:
+    """The card indices a link's ``slots`` names (``1.3``: the first racer is card 1, the
+    second card 3), when they are ``count`` distinct numbers up to MAX_SLOT; anything else,
+    or the plain 0, 1, 2, … order, is empty (the default order, one cached page)."""
+    parts = (value or "").split(".")
+    if len(parts) != count or not all(len(p) <= 3 and p.isascii() and p.isdigit() for p in parts):
+        return ()
+    slots = tuple(int(p) for p in parts)
+    if len(set(slots)) != count or slots == tuple(range(count)):
+        return ()
+    return slots
 
 
 def beat_of(lesson: str, value: str | None) -> int:
@@ -53,7 +70,9 @@ def entry_key(args: Mapping[str, str]) -> EntryKey:
         return EntryKey(lesson, beat=beat)
     try:
         # Re-encoded after validation: every spelling of one race shares one cached page.
-        return EntryKey(lesson, encode_race(decode_race(shared)), beat=beat)
+        config = decode_race(shared)
+        slots = slots_of(args.get("slots"), len(config.racers))
+        return EntryKey(lesson, encode_race(config), beat=beat, slots=slots)
     except ConfigError as error:
         # Named as the page names it (racer 1's label, not racers[0].label): a teacher reads it.
         subject = "the link" if error.field in ("", "race") else reader_field(error.field)

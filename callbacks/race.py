@@ -208,9 +208,13 @@ def run_update(
     return update
 
 
-def opening_update(race: dict[str, Any], service: RaceService) -> RaceUpdate:
-    """The stores of the page as it opens: the first race arrives with the layout."""
-    return run_update(validate_race(race), list(range(len(race["racers"]))), {}, service)
+def opening_update(
+    race: dict[str, Any], service: RaceService, slots: list[int] | None = None
+) -> RaceUpdate:
+    """The stores of the page as it opens: the first race arrives with the layout. ``slots``
+    are the racers' card indices (a link's, so each keeps its colour); by default 0, 1, …"""
+    order = list(range(len(race["racers"]))) if slots is None else list(slots)
+    return run_update(validate_race(race), order, {}, service)
 
 
 def race_update(inputs: PageInputs, known_keys: Any, service: RaceService) -> RaceUpdate:

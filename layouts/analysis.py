@@ -55,7 +55,10 @@ def sweep_panel() -> html.Div:
             html.P(
                 f"Each racer's optimizer over {GRID_COUNT.default} rates from "
                 f"{GRID_LOW.default:g} to {GRID_HIGH.default:g}, "
-                "its other settings unchanged, judged after the race's full horizon.",
+                "its other settings unchanged, judged after the race's full horizon. The best "
+                "rate is one whose neighbours on the grid also do well: each rate is judged by "
+                "the worst result among it and its two neighbours, so an isolated dip (▽) is "
+                "not chosen.",
                 id=ids.SWEEP_CAPTION,
                 className="hint",
             ),
@@ -89,14 +92,10 @@ def starts_panel() -> html.Div:
                     inline=True,
                 ),
             ),
+            # A text box sending what was typed (issue 25: a number input sent null for 0, −1,
+            # 3 and 100,000, and the refusal read "got null"); the validator quotes it.
             number_field(
-                ids.STARTS_COUNT,
-                "how many",
-                STARTS_COUNT.default,
-                STARTS_COUNT.help,
-                min=STARTS_COUNT.low,
-                max=STARTS_COUNT.high,
-                step=1,
+                ids.STARTS_COUNT, "how many", STARTS_COUNT.default, STARTS_COUNT.help, STARTS_COUNT
             ),
             html.Span(id=ids.STARTS_STATUS, role="status", className="tool-status"),
         ],

@@ -17,8 +17,22 @@ def handoff_button() -> html.Button:
     return html.Button(
         "Students' link",
         id=ids.HANDOFF_BUTTON,
-        title="a QR code of this page for students: the same race, without the controls",
+        title="a QR code of this page for students: the same race, without the racer settings",
         **{"data-action": "handoff", "aria-haspopup": "dialog"},
+    )
+
+
+def controls_note() -> html.P:
+    """One line on the students' link (``hide=controls``): the controls are hidden here, and
+    the full page, the same race with every control, is a tap away. Shown only where the
+    controls are hidden (assets/phone.css); assets/handoff.js points the link at the page's
+    current address without ``hide``."""
+    return html.P(
+        [
+            "Racer settings hidden. ",
+            html.A("Open the full page", href="/", className="full-page-link"),
+        ],
+        className="controls-note",
     )
 
 
@@ -30,7 +44,7 @@ def handoff_dialog() -> html.Dialog:
         "Students' link",
         [
             html.P(
-                "Scan to follow along: this race, without the controls.",
+                "Scan to follow along: this race, without the racer settings.",
                 className="handoff-hint",
             ),
             html.Div(id=ids.HANDOFF_CODE, className="handoff-code"),

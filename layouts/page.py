@@ -20,7 +20,7 @@ from layouts.controls import (
     number_field,
     param_controls,
 )
-from layouts.handoff import handoff_button, handoff_dialog
+from layouts.handoff import controls_note, handoff_button, handoff_dialog
 from layouts.racer import racer_card
 from lessons import LESSONS, Lesson
 from surfaces import SURFACES
@@ -296,8 +296,27 @@ def beat_nav(lesson: Lesson, beat: int) -> html.Nav:
             step("‹ Back", beat - 1, "beat-back", "first beat"),
             html.Span(f"beat {beat + 1} of {count}", className="beat-count"),
             step("Next ›", beat + 1, "beat-next", "end of the lesson"),
+            *next_lesson(lesson, beat),
         ],
     )
+
+
+def next_lesson(lesson: Lesson, beat: int) -> list[Any]:
+    """The last beat offers the next lesson (a clicker's PageDown follows it in Present)."""
+    names = list(LESSONS)
+    at = names.index(lesson.name) if lesson.name in names else len(names)
+    if beat + 1 < len(lesson.beats) or at + 1 >= len(names):
+        return []
+    following = LESSONS[names[at + 1]]
+    return [
+        html.A(
+            "Next lesson ›",
+            href=f"?lesson={following.name}",
+            className="next-lesson",
+            title=following.title,
+            **{"data-action": "beat-next", "aria-label": f"next lesson: {following.title}"},
+        )
+    ]
 
 
 def play_to(lesson: Lesson, beat: int) -> list[Any]:
@@ -404,6 +423,7 @@ def stage() -> html.Div:
                 className="map",
                 **{"aria-label": "the race on the map"},
                 children=[
+                    controls_note(),  # on the students' link only (assets/phone.css)
                     toolbar(),
                     graph(ids.RACE_GRAPH, scroll_zoom=True),
                     html.Div(id=ids.RACE_3D, className="race-3d", hidden=True),
@@ -424,9 +444,12 @@ def page(
     lesson: Lesson | None = None,
     note: str = "",
     beat: int = 0,
+    slots: list[int] | None = None,
 ) -> html.Div:
-    """The page with ``race`` in its controls and ``opening`` (its computed stores) loaded."""
+    """The page with ``race`` in its controls and ``opening`` (its computed stores) loaded;
+    ``slots`` are the racers' card indices (their colours), by default 0, 1, …"""
     racers = race["racers"]
+    slots = list(range(len(racers))) if slots is None else slots
     noisy = race["noise"]["std"] > 0
     return html.Div(
         className="page",
@@ -434,8 +457,10 @@ def page(
             html.Header(
                 [
                     html.H1("Optimizer Race"),
+                    # What the race is, in one line (issue 25: a newcomer's first ten seconds).
                     html.Span(
-                        "gradient-descent optimizers racing on 2-D loss surfaces",
+                        "Optimizers race downhill from one start ○ to the lowest point ★; "
+                        "f − f* is how far a racer's loss is above the lowest, f*.",
                         className="subtitle",
                     ),
                     lesson_menu(lesson),
@@ -459,7 +484,8 @@ def page(
                                         id=ids.RACERS,
                                         className="racer-list",
                                         children=[
-                                            racer_card(i, r, noisy) for i, r in enumerate(racers)
+                                            racer_card(i, r, noisy)
+                                            for i, r in zip(slots, racers, strict=True)
                                         ],
                                     ),
                                     html.Button(
@@ -483,7 +509,7 @@ def page(
                 id=ids.START_STORE,
                 data={"surface": race["surface"]["name"], "point": race.get("start")},
             ),
-            dcc.Store(id=ids.NEXT_INDEX, data=len(racers)),
+            dcc.Store(id=ids.NEXT_INDEX, data=max(slots, default=-1) + 1),
             code_dialog(),
             handoff_dialog(),
         ],

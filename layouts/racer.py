@@ -11,6 +11,7 @@ from dash import dcc, html
 from layouts import ids
 from layouts.controls import CARD_LABELS, number_box, number_field, param_controls
 from layouts.equation import update_rule
+from layouts.method_notes import method_note
 from optimizers.base import LR
 from optimizers.registry import OPTIMIZERS
 from optimizers.schedules import SCHEDULES
@@ -27,6 +28,10 @@ def racer_id(kind: str, index: int) -> dict[str, Any]:
 def optimizer_params(index: int, optimizer: str, values: dict[str, Any]) -> list:
     spec = OPTIMIZERS[optimizer]
     controls = param_controls(ids.RACER_PARAM, spec.params, values, index)
+    # Where a result that looks broken is the method's own doing, the card says so first.
+    note = method_note(optimizer)
+    if note is not None:
+        controls = [html.P(note, className="param-note method-note"), *controls]
     if spec.swept == "lr":
         return controls
     # An optimizer that takes no rate (Gauss–Newton) says so; its card hides the rate box

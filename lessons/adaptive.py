@@ -90,6 +90,8 @@ BIAS_CORRECTION = Lesson(
             play_from=0,
             speed=0.25,
             zoom=((-0.9, 1.1), (-0.9, 1.1)),
+            # The points the caption quotes, on the map: where each racer is at step 5.
+            marks=((-0.68, -0.68, "(−0.68, −0.68)"), (0.51, 0.51, "(0.51, 0.51)")),
             claims=(
                 Near(RAW, 5, (-0.68, -0.68), 0.02),
                 Near(CORRECTED, 5, (0.51, 0.51), 0.02),

@@ -90,6 +90,8 @@ class Beat:
             "loss_axis": self.loss_axis,
             "marks": [list(m) for m in self.marks],
             "claims": [c.to_json() for c in self.claims],
+            # Derived from the claims (from_json ignores it): what the page must keep in view.
+            "reads": sorted({c.reads for c in self.claims if c.reads}),
         }
 
     @classmethod

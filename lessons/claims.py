@@ -78,6 +78,15 @@ class Reading(Protocol):
         (the ends of its dotted paths)."""
         ...
 
+    def rate(self, racer: int) -> float:
+        """The rate ``racer`` races at, as the page states it (its name, "lr 0.068", or its
+        quick slider's value)."""
+        ...
+
+    def loss_curve(self, racer: int, steps: tuple[int, int]) -> list[float]:
+        """``racer``'s f − f* at each step a…b, as the loss chart draws it."""
+        ...
+
 
 def _plain(value: Any) -> Any:
     """Tuples as lists, all the way down: the JSON form."""
@@ -102,6 +111,9 @@ class Claim:
     """Base of every claim kind; subclasses register themselves under their ``kind``."""
 
     kind: ClassVar[str] = ""
+    # The part of the screen only this kind is read off, which Present must then keep in view
+    # (assets/beat-reads.js): "" for the ranking, the map and the beat's view, always shown.
+    reads: ClassVar[str] = ""
     _kinds: ClassVar[dict[str, type[Claim]]] = {}
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -549,6 +561,48 @@ class MovingNear(Claim):
         return (
             f"racer {self.racer}'s many starts: {len(far)} of {len(ends)} moving runs end "
             f"farther than {self.radius:g} from {self.point} (up to {worst:.3g})"
+        )
+
+
+@dataclass(frozen=True)
+class Rate(Claim):
+    """``racer`` races at the rate the caption quotes as ``quoted`` (its rate written with as
+    many decimals as ``quoted`` has), and the page states that rate where the room reads it."""
+
+    kind: ClassVar[str] = "rate"
+    racer: int
+    quoted: str
+
+    def holds(self, reading: Reading) -> str | None:
+        seen = reading.rate(self.racer)
+        decimals = len(self.quoted.partition(".")[2])
+        if f"{seen:.{decimals}f}" == self.quoted:
+            return None
+        return f"racer {self.racer} races at {seen:.3g}, not at {self.quoted}"
+
+
+@dataclass(frozen=True)
+class Jitters(Claim):
+    """Over steps a…b ``racer``'s f − f* goes up again at least ``rises`` times (it jitters
+    rather than settles) and stays above ``above``: what the loss chart shows."""
+
+    kind: ClassVar[str] = "jitters"
+    reads: ClassVar[str] = "loss_chart"
+    racer: int
+    steps: tuple[int, int]
+    rises: int
+    above: float
+
+    def holds(self, reading: Reading) -> str | None:
+        curve = reading.loss_curve(self.racer, self.steps)
+        rises = sum(b > a for a, b in itertools.pairwise(curve))
+        low = min(curve) if curve else math.nan
+        if rises >= self.rises and low > self.above:
+            return None
+        a, b = self.steps
+        return (
+            f"racer {self.racer}'s f − f* over steps {a}–{b} rises {rises} times (not at "
+            f"least {self.rises}) or comes down to {low:.3g} (not above {self.above:g})"
         )
 
 

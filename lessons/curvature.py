@@ -104,6 +104,7 @@ NEWTON_SADDLE = Lesson(
             step=1,
             speed=1,
             highlight=(0,),
+            marks=((0.0, 0.0, "saddle (0, 0)"),),
             claims=(Near(0, 1, ORIGIN, 1e-12),),
         ),
         Beat(
@@ -154,6 +155,7 @@ NEWTON_HIMMELBLAU = Lesson(
             step=10,
             speed=1,
             highlight=(0,),
+            marks=((*HIMMELBLAU_MAXIMUM, "maximum (−0.27, −0.92)"),),
             claims=(
                 Below(0, 0, 179.5),
                 Above(0, 1, 181.5),
@@ -168,6 +170,10 @@ NEWTON_HIMMELBLAU = Lesson(
             step=20,
             speed=1,
             highlight=(1, 2),
+            marks=(
+                (*HIMMELBLAU_MINIMA[0], "minimum (−2.81, 3.13)"),
+                (*HIMMELBLAU_MINIMA[1], "minimum (−3.78, −3.28)"),
+            ),
             claims=(
                 Near(1, 20, HIMMELBLAU_MINIMA[0], 1e-4),
                 Below(1, 20, 1e-8),

@@ -24,6 +24,7 @@ from lessons.claims import (
     Near,
     NeverReaches,
     Order,
+    Rate,
     ReachesFirst,
     ReachesWithin,
     Steps,
@@ -113,7 +114,7 @@ SHAMPOO_ROTATION = Lesson(
 
 PRODIGY, ADAM_BAD, ADAM_BEST = 0, 1, 2
 # The page's sweep's best rate for Adam on this race (a BestRate claim keeps it so).
-ADAM_BEST_RATE = 0.21899062946059128
+ADAM_BEST_RATE = 0.2938225383971006
 
 PRODIGY_RATE = Lesson(
     "prodigy_rate",
@@ -128,8 +129,8 @@ PRODIGY_RATE = Lesson(
                 "quadratic",
                 [
                     {"optimizer": "prodigy", "lr": 1},
-                    {"optimizer": "adam", "lr": 0.001, "label": "Adam, rate 0.001"},
-                    {"optimizer": "adam", "lr": ADAM_BEST_RATE, "label": "Adam, best rate"},
+                    {"optimizer": "adam", "lr": 0.001, "label": "Adam, lr 0.001"},
+                    {"optimizer": "adam", "lr": ADAM_BEST_RATE, "label": "Adam, best lr 0.294"},
                 ],
                 200,
                 [2.0, 1.5],
@@ -149,7 +150,7 @@ PRODIGY_RATE = Lesson(
         Beat(
             "With no rate to tune it reaches the tolerance in 144 steps. Adam at a bad "
             "rate, 0.001, is still above 8 after 200. Adam at its best rate (the page's "
-            "sweep finds 0.219) does better, 114 steps: Prodigy spares you the sweep, not "
+            "sweep finds 0.294) does better, 124 steps: Prodigy spares you the sweep, not "
             "every step.",
             play_from=25,
             step=200,
@@ -158,10 +159,12 @@ PRODIGY_RATE = Lesson(
                 ReachesWithin(PRODIGY, 144),
                 NeverReaches(ADAM_BAD),
                 Above(ADAM_BAD, 200, 8),
-                ReachesWithin(ADAM_BEST, 114),
+                ReachesWithin(ADAM_BEST, 124),
                 ReachesFirst(ADAM_BEST, PRODIGY),
                 ReachesFirst(PRODIGY, ADAM_BAD),
                 BestRate(ADAM_BEST),
+                Rate(ADAM_BAD, "0.001"),
+                Rate(ADAM_BEST, "0.294"),
             ),
         ),
     ),
@@ -204,6 +207,7 @@ TRUST_RATIO = Lesson(
             step=300,
             speed=4,
             chart="step_length",
+            marks=((*HIMMELBLAU_MIN, "minimum (3, 2)"),),
             claims=(
                 Moves(LAMB, (199, 200), at_least=0.1, at_most=0.115),
                 Moves(LAMB, (299, 300), at_least=0.1, at_most=0.115),
@@ -235,6 +239,7 @@ SOPHIA_CLIP = Lesson(
             step=20,
             speed=1,
             inspect=SOPHIA,
+            marks=((0.0, 0.0, "saddle (0, 0)"),),
             claims=(
                 Memory(SOPHIA, ("m", "hessian_moment", "hessian", "clipped")),
                 Near(NEWTON, 1, ORIGIN, 1e-12),

@@ -14,6 +14,7 @@ from typing import Any
 
 import numpy as np
 
+from callbacks.analysis import robust_best
 from lessons.claims import Point
 from optimizers.fan import NoisyFan, noisy_fans, sampled_steps
 from optimizers.race import RaceResult, run_race
@@ -39,6 +40,7 @@ class EngineReading:
         surface = get_surface(self.config.surface.name, **self.config.surface.params)
         # Where f* is unknown the page ranks by the loss itself.
         self.f_star = surface.f_star if surface.f_star is not None else 0.0
+        self.f_star_or_none = surface.f_star
         self.view = surface.view
         self._views: dict[int, dict[str, Any]] = {}
         self._starts: dict[int, ManyStarts] = {}
@@ -110,7 +112,8 @@ class EngineReading:
 
     def best_rate(self, racer: int) -> tuple[float, float, float]:
         swept = self.sweep.racers[racer]
-        best = swept.best(self.sweep.criterion)
+        # The page's best: a rate whose neighbours on the grid also do well (Auto-tune's rule).
+        best = robust_best(swept, self.sweep.criterion, self.f_star_or_none)
         grid = self.sweep.grid
         ratio = (grid.high / grid.low) ** (1 / (grid.count - 1))
         return swept.current.lr, math.nan if best is None else best.lr, ratio
@@ -162,3 +165,10 @@ class EngineReading:
     def moving_ends(self, racer: int) -> list[Point]:
         view = self._many(racer)
         return [(float(x), float(y)) for x, y in view.finals[view.basin == MOVING]]
+
+    def rate(self, racer: int) -> float:
+        return float(self.config.racers[racer].lr)
+
+    def loss_curve(self, racer: int, steps: tuple[int, int]) -> list[float]:
+        a, b = steps
+        return [self.gap(racer, t) for t in range(a, b + 1)]

@@ -18,6 +18,7 @@ from lessons.claims import (
     Basins,
     Below,
     Closer,
+    Jitters,
     MovingNear,
     Near,
     NeverReaches,
@@ -39,7 +40,7 @@ def sgd(rho: float | None = None) -> dict[str, Any]:
     """SGD at ``RATE``, with SAM at radius ``rho`` (None: without)."""
     if rho is None:
         return {"optimizer": "sgd", "lr": RATE, "label": "SGD"}
-    return {"optimizer": "sgd", "lr": RATE, "sam_rho": rho, "label": f"SGD + SAM, ρ {rho:g}"}
+    return {"optimizer": "sgd", "lr": RATE, "sam_rho": rho, "label": f"SAM ρ {rho:g}"}
 
 
 def wells(racers: list[dict[str, Any]], start: list[float] | None = None) -> dict[str, Any]:
@@ -50,7 +51,7 @@ THREE = [sgd(), sgd(SAM_SMALL), sgd(SAM_LARGE)]
 
 SAM_WELLS = Lesson(
     "sam_two_wells",
-    "SAM on two wells: a narrow one and a wide one, equally deep",
+    "SAM on two wells, narrow and wide",
     (
         Beat(
             "Two wells, equally deep: a narrow one on the left, a wide one on the right. "
@@ -118,11 +119,8 @@ SAM_WELLS = Lesson(
             ),
         ),
         Beat(
-            "The cost. From the default start all three reach the wide well. On the step "
-            "clock SAM with ρ 0.05 reaches the tolerance first, step 78 against SGD's 109, "
-            "then jitters just above it. But each SAM step takes two gradients: 156 on the "
-            "work clock (work to tol), against SGD's 109. With ρ 0.5 SAM never gets within "
-            "the tolerance.",
+            "The cost. From the default start SAM ρ 0.05 reaches the tolerance first, step "
+            "78 against SGD's 109, then jitters just above it: see the loss chart.",
             race=wells(THREE),
             step=300,
             speed=4,
@@ -130,9 +128,20 @@ SAM_WELLS = Lesson(
                 ReachesWithin(SMALL, 78),
                 ReachesWithin(SGD, 109),
                 ReachesFirst(SMALL, SGD),
+                Above(SMALL, 300, 1e-6),
+                Jitters(SMALL, (90, 300), rises=20, above=1e-6),
+            ),
+        ),
+        Beat(
+            "But each SAM step takes two gradients. On the work clock SAM ρ 0.05 needs 156 "
+            "to reach the tolerance, SGD 109. SAM ρ 0.5 never gets there; all three end in "
+            "the wide well.",
+            step=300,
+            speed=4,
+            loss_axis="work",
+            claims=(
                 WorkWithin(SMALL, 156, at_least=156),
                 WorkWithin(SGD, 109, at_least=109),
-                Above(SMALL, 300, 1e-6),
                 NeverReaches(LARGE),
                 Near(SGD, 300, WIDE, 1e-3),
                 Near(SMALL, 300, WIDE, 0.01),

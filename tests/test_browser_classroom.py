@@ -268,17 +268,21 @@ def test_exports_json_csv_png_and_pytorch(page):
     assert png[:8] == b"\x89PNG\r\n\x1a\n"
     width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
     assert width > 800 and height > 500
-    # The trails are in the picture: the first racer's start is painted in its colour.
+    # The markers are in the picture: each racer's, where the map draws it (at step 0, fanned
+    # out about the start: issue 25, item 16), is painted in its colour.
     painted = page.evaluate(
-        f"(() => {{ const c = {RACE}.exported, r = {RACE}.racers[0];"
+        f"(() => {{ const c = {RACE}.exported;"
         " const fl = document.querySelector('#race-graph .js-plotly-plot')._fullLayout;"
-        " const x = (fl.xaxis._offset + fl.xaxis.l2p(r.x[0])) * 2;"
-        " const y = (fl.yaxis._offset + fl.yaxis.l2p(r.y[0])) * 2;"
-        " return Array.from(c.getContext('2d').getImageData(x, y, 1, 1).data); })()"
+        f" return {RACE}.drawnHeads.map(h => Array.from(c.getContext('2d').getImageData("
+        " Math.round((fl.xaxis._offset + h.px) * 2), Math.round((fl.yaxis._offset + h.py) * 2),"
+        " 1, 1).data)); })()"
     )
-    colours = state(page, f"{RACE}.racers.map(r => r.color)")  # every racer starts there
+    colours = state(page, f"{RACE}.racers.map(r => r.color)")
     rgb = [[int(c[i : i + 2], 16) for i in (1, 3, 5)] for c in colours]
-    assert any(np.allclose(painted[:3], c, atol=40) for c in rgb), (painted, rgb)
+    assert all(np.allclose(p[:3], c, atol=40) for p, c in zip(painted, rgb, strict=True)), (
+        painted,
+        rgb,
+    )
     page.click(control("racer-pytorch", 3))
     page.wait_for_function("() => document.getElementById('code-dialog').open")
     code = page.inner_text("#code-text")

@@ -48,8 +48,11 @@ def test_lbfgs_says_where_torchs_rule_stopped_it(three):
     stopped = run_race(validate_race(RACE_OF_THREE)).racers[0].stopped_json()
     assert stopped is not None
     note = three.locator("#leaderboard tr[data-racer='0'] .stopped")
-    assert note.inner_text() == f"stopped at step {stopped['step']} ({stopped['reason']})"
+    # In words (issue 25, item 15): torch's option's name only in the title.
+    words = {"tolerance_grad": "converged", "tolerance_change": "stalled"}[stopped["reason"]]
+    assert note.inner_text() == f"stopped at step {stopped['step']} ({words})"
     assert "torch's rule" in note.get_attribute("title")
+    assert stopped["reason"] in note.get_attribute("title")
     assert three.locator("#leaderboard tr[data-racer='2'] .stopped").count() == 0
 
 

@@ -307,11 +307,43 @@ def ranks(page) -> list[str]:
     )
 
 
-def test_ties_are_shown_as_ties(page):
-    # At step 0 every racer is at the start: nobody is ahead.
-    assert ranks(page) == ["=1"] * 4
-    page.evaluate(f"() => window.dash_clientside.set_props('step-slider', {{value: {RACE}.steps}})")
-    page.wait_for_function(f"() => {RACE}.rendered === {RACE}.steps")
+def seek(tab, step: str) -> None:
+    tab.evaluate(f"() => window.dash_clientside.set_props('step-slider', {{value: {step}}})")
+    tab.wait_for_function(f"() => {RACE}.rendered === {step}")
+
+
+def test_nobody_is_ranked_at_the_start_and_ties_are_shown_as_ties(browser, live):
+    """At step 0 every racer is at its start: no rank yet (a row of "=1" read as a result to a
+    newcomer: issue 25, item 16). Two racers alike are tied at every later step."""
+    race = {
+        "surface": {"name": "rosenbrock"},
+        "steps": 200,
+        "racers": [
+            {"optimizer": "adam", "lr": 0.01},
+            {"optimizer": "sgd", "lr": 0.001},
+            {"optimizer": "adam", "lr": 0.01, "label": "Adam again"},
+        ],
+    }
+    context, tab = open_tab(browser, live[0] + race_link(race))
+    try:
+        seek(tab, "0")
+        assert ranks(tab) == ["–"] * 3
+        for step in ("1", f"{RACE}.steps"):
+            seek(tab, step)
+            by_racer = state(
+                tab,
+                "Object.fromEntries([...document.querySelectorAll('#leaderboard tbody tr')]"
+                ".map(tr => [tr.dataset.racer, tr.querySelector('td.rank').textContent]))",
+            )
+            assert by_racer["0"] == by_racer["2"] and by_racer["0"].startswith("=")
+            assert by_racer["1"] in ("1", "3") and by_racer["1"] != by_racer["0"]
+    finally:
+        context.close()
+
+
+def test_the_opening_race_is_ranked_once_it_runs(page):
+    assert ranks(page) == ["–"] * 4
+    seek(page, f"{RACE}.steps")
     assert ranks(page) == ["1", "2", "3", "4"]
 
 

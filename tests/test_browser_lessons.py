@@ -206,6 +206,228 @@ class PageReading:
             assert math.hypot(x - dx, y - dy) <= 0.05  # drawn from the thinned path
         return [(float(x), float(y)) for x, y in drawn]
 
+    # Present's own reading of what only Present shows; the laptop's page reads the same.
+
+    def rate(self, racer: int) -> float:
+        """The rate the racer's name states ("lr 0.068"), else its quick slider's value."""
+        label = state(self.page, f"{RACE}.racers.find(r => r.index === {racer}).label")
+        found = re.search(r"\blr ([\d.]+(?:e-?\d+)?)", label)
+        if found:
+            return float(found.group(1))
+        return number(self.page.inner_text(f".quick-row[data-racer='{racer}'] .quick-value"))
+
+    def loss_curve(self, racer: int, steps: tuple[int, int]) -> list[float]:
+        a, b = steps
+        self.seek(b)
+        label = state(self.page, f"{RACE}.racers.find(r => r.index === {racer}).label")
+        return self.page.evaluate(
+            """([label, a, b]) => { const t = document.getElementById('loss-graph')
+                 .querySelector('.js-plotly-plot').data.find(t => t.name === label);
+               return Array.from(t.x, (x, i) => [x, t.customdata[i]])
+                 .filter(([x]) => x >= a && x <= b).map(([, y]) => y); }""",
+            [label, a, b],
+        )
+
+
+def on_screen(page, selector: str, *, height: float = 1) -> None:
+    """``selector``'s first match is shown, inside the screen, at least ``height`` px tall."""
+    box = page.locator(selector).first.bounding_box()
+    view = page.viewport_size
+    assert box is not None, f"{selector} is not shown"
+    assert box["height"] >= height, (selector, box)
+    # Two px of slack: a row's bottom border may sit on the screen's last pixel.
+    assert box["y"] >= -2 and box["y"] + box["height"] <= view["height"] + 2, (selector, box)
+    assert box["x"] >= -2 and box["x"] + box["width"] <= view["width"] + 2, (selector, box)
+
+
+class ScreenReading(PageReading):
+    """The beat as a room sees it in Present, after the clicker played it: each number is read
+    only from something on the screen (the ranking's row, the loss chart, the view beside the
+    map, the inspector, the map's drawn paths), else the reading fails."""
+
+    def __init__(self, page, view: str | None = None):
+        super().__init__(page)
+        self.view = view
+
+    def rows(self, step: int) -> list[dict]:
+        rows = super().rows(step)
+        for row in rows:
+            selector = f"#leaderboard tbody tr[data-racer='{row['racer']}']"
+            on_screen(self.page, selector)
+            on_screen(self.page, f"{selector} .col-status")
+        return rows
+
+    def work_to_tol(self, racer: int) -> float | None:
+        on_screen(self.page, f"#leaderboard tbody tr[data-racer='{racer}'] .col-work")
+        return super().work_to_tol(racer)
+
+    def position(self, racer: int, step: int) -> tuple[float, float]:
+        x, y = super().position(racer, step)
+        # On the map: the map is on screen and the point inside the axes it shows.
+        on_screen(self.page, "#race-graph", height=200)
+        (x0, x1), (y0, y1) = state(
+            self.page,
+            f"(() => {{ const l = {RACE}.graph({RACE}.ids.RACE_GRAPH)._fullLayout;"
+            " return [l.xaxis.range, l.yaxis.range]; })()",
+        )
+        # A hair of slack: the paths are float32, the axes the beat's zoom in float64.
+        sx, sy = 1e-4 * abs(x1 - x0), 1e-4 * abs(y1 - y0)
+        assert min(x0, x1) - sx <= x <= max(x0, x1) + sx, (x, (x0, x1))
+        assert min(y0, y1) - sy <= y <= max(y0, y1) + sy, (y, (y0, y1))
+        return x, y
+
+    def sweep(self) -> dict:
+        if self._sweep is None:
+            # Present shows the beat's view beside the map: the sweep is read from it.
+            self.page.wait_for_selector(".beat-view-chart .main-svg", timeout=120_000)
+            self.page.wait_for_function(
+                f"() => {RACE}.sweep && {RACE}.sweep.share === {RACE}.race.share"
+                f" && {RACE}.sweep.racers",
+                timeout=120_000,
+            )
+            on_screen(self.page, ".beat-view-chart", height=150)
+            drawn = state(
+                self.page,
+                "document.querySelector('.beat-view-chart').data"
+                ".filter(t => t.mode === 'lines' && t.yaxis === 'y').map(t => t.y)",
+            )
+            self._sweep = state(self.page, f"{RACE}.sweep")
+            fstar = self._sweep["f_star"] or 0
+            for row, line in zip(self._sweep["racers"], drawn, strict=True):
+                for loss, y in zip(row["final_loss"], line, strict=True):
+                    assert (loss is None) == (y is None)
+                    assert loss is None or y == pytest.approx(max(loss - fstar, 1e-30))
+        return self._sweep
+
+    def rate(self, racer: int) -> float:
+        """The rate as the racer's name in the ranking, on screen, states it ("lr 0.068")."""
+        row = f"#leaderboard tbody tr[data-racer='{racer}']"
+        on_screen(self.page, row)
+        found = re.search(r"\blr ([\d.]+)", self.page.inner_text(f"{row} .racer-name"))
+        assert found, self.page.inner_text(f"{row} .racer-name")
+        # The name is the racer's own: its rate in the race on the page.
+        assert float(found.group(1)) == pytest.approx(super().rate(racer), rel=0.01)
+        return float(found.group(1))
+
+    def best_rate(self, racer: int) -> tuple[float, float, float]:
+        if self.view == "sweep":
+            return super().best_rate(racer)
+        # A beat without the sweep says "best" in the racer's name, with its rate; the
+        # page's own sweep (asked for as its view would, not shown) must agree.
+        row = f"#leaderboard tbody tr[data-racer='{racer}']"
+        on_screen(self.page, row)
+        name = self.page.inner_text(f"{row} .racer-name")
+        assert "best" in name, name
+        self.rate(racer)
+        if self._sweep is None:
+            self.page.evaluate(
+                "() => window.dash_clientside.set_props(window.optimizerRace.ids"
+                ".ANALYSIS_SELECT, {value: 'sweep'})"
+            )
+            self.page.wait_for_function(
+                f"() => {RACE}.sweep && {RACE}.sweep.share === {RACE}.race.share"
+                f" && {RACE}.sweep.racers",
+                timeout=120_000,
+            )
+            self._sweep = state(self.page, f"{RACE}.sweep")
+        return PageReading.best_rate(self, racer)
+
+    def loss_curve(self, racer: int, steps: tuple[int, int]) -> list[float]:
+        curve = super().loss_curve(racer, steps)
+        on_screen(self.page, "#loss-graph", height=100)
+        return curve
+
+    def inspect(self, racer: int) -> None:
+        # Present has no menu to choose whom to inspect: the beat's racer must be the one.
+        self.page.wait_for_function(
+            f"i => {RACE}.trace && {RACE}.trace.index === i && {RACE}.trace.data", arg=racer
+        )
+
+    def _curvature(self, racer: int, step: int):
+        view = super()._curvature(racer, step)
+        on_screen(self.page, "#inspect-curvature svg.curv-model")
+        return view
+
+    def buffers(self, racer: int) -> list[str]:
+        names = super().buffers(racer)
+        for name in names:  # each buffer's row in the inspector, on screen
+            on_screen(self.page, f"#inspect-panel tr[data-name='{name}']")
+        return names
+
+    def gap(self, racer: int, step: int) -> float:
+        if self.view != "sweep":
+            return super().gap(racer, step)
+        # The sweep beside the map takes the ranking's place: each racer's final f − f* at its
+        # own rate is its ○ there (the race's last step only), read off the drawn chart.
+        assert step == state(self.page, f"{RACE}.steps"), "the sweep shows the last step only"
+        self.sweep()
+        drawn = state(
+            self.page,
+            "document.querySelector('.beat-view-chart').data"
+            ".find(t => t.marker && t.marker.symbol === 'circle-open').y",
+        )
+        current = self._sweep["racers"][racer]["current"]
+        if current["diverged_at"] is not None:
+            return math.inf
+        fstar = self._sweep["f_star"] or 0
+        assert drawn[racer] == pytest.approx(max(current["final_loss"] - fstar, 1e-30))
+        return drawn[racer]
+
+    def basin_runs(self, racer: int):
+        shown = super().basin_runs(racer)
+        # Present's key beside the map carries the counts.
+        on_screen(self.page, ".beat-view-key tbody tr")
+        return shown
+
+
+# Coordinates a caption quotes: "(−0.27, −0.92)".
+PAIR = re.compile(r"\((−?\d+(?:\.\d+)?), (−?\d+(?:\.\d+)?)\)")
+
+
+@pytest.mark.parametrize(("name", "beat"), BEATS, ids=[f"{n}-beat{k + 1}" for n, k in BEATS])
+def test_in_present_each_beat_shows_what_its_caption_claims(projected, name, beat):
+    """Issue 25, item 2: in Present at 1024×768, after the clicker's PageDown has played the
+    beat, every claim of its caption is read off what is on the screen: a number the page only
+    knows (a chart that gave way, a ranking the view replaced) fails here."""
+    lesson = LESSONS[name]
+    settings = lesson.beats[beat]
+    page = projected(name, beat + 1)
+    if lesson.question is not None and lesson.question.beat == beat:
+        page.click("#lesson-caption button:has-text('Reveal')")
+        page.wait_for_function(f"() => !{RACE}.predicting && !{RACE}.playing")
+    page.evaluate(f"() => {RACE}.speed = 16")
+    stop = state(page, f"{RACE}.steps") if settings.step is None else settings.step
+    if state(page, f"{RACE}.step") < stop:
+        page.keyboard.press("PageDown")  # the clicker plays the beat to its step
+        page.wait_for_function(
+            f"s => !{RACE}.playing && {RACE}.step === s && {RACE}.idle()", arg=stop
+        )
+    assert state(page, f"{RACE}.step") == stop
+    assert re.match(rf"step {stop}\b", page.inner_text("#step-label"))
+    assert settings.caption in page.inner_text("#lesson-caption")
+    reading = ScreenReading(page, settings.view)
+    failures = [
+        (claim.to_json(), seen)
+        for claim in settings.claims
+        if (seen := claim.holds(reading)) is not None
+    ]
+    assert failures == []
+    # A point the caption names by its coordinates is marked on the map (or is the start).
+    start = lesson.race_of(beat).get("start")
+    for pair in PAIR.findall(settings.caption):
+        x, y = (float(v.replace("−", "-")) for v in pair)
+        at_start = start is not None and math.dist(start, (x, y)) < 0.01
+        marked = [m for m in settings.marks if math.dist(m[:2], (x, y)) < 0.01]
+        assert at_start or marked, (pair, settings.marks)
+        for mx, my, _ in marked:
+            (x0, x1), (y0, y1) = state(
+                page,
+                f"(() => {{ const l = {RACE}.graph({RACE}.ids.RACE_GRAPH)._fullLayout;"
+                " return [l.xaxis.range, l.yaxis.range]; })()",
+            )
+            assert min(x0, x1) <= mx <= max(x0, x1) and min(y0, y1) <= my <= max(y0, y1)
+    assert page.problems == []
+
 
 @pytest.mark.parametrize(("name", "beat"), BEATS, ids=[f"{n}-beat{k + 1}" for n, k in BEATS])
 def test_each_beat_shows_what_its_caption_claims(browser, live, name, beat):
@@ -354,7 +576,7 @@ def projected(tabs):
 
 def test_in_present_a_beats_view_is_drawn_beside_the_map(projected):
     # fair_comparison's last beat is about its sweep; Present has no room below the race.
-    page = projected("fair_comparison", 3)
+    page = projected("fair_comparison", 4)
     page.wait_for_selector(".beat-view-chart .main-svg", timeout=120_000)
     box = page.locator(".beat-view").bounding_box()
     assert box["height"] >= 150 and box["y"] + box["height"] <= 768 + 1

@@ -8,6 +8,8 @@ import copy
 import dataclasses
 import json
 import math
+import re
+from pathlib import Path
 
 import pytest
 
@@ -23,6 +25,7 @@ from lessons.claims import (
     Closer,
     Diverges,
     GoodRates,
+    Jitters,
     LevelSet,
     Memory,
     Moves,
@@ -30,6 +33,7 @@ from lessons.claims import (
     Near,
     NeverReaches,
     Order,
+    Rate,
     ReachesFirst,
     ReachesWithin,
     Steps,
@@ -90,7 +94,7 @@ def steps_read(claim: Claim, rd: EngineReading) -> list[int]:
             return [claim.step]
         case WorkWithin():
             return [s for s in (rd.steps_to_tol(claim.racer),) if s is not None]
-        case Swing() | Steps() | Moves():
+        case Swing() | Steps() | Moves() | Jitters():
             return [claim.steps[1]]
         case ReachesFirst():
             return [s for s in (rd.steps_to_tol(claim.first),) if s is not None]
@@ -176,6 +180,12 @@ def contradiction(claim: Claim, steps: int) -> Claim | None:
             return dataclasses.replace(claim, at_least=high + 1, at_most=None)
         case Trials(at_least=low) if low is not None:
             return dataclasses.replace(claim, at_least=None, at_most=low - 1)
+        case Rate(quoted=quoted):
+            # The last quoted digit one more: another rate at the caption's precision.
+            head, last = quoted[:-1], int(quoted[-1])
+            return dataclasses.replace(claim, quoted=f"{head}{(last + 1) % 10}")
+        case Jitters(rises=rises):
+            return dataclasses.replace(claim, rises=10 * rises + 1000)
         case LevelSet(shape=shape):
             return dataclasses.replace(
                 claim, shape="hyperbola" if shape == "ellipse" else "ellipse"
@@ -385,3 +395,33 @@ def test_a_noisy_race_is_read_as_the_page_ranks_it():
     # One seed's run is not what the page shows: seed 1's cosine ends elsewhere.
     one = rd.result.racers[1].loss[400] - rd.f_star
     assert abs(math.log(one / rd.gap(1, 400))) > 0.1
+
+
+# Coordinates a caption quotes: "(−0.27, −0.92)".
+PAIR = re.compile(r"\((−?\d+(?:\.\d+)?), (−?\d+(?:\.\d+)?)\)")
+
+
+@pytest.mark.parametrize(("lesson", "index"), BEATS, ids=BEAT_IDS)
+def test_a_point_a_caption_names_is_marked_on_the_map(lesson: Lesson, index: int):
+    """Issue 25: "the maximum at (−0.27, −0.92)" had no marker. Every point a caption quotes
+    is the race's start or a mark of the beat (drawn with its label, inside the map's box)."""
+    beat = lesson.beats[index]
+    start = lesson.race_of(index).get("start")
+    for pair in PAIR.findall(beat.caption):
+        x, y = (float(v.replace("−", "-")) for v in pair)
+        at_start = start is not None and math.dist(start, (x, y)) < 0.01
+        marked = any(math.dist(m[:2], (x, y)) < 0.01 for m in beat.marks)
+        assert at_start or marked, (pair, beat.marks)
+
+
+def test_the_readme_counts_the_lessons():
+    """The README's feature list says how many lessons there are: the number must be
+    ``len(LESSONS)`` (it said twelve when there were 27)."""
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    line = next(line for line in readme.splitlines() if line.startswith("- **Lessons**"))
+    found = re.search(r"\): (\w+) ", line)
+    assert found, line
+    words = ("zero one two three four five six seven eight nine ten eleven twelve").split()
+    said = found.group(1)
+    count = int(said) if said.isdigit() else words.index(said) if said in words else None
+    assert count == len(LESSONS), line

@@ -122,6 +122,12 @@ BEAT = {
         "loss_axis": {"type": "string", "enum": list(LOSS_AXES)},
         "marks": {"type": "array", "items": {"type": "array"}},
         "claims": {"type": "array", "minItems": 1, "items": CLAIM},
+        "reads": {
+            "type": "array",
+            "items": {"type": "string"},
+            "description": "what the page keeps in view for the claims (derived from them: "
+            '"loss_chart": the loss chart stays beside the map in Present)',
+        },
     },
 }
 LESSON_LIST = {
