@@ -9,7 +9,8 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from tests.live import RACE, open_tab, state
+from tests.live import RACE, state
+from tests.test_browser_layout import box
 
 PORTRAIT = {"viewport": {"width": 390, "height": 844}, "is_mobile": True, "has_touch": True}
 LANDSCAPE = {"viewport": {"width": 844, "height": 390}, "is_mobile": True, "has_touch": True}
@@ -19,22 +20,9 @@ PLOT = "#race-graph .main-svg"
 
 
 @pytest.fixture
-def tab(browser, live):
-    """Opens the live app at a path with a context's options; closed after the test."""
-    opened = []
-
-    def open_(path: str, options: dict):
-        context, page = open_tab(browser, live[0] + path, **options)
-        opened.append(context)
-        return page
-
-    yield open_
-    for context in opened:
-        context.close()
-
-
-def box(page, selector: str) -> dict:
-    return page.locator(selector).first.bounding_box()
+def tab(tabs):
+    """Opens the live app at a path with a context's options (conftest's ``tabs``)."""
+    return lambda path, options: tabs(path, **options)
 
 
 def on_screen(page, selector: str) -> bool:
