@@ -78,6 +78,7 @@ def test_the_students_link_says_the_controls_are_hidden_and_links_the_full_page(
     assert not page.locator("#handoff-button").is_visible()
     # The link is this page without "hide": the same lesson and race, every control shown.
     link = page.locator(".controls-note a")
+    page.wait_for_function("() => location.search.includes('race=')")  # the address is whole
     link.click()
     page.wait_for_function("() => !/[?&]hide=/.test(window.location.search)")
     page.wait_for_function(f"() => {RACE}.heads.length > 0 && {RACE}.idle()")
