@@ -66,6 +66,11 @@ def keep(page, name: str, fraction: float = 0.4) -> None:
         step = state(page, f"Math.round({RACE}.steps * {fraction})")
         page.evaluate(f"() => window.dash_clientside.set_props('step-slider', {{value: {step}}})")
         page.wait_for_function(f"() => {RACE}.rendered === {step} && {RACE}.idle()")
+        # In Present, once assets/present.js has fitted the page (before, the map is smaller).
+        page.wait_for_function(
+            f"() => !{RACE}.presenting || document.documentElement.dataset.fitted"
+            " === innerWidth + 'x' + innerHeight"
+        )
         page.screenshot(path=str(DOCS / f"screenshot-{name}.png"))
 
 

@@ -511,6 +511,8 @@ def test_beats_move_with_next_back_and_a_clickers_keys(browser, live):
         page.evaluate(f"() => {RACE}.speed = 16")
         page.click("#play-button")
         page.wait_for_function(f"() => !{RACE}.playing && {RACE}.step > 0 && {RACE}.idle()")
+        # Present's fitting (assets/present.js) done: before it the map was half its size.
+        page.wait_for_function("() => document.documentElement.dataset.fitted === '1024x768'")
         page.screenshot(path=str(DOCS / "screenshot-lesson-present.png"))
     context.close()
 
