@@ -151,7 +151,6 @@
         if (asideBeat !== beat) shrink(cap, mapShort, FLOOR);
         if (asideBeat === beat || mapShort()) {
           asideBeat = beat;
-          if (cap) cap.style.fontSize = "";
           root.classList.add("caption-aside");
           // The quick sliders too if the floor allows, else the caption and the ranking.
           shrink(cap, sideOverWithQuick, FLOOR);

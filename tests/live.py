@@ -55,6 +55,14 @@ def open_tab(browser: Any, url: str, **context: Any) -> tuple[Any, Any]:
     return ctx, tab
 
 
+def space_plays_and_pauses(tab: Any) -> None:
+    """Space starts the race playing and a second Space pauses it: the page has the keys."""
+    tab.keyboard.press("Space")
+    tab.wait_for_function(f"() => {RACE}.playing")
+    tab.keyboard.press("Space")
+    tab.wait_for_function(f"() => !{RACE}.playing")
+
+
 def race_link(race: dict[str, Any], extra: str = "") -> str:
     """The page's path for ``race`` (a share link's ``race`` value), plus ``extra`` query."""
     from optimizers.validate import validate_race

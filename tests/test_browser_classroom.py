@@ -16,7 +16,7 @@ from optimizers.race import run_race
 from optimizers.trace import trace_racer
 from service.share import decode_race
 from tests.conftest import require_file
-from tests.live import RACE, VIEWPORT, control, open_tab, state
+from tests.live import RACE, VIEWPORT, control, open_tab, space_plays_and_pauses, state
 
 SYNCED = "() => new URLSearchParams(location.search).get('step') === '{step}'"
 
@@ -156,10 +156,7 @@ def test_presentation_mode_fills_the_screen_and_works_from_the_keyboard(page):
     ):
         assert target in ring, (target, ring)
     page.locator("body").click(position={"x": 5, "y": 5})
-    page.keyboard.press("Space")
-    page.wait_for_function(f"() => {RACE}.playing")
-    page.keyboard.press("Space")
-    page.wait_for_function(f"() => !{RACE}.playing")
+    space_plays_and_pauses(page)
     step = state(page, f"{RACE}.step")
     page.keyboard.press("ArrowRight")
     page.wait_for_function(f"() => {RACE}.step === {step + 1}")

@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 import pytest
 
-from tests.live import RACE, open_tab, state
+from tests.live import RACE, open_tab, space_plays_and_pauses, state
 
 ROW = "#quick-controls .quick-row[data-racer='0']"
 LAPTOP = {"width": 1400, "height": 900}
@@ -133,10 +133,7 @@ def test_after_a_drag_in_present_space_plays_the_clicker_steps_and_esc_leaves(
         ENDINGS[ending](tab)
         settled(tab, loaded, first)
         before = rate(tab)
-        tab.keyboard.press(" ")
-        tab.wait_for_function(f"() => {RACE}.playing")
-        tab.keyboard.press(" ")
-        tab.wait_for_function(f"() => !{RACE}.playing")
+        space_plays_and_pauses(tab)
         step = state(tab, f"{RACE}.step")
         tab.keyboard.press("PageDown")
         tab.wait_for_function(f"s => {RACE}.step === s + 1 && {RACE}.rendered === s + 1", arg=step)
@@ -220,10 +217,7 @@ def test_after_the_scrubber_is_dragged_in_present_space_plays_and_esc_leaves(bro
         tab.mouse.up()
         tab.wait_for_function(f"() => {RACE}.step > 0 && {RACE}.rendered === {RACE}.step")
         assert state(tab, "document.activeElement.getAttribute('role')") == "slider"
-        tab.keyboard.press(" ")
-        tab.wait_for_function(f"() => {RACE}.playing")
-        tab.keyboard.press(" ")
-        tab.wait_for_function(f"() => !{RACE}.playing")
+        space_plays_and_pauses(tab)
         tab.keyboard.press("Escape")
         tab.wait_for_function(f"() => !{RACE}.presenting")
         assert tab.problems == []
