@@ -14,7 +14,6 @@ from typing import Any
 
 import numpy as np
 
-from callbacks.analysis import robust_best
 from lessons.claims import Point
 from optimizers.fan import NoisyFan, noisy_fans, sampled_steps
 from optimizers.race import RaceResult, run_race
@@ -22,6 +21,7 @@ from optimizers.starts import MOVING, ManyStarts, many_starts
 from optimizers.sweep import SweepResult, sweep
 from optimizers.trace import trace_racer
 from optimizers.validate import FAN_RUNS, starts_options, sweep_options, validate_race
+from service.best_rate import robust_best
 from service.compact import BAND_POINTS
 from service.curvature import curvature
 from surfaces import get_surface

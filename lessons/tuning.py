@@ -26,7 +26,7 @@ def _bowl(racers: list[dict]) -> dict:
 
 
 # The rates the page's own sweep picks (48 rates from 1e-5 to 10, final loss, each rate judged
-# with its two neighbours: callbacks/analysis.py ROBUST_RULE) for SGD, heavy ball with β = 0.9
+# with its two neighbours: service/best_rate.py ROBUST_RULE) for SGD, heavy ball with β = 0.9
 # and heavy ball with Polyak's β for this bowl, ((√20−1)/(√20+1))²; Adam's 0.2, which the
 # sweep keeps. The lowest single runs sit next to divergence (SGD's at 0.091, heavy ball's at
 # 0.122): the page shows them as isolated dips.

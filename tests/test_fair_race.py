@@ -11,15 +11,7 @@ from flask import Flask
 from flask_caching import Cache
 
 from app import create_app
-from callbacks.analysis import (
-    best_rates,
-    confirm_tuned,
-    isolated_dip,
-    neighbourhoods,
-    outcome_key,
-    robust_best,
-    tune,
-)
+from callbacks.analysis import confirm_tuned, tune
 from callbacks.form import OPENING_RACE
 from lessons import LESSONS
 from optimizers import run_race
@@ -35,6 +27,7 @@ from optimizers.validate import (
     validate_starts,
     validate_sweep,
 )
+from service.best_rate import best_rates, isolated_dip, neighbourhoods, outcome_key, robust_best
 from service.races import RaceService
 from service.share import encode_race
 from surfaces import get_surface

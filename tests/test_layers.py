@@ -20,6 +20,8 @@ FORBIDDEN = {
     "layouts": {"callbacks", "web", "app"},
     "callbacks": {"web", "app"},
     "web": {"callbacks", "app"},
+    # The lessons are read by the API (web/api.py) as well as the page: below both.
+    "lessons": {"callbacks", "layouts", "web", "app", "dash"},
 }
 
 
