@@ -43,10 +43,10 @@ def slots_of(value: str | None, count: int) -> tuple[int, ...]:
     second card 3), when they are ``count`` distinct numbers up to MAX_SLOT; anything else,
     or the plain 0, 1, 2, … order, is empty (the default order, one cached page)."""
     parts = (value or "").split(".")
-    if len(parts) != count or not all(len(p) <= 3 and p.isascii() and p.isdigit() for p in parts):
+    if len(parts) != count or not all(p.isascii() and p.isdigit() and len(p) <= 3 for p in parts):
         return ()
     slots = tuple(int(p) for p in parts)
-    if len(set(slots)) != count or slots == tuple(range(count)):
+    if len(set(slots)) != count or max(slots) > MAX_SLOT or slots == tuple(range(count)):
         return ()
     return slots
 

@@ -21,6 +21,7 @@ from urllib.parse import urlencode
 import segno
 
 from common.errors import ConfigError
+from layouts.controls import MAX_PAGE_RACERS
 from lessons import LESSONS
 from optimizers.config import CRITERIA
 from service.lru import ByteLRU
@@ -110,7 +111,11 @@ PAGE_KEYS: dict[str, Callable[[str], str]] = {
     "beat": _pattern("beat", r"[0-9]{1,2}", "a lesson's beat number (up to 2 digits)"),
     "race": _race,
     # Each racer's card index, so its colour (assets/tools.js, callbacks/entry.py slots_of).
-    "slots": _pattern("slots", r"[0-9]{1,3}(?:\.[0-9]{1,3}){0,7}", "card indices such as 1.3"),
+    "slots": _pattern(
+        "slots",
+        rf"[0-9]{{1,3}}(?:\.[0-9]{{1,3}}){{0,{MAX_PAGE_RACERS - 1}}}",
+        "card indices such as 1.3",
+    ),
     "step": _pattern("step", r"[0-9]{1,5}", "a step number (up to 5 digits)"),
     "x": _range("x"),
     "y": _range("y"),
