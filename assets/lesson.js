@@ -158,9 +158,13 @@
         document.documentElement.classList.add("beat-chart");
       }
       if (beat.loss_axis !== "step") {
-        // A beat read off the work clock: the loss chart by work, and in Present it gets the
-        // quick sliders' room (assets/style.css), where three racers left it none.
+        // A beat read off the work clock: the loss chart by work.
         window.dash_clientside.set_props(R.ids.LOSS_AXIS, {value: beat.loss_axis});
+      }
+      if (beat.loss_axis !== "step" || beat.reads.indexOf("loss_chart") >= 0) {
+        // A beat read off the loss chart (by work, or a claim such as "then jitters just
+        // above it": lessons/beats.py's reads): in Present the chart gets the quick sliders'
+        // room (assets/style.css), where three racers left it none.
         document.documentElement.classList.add("beat-loss");
         window.dispatchEvent(new Event("resize"));
       }

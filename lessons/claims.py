@@ -112,7 +112,8 @@ class Claim:
 
     kind: ClassVar[str] = ""
     # The part of the screen only this kind is read off, which Present must then keep in view
-    # (assets/beat-reads.js): "" for the ranking, the map and the beat's view, always shown.
+    # (assets/lesson.js marks the page, as for a beat read off the work clock): "" for the
+    # ranking, the map and the beat's view, always shown.
     reads: ClassVar[str] = ""
     _kinds: ClassVar[dict[str, type[Claim]]] = {}
 
