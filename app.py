@@ -50,6 +50,12 @@ def page_args() -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(query).items()}
 
 
+def card_slots(key: EntryKey, race: dict[str, Any]) -> list[int]:
+    """Each racer's card index (its colour, marker and line pattern): a link's ``slots``, else
+    0, 1, 2, …. The one place that order is decided, for the page's cards and its stores."""
+    return list(key.slots) or list(range(len(race["racers"])))
+
+
 # The icon is inline: browsers fetch a linked favicon again whenever the page's address
 # changes, and the address follows every change of the race (share links).
 INDEX = """<!DOCTYPE html>
@@ -150,7 +156,7 @@ def create_app(env: Mapping[str, str] | None = None) -> Dash:
         # layout: no round trip before it shows.
         race, lesson, note = entry_race(key)
         # A link's racers keep their card indices, and with them their colours (``slots``).
-        slots = list(key.slots) or list(range(len(race["racers"])))
+        slots = card_slots(key, race)
         opening = opening_update(race, service, slots)
         stores = {"race": opening.store, "keys": opening.keys, "surface": opening.surface}
         return page(race, stores, lesson=lesson, note=note, beat=key.beat, slots=slots)
@@ -173,7 +179,8 @@ def create_app(env: Mapping[str, str] | None = None) -> Dash:
     # The opening page at start-up (gunicorn preloads it into every worker).
     pages.data(EntryKey(), lambda: layout_json(EntryKey()))
     # Until its map is drawn, the opening page shows a picture of it (web/picture.py).
-    opening = opening_update(entry_race(EntryKey())[0], service)
+    race = entry_race(EntryKey())[0]
+    opening = opening_update(race, service, card_slots(EntryKey(), race))
     show_on_opening_page(app, opening.surface, opening.store)
     register(app, service)
     register_preview(app.server, service)

@@ -444,12 +444,12 @@ def page(
     lesson: Lesson | None = None,
     note: str = "",
     beat: int = 0,
-    slots: list[int] | None = None,
+    *,
+    slots: list[int],
 ) -> html.Div:
     """The page with ``race`` in its controls and ``opening`` (its computed stores) loaded;
-    ``slots`` are the racers' card indices (their colours), by default 0, 1, …"""
+    ``slots`` are the racers' card indices (their colours): app.card_slots decides them."""
     racers = race["racers"]
-    slots = list(range(len(racers))) if slots is None else slots
     noisy = race["noise"]["std"] > 0
     return html.Div(
         className="page",

@@ -10,9 +10,10 @@ keeps its own rate (Auto-tune run twice changes nothing), then the rate with the
 of its own, then the smaller rate.
 
 Pure functions of a sweep's results, below the page (callbacks/analysis.py draws and tunes
-with them) and the lessons (lessons/reading.py reads their claims with them). The sweep's own
-``RacerSweep.best`` (optimizers/sweep.py, and /api/sweep) is still the plain lowest run: moving
-this rule there is left for when optimizers/ is open (its sources key the compile cache).
+with them), the API (/api/sweep answers ``sweep_json``) and the lessons (lessons/reading.py
+reads their claims with them). The sweep's own ``RacerSweep.best`` (optimizers/sweep.py) is
+still the plain lowest run, which ``sweep_json`` reports apart as ``lowest``: moving this rule
+there is left for when optimizers/ is open (its sources key the compile cache).
 """
 
 from __future__ import annotations
@@ -20,13 +21,19 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from optimizers.config import RaceConfig
 from optimizers.sweep import Outcome, RacerSweep, SweepResult
+from surfaces import get_surface
 
 ROBUST_RULE = (
     "a rate is judged by the worst result among it and its two neighbours on the grid "
     "(a diverged neighbour is the worst), so a lone dip is not chosen"
 )
 GAP_FLOOR = 1e-30
+LOWEST = (
+    "the single run with the lowest result by the criterion (own rate included), whatever its "
+    "neighbours do: it may be an isolated dip"
+)
 
 
 def _rounded(value: float) -> float:
@@ -94,3 +101,23 @@ def best_rates(result: SweepResult, f_star: float | None) -> list[float | None]:
         best = robust_best(racer, result.criterion, f_star)
         rates.append(None if best is None or racer.parameter != "lr" else best.lr)
     return rates
+
+
+def f_star_of(config: RaceConfig) -> float | None:
+    """The race's surface's minimum value, which the rule's results are measured from."""
+    return get_surface(config.surface.name, **config.surface.params).f_star
+
+
+def sweep_json(result: SweepResult, f_star: float | None) -> dict[str, Any]:
+    """The sweep as /api/sweep answers it: each racer's ``best`` by ROBUST_RULE and its
+    isolated ``dip`` (None when the lowest run is the best rate), as the page's sweep view
+    has them, its ``lowest`` single run (LOWEST), and the rule in words."""
+    data = result.to_json()
+    for racer, row in zip(result.racers, data["racers"], strict=True):
+        best = robust_best(racer, result.criterion, f_star)
+        lowest = racer.best(result.criterion)
+        row["best"] = None if best is None else best.to_json()
+        row["lowest"] = None if lowest is None else lowest.to_json()
+        row["dip"] = isolated_dip(racer, result.criterion, f_star)
+    data["rule"] = ROBUST_RULE
+    return data

@@ -178,3 +178,53 @@ def test_lbfgs_says_where_torchs_own_rule_stopped_it(client):
     racer = ok["content"]["application/json"]["schema"]["properties"]["racers"]["items"]
     assert "stopped" in racer["required"]
     assert set(racer["properties"]["stopped"]["properties"]["reason"]["enum"]) == reasons
+
+
+def test_the_api_sweeps_best_is_the_pages_best_rate(client):
+    """/api/sweep's ``best`` is the page's best rate (its sweep chart's ★ and Auto-tune's), by
+    the same rule, and the plain lowest run is reported apart as ``lowest``. On the opening
+    Rosenbrock race the two differ: Adam's lowest run (rate 1.28) is an isolated dip."""
+    from flask import Flask
+    from flask_caching import Cache
+
+    from callbacks.analysis import sweep_view, tune
+    from callbacks.form import OPENING_RACE
+    from optimizers.validate import validate_race
+    from service.races import RaceService
+    from service.share import encode_race
+    from tests.openapi_check import errors
+
+    response = client.post("/api/sweep", json={"race": OPENING_RACE})
+    assert response.status_code == 200
+    body = response.get_json()
+    service = RaceService(Cache(Flask(__name__), config={"CACHE_TYPE": "SimpleCache"}))
+    store = {"share": encode_race(validate_race(OPENING_RACE)), "order": ["0", "1", "2", "3"]}
+    page = sweep_view(store, "final_loss", service).data
+    assert page is not None
+    assert [r["best"] for r in body["racers"]] == [r["best"] for r in page["racers"]]
+    assert [r["dip"] for r in body["racers"]] == [r["dip"] for r in page["racers"]]
+    assert body["rule"] == page["rule"]
+    # Auto-tune sets each racer to that rate (as the card shows it: to 3 significant digits).
+    rates = tune(store, "final_loss", service).extra["rates"]
+    assert rates == {
+        i: pytest.approx(r["best"]["lr"], rel=5e-3) for i, r in enumerate(body["racers"])
+    }
+    # Adam: the lowest single run is the dip at 1.28, not the best rate.
+    adam = next(r for r in body["racers"] if r["optimizer"] == "adam")
+    assert adam["lowest"]["lr"] == pytest.approx(1.2776, rel=1e-3)
+    assert adam["best"]["lr"] < adam["lowest"]["lr"]
+    assert adam["dip"]["lr"] == adam["lowest"]["lr"]
+    assert adam["best"]["final_loss"] > adam["lowest"]["final_loss"]
+    # RMSProp's lowest run has good neighbours: there the two agree.
+    rmsprop = next(r for r in body["racers"] if r["optimizer"] == "rmsprop")
+    assert rmsprop["best"] == rmsprop["lowest"] and rmsprop["dip"] is None
+    # The answer is what the API document says, and the document says how best is chosen.
+    document = client.get("/api/openapi.json").get_json()
+    post = document["paths"]["/api/sweep"]["post"]
+    schema = post["responses"]["200"]["content"]["application/json"]["schema"]
+    assert errors(body, schema) == []
+    assert errors({**body, "extra": 1}, schema) != []
+    row = schema["properties"]["racers"]["items"]["properties"]
+    assert "neighbours" in row["best"]["description"]
+    assert "lowest" in row["lowest"]["description"]
+    assert "neighbours" in post["description"]

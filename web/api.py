@@ -22,6 +22,7 @@ from optimizers.validate import (
     validate_starts,
     validate_sweep,
 )
+from service.best_rate import f_star_of, sweep_json
 from service.races import RaceService
 from service.share import check_text, decode_race, encode_race
 from surfaces import SURFACES
@@ -116,8 +117,13 @@ def make_api(service: RaceService, hosts: frozenset[str], exports: Answers) -> B
 
     @api.post("/sweep")
     def sweep() -> Any:
-        """Each racer over a log grid of rates, with its best rate and divergence edge."""
-        return answer(validate_sweep, lambda request: service.sweep(request).to_json())
+        """Each racer over a log grid of rates, with its divergence edge and its best rate by
+        the page's rule (service/best_rate.py ROBUST_RULE), and apart its lowest single run."""
+
+        def judged(request: Any) -> dict[str, Any]:
+            return sweep_json(service.sweep(request), f_star_of(request.race))
+
+        return answer(validate_sweep, judged)
 
     @api.post("/fan")
     def fan() -> Any:

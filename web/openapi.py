@@ -36,6 +36,7 @@ from optimizers.validate import (
     TOL,
     WORK_BUDGET,
 )
+from service.best_rate import LOWEST, ROBUST_RULE
 from service.curvature import CURVATURE_SCHEMA
 from service.share import MAX_SHARE_CHARS
 from surfaces import SURFACES
@@ -304,12 +305,85 @@ def openapi_document() -> dict[str, Any]:
             "moving": {"type": "integer", "description": "runs not at rest by the last step"},
         },
     }
+    outcome = {
+        "type": "object",
+        "required": ["lr", "final_loss", "steps_to_tol", "diverged_at"],
+        "additionalProperties": False,
+        "properties": {
+            "lr": {"type": "number", "description": "the swept value (see parameter)"},
+            "final_loss": {"type": "number", "nullable": True, "description": "null: diverged"},
+            "steps_to_tol": {"type": "integer", "nullable": True},
+            "diverged_at": {"type": "integer", "nullable": True},
+        },
+    }
+    nullable_integers = {"type": "array", "items": {"type": "integer", "nullable": True}}
+    sweep_row = {
+        "label": {"type": "string"},
+        "optimizer": {"type": "string"},
+        "parameter": {"type": "string", "description": "what is swept: lr, or e.g. damping"},
+        "lr": {"type": "number", "description": "the racer's own value"},
+        "current": {**outcome, "description": "the run at the racer's own value"},
+        "final_loss": {
+            "type": "array",
+            "items": {"type": "number", "nullable": True},
+            "description": "at each grid rate (null: diverged)",
+        },
+        "steps_to_tol": nullable_integers,
+        "diverged_at": nullable_integers,
+        "best": {
+            **outcome,
+            "nullable": True,
+            "description": f"the best rate (the page's ★ and Auto-tune's): {ROBUST_RULE}; "
+            "null when every rate diverges",
+        },
+        "lowest": {**outcome, "nullable": True, "description": LOWEST},
+        "dip": {
+            **outcome,
+            "required": [*outcome["required"], "neighbour"],
+            "properties": {**outcome["properties"], "neighbour": outcome},
+            "nullable": True,
+            "description": "the lowest run when it is not the best rate (an isolated dip), "
+            "with the neighbour that sinks it; null otherwise",
+        },
+        "edge_lr": {
+            "type": "number",
+            "nullable": True,
+            "description": "the smallest grid rate from which every larger one diverges",
+        },
+    }
+    sweep_racer = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": list(sweep_row),
+        "properties": sweep_row,
+    }
+    sweep_result = {
+        "type": "object",
+        "additionalProperties": False,
+        "required": ["criterion", "criterion_text", "steps", "grid", "rates", "racers", "rule"],
+        "properties": {
+            "criterion": {"type": "string", "enum": list(CRITERIA)},
+            "criterion_text": {"type": "string"},
+            "steps": {"type": "integer"},
+            "grid": {"type": "object"},
+            "rates": _numbers(),
+            "racers": {"type": "array", "items": sweep_racer},
+            "rule": {"type": "string", "description": "how best is chosen, in words"},
+        },
+    }
     batches = {
         "/api/sweep": batch(
             "each racer over a log grid of learning rates: final loss, steps to tolerance, "
-            "divergence edge and best rate",
+            "divergence edge, best rate and lowest run",
             {"grid": grid, "criterion": param_schema(CRITERION)},
-            "The racer's own rate is a candidate too, so its best rate is never worse.",
+            "Each racer's best is the page's best rate (its sweep chart's ★, the rate Auto-tune "
+            f"sets): {ROBUST_RULE}. Results are compared as f − f* (the final loss where the "
+            "surface has no f*) to 3 significant digits, by the criterion (then the other "
+            "one); on a tie the racer's own rate wins, then the better own result, then the "
+            "smaller rate. The racer's own rate is a candidate too (judged with its nearest "
+            "grid rates). lowest is the single lowest run, which may be an isolated dip (then "
+            "also given as dip, with the neighbour that sinks it).",
+            sweep_result,
         ),
         "/api/fan": batch(
             "each racer under many noise seeds (seed, seed+1, …): median and quartiles",
