@@ -88,16 +88,18 @@
   R.phone = function () {
     return Boolean(window.matchMedia && window.matchMedia("(max-width: 699px)").matches);
   };
+  // The top margin holds half a tick label: the y axis's top label is centred on the plot's
+  // edge, and Plotly hides a label that crosses the figure's edge (the map's top "3" was gone).
   R.layoutSize = function () {
-    if (R.presenting) return {"font.size": 22, "margin.l": 84, "margin.b": 66};
-    if (R.phone()) return {"font.size": 12, "margin.l": 36, "margin.b": 28};
-    return {"font.size": 14, "margin.l": 56, "margin.b": 40};
+    if (R.presenting) return {"font.size": 22, "margin.l": 84, "margin.b": 66, "margin.t": 16};
+    if (R.phone()) return {"font.size": 12, "margin.l": 36, "margin.b": 28, "margin.t": 9};
+    return {"font.size": 14, "margin.l": 56, "margin.b": 40, "margin.t": 11};
   };
 
   function baseLayout(extra) {
     var size = R.layoutSize();
     var layout = {
-      margin: {l: size["margin.l"], r: 12, t: 8, b: size["margin.b"]},
+      margin: {l: size["margin.l"], r: 12, t: size["margin.t"], b: size["margin.b"]},
       paper_bgcolor: "white",
       plot_bgcolor: "white",
       font: {size: size["font.size"], family: "system-ui, sans-serif"},

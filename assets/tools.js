@@ -547,6 +547,34 @@
     return {semi_axes: lam, axes: axes};
   }
 
+  // On a laptop an open inspector takes the side column's charts' place (assets/laptop.css),
+  // so the map keeps its size: where the charts begin, below the quick controls and the
+  // ranking; with a ranking so long that this leaves under 55% of the stage, from 45% down.
+  function placeInspector() {
+    var stage = document.querySelector(".stage");
+    var charts = stage && stage.querySelector(".side .charts");
+    if (!charts) return;
+    var height = stage.clientHeight;
+    var at = charts.getClientRects().length
+      ? charts.getBoundingClientRect().top - stage.getBoundingClientRect().top : height;
+    var value = Math.round(Math.min(at, 0.45 * height)) + "px";
+    if (stage.style.getPropertyValue("--inspect-top") !== value) {
+      stage.style.setProperty("--inspect-top", value);
+    }
+  }
+  R.on("trace", placeInspector);
+  window.addEventListener("resize", placeInspector);
+  if (window.ResizeObserver) {
+    var chartsObserver = new window.ResizeObserver(placeInspector);
+    R.on("load", function () {
+      var charts = document.querySelector(".stage .side .charts");
+      if (charts && !charts.__inspectObserved) {
+        charts.__inspectObserved = true;
+        chartsObserver.observe(charts);
+      }
+    });
+  }
+
   // ----- events from playback.js ---------------------------------------------------------
 
   R.provide("inspector", {drawn: function () { return drawn; }});
@@ -568,9 +596,18 @@
     syncUrl();
   });
 
+  // The address follows the step: once a second while playing (a link copied from the
+  // address bar mid-race opens there; Chromium refuses more than 200 writes in 10 s), and
+  // exactly when playback stops.
+  var PLAYING_SYNC_MS = 1000, playingSyncedAt = -Infinity;
   R.on("step", function (k) {
     inspectPanel(k);
-    if (!R.playing) syncUrl();  // the address follows the step once playback stops
+    if (!R.playing) { syncUrl(); return; }
+    var now = performance.now();
+    if (now - playingSyncedAt >= PLAYING_SYNC_MS) {
+      playingSyncedAt = now;
+      syncUrl();
+    }
   });
 
   // ----- events --------------------------------------------------------------------------

@@ -19,14 +19,14 @@ from common.errors import ConfigError
 from common.params import typed
 from optimizers.config import CRITERIA, RaceConfig
 from optimizers.race import default_label
+from optimizers.registry import OPTIMIZERS
 from optimizers.sweep import SweepResult, tuned_race
 from optimizers.validate import WorkLimitError, starts_options, sweep_options
-from service.best_rate import ROBUST_RULE, best_rates, isolated_dip, robust_best
+from service.best_rate import ROBUST_RULE, best_rates, f_star_of, sweep_json
 from service.budget import OverBudget
 from service.compact import style
 from service.races import RaceService
 from service.share import decode_race, encode_race
-from surfaces import get_surface
 
 log = logging.getLogger(__name__)
 SERVER_FAULT = "Something went wrong on the server; the last result is kept."
@@ -80,27 +80,46 @@ def _guarded(compute: Any, store: Any = None) -> ViewUpdate:
         return ViewUpdate(message=SERVER_FAULT)
 
 
-def sweep_json(result: SweepResult, f_star: float | None) -> dict[str, Any]:
-    """The sweep as the page draws it: each racer's best by ROBUST_RULE, and its isolated dip."""
-    data = result.to_json()
-    for racer, row in zip(result.racers, data["racers"], strict=True):
-        best = robust_best(racer, result.criterion, f_star)
-        row["best"] = None if best is None else best.to_json()
-        row["dip"] = isolated_dip(racer, result.criterion, f_star)
-    data["rule"] = ROBUST_RULE
-    return data
+# Auto-tune writes and races a rate to 3 significant digits (the grid's 0.0014798331982375287
+# as 0.00148): a rate a person can read, type and quote. It is not the rate the sweep ran, so
+# the note (and Auto-tune's status) names each grid rate it rounded.
+TUNED_DIGITS = 3
 
 
-def f_star_of(config: RaceConfig) -> float | None:
-    return get_surface(config.surface.name, **config.surface.params).f_star
+def short_rate(lr: float) -> float:
+    """``lr`` to TUNED_DIGITS significant digits."""
+    return float(f"{lr:.{TUNED_DIGITS}g}")
 
 
-def tuned_text(sweep: SweepResult) -> str:
+def short_rates(rates: list[float | None]) -> list[float | None]:
+    return [None if lr is None else short_rate(lr) for lr in rates]
+
+
+def rounded_rates(tuned: RaceConfig, sweep: SweepResult) -> str:
+    """Each tuned rate that is a grid rate rounded, with the grid rate it rounds ("SGD's
+    0.0119378 as 0.0119"): read off the tuned race, so a link's checked claim says the same."""
+    grid = [float(g) for g in sweep.grid.rates()]
+    said = []
+    for racer in tuned.racers:
+        if OPTIMIZERS[racer.optimizer].swept != "lr":
+            continue  # Auto-tune leaves it as it was
+        near = [g for g in grid if short_rate(g) == racer.lr and g != racer.lr]
+        if near:
+            name = racer.label or OPTIMIZERS[racer.optimizer].title
+            said.append(f"{name}'s {near[0]:.6g} as {racer.lr:g}")
+    return "; ".join(said)
+
+
+def tuned_text(sweep: SweepResult, tuned: RaceConfig) -> str:
     grid = sweep.grid
+    rounded = rounded_rates(tuned, sweep)
     return (
         f"Rates auto-tuned: each racer at its best of {grid.count} rates from "
         f"{grid.low:g} to {grid.high:g} (its own rate included) by "
-        f"{CRITERIA[sweep.criterion].text}, over {sweep.steps:,} steps; {ROBUST_RULE}."
+        f"{CRITERIA[sweep.criterion].text}, over {sweep.steps:,} steps, raced to "
+        f"{TUNED_DIGITS} significant digits"
+        + (f" (grid rates {rounded})" if rounded else "")
+        + f"; {ROBUST_RULE}."
     )
 
 
@@ -125,19 +144,29 @@ def sweep_view(store: Any, criterion: Any, service: RaceService) -> ViewUpdate:
 
 def tuned_note(sweep: SweepResult, tuned: RaceConfig) -> dict[str, Any]:
     """The leaderboard's note, shown while the page's race is exactly ``tuned`` (its link)."""
-    return {"share": encode_race(tuned), "text": tuned_text(sweep), "criterion": sweep.criterion}
+    return {
+        "share": encode_race(tuned),
+        "text": tuned_text(sweep, tuned),
+        "criterion": sweep.criterion,
+    }
 
 
 def tune(store: Any, criterion: Any, service: RaceService) -> ViewUpdate:
-    """Each racer's best rate (by page index, in ``extra["rates"]``) and the tuned race's
-    note: the leaderboard shows it while the race on the page is exactly the tuned one."""
+    """Each racer's best rate to TUNED_DIGITS (by page index, in ``extra["rates"]``), what
+    was rounded (``extra["status"]``, until the sweep is redrawn) and the tuned race's note:
+    the leaderboard shows it while the race on the page is exactly the tuned one."""
 
     def compute() -> ViewUpdate:
         config, indices = page_race(store)
         result = service.sweep(sweep_options({"criterion": criterion}, config))
         best = best_rates(result, f_star_of(config))
-        rates = {i: lr for i, lr in zip(indices, best, strict=True) if lr is not None}
-        return ViewUpdate(data=tuned_note(result, tuned_race(config, best)), extra={"rates": rates})
+        short = short_rates(best)
+        rates = {i: lr for i, lr in zip(indices, short, strict=True) if lr is not None}
+        tuned = tuned_race(config, short)
+        status = f"Tuned: every racer races at its own best rate, to {TUNED_DIGITS} significant"
+        rounded = rounded_rates(tuned, result)
+        status += f" digits (grid rates {rounded})." if rounded else " digits."
+        return ViewUpdate(data=tuned_note(result, tuned), extra={"rates": rates, "status": status})
 
     return _guarded(compute)
 
@@ -151,7 +180,7 @@ def confirm_tuned(store: Any, claim: Any, service: RaceService) -> ViewUpdate:
         config, _ = page_race(store)
         criterion = claim.get("criterion") if isinstance(claim, dict) else None
         result = service.sweep(sweep_options({"criterion": criterion}, config))
-        tuned = tuned_race(config, best_rates(result, f_star_of(config)))
+        tuned = tuned_race(config, short_rates(best_rates(result, f_star_of(config))))
         if encode_race(tuned) != encode_race(config):
             return ViewUpdate(message="The link's race is not at its best rates.")
         return ViewUpdate(data=tuned_note(result, tuned))

@@ -349,6 +349,9 @@ def register_analysis(app: Dash, service: RaceService) -> None:
     @app.callback(
         output={
             "rates": Output(_ids(ids.RACER_LR), "value", allow_duplicate=True),
+            # A tuned rate, like a default one, belongs to its optimizer: switching the
+            # card's optimizer takes the new one's default (rate_follows_optimizer).
+            "owned": Output(_ids(ids.RACER_DEFAULT_LR), "data", allow_duplicate=True),
             "note": Output(ids.TUNE_STORE, "data"),
             "status": Output(ids.SWEEP_STATUS, "children", allow_duplicate=True),
         },
@@ -362,16 +365,20 @@ def register_analysis(app: Dash, service: RaceService) -> None:
     def auto_tune(clicks, share, criterion):
         boxes = [o["id"] for o in ctx.outputs_grouping["rates"]]
         unchanged = [no_update] * len(boxes)
+        kept = [no_update] * len(ctx.outputs_grouping["owned"])
+        nothing = {"rates": unchanged, "owned": kept, "note": no_update}
         if not clicks:
-            return {"rates": unchanged, "note": no_update, "status": no_update}
+            return {**nothing, "status": no_update}
         update = tune(share, criterion, service)
         if update.data is None:
-            return {"rates": unchanged, "note": no_update, "status": update.message}
+            return {**nothing, "status": update.message}
         rates = update.extra["rates"]
+        owners = [o["id"] for o in ctx.outputs_grouping["owned"]]
         return {
             "rates": [rates.get(i.get("index"), no_update) for i in boxes],
+            "owned": [rates.get(i.get("index"), no_update) for i in owners],
             "note": update.data,
-            "status": "Tuned: every racer races at its own best rate.",
+            "status": update.extra["status"],
         }
 
     @app.callback(

@@ -458,9 +458,21 @@ def page(
                 [
                     html.H1("Optimizer Race"),
                     # What the race is, in one line (issue 25: a newcomer's first ten seconds).
+                    # A phone shows the short line and reads out the whole (assets/phone.css).
                     html.Span(
-                        "Optimizers race downhill from one start ○ to the lowest point ★; "
-                        "f − f* is how far a racer's loss is above the lowest, f*.",
+                        [
+                            html.Span(
+                                "Optimizers race downhill from one start ○ to the lowest "
+                                "point ★; f − f* is how far a racer's loss is above the lowest, "
+                                "f*.",
+                                className="subtitle-full",
+                            ),
+                            html.Span(
+                                "Optimizers race downhill from ○ to the lowest point ★",
+                                className="subtitle-short",
+                                **{"aria-hidden": "true"},
+                            ),
+                        ],
                         className="subtitle",
                     ),
                     lesson_menu(lesson),

@@ -58,7 +58,7 @@ BIAS_CORRECTION = Lesson(
         Beat(
             "Adam's running averages start at zero. Corrected, its first step moves each "
             "coordinate by exactly the learning rate, 0.1. Uncorrected, the same first step "
-            "is about 3.2 times longer (0.316): the two averages start out of proportion.",
+            "is 0.316 long: the two averages start out of proportion.",
             race=race(
                 "quadratic",
                 [

@@ -296,6 +296,26 @@ class Swing(Claim):
 
 
 @dataclass(frozen=True)
+class At(Claim):
+    """``racer``'s coordinate ``axis`` at ``step``, written with as many decimals as the
+    caption's ``quoted`` ("y = −0.04 at step 25"), is ``quoted``: read off the map's marker."""
+
+    kind: ClassVar[str] = "at"
+    racer: int
+    step: int
+    axis: int
+    quoted: str
+
+    def holds(self, reading: Reading) -> str | None:
+        seen = reading.position(self.racer, self.step)[self.axis]
+        decimals = len(self.quoted.partition(".")[2])
+        if float(f"{seen:.{decimals}f}") == float(self.quoted.replace("−", "-")):
+            return None
+        name = "xy"[self.axis]
+        return f"racer {self.racer}'s {name} at step {self.step} is {seen:.4g}, not {self.quoted}"
+
+
+@dataclass(frozen=True)
 class Near(Claim):
     """``racer`` is within ``radius`` of ``point`` at ``step``."""
 

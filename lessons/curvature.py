@@ -45,7 +45,7 @@ NEWTON_QUADRATIC = Lesson(
     "Newton solves a quadratic in one step",
     (
         Beat(
-            "A bowl tilted 30°, twenty times steeper one way. SGD zig-zags across it and "
+            "A tilted bowl, twenty times steeper one way. SGD zig-zags across it and "
             "needs 79 steps to the tolerance; Newton, which divides the gradient by the "
             "curvature, is at the minimum after one step.",
             race=tilted(30),
@@ -69,7 +69,7 @@ NEWTON_QUADRATIC = Lesson(
             claims=(LevelSet(0, 0, "ellipse"),),
         ),
         Beat(
-            "At any angle: tilted 71°, Newton again lands on the minimum in one step.",
+            "At any angle: tilted further, Newton again lands on the minimum in one step.",
             race=tilted(71),
             step=1,
             speed=1,
@@ -147,6 +147,7 @@ NEWTON_HIMMELBLAU = Lesson(
             speed=1,
             inspect=0,
             highlight=(0,),
+            marks=((-0.6, -0.6, "start (−0.6, −0.6)"),),
             claims=(LevelSet(0, 0, "ellipse"),),
         ),
         Beat(
@@ -209,6 +210,7 @@ LBFGS_ROSENBROCK = Lesson(
             ),
             step=40,
             speed=1,
+            marks=((-1.2, 1.0, "start (−1.2, 1)"),),
             claims=(ReachesWithin(0, 33), Above(1, 40, 1), Above(2, 40, 1)),
         ),
         Beat(
@@ -249,7 +251,8 @@ LINE_SEARCH = Lesson(
             claims=(Trials(0, 0, 5, 5),),
         ),
         Beat(
-            "No rate to tune: SGD at 0.11, just past 2/20, swings wider every step, while the "
+            "No rate to tune: SGD at 0.11, just past the largest stable rate (two over the "
+            "steepest curvature), swings wider every step, while the "
             "line search reaches the tolerance in 52 steps. Its trials cost work: 163 "
             "gradient evaluations to the tolerance (a trial's function value counts half).",
             step=60,

@@ -47,8 +47,8 @@ MEMORY = Lesson(
         ),
         Beat(
             "Adam keeps two per weight: m, the average gradient, and v, the average squared "
-            "gradient. With 32-bit numbers, weights, gradients, m and v make 16 bytes per "
-            "weight, twice what plain SGD needs.",
+            "gradient. With the weights and their gradients, that is twice the memory plain "
+            "SGD needs.",
             step=STOP,
             inspect=ADAM,
             highlight=(ADAM,),

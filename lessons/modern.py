@@ -89,10 +89,10 @@ SHAMPOO_ROTATION = Lesson(
             ),
         ),
         Beat(
-            "The same bowl and the same start, turned 45°. A per-coordinate scale cannot "
+            "The same bowl and the same start, turned. A per-coordinate scale cannot "
             "follow axes that are no longer x and y: AdaGrad now needs 115 steps, Adam 135. "
             "Shampoo's matrix turns with the bowl, so its race is the same race turned: "
-            "after two steps it is where it was, turned 45°; again 7 steps to the "
+            "after two steps it is where it was, turned with the bowl; again 7 steps to the "
             "tolerance.",
             race=bowl(45),
             step=150,
@@ -113,8 +113,9 @@ SHAMPOO_ROTATION = Lesson(
 # --- Prodigy finding a rate on its own -------------------------------------------------------
 
 PRODIGY, ADAM_BAD, ADAM_BEST = 0, 1, 2
-# The page's sweep's best rate for Adam on this race (a BestRate claim keeps it so).
-ADAM_BEST_RATE = 0.2938225383971006
+# The page's sweep's best rate for Adam on this race, to 3 significant digits as Auto-tune
+# writes it (a BestRate claim keeps it so).
+ADAM_BEST_RATE = 0.294
 
 PRODIGY_RATE = Lesson(
     "prodigy_rate",
@@ -122,7 +123,7 @@ PRODIGY_RATE = Lesson(
     (
         Beat(
             "Prodigy is Adam that estimates its own rate d from how far it has come against "
-            "the gradients it has seen. It starts at d = 0.000001, so its first step is "
+            "the gradients it has seen. It starts with a tiny d, so its first step is "
             "tiny; within twenty steps the estimate has grown a hundred-thousandfold and "
             "its steps are about one unit long (the step-length chart).",
             race=race(
@@ -197,11 +198,12 @@ TRUST_RATIO = Lesson(
             step=1,
             speed=0.25,
             chart="step_length",
+            marks=((0.0, 0.5, "start (0, 0.5)"),),
             claims=(Moves(LARS, (0, 1), at_least=0.00049, at_most=0.00051),),
         ),
         Beat(
-            "Himmelblau's minimum at (3, 2) is 3.6 from the origin, so near it LAMB's steps "
-            "stay about 0.03 × 3.6 ≈ 0.11 long: it cannot settle and circles the minimum, "
+            "Himmelblau's minimum at (3, 2) is far from the origin, so near it LAMB's steps "
+            "stay about 0.03 × ‖θ‖ ≈ 0.11 long: it cannot settle and circles the minimum, "
             "0.13 above it after 300 steps. Adam at 0.05 reaches the tolerance at step 175.",
             play_from=1,
             step=300,
@@ -256,7 +258,8 @@ SOPHIA_CLIP = Lesson(
         ),
         Beat(
             "Near a minimum Sophia's step should become Newton's, but its curvature "
-            "estimate grows slowly (β2 = 0.99, from zero, every 10 steps): on the bowl it "
+            "estimate grows slowly (a running average from zero, renewed every 10 steps): "
+            "on the bowl it "
             "makes sign steps while far away, then overshoots once the clip lets go, and "
             "after 200 steps it has not reached the tolerance. Newton is there in one step; "
             "SGD at 0.09 in 74.",
@@ -315,7 +318,8 @@ SCHEDULE_FREE = Lesson(
     (
         Beat(
             "Noisy gradients; the ranking shows each racer's median over 32 noise seeds. "
-            "All at rate 0.05. At a constant rate SGD ends 0.025 above the minimum. A cosine "
+            "All start at one rate (the rate chart). At a constant rate SGD ends 0.025 above "
+            "the minimum. A cosine "
             "that knows the race ends at step 200 brings its rate to zero there: 0.0025. "
             "Schedule-Free SGD keeps its rate and averages its points instead: 0.0035, "
             "close behind, without knowing when the race ends.",
@@ -359,8 +363,8 @@ SCHEDULE_FREE = Lesson(
         ),
         Beat(
             "Or plan it for 200 and keep training to 400: past its horizon the cosine's "
-            "rate climbs back (as torch's CosineAnnealingLR does), by step 400 it is 0.05 "
-            "again and the racer jitters like the constant one, 0.033 above the minimum. "
+            "rate climbs back (as torch's CosineAnnealingLR does), by step 400 it is back at "
+            "its start and the racer jitters like the constant one, 0.033 above the minimum. "
             "Schedule-Free: 0.0041.",
             race=noisy(400, 200),
             step=400,

@@ -6,6 +6,7 @@ from lessons.beats import Beat, Lesson, Question
 from lessons.claims import (
     Above,
     Ahead,
+    At,
     Below,
     Near,
     NeverReaches,
@@ -41,7 +42,7 @@ RAVINE_LESSON = Lesson(
             claims=(
                 Swing(SGD, (20, 25), axis=0, at_most=0.004),
                 Swing(MOMENTUM, (20, 25), axis=0, at_least=0.25),
-                Swing(SGD, (25, 25), axis=1, at_least=0.4),
+                At(SGD, 25, axis=1, quoted="0.41"),
                 Ahead(25, SGD, MOMENTUM),
             ),
         ),
@@ -52,7 +53,7 @@ RAVINE_LESSON = Lesson(
             step=None,
             play_from=25,
             claims=(
-                Swing(MOMENTUM, (25, 25), axis=1, at_most=0.05),
+                At(MOMENTUM, 25, axis=1, quoted="−0.04"),
                 ReachesWithin(MOMENTUM, 95),
                 ReachesFirst(MOMENTUM, SGD),
                 ReachesWithin(SGD, 185),
@@ -137,7 +138,7 @@ NESTEROV = Lesson(
             speed=0.25,
             claims=(
                 Swing(LOOK_AHEAD, (1, 20), axis=0, at_least=0.35, at_most=0.45),
-                Swing(HEAVY_BALL, (1, 20), axis=0, at_least=0.8),
+                Swing(HEAVY_BALL, (1, 20), axis=0, at_least=0.835, at_most=0.845),
                 Ahead(20, LOOK_AHEAD, HEAVY_BALL),
             ),
         ),

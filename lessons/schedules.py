@@ -99,7 +99,7 @@ DECAY_TOO_SOON = Lesson(
     (
         Beat(
             "Three racers start at the same rate, 0.05. One keeps it; one multiplies it by "
-            "0.95 every step, so by step 45 it is under a tenth of that; one by 0.99. By "
+            "0.95 every step, one by 0.99. By "
             "step 60 the fast-decaying racer has all but stopped, still high up the gentle "
             "side of the bowl (y above 0.3).",
             race=race(

@@ -75,7 +75,7 @@ SAM_WELLS = Lesson(
             ),
         ),
         Beat(
-            "One start proves little. Many starts (the view): SGD from a grid of 64 starts, "
+            "One start proves little. Many starts (the view): SGD from a grid of starts, "
             "each coloured by the well it ends in. 10 runs settle in the narrow well, 54 in "
             "the wide one.",
             view="starts",
@@ -88,7 +88,7 @@ SAM_WELLS = Lesson(
             ),
         ),
         Beat(
-            "The same 64 starts with SAM, ρ 0.05: 8 end in the narrow well, 56 in the wide "
+            "The same starts with SAM, ρ 0.05: 8 end in the narrow well, 56 in the wide "
             "one. Two of SGD's ten have moved to the wide well, the start above among them. "
             "The other eight stay.",
             race=wells([sgd(SAM_SMALL)], ABOVE_NARROW),

@@ -7,17 +7,19 @@ from urllib.parse import urlsplit
 import numpy as np
 import pytest
 
-from callbacks.analysis import best_rates, isolated_dip, robust_best
+from callbacks.analysis import best_rates, isolated_dip, robust_best, short_rate, short_rates
 from callbacks.form import OPENING_RACE
 from optimizers import run_race
 from optimizers.config import RateGrid
 from optimizers.fan import noisy_fan
+from optimizers.registry import OPTIMIZERS
 from optimizers.starts import many_starts
 from optimizers.sweep import sweep
 from optimizers.validate import validate_race
 from service.share import decode_race
 from surfaces import get_surface
 from tests.live import RACE, control, race_link, state
+from tests.test_browser_inputs import choose_optimizer, type_into
 
 QUADRATIC = {
     "surface": {"name": "quadratic", "params": {"a": 20, "b": 1}},
@@ -102,7 +104,7 @@ def test_auto_tune_sets_best_rates_races_them_and_says_so(tab):
     assert "steps to tolerance" in note and "48 rates" in note
     config = decode_race(state(page, f"{RACE}.race.share"))
     tuned = sweep(validate_race(QUADRATIC), RateGrid(), "steps_to_tol")
-    assert [r.lr for r in config.racers] == best_rates(tuned, 0.0)
+    assert [r.lr for r in config.racers] == short_rates(best_rates(tuned, 0.0))
     assert [r.lr for r in config.racers] != [r["lr"] for r in before["racers"]]
     # The race on the page is the tuned race, and no racer ends worse than before.
     old = run_race(validate_race(QUADRATIC)).racers
@@ -111,7 +113,7 @@ def test_auto_tune_sets_best_rates_races_them_and_says_so(tab):
         assert b.steps_to_tol is not None
         assert a.steps_to_tol is None or b.steps_to_tol <= a.steps_to_tol
     boxes = [float(page.input_value(control("racer-lr", i))) for i in range(3)]
-    assert boxes == best_rates(tuned, 0.0)
+    assert boxes == short_rates(best_rates(tuned, 0.0))
     # Its link says it is tuned; opened elsewhere, the claim is checked and the note shows.
     page.wait_for_function("() => location.search.includes('tuned=steps_to_tol')")
     link = urlsplit(page.url)
@@ -160,7 +162,7 @@ def test_auto_tune_passes_over_an_isolated_dip_and_the_sweep_shows_it(tabs):
     page.click("#tune-button")
     page.wait_for_selector("#tuned-note")
     rate = float(page.input_value(control("racer-lr", adam)))
-    assert rate == best_rates(expected, 0.0)[adam] == stars[adam]
+    assert rate == short_rate(best_rates(expected, 0.0)[adam]) == short_rate(stars[adam])
     page.wait_for_function(f"() => {RACE}.idle()")
     inside = state(
         page,
@@ -169,6 +171,81 @@ def test_auto_tune_passes_over_an_isolated_dip_and_the_sweep_shows_it(tabs):
         " && r.y[i] >= v[1][0] && r.y[i] <= v[1][1]); })()",
     )
     assert inside
+    assert page.problems == []
+
+
+def significant_digits(text: str) -> int:
+    """How many significant digits a rate as a box shows it has ("0.00148": 3)."""
+    mantissa = text.lower().split("e")[0].replace(".", "").replace("-", "")
+    return len(mantissa.lstrip("0").rstrip("0"))
+
+
+def tuned(page) -> list[str]:
+    """Auto-tune clicked on the sweep's criterion: the card boxes once the tuned race is on
+    the page."""
+    page.click("#tune-button")
+    page.wait_for_selector("#tuned-note")
+    page.wait_for_function(f"() => {RACE}.tuned && {RACE}.tuned.share === {RACE}.race.share")
+    return [page.input_value(control("racer-lr", i)) for i in range(len(QUADRATIC["racers"]))]
+
+
+def test_auto_tune_writes_and_races_a_short_rate_and_names_the_grid_rate_it_rounded(tab):
+    # Auto-tune wrote the grid's rate at full precision into the card (0.0014798331982375287).
+    page = tab(race_link(QUADRATIC))
+    choose(page, "analysis-select", "sweep")
+    sweep_shown(page)
+    boxes = tuned(page)
+    grid = best_rates(sweep(validate_race(QUADRATIC), RateGrid()), 0.0)
+    assert all(significant_digits(b) <= 3 for b in boxes), boxes
+    assert [float(b) for b in boxes] == short_rates(grid)
+    # The race on the page races the rate the card shows, and the map's key says it.
+    config = decode_race(state(page, f"{RACE}.race.share"))
+    assert [str(r.lr) for r in config.racers] == boxes
+    key = page.inner_text("#map-key")
+    assert all(f"lr {b})" in key for b in boxes), key
+    # Honest about the sweep: the note (shown while this is the tuned race) says the rates
+    # are rounded and names each grid rate and what it became; the sweep's chart keeps the
+    # grid's stars beside the racers' (rounded) rates.
+    note = page.inner_text("#tuned-note")
+    assert "raced to 3 significant digits" in note
+    rounded = [(g, b) for g, b in zip(grid, boxes, strict=True) if float(b) != g]
+    assert rounded
+    for g, b in rounded:
+        assert f"{g:.6g} as {b}" in note, note
+    page.wait_for_function(
+        f"() => {RACE}.sweep && {RACE}.sweep.share === {RACE}.race.share"
+        " && document.querySelectorAll('#sweep-graph .scatterlayer .trace').length > 0"
+    )
+    traces = state(
+        page,
+        "document.getElementById('sweep-graph').querySelector('.js-plotly-plot').data"
+        ".map(t => [t.marker && t.marker.symbol, t.x])",
+    )
+    now = next(x for symbol, x in traces if symbol == "circle-open")
+    assert now == [float(b) for b in boxes]
+    assert page.problems == []
+
+
+def test_a_tuned_rate_belongs_to_its_optimizer_and_a_typed_rate_stays(tab):
+    # A racer switched to another optimizer kept the old optimizer's tuned rate.
+    page = tab(race_link(QUADRATIC))
+    choose(page, "analysis-select", "sweep")
+    sweep_shown(page)
+    boxes = tuned(page)
+    assert float(boxes[0]) != OPTIMIZERS["adagrad"].default_lr
+    # Card 0: tuned, then switched: the new optimizer's default, like an untouched rate.
+    choose_optimizer(page, 0, "adagrad")
+    page.wait_for_function(f"() => {RACE}.idle() && {RACE}.racers[0].label.startsWith('AdaGrad')")
+    assert float(page.input_value(control("racer-lr", 0))) == OPTIMIZERS["adagrad"].default_lr
+    assert decode_race(state(page, f"{RACE}.race.share")).racers[0].lr == (
+        OPTIMIZERS["adagrad"].default_lr
+    )
+    # Card 1: tuned, then a rate typed by hand: the person's, whatever the optimizer.
+    type_into(page, control("racer-lr", 1), "0.005")
+    page.wait_for_function(f"() => {RACE}.idle() && /0\\.005\\b/.test({RACE}.racers[1].label)")
+    choose_optimizer(page, 1, "rmsprop")
+    page.wait_for_function(f"() => {RACE}.idle() && {RACE}.racers[1].label.startsWith('RMSProp')")
+    assert page.input_value(control("racer-lr", 1)) == "0.005"
     assert page.problems == []
 
 

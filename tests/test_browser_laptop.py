@@ -11,7 +11,7 @@ import pytest
 from layouts.method_notes import METHOD_NOTES
 from optimizers.registry import OPTIMIZERS
 from service.compact import COLORS
-from tests.live import RACE, control, race_link, state
+from tests.live import RACE, READY, control, race_link, state
 
 LAPTOP = {"width": 1400, "height": 900}
 
@@ -328,3 +328,112 @@ def test_a_links_slots_are_read_only_when_they_fit_its_race():
     # The usual order, or anything that does not fit, is the default: one cached page.
     for value, count in [("0.1", 2), (None, 2), ("1", 2), ("1.1", 2), ("1.x", 2), ("1000.2", 2)]:
         assert slots_of(value, count) == ()
+
+
+# ----- the map on a laptop: the inspector beside it, every tick label, the step in the address
+
+
+def map_plot(tab) -> dict:
+    """The map's plotting area as drawn (Plotly's drag rectangle), its box, and its x axis's
+    tick labels' lowest edge."""
+    return state(
+        tab,
+        "(() => { const plot = document.querySelector('#race-graph .nsewdrag')"
+        ".getBoundingClientRect(); const box = document.getElementById('race-graph')"
+        ".getBoundingClientRect(); const labels = [...document.querySelectorAll("
+        "'#race-graph .xtick text')].map(t => t.getBoundingClientRect().bottom);"
+        " return {w: plot.width, h: plot.height, top: plot.top, right: box.right,"
+        " box_bottom: box.bottom, labels_bottom: Math.max(...labels)}; })()",
+    )
+
+
+def test_the_step_inspector_leaves_the_laptops_map_its_size(tabs):
+    # Opening the inspector took a slice of the map's column: the map's box was about half
+    # as tall and the plot drawn for the old box was cut off below (its x axis gone).
+    tab = tabs("/", viewport=LAPTOP)
+    before = map_plot(tab)
+    inspected(tab, 0)
+    tab.wait_for_function(READY)
+    after = map_plot(tab)
+    assert abs(after["h"] - before["h"]) <= 1 and abs(after["w"] - before["w"]) <= 1, (
+        before,
+        after,
+    )
+    assert after["labels_bottom"] <= after["box_bottom"] <= LAPTOP["height"], after
+    # The inspector is on the first screen beside the map, under the ranking (which stays),
+    # and shows its rows.
+    panel = tab.locator("#inspect-panel").bounding_box()
+    board = tab.locator("#leaderboard").bounding_box()
+    assert panel["x"] >= after["right"] - 0.5, (panel, after)
+    assert panel["y"] >= board["y"] + board["height"] - 0.5, (panel, board)
+    assert panel["y"] + 100 <= LAPTOP["height"] and panel["x"] + panel["width"] <= 1400
+    row = tab.locator("#inspect-panel tr[data-name='gradient']")
+    assert row.is_visible()
+    top = row.bounding_box()
+    assert top["y"] + top["height"] <= LAPTOP["height"]
+    assert "gradient" in row.inner_text()
+    # Closed again, the side column's charts are back.
+    tab.select_option("#inspect-select", "")
+    tab.wait_for_function("() => document.getElementById('inspect-panel').hidden")
+    assert tab.locator("#loss-graph").is_visible()
+    assert tab.problems == []
+
+
+@pytest.mark.parametrize("surface", ["rosenbrock", "himmelblau", "beale", "six_hump_camel"])
+def test_every_tick_label_of_the_laptops_map_is_shown(tabs, surface):
+    # The top y label (Rosenbrock's "3") sat on the figure's edge and Plotly hid it.
+    race = {"surface": {"name": surface}, "steps": 20, "racers": [{"optimizer": "sgd", "lr": 1e-3}]}
+    tab = tabs(race_link(race), viewport=LAPTOP)
+    labels = state(
+        tab,
+        "(() => { const svg = document.querySelector('#race-graph .main-svg')"
+        ".getBoundingClientRect(); return [...document.querySelectorAll("
+        "'#race-graph .xtick text, #race-graph .ytick text')].map(t => {"
+        " const r = t.getBoundingClientRect(); return [t.textContent, r.width > 0"
+        " && r.top >= svg.top - 0.5 && r.bottom <= svg.bottom + 0.5 && r.left >= svg.left - 0.5"
+        " && getComputedStyle(t).display !== 'none']; }); })()",
+    )
+    assert len(labels) >= 6
+    assert all(shown for _, shown in labels), labels
+
+
+def step_in_address(tab) -> int:
+    return int(state(tab, "new URLSearchParams(location.search).get('step') || '0'"))
+
+
+def test_the_address_follows_the_step_while_playing(tabs):
+    # The address's step= was written only once playback stopped: a link copied from the
+    # address bar mid-race opened at the start.
+    tab = tabs("/", viewport=LAPTOP)
+    tab.evaluate(
+        "() => { window.__writes = 0; const write = history.replaceState.bind(history);"
+        " history.replaceState = (...a) => { window.__writes += 1; return write(...a); }; }"
+    )
+    started = state(tab, "performance.now()")
+    tab.keyboard.press("Space")
+    tab.wait_for_function(
+        f"() => {RACE}.playing && +(new URLSearchParams(location.search).get('step')) > 0"
+    )
+    first = step_in_address(tab)
+    assert state(tab, f"{RACE}.playing") and 0 < first <= state(tab, f"{RACE}.step")
+    tab.wait_for_function(
+        f"s => {RACE}.playing && +(new URLSearchParams(location.search).get('step')) > s",
+        arg=first,
+    )
+    # Throttled: not a write per frame (Chromium refuses more than 200 in 10 s).
+    seconds = (state(tab, "performance.now()") - started) / 1000
+    assert state(tab, "window.__writes") <= 2 * seconds + 3, (
+        state(tab, "window.__writes"),
+        seconds,
+    )
+    # Paused: the address holds the step playback stopped at, and so does the share box.
+    tab.keyboard.press("Space")
+    tab.wait_for_function(
+        f"() => !{RACE}.playing"
+        f" && +(new URLSearchParams(location.search).get('step')) === {RACE}.step"
+    )
+    stopped = state(tab, f"{RACE}.step")
+    tab.wait_for_function(
+        "s => document.getElementById('share-link').value.includes('step=' + s)", arg=stopped
+    )
+    assert tab.problems == []

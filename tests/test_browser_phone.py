@@ -224,3 +224,33 @@ def test_the_optimizer_list_shows_most_of_its_entries_on_a_phone(tab):
     assert total >= 20  # every optimizer is offered
     assert whole >= 10, f"{whole} of {total} entries at a time"  # it was 4 of 23
     assert inside
+
+
+# ----- item 16 upright: what the race is, in one short line --------------------------------
+
+
+@pytest.mark.parametrize("path", ["/", "/?lesson=how_much_momentum"])
+def test_upright_the_first_screen_says_what_the_race_is_in_one_short_line(tab, path):
+    # The newcomer's one line was hidden on phones.
+    page = tab(path, PORTRAIT)
+    line = page.locator("header .subtitle-short")
+    assert line.is_visible()
+    text = line.inner_text()
+    assert "race downhill" in text and "○" in text and "lowest point ★" in text, text
+    # One line, whole (nothing cut at the edge), on the first screen, of readable size; a
+    # screen reader reads the whole sentence.
+    fit = page.evaluate(
+        "() => { const s = document.querySelector('header .subtitle'); const c ="
+        " getComputedStyle(s); const t = s.querySelector('.subtitle-short')"
+        ".getBoundingClientRect(); const b = s.getBoundingClientRect();"
+        " return {h: b.height, line: parseFloat(c.lineHeight), font: parseFloat(c.fontSize),"
+        " whole: s.scrollWidth <= s.clientWidth && t.right <= b.right + 0.5}; }"
+    )
+    assert fit["h"] < 1.6 * fit["line"] and fit["whole"] and fit["font"] >= 13, fit
+    full = page.locator("header .subtitle-full")
+    assert "f − f* is how far" in full.text_content()
+    assert on_screen(page, "header .subtitle")
+    # Play and the map are still on the first screen.
+    assert on_screen(page, "#play-button") and on_screen(page, PLOT)
+    assert no_sideways_scroll(page)
+    assert page.problems == []

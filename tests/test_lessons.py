@@ -19,6 +19,7 @@ from lessons import KINDS, LESSONS, SPEEDS, Beat, Claim, Lesson
 from lessons.claims import (
     Above,
     Ahead,
+    At,
     Basins,
     Below,
     BestRate,
@@ -90,7 +91,7 @@ def steps_read(claim: Claim, rd: EngineReading) -> list[int]:
     match claim:
         case Ahead() | Order() | Closer():
             return [claim.step]
-        case Below() | Above() | Near() | Trials() | LevelSet():
+        case Below() | Above() | Near() | At() | Trials() | LevelSet():
             return [claim.step]
         case WorkWithin():
             return [s for s in (rd.steps_to_tol(claim.racer),) if s is not None]
@@ -114,6 +115,8 @@ def points_read(claim: Claim, rd: EngineReading) -> list[tuple[float, float]]:
             return [rd.position(claim.racer, claim.step), claim.point]
         case Closer():
             return [rd.position(r, claim.step) for r in (claim.first, claim.second)]
+        case At():
+            return [rd.position(claim.racer, claim.step)]
         case Swing() | Steps():
             a, b = claim.steps
             return [rd.position(claim.racer, t) for t in range(a, b + 1)]
@@ -180,7 +183,7 @@ def contradiction(claim: Claim, steps: int) -> Claim | None:
             return dataclasses.replace(claim, at_least=high + 1, at_most=None)
         case Trials(at_least=low) if low is not None:
             return dataclasses.replace(claim, at_least=None, at_most=low - 1)
-        case Rate(quoted=quoted):
+        case Rate(quoted=quoted) | At(quoted=quoted):
             # The last quoted digit one more: another rate at the caption's precision.
             head, last = quoted[:-1], int(quoted[-1])
             return dataclasses.replace(claim, quoted=f"{head}{(last + 1) % 10}")
@@ -425,3 +428,34 @@ def test_the_readme_counts_the_lessons():
     said = found.group(1)
     count = int(said) if said.isdigit() else words.index(said) if said in words else None
     assert count == len(LESSONS), line
+
+
+# An outcome a caption names, and the claims that read it (Present reads each off the screen).
+OUTCOMES = {
+    r"\bdiverge": {"diverges"},
+    r"\b(reach(es)?|needs?) the tolerance|tolerance (at|in) step|below the tolerance": {
+        "reaches_within",
+        "reaches_first",
+        "work_within",
+        "good_rates",
+        "below",
+    },
+    r"\b(ahead|leads|ranks|trails|wins|ends lowest|finishes lowest|lowest of all)\b": {
+        "ahead",
+        "order",
+        "closer",
+    },
+    r"\bnever (gets there|reaches)|not reached the tolerance|never gets": {"never_reaches"},
+}
+
+
+@pytest.mark.parametrize(("lesson", "index"), BEATS, ids=BEAT_IDS)
+def test_every_outcome_a_caption_names_is_claimed(lesson: Lesson, index: int):
+    """Issue 25, item 2: "diverge" showed only as lines leaving the map. Each outcome a
+    caption names (diverges, reaches the tolerance, ranks ahead, never gets there) is one of
+    its beat's claims, and tests/test_browser_lessons.py reads every claim off the screen."""
+    beat = lesson.beats[index]
+    kinds = {claim.kind for claim in beat.claims}
+    for words, readers in OUTCOMES.items():
+        if re.search(words, beat.caption, re.IGNORECASE):
+            assert kinds & readers, (words, sorted(kinds))
