@@ -11,7 +11,8 @@
  * marked on the map, and a measure under the caption (distance to a marked point); a view
  * the beat opens is scrolled to once it is drawn.
  * In Present, a clicker's PageDown (or →) plays the beat to its step, then goes on to the next
- * beat (after the last, the next lesson); PageUp (or ←) goes back a beat.
+ * beat (after the last, the next lesson); PageUp (or ←) goes back a beat. While a question is
+ * open (predict first) PageDown does not play: see assets/predict.js.
  */
 (function () {
   "use strict";
@@ -78,6 +79,10 @@
   }
   function key(delta) {
     if (delta < 0) return go(-1);
+    // A question still open (assets/predict.js): the clicker does not play the race before
+    // the class has chosen; its first press brings Reveal forward, the next reveals.
+    var predict = R.use("predict");
+    if (predict && predict.hold()) return true;
     if (R.playing || playToStop()) return true;
     return go(1);
   }

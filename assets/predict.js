@@ -11,7 +11,11 @@
  *
  * The question sits in the lesson's caption: one button per racer (its swatch and name) and
  * Reveal. Reveal, or playing to the beat's end, shows everything and marks the answer (the
- * verdict is read out: aria-live). "Predict first" turns the question off and on; it is on
+ * verdict is read out: aria-live). While it is asked, the keys that play do not: a clicker's
+ * PageDown (or →) in Present and Space anywhere first bring Reveal forward (focused, outlined,
+ * "press again to reveal" beside it), and only the next press reveals (and plays the beat):
+ * the map never runs to the winner while the class is still choosing.
+ * "Predict first" turns the question off and on; it is on
  * for every beat that has a question, and a teacher who turns it off keeps it off in this
  * tab (sessionStorage) until turning it on again.
  */
@@ -57,7 +61,6 @@
       (gap ? "f − f*" : "loss") + "</th></tr></thead><tbody>" + rows +
       "</tbody></table>";
   }
-  R.provide("predict", {board: board});
 
   function asking() { return Boolean(state.question && state.on && !state.revealed); }
 
@@ -105,7 +108,7 @@
       "<div class=\"predict-question\"><span class=\"predict-prompt\"></span>" +
       "<span class=\"predict-choices\"></span>" +
       "<button type=\"button\" class=\"predict-reveal\" data-action=\"predict-reveal\">" +
-      "Reveal</button></div>" +
+      "Reveal</button><span class=\"predict-cue\" aria-live=\"polite\"></span></div>" +
       "<p class=\"predict-verdict\" aria-live=\"polite\"></p>";
     box.querySelector(".predict-prompt").textContent = state.question.prompt;
     // After the title, before the beat's caption and its Back/Next.
@@ -154,6 +157,47 @@
     var play = R.el("PLAY_BUTTON");
     if (!R.playing && R.step < end() && play) play.click();
   }
+
+  // A key that would play the race while the question is open: the first press focuses
+  // Reveal and says what the next does; the next press (Reveal focused) reveals. True: held.
+  function hold() {
+    if (!asking()) return false;
+    var box = document.querySelector(".predict");
+    var button = box && box.querySelector(".predict-reveal");
+    if (!button) return true;  // asked before the question is built: nothing plays
+    if (document.activeElement === button) { reveal(); return true; }
+    button.focus({preventScroll: true});
+    box.classList.add("armed");
+    box.querySelector(".predict-cue").textContent = "Press again to reveal";
+    return true;
+  }
+  R.provide("predict", {board: board, hold: hold});
+  document.addEventListener("focusout", function (event) {
+    var box = document.querySelector(".predict");
+    var t = event.target;
+    if (!box || !t.classList || !t.classList.contains("predict-reveal")) return;
+    box.classList.remove("armed");
+    box.querySelector(".predict-cue").textContent = "";
+  });
+
+  // Space plays (assets/playback.js); while the question is open it is held as above. Heard
+  // before the page's own keys (the window's capture comes first). The question's own buttons
+  // keep their Space (choose, Reveal), and so do boxes, ticks and menus.
+  function ownsSpace(t) {
+    if (!t || !t.tagName) return false;
+    if (t.isContentEditable || t.tagName === "TEXTAREA" || t.tagName === "SELECT") return true;
+    if (t.tagName === "INPUT" && !/^(range|button)$/.test(t.type)) return true;
+    return Boolean(t.closest && t.closest("dialog[open]"));
+  }
+  window.addEventListener("keydown", function (event) {
+    if (event.key !== " " || !asking() || event.altKey || event.ctrlKey || event.metaKey) return;
+    var t = event.target;
+    if (ownsSpace(t)) return;
+    event.stopPropagation();  // not the page's Space: it would play
+    if (t.closest && t.closest(".predict button")) return;  // the button's own (a click)
+    event.preventDefault();
+    hold();
+  }, true);
 
   R.action("predict-choose", function (target) {
     if (!asking()) return;

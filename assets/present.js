@@ -11,7 +11,8 @@
  * size (tests wait on it).
  *
  * The Lessons menu opens in Present (the header is hidden there; assets/present.css keeps the
- * menu in the top corner), and its links keep the page presenting.
+ * menu in the top corner), every lesson in it on the screen at once, and its links keep the
+ * page presenting.
  */
 (function () {
   "use strict";
@@ -134,11 +135,23 @@
     return (title ? title.textContent : "") + "|" + (count ? count.textContent : "");
   }
 
+  // A ranking wider than the side column (eight racers at 1024×768: "work to tol" was cut
+  // at the screen's edge) is set tight: Present's floor of 16 px, narrower gaps, a long name
+  // wrapped between its words (assets/present.css).
+  function tightRanking() {
+    var board = R.el("LEADERBOARD"), table = board && board.querySelector("table");
+    if (!board) return;
+    board.classList.remove("tight");
+    if (!R.presenting || !table || !board.offsetParent) return;
+    if (table.getBoundingClientRect().width > board.clientWidth + 1) board.classList.add("tight");
+  }
+
   var fitting = false, quickSeen = 0, asideBeat = "";
   function fit() {
     if (fitting) return;
     fitting = true;
     try {
+      tightRanking();
       var cap = caption(), side = document.querySelector(".side");
       var quick = R.el("QUICK_CONTROLS");
       if (quick && quick.offsetParent) quickSeen = quick.getBoundingClientRect().height;
@@ -234,7 +247,66 @@
   }) : null;
   R.on("presenting", function () { lastSize = ""; fitOnce(); });
   R.on("predicting", function () { lastSize = ""; fitOnce(); });
+  // The ranking's numbers widen as the race plays ("12.5" at the start, "4.34e-11" later):
+  // looked at twice a second while playing and once it stops, and fitted again once the
+  // table is wider than its column.
+  var widthSeen = 0;
+  R.on("step", function () {
+    var now = Date.now(), board = R.el("LEADERBOARD");
+    if (!R.presenting || fitting || (R.playing && now - widthSeen < 500) || !board ||
+        board.classList.contains("tight")) return;
+    widthSeen = now;
+    var table = board.querySelector("table");
+    if (table && table.getBoundingClientRect().width > board.clientWidth + 1) {
+      lastSize = "";
+      fitOnce();
+    }
+  });
   window.addEventListener("resize", fitOnce);
+
+  // The Lessons menu in Present: every lesson at once, in two columns read downwards
+  // (assets/present.css); where even they overflow (a short window), a cue at the list's foot
+  // says more follow, until it is scrolled to its end.
+  function lessonsMenu() {
+    var menu = document.querySelector("header details.lessons");
+    var list = menu && menu.querySelector("ul");
+    if (!list) return null;
+    var more = menu.querySelector(".lessons-more");
+    if (!more) {
+      more = document.createElement("p");
+      more.className = "lessons-more";
+      more.textContent = "▾ more lessons below";
+      more.hidden = true;
+      menu.appendChild(more);
+      list.addEventListener("scroll", moreCue);
+      menu.addEventListener("toggle", moreCue);
+    }
+    return {menu: menu, list: list, more: more};
+  }
+  function moreCue() {
+    var m = lessonsMenu();
+    if (!m) return;
+    var list = m.list, more = m.more;
+    // Two columns; three where two still overflow and the screen is wide enough.
+    if (m.menu.open && !list.style.getPropertyValue("--lesson-rows")) {
+      for (var columns = 2; columns <= 3; columns++) {
+        list.style.setProperty("--lesson-rows", String(Math.ceil(list.children.length / columns)));
+        if (list.scrollHeight <= list.clientHeight + 1 || window.innerWidth < 1200) break;
+      }
+    }
+    more.hidden = !R.presenting || !m.menu.open ||
+      list.scrollTop + list.clientHeight >= list.scrollHeight - 2;
+    if (more.hidden) return;
+    more.style.width = list.offsetWidth + "px";
+    more.style.top = list.offsetTop + list.offsetHeight - more.offsetHeight + "px";
+  }
+  R.on("load", moreCue);
+  R.on("presenting", moreCue);
+  window.addEventListener("resize", function () {
+    var m = lessonsMenu();
+    if (m) m.list.style.removeProperty("--lesson-rows");  // counted again for this size
+    moreCue();
+  });
 
   // A lesson picked from the menu in Present opens presenting (a student view stays one).
   document.addEventListener("click", function (event) {

@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import os
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
@@ -18,6 +19,7 @@ from service.share import decode_race
 from tests.conftest import require_file
 from tests.live import RACE, VIEWPORT, control, open_tab, space_plays_and_pauses, state
 
+SHOTS = os.environ.get("CLASSROOM_SHOTS")  # a folder for screenshots of the checked screens
 SYNCED = "() => new URLSearchParams(location.search).get('step') === '{step}'"
 
 
@@ -368,5 +370,51 @@ def test_a_shared_race_opened_in_present_mode_is_that_race(browser, live):
         assert query["present"] == ["1"] and decode_race(query["race"][0]).surface.name == (
             "himmelblau"
         )
+    finally:
+        context.close()
+
+
+# Every button and piece of text in the open students' link dialog: its box and font size.
+DIALOG_READ = """() => {
+  const dialog = document.getElementById('handoff-dialog'), d = dialog.getBoundingClientRect();
+  const buttons = [...dialog.querySelectorAll('button')].map(b => {
+    const r = b.getBoundingClientRect();
+    return {text: b.textContent, w: r.width, h: r.height,
+            font: parseFloat(getComputedStyle(b).fontSize)};
+  });
+  const texts = [...dialog.querySelectorAll('h2, p, a, button')]
+    .filter(e => e.textContent.trim() && e.getClientRects().length)
+    .map(e => [e.textContent.trim().slice(0, 30), parseFloat(getComputedStyle(e).fontSize)]);
+  return {buttons, small: texts.filter(([, size]) => size < 16),
+          inside: d.top >= 0 && d.left >= 0 && d.bottom <= innerHeight && d.right <= innerWidth};
+}"""
+
+
+@pytest.mark.parametrize(
+    "size", [{"width": 1024, "height": 768}, {"width": 1280, "height": 720}], ids=str
+)
+def test_in_present_the_students_link_dialogs_buttons_are_large(browser, live, size):
+    """Issue 25 (session 13): in Present the dialog's Copy link and Close were the browser's
+    13 px buttons, 21 px tall. Targets of 44 px and type of 16 px or more, on the screen."""
+    context, tab = open_tab(browser, live[0] + "/?lesson=ravine&beat=1&present=1", viewport=size)
+    try:
+        tab.click("#handoff-button")
+        tab.wait_for_function(
+            "() => document.getElementById('handoff-dialog').open &&"
+            " document.querySelector('#handoff-code img') &&"
+            " document.querySelector('#handoff-code img').complete"
+        )
+        seen = state(tab, f"({DIALOG_READ})()")
+        assert [b["text"] for b in seen["buttons"]] == ["Copy link", "Close"]
+        for button in seen["buttons"]:
+            assert button["h"] >= 44 and button["w"] >= 44, button
+            assert button["font"] >= 16, button
+        assert seen["small"] == []
+        assert seen["inside"]  # the QR code, the link and the buttons all on the screen
+        if SHOTS:
+            tab.screenshot(path=f"{SHOTS}/handoff-{size['width']}x{size['height']}.png")
+        tab.click("#handoff-dialog button:has-text('Close')")
+        tab.wait_for_function("() => !document.getElementById('handoff-dialog').open")
+        assert tab.problems == []
     finally:
         context.close()

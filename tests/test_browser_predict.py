@@ -4,6 +4,10 @@ caption, the trails ahead of the step) until Reveal or the beat's end, then mark
 
 from __future__ import annotations
 
+import os
+
+import pytest
+
 from tests.live import RACE, open_tab, state
 from tests.test_accessibility import audit
 
@@ -12,6 +16,8 @@ from tests.test_accessibility import audit
 LESSON = "/?lesson=ravine&beat=2"
 ASKED = f"() => {RACE}.predicting && document.querySelectorAll('.predict-choice').length === 2"
 PRESENT = {"width": 1024, "height": 768}
+WIDE = {"width": 1280, "height": 720}
+SHOTS = os.environ.get("PREDICT_SHOTS")  # a folder for the screenshots of the held race
 
 # What the ranking shows at the current step, as it formats it: each racer's value now, its
 # final and best loss and its steps to tolerance. Those of them found in the page's text.
@@ -212,4 +218,72 @@ def test_in_present_the_question_fits_on_screen_with_the_map(browser, live):
 def test_the_question_passes_the_audit(browser, live):
     context, tab = open_question(browser, live[0] + LESSON)
     assert audit(tab) == []
+    context.close()
+
+
+# Every click the Play button hears, counted in the page: a key that plays clicks it at once,
+# within the key's own press (assets/playback.js, assets/lesson.js).
+COUNT_PLAYS = """() => {
+  window.playClicks = 0;
+  document.getElementById('play-button').addEventListener('click', () => window.playClicks++);
+}"""
+REVEAL_FOCUSED = "() => document.activeElement === document.querySelector('.predict-reveal')"
+
+
+@pytest.mark.parametrize(
+    ("key", "size"),
+    [("PageDown", PRESENT), ("Space", PRESENT), ("PageDown", WIDE), ("ArrowRight", WIDE)],
+)
+def test_in_present_the_clicker_does_not_play_the_race_while_the_question_is_open(
+    browser, live, key, size
+):
+    """Issue 25 (session 13): PageDown on a "Predict first" beat played the race while the
+    question was up, and the map showed the winner before the class voted. The first press now
+    brings Reveal forward; only the next reveals (and plays the beat)."""
+    context, tab = open_question(browser, live[0] + LESSON + "&present=1", viewport=size)
+    tab.wait_for_function(f"() => {RACE}.presenting && {RACE}.idle()")
+    tab.evaluate(COUNT_PLAYS)
+    ahead = tab.evaluate(AHEAD, 25)
+    tab.keyboard.press(key)
+    assert state(tab, "window.playClicks") == 0  # nothing played
+    tab.wait_for_function(REVEAL_FOCUSED)
+    assert state(tab, f"{RACE}.step") == 25 and not state(tab, f"{RACE}.playing")
+    assert state(tab, f"{RACE}.predicting")
+    assert tab.evaluate(PAINTED, ahead) == 0  # the map shows no trail past the question's step
+    assert state(tab, RESULTS_IN_TEXT) == []
+    # Reveal is brought forward, and the page says what the next press does.
+    cue = tab.locator(".predict-cue")
+    assert cue.is_visible() and cue.inner_text() == "Press again to reveal"
+    outline = tab.locator(".predict-reveal").evaluate("b => getComputedStyle(b).outlineWidth")
+    assert float(outline.removesuffix("px")) >= 3
+    for box in (cue.bounding_box(), tab.locator(".predict-reveal").bounding_box()):
+        assert box["y"] >= 0 and box["y"] + box["height"] <= size["height"]
+        assert box["x"] + box["width"] <= size["width"]
+    assert audit(tab) == []
+    if SHOTS:
+        tab.screenshot(path=f"{SHOTS}/predict-held-{key}-{size['width']}x{size['height']}.png")
+    # The next press reveals and plays the beat on.
+    tab.evaluate(f"() => {{ {RACE}.speed = 16; }}")
+    tab.keyboard.press(key)
+    tab.wait_for_function(f"() => !{RACE}.predicting")
+    tab.wait_for_function(f"() => !{RACE}.playing && {RACE}.step === {RACE}.steps")
+    assert tab.inner_text(".predict-verdict") == "The answer: Momentum (lr 0.01)."
+    assert not cue.is_visible()
+    assert tab.problems == []
+    context.close()
+
+
+def test_choosing_with_the_mouse_then_the_clicker_still_holds_the_race(browser, live):
+    """A choice clicked (the focus on its button), then PageDown: the race is still held."""
+    context, tab = open_question(browser, live[0] + LESSON + "&present=1", viewport=PRESENT)
+    tab.evaluate(COUNT_PLAYS)
+    tab.click(".predict-choice[data-racer='1']")
+    tab.keyboard.press("PageDown")
+    assert state(tab, "window.playClicks") == 0
+    tab.wait_for_function(REVEAL_FOCUSED)
+    assert state(tab, f"{RACE}.predicting") and state(tab, f"{RACE}.step") == 25
+    # Space on the focused Reveal is Reveal's own: it reveals, the choice is marked right.
+    tab.keyboard.press("Space")
+    tab.wait_for_function(f"() => !{RACE}.predicting")
+    assert tab.inner_text(".predict-verdict") == "Right: Momentum (lr 0.01)."
     context.close()

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 
 from lessons import LESSONS
-from tests.live import RACE, READY, open_tab, state
+from tests.live import RACE, READY, open_tab, race_link, state
+from tests.test_accessibility import audit
+from tests.test_browser_laptop import EIGHT
 
 SIZES = [{"width": 1024, "height": 768}, {"width": 1280, "height": 720}]
 SHOTS = os.environ.get("PRESENT_SHOTS")  # a folder: a screenshot of every beat at each size
@@ -263,8 +265,15 @@ def test_the_last_beat_offers_the_next_lesson_and_a_clicker_goes_on_to_it(browse
         box = offer.bounding_box()
         assert box["y"] + box["height"] <= SIZES[0]["height"]
         assert "end of the lesson" not in page.inner_text("#lesson-caption")
-        # The clicker: the first press plays the beat, the next opens the next lesson.
+        # The clicker: the first press plays the beat, the next opens the next lesson. (A beat
+        # that asks first takes a press to bring Reveal forward and one to reveal and play.)
         page.evaluate(f"() => {RACE}.speed = 16")
+        if first.question is not None and first.question.beat == last - 1:
+            page.keyboard.press("PageDown")
+            page.wait_for_function(
+                "() => document.activeElement === document.querySelector('.predict-reveal')"
+            )
+            assert state(page, f"{RACE}.predicting") and not state(page, f"{RACE}.playing")
         page.keyboard.press("PageDown")
         page.wait_for_function(f"() => !{RACE}.playing && {RACE}.step === {RACE}.steps")
         page.keyboard.press("PageDown")
@@ -282,3 +291,175 @@ def test_the_last_beat_offers_the_next_lesson_and_a_clicker_goes_on_to_it(browse
         assert "end of the lesson" in page.inner_text("#lesson-caption")
     finally:
         context.close()
+
+
+# The Lessons menu's links: how many lie wholly inside the list's visible box and the screen,
+# each one's font size, and whether the list scrolls.
+MENU_SEEN = """() => {
+  const list = document.querySelector('details.lessons ul'), box = list.getBoundingClientRect();
+  const links = [...list.querySelectorAll('li a')];
+  const seen = links.filter(a => { const r = a.getBoundingClientRect();
+    return r.top >= box.top - 1 && r.bottom <= box.bottom + 1 && r.top >= 0 &&
+           r.bottom <= innerHeight && r.left >= 0 && r.right <= innerWidth; });
+  return {links: links.length, seen: seen.length,
+          smallest: Math.min(...links.map(a => parseFloat(getComputedStyle(a).fontSize))),
+          scrolls: list.scrollHeight > list.clientHeight + 1};
+}"""
+MORE = "details.lessons .lessons-more"
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s['width']}x{s['height']}")
+def test_in_present_the_lessons_menu_shows_every_lesson_at_once(browser, live, size):
+    """Issue 25 (session 13): the menu showed 17 of 27 lessons, with no sign that it scrolled."""
+    context, page = opened(browser, live, "/?lesson=ravine&beat=1&present=1", size)
+    try:
+        settle(page, size)
+        page.locator("details.lessons summary").click()
+        seen = state(page, f"({MENU_SEEN})()")
+        assert seen["links"] == len(LESSONS)
+        assert seen["seen"] == len(LESSONS), seen  # every lesson on the screen, none scrolled
+        assert not seen["scrolls"] and seen["smallest"] >= 16
+        assert not page.locator(MORE).is_visible()  # nothing more to say
+        # Read downwards: the first column holds the first half, in order.
+        lefts = page.locator("details.lessons ul li a").evaluate_all(
+            "links => links.map(a => Math.round(a.getBoundingClientRect().left))"
+        )
+        half = -(-len(LESSONS) // 2)
+        assert len(set(lefts[:half])) == 1 and min(lefts[half:]) > lefts[0]
+        if SHOTS:
+            Path(SHOTS).mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=f"{SHOTS}/lessons-menu-{size['width']}x{size['height']}.png")
+    finally:
+        context.close()
+
+
+def test_in_present_a_lessons_menu_that_still_overflows_says_more_follow(browser, live):
+    """A short window (a projector's letterbox): the list scrolls, and its foot says so."""
+    short = {"width": 1024, "height": 440}
+    context, page = opened(browser, live, "/?present=1", short)
+    try:
+        page.locator("details.lessons summary").click()
+        seen = state(page, f"({MENU_SEEN})()")
+        assert seen["scrolls"] and seen["seen"] < len(LESSONS)
+        more = page.locator(MORE)
+        more.wait_for(state="visible")
+        assert "more lessons below" in more.inner_text()
+        box, list_box = more.bounding_box(), page.locator("details.lessons ul").bounding_box()
+        assert abs(box["y"] + box["height"] - (list_box["y"] + list_box["height"])) <= 2
+        assert box["y"] + box["height"] <= short["height"]
+        assert float(more.evaluate("n => parseFloat(getComputedStyle(n).fontSize)")) >= 16
+        if SHOTS:
+            page.screenshot(path=f"{SHOTS}/lessons-menu-short.png")
+        # Scrolled to its end, the last lesson shows and the cue has nothing left to say.
+        page.locator("details.lessons ul").evaluate("l => { l.scrollTop = l.scrollHeight; }")
+        more.wait_for(state="hidden")
+        assert page.locator("details.lessons ul li a").last.is_visible()
+        assert state(page, f"({MENU_SEEN})()")["seen"] < len(LESSONS)
+    finally:
+        context.close()
+
+
+# Eight racers (issue 25, session 13): on a 1280×720 laptop the loss chart's plot was 48 px and
+# "work to tol" was cut at the side column's right edge; the same race in Present at 1280×720.
+EIGHT_AT_END = race_link(EIGHT, "&step=300")
+LAPTOP_720 = {"width": 1280, "height": 720}
+
+# The side column as it shows: the loss chart's plot height, how far any ranking cell reaches
+# past the ranking's, the side column's or the screen's right edge, how far anything shown in
+# it reaches below its foot, the ranking's columns, and what a fold left in its place.
+SIDE_SEEN = """() => {
+  const side = document.querySelector('.side'), s = side.getBoundingClientRect();
+  const board = document.querySelector('#leaderboard').getBoundingClientRect();
+  const gd = document.querySelector('#loss-graph .js-plotly-plot');
+  const cells = [...document.querySelectorAll('#leaderboard th, #leaderboard td')]
+    .filter(c => c.offsetParent);
+  const right = Math.max(...cells.map(c => c.getBoundingClientRect().right));
+  const shown = [...side.querySelectorAll(':scope > *, .charts > *')].filter(e => e.offsetParent);
+  const bottom = Math.max(...shown.map(e => e.getBoundingClientRect().bottom));
+  const seen = sel => { const e = document.querySelector(sel);
+    return Boolean(e && e.offsetParent && e.getBoundingClientRect().height > 0); };
+  const bar = fold => { const b = document.querySelector(`.fold-bar[data-fold="${fold}"]`);
+    return b && b.offsetParent ? b.textContent : null; };
+  return {loss: gd.offsetParent ? gd._fullLayout._size.h : 0,
+          past: right - Math.min(board.right, s.right, innerWidth),
+          below: bottom - Math.min(s.bottom, innerHeight),
+          columns: [...document.querySelectorAll('#leaderboard thead th')]
+            .filter(c => c.offsetParent).map(c => c.textContent),
+          rows: document.querySelectorAll('#leaderboard tbody tr').length,
+          quick: seen('#quick-controls'), lower: seen('#lr-graph'),
+          quickBar: bar('quick'), lowerBar: bar('lower')};
+}"""
+# Every shown chart drawn at its box's size, and the race idle.
+CHARTS_SETTLED = """() => window.optimizerRace.idle() &&
+  [...document.querySelectorAll('.js-plotly-plot')].filter(g => g.offsetParent)
+    .every(g => { const svg = g.querySelector('.main-svg');
+                  return svg && Math.abs(svg.getBoundingClientRect().width - g.clientWidth) < 2
+                    && Math.abs(svg.getBoundingClientRect().height - g.clientHeight) < 2; })"""
+
+
+def test_eight_racers_fit_a_1280x720_laptop_or_the_page_says_where_the_rest_went(tabs):
+    page = tabs(EIGHT_AT_END, viewport=LAPTOP_720)
+    page.wait_for_function(f"() => {RACE}.rendered === 300 && {RACE}.idle()")
+    # Measured by the page for this window and race (assets/crowd.js), charts redrawn.
+    page.wait_for_function("() => document.documentElement.dataset.crowd === '1280x720|8'")
+    page.wait_for_function(CHARTS_SETTLED)
+    seen = state(page, f"({SIDE_SEEN})()")
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"{SHOTS}/eight-laptop-1280x720.png")
+    assert seen["rows"] == 8
+    assert "steps to tol" in seen["columns"] and "work to tol" in seen["columns"], seen
+    assert seen["past"] <= 1, seen  # every ranking column on the screen, none cut
+    assert seen["below"] <= 1, seen  # nothing below the side column's foot: nothing to scroll
+    assert seen["loss"] >= 120, seen
+    # What is not shown is named where it was, with the way to open it.
+    assert seen["quick"] or "Rate sliders (8 racers) folded" in (seen["quickBar"] or ""), seen
+    assert seen["lower"] or "Lower chart folded" in (seen["lowerBar"] or ""), seen
+    if not seen["quick"]:
+        bar = page.locator('.fold-bar[data-fold="quick"]')
+        assert bar.get_attribute("aria-expanded") == "false"
+        bar.click()
+        page.wait_for_function("() => document.querySelector('#quick-controls').offsetParent")
+        assert bar.get_attribute("aria-expanded") == "true" and "Fold" in bar.inner_text()
+        assert "opened: the side column scrolls" in bar.inner_text()
+        assert page.locator("#quick-controls .quick-rate").count() == 8
+        assert page.locator("#quick-controls .quick-row").first.is_visible()
+    assert audit(page) == []  # the folds' lines pass the accessibility audit
+    assert page.problems == []
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s['width']}x{s['height']}")
+def test_eight_racers_fit_present(tabs, size):
+    # At 1024×768 "work to tol" ran past the screen's right edge.
+    page = tabs(EIGHT_AT_END + "&present=1", viewport=size)
+    page.wait_for_function(f"() => {RACE}.rendered === 300")
+    settle(page, size)
+    seen = state(page, f"({SIDE_SEEN})()")
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"{SHOTS}/eight-present-{size['width']}x{size['height']}.png")
+    assert seen["rows"] == 8
+    assert "steps to tol" in seen["columns"] and "work to tol" in seen["columns"], seen
+    assert seen["past"] <= 1 and seen["below"] <= 1, seen
+    assert seen["loss"] >= 120, seen
+    # The ranking's words whole, apart and at least 16 px; the map half the screen's height.
+    screen = state(page, f"({READ_SCREEN})()")
+    assert in_chart(screen["problems"], "leaderboard") == []
+    assert screen["plot"] >= size["height"] / 2
+    # The laptop's folds are the laptop's: Present has its own arrangement.
+    assert seen["quickBar"] is None and seen["lowerBar"] is None
+    assert page.problems == []
+
+
+def test_eight_racers_played_to_the_end_keep_every_ranking_column_on_screen(tabs):
+    """The ranking widens as the race plays ("12.5" at the start, "4.34e-11" at the end): on a
+    laptop and in Present, played from step 0, every column is still on the screen."""
+    for path, size in ((race_link(EIGHT, "&present=1"), SIZES[0]), (race_link(EIGHT), LAPTOP_720)):
+        page = tabs(path, viewport=size)
+        page.evaluate(f"() => {{ {RACE}.speed = 16; }}")
+        page.click("#play-button")
+        page.wait_for_function(f"() => !{RACE}.playing && {RACE}.step === {RACE}.steps")
+        page.wait_for_function(CHARTS_SETTLED)
+        seen = state(page, f"({SIDE_SEEN})()")
+        assert seen["past"] <= 1, (size, seen)
+        assert seen["loss"] >= 120, (size, seen)
