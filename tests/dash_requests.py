@@ -172,6 +172,10 @@ def analysis_body(client, output: str, store: dict[str, Any], **values: Any) -> 
     lr_outputs = [
         {"id": {"type": "racer-lr", "index": int(k)}, "property": "value"} for k in store["order"]
     ]
+    owned_outputs = [
+        {"id": {"type": "racer-default-lr", "index": int(k)}, "property": "data"}
+        for k in store["order"]
+    ]
     share = _one("race-share", "data", store)
     shapes = {
         "sweep-store.data": (
@@ -189,6 +193,7 @@ def analysis_body(client, output: str, store: dict[str, Any], **values: Any) -> 
         "tune-store.data": (
             [
                 lr_outputs,
+                owned_outputs,
                 {"id": "tune-store", "property": "data"},
                 {"id": "sweep-status", "property": "children"},
             ],
