@@ -18,6 +18,14 @@ from tests.test_browser_laptop import EIGHT
 SIZES = [{"width": 1024, "height": 768}, {"width": 1280, "height": 720}]
 SHOTS = os.environ.get("PRESENT_SHOTS")  # a folder: a screenshot of every beat at each size
 
+
+def shot(page, name: str) -> None:
+    """With PRESENT_SHOTS set, keeps a picture of the screen as ``name``.png there."""
+    if SHOTS:
+        Path(SHOTS).mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=f"{SHOTS}/{name}.png")
+
+
 # Every piece of text on the screen: each line of each text node (HTML and the charts' SVG),
 # with its font size and whatever hides part of it. Returns the problems found, and the
 # map's plot height.
@@ -106,9 +114,7 @@ def read_screen(page, size: dict, where: str) -> list[str]:
     overlapping or under 16 px."""
     settle(page, size)
     seen = state(page, f"({READ_SCREEN})()")
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=f"{SHOTS}/{size['width']}x{size['height']}-{where}.png")
+    shot(page, f"{size['width']}x{size['height']}-{where}")
     wrong = [f"{where} {size['width']}x{size['height']}: {p}" for p in seen["problems"]]
     if seen["plot"] < size["height"] / 2:
         wrong.append(f"{where} {size['width']}x{size['height']}: map {seen['plot']:.0f} px")
@@ -326,9 +332,7 @@ def test_in_present_the_lessons_menu_shows_every_lesson_at_once(browser, live, s
         )
         half = -(-len(LESSONS) // 2)
         assert len(set(lefts[:half])) == 1 and min(lefts[half:]) > lefts[0]
-        if SHOTS:
-            Path(SHOTS).mkdir(parents=True, exist_ok=True)
-            page.screenshot(path=f"{SHOTS}/lessons-menu-{size['width']}x{size['height']}.png")
+        shot(page, f"lessons-menu-{size['width']}x{size['height']}")
     finally:
         context.close()
 
@@ -348,8 +352,7 @@ def test_in_present_a_lessons_menu_that_still_overflows_says_more_follow(browser
         assert abs(box["y"] + box["height"] - (list_box["y"] + list_box["height"])) <= 2
         assert box["y"] + box["height"] <= short["height"]
         assert float(more.evaluate("n => parseFloat(getComputedStyle(n).fontSize)")) >= 16
-        if SHOTS:
-            page.screenshot(path=f"{SHOTS}/lessons-menu-short.png")
+        shot(page, "lessons-menu-short")
         # Scrolled to its end, the last lesson shows and the cue has nothing left to say.
         page.locator("details.lessons ul").evaluate("l => { l.scrollTop = l.scrollHeight; }")
         more.wait_for(state="hidden")
@@ -404,9 +407,7 @@ def test_eight_racers_fit_a_1280x720_laptop_or_the_page_says_where_the_rest_went
     page.wait_for_function("() => document.documentElement.dataset.crowd === '1280x720|8'")
     page.wait_for_function(CHARTS_SETTLED)
     seen = state(page, f"({SIDE_SEEN})()")
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=f"{SHOTS}/eight-laptop-1280x720.png")
+    shot(page, "eight-laptop-1280x720")
     assert seen["rows"] == 8
     assert "steps to tol" in seen["columns"] and "work to tol" in seen["columns"], seen
     assert seen["past"] <= 1, seen  # every ranking column on the screen, none cut
@@ -435,9 +436,7 @@ def test_eight_racers_fit_present(tabs, size):
     page.wait_for_function(f"() => {RACE}.rendered === 300")
     settle(page, size)
     seen = state(page, f"({SIDE_SEEN})()")
-    if SHOTS:
-        Path(SHOTS).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=f"{SHOTS}/eight-present-{size['width']}x{size['height']}.png")
+    shot(page, f"eight-present-{size['width']}x{size['height']}")
     assert seen["rows"] == 8
     assert "steps to tol" in seen["columns"] and "work to tol" in seen["columns"], seen
     assert seen["past"] <= 1 and seen["below"] <= 1, seen
