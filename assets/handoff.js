@@ -22,8 +22,39 @@
     if (el) el.textContent = text;
   }
 
+  // What the code opens: a copy of this beat (in a lesson) or of this race, not a live follow.
+  function hint() {
+    var el = document.querySelector("#" + R.ids.HANDOFF_DIALOG + " .handoff-hint");
+    if (el) {
+      el.textContent = "Scan to open this " + (R.use("beats") ? "beat" : "race") +
+        " on a phone, without the racer settings (a copy: it does not follow this screen).";
+    }
+  }
+
+  // A link on a loopback address (the server on 127.0.0.1, localhost or ::1, as `make run`
+  // serves) reaches only this computer: no phone opens it. Said in one line, with what to do.
+  function loopback(link) {
+    var url;
+    try { url = new URL(link); } catch (e) { return null; }
+    var name = url.hostname.replace(/^\[|\]$/g, "");
+    return name === "localhost" || /^127\./.test(name) || name === "::1" ? url : null;
+  }
+  function local(link) {
+    var note = document.querySelector("#" + R.ids.HANDOFF_DIALOG + " .handoff-local");
+    if (!note) return;
+    var url = link ? loopback(link) : null;
+    note.hidden = !url;
+    if (!url) return;
+    var port = url.port || (url.protocol === "https:" ? "443" : "80");
+    note.innerHTML = "<strong>Phones cannot open " + R.escapeHtml(url.host) + "</strong> " +
+      "(this computer only): serve with <code>HOST=0.0.0.0 PUBLIC_HOSTS=" +
+      "&lt;network address&gt;:" + R.escapeHtml(port) + "</code> and open the page at that " +
+      "address.";
+  }
+
   function show(answer) {
     var box = byId("HANDOFF_CODE"), link = byId("HANDOFF_LINK");
+    local(answer.link);
     box.textContent = "";
     var img = document.createElement("img");
     img.alt = "QR code of the students' link";
@@ -44,6 +75,8 @@
     dialog.removeAttribute("data-link");
     byId("HANDOFF_CODE").textContent = "";
     byId("HANDOFF_LINK").textContent = "";
+    hint();
+    local(null);
     status("Making the code…");
     if (!dialog.open) dialog.showModal();
     fetch("/api/qr" + window.location.search, {headers: {Accept: "application/json"}})

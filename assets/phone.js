@@ -39,6 +39,23 @@
 
   R.on("load", fold);
 
+  // Upright, a caption opened to read ("less ▴") folds again when the race starts playing,
+  // so the verdict a Reveal wrote and the beat's text do not push the map off the screen
+  // while it plays; "more" opens it again.
+  var UPRIGHT = "(max-width: 699px)";
+  var wasPlaying = false;
+  R.on("step", function () {
+    var playing = Boolean(R.playing);
+    if (playing && !wasPlaying && window.matchMedia(UPRIGHT).matches) {
+      var caption = R.el("LESSON_CAPTION"), button = caption && caption.querySelector(".caption-fold");
+      if (button && !caption.classList.contains("folded")) {
+        caption.classList.add("folded");
+        label(button, true);
+      }
+    }
+    wasPlaying = playing;
+  });
+
   // A list opened low on a phone's screen had room below it for four of its 23 optimizers:
   // a menu opened in the lower part of the screen first brings its box near the top, and
   // the list (assets/phone.css) takes the room below it.

@@ -229,6 +229,54 @@
     choices();
   });
 
+  // ----- a beat before the question's -------------------------------------------------------
+  // A later beat asks (ravine's beat 2: which racer reaches the tolerance first?), and this
+  // beat's ranking showed the answer at step 0 ("steps to tol: SGD 185, Momentum 95"). Here
+  // the ranking's whole-race figures show only once the playhead has reached them: a racer's
+  // steps and work to tolerance (or where it diverged) at that step, its final and best loss
+  // at its last step (a noisy race's, at the race's end); before that, "?". The rank and the
+  // value now are the step's own and stay. Predict first turned off in this tab shows them.
+  var PLAIN = {3: "end", 4: "end", 5: "tol", 6: "tol"};
+  var NOISY = {3: "race", 4: "race", 5: "race"};
+  function reachedAt(r, kind) {
+    var last = r.n - 1;
+    if (kind === "race") return R.steps;
+    if (kind === "end") return last;
+    if (r.diverged_at !== null && r.diverged_at !== undefined) return r.diverged_at;
+    return r.steps_to_tol !== null && r.steps_to_tol !== undefined ? r.steps_to_tol : last;
+  }
+  function veiled() { return Boolean(state.beat && state.beat.asked_later && !storedOff()); }
+  function veil() {
+    var el = R.el("LEADERBOARD"), table = el && el.querySelector("table:not(.masked)");
+    if (!table || !table.tBodies[0] || !veiled()) return;
+    var columns = table.classList.contains("noisy") ? NOISY : PLAIN;
+    Array.prototype.forEach.call(table.tBodies[0].rows, function (tr) {
+      var r = racer(Number(tr.getAttribute("data-racer")));
+      if (!r) return;
+      Object.keys(columns).forEach(function (i) {
+        var td = tr.cells[i];
+        if (!td) return;
+        if (td.dataset.whole === undefined) td.dataset.whole = td.innerHTML;
+        var hide = R.step < reachedAt(r, columns[i]), html = hide ? "?" : td.dataset.whole;
+        if (td.innerHTML !== html) td.innerHTML = html;
+        td.classList.toggle("not-yet", hide);
+        if (hide) td.title = "shown once the race gets there: a later beat asks about it";
+        else td.removeAttribute("title");
+      });
+    });
+  }
+  // The table is built again with a new race (playback.js): veiled before it is painted.
+  var rebuilt = window.MutationObserver ? new window.MutationObserver(veil) : null, watched = false;
+  R.on("load", function () {
+    var el = R.el("LEADERBOARD");
+    if (rebuilt && el && !watched && veiled()) {
+      watched = true;
+      rebuilt.observe(el, {childList: true});
+    }
+    veil();
+  });
+  R.on("step", veil);
+
   // Asked from the first drawing on: the ranking never shows its order, even for a frame.
   state.beat = beatSettings();
   state.question = state.beat && state.beat.question ? state.beat.question : null;

@@ -308,6 +308,20 @@
     moreCue();
   });
 
+  // Escape with the Lessons menu open closes the menu, the focus back on its button; only the
+  // next Escape leaves Present (assets/tools.js). It had left Present with the menu still
+  // open over the page. Heard before the page's own keys (the window's capture comes first).
+  window.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || event.altKey || event.ctrlKey || event.metaKey) return;
+    var menu = document.querySelector("header details.lessons[open]"), t = event.target;
+    if (!menu || (t && t.closest && t.closest("dialog[open]"))) return;  // a dialog's own Esc
+    event.preventDefault();
+    event.stopPropagation();
+    menu.open = false;
+    var summary = menu.querySelector("summary");
+    if (summary) summary.focus({preventScroll: true});
+  }, true);
+
   // A lesson picked from the menu in Present opens presenting (a student view stays one).
   document.addEventListener("click", function (event) {
     var link = event.target.closest ? event.target.closest(".lessons a[href]") : null;

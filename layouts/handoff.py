@@ -43,10 +43,16 @@ def handoff_dialog() -> html.Dialog:
         ids.HANDOFF_TITLE,
         "Students' link",
         [
+            # What the code opens: a copy of the page as it is now, not a live follow
+            # (assets/handoff.js says "this beat" in a lesson).
             html.P(
-                "Scan to follow along: this race, without the racer settings.",
+                "Scan to open this race on a phone, without the racer settings "
+                "(a copy: it does not follow this screen).",
                 className="handoff-hint",
             ),
+            # Served on a loopback address, no phone reaches the link: said, with what to do
+            # (assets/handoff.js fills it in and shows it).
+            html.P(className="handoff-local", role="note", hidden=True),
             html.Div(id=ids.HANDOFF_CODE, className="handoff-code"),
             html.P(html.A(id=ids.HANDOFF_LINK, href="#"), className="handoff-link"),
             html.P(id=ids.HANDOFF_STATUS, role="status", className="tool-status"),

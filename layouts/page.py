@@ -267,6 +267,8 @@ def beat_settings(lesson: Lesson, beat: int) -> dict[str, Any]:
         "beats": len(lesson.beats),
         **settings,
         "question": {"prompt": question.prompt, "answer": question.answer} if asked else None,
+        # A later beat asks: this one keeps the ranking's whole-race figures until reached.
+        "asked_later": question is not None and question.beat > beat,
         "self": beat_link(lesson, beat),
         "previous": beat_link(lesson, beat - 1) if beat > 0 else None,
         "next": beat_link(lesson, beat + 1) if beat + 1 < len(lesson.beats) else None,

@@ -62,7 +62,8 @@ FAIR_COMPARISON = Lesson(
         Beat(
             "A bowl twenty times steeper one way than the other, at the rates a well-known "
             "example calls near-best: SGD 0.04, momentum 0.02, Adam 0.2. Adam ends lowest. "
-            "Are these really each racer's best rate? The next beat asks the page's sweep.",
+            "Are these really each racer's best rate? The next beat races each at the best "
+            "rate of the page's sweep.",
             race=_bowl(
                 _named(
                     [

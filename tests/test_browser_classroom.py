@@ -418,3 +418,92 @@ def test_in_present_the_students_link_dialogs_buttons_are_large(browser, live, s
         assert tab.problems == []
     finally:
         context.close()
+
+
+HANDOFF_DRAWN = (
+    "() => document.getElementById('handoff-dialog').open &&"
+    " document.querySelector('#handoff-code img') &&"
+    " document.querySelector('#handoff-code img').complete"
+)
+LOCAL_NOTE = "#handoff-dialog .handoff-local"
+
+
+@pytest.mark.parametrize(
+    "size",
+    [
+        {"width": 1024, "height": 768},
+        {"width": 1280, "height": 720},
+        {"width": 1400, "height": 900},
+    ],
+    ids=str,
+)
+def test_the_students_link_on_a_loopback_address_says_phones_cannot_open_it(browser, live, size):
+    """Issue 25 (session 13, round 2): served on 127.0.0.1 the QR code and the link point at
+    the teacher's own computer, which no phone reaches, and nothing said so; and "Scan to follow
+    along" promised a live follow. The dialog now says, in one line, what to do, and what the
+    code opens (this beat, a copy of it)."""
+    present = "&present=1" if size["width"] < 1400 else ""
+    context, tab = open_tab(browser, live[0] + "/?lesson=ravine&beat=1" + present, viewport=size)
+    try:
+        tab.click("#handoff-button")
+        tab.wait_for_function(HANDOFF_DRAWN)
+        port = urlsplit(live[0]).port
+        assert f"127.0.0.1:{port}" in tab.inner_text("#handoff-link")
+        note = tab.locator(LOCAL_NOTE)
+        assert note.is_visible()
+        text = note.inner_text()
+        assert "127.0.0.1" in text and "phones" in text.lower()
+        assert "HOST=0.0.0.0" in text and "PUBLIC_HOSTS=" in text and f":{port}" in text
+        hint = tab.inner_text("#handoff-dialog .handoff-hint")
+        assert "follow along" not in hint and "this beat" in hint
+        assert "does not follow" in hint
+        seen = state(tab, f"({DIALOG_READ})()")
+        assert seen["inside"], seen  # the note, the code, the link and the buttons on screen
+        assert not present or seen["small"] == [], seen  # Present's 16 px floor
+        fonts = note.evaluate(
+            "n => [n, ...n.querySelectorAll('*')]"
+            ".map(e => parseFloat(getComputedStyle(e).fontSize))"
+        )
+        assert min(fonts) >= 16, fonts
+        box = note.bounding_box()
+        assert box["y"] >= 0 and box["y"] + box["height"] <= size["height"]
+        if SHOTS:
+            tab.screenshot(path=f"{SHOTS}/handoff-loopback-{size['width']}x{size['height']}.png")
+        assert tab.problems == []
+    finally:
+        context.close()
+
+
+def test_the_students_link_on_a_network_address_has_no_loopback_note(browser):
+    """Served on the network (HOST=0.0.0.0, PUBLIC_HOSTS naming this computer's address) and
+    opened by that address, the dialog shows the code with no loopback warning."""
+    import socket
+    import threading
+
+    from werkzeug.serving import make_server
+
+    from app import create_app
+    from tests.live import free_port
+
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as probe:
+        probe.connect(("192.0.2.1", 9))  # no packet is sent: it picks the outgoing address
+        address = probe.getsockname()[0]
+    assert not address.startswith("127."), "this computer has no network address"
+    port = free_port()
+    app = create_app({"PUBLIC_HOSTS": f"{address}:{port}"})
+    server = make_server("0.0.0.0", port, app.server, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        context, tab = open_tab(browser, f"http://{address}:{port}/?lesson=ravine&beat=1")
+        try:
+            tab.click("#handoff-button")
+            tab.wait_for_function(HANDOFF_DRAWN)
+            assert f"{address}:{port}" in tab.inner_text("#handoff-link")
+            assert not tab.locator(LOCAL_NOTE).is_visible()
+            assert "this beat" in tab.inner_text("#handoff-dialog .handoff-hint")
+        finally:
+            context.close()
+    finally:
+        server.shutdown()
+        thread.join()

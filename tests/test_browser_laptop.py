@@ -437,3 +437,49 @@ def test_the_address_follows_the_step_while_playing(tabs):
         "s => document.getElementById('share-link').value.includes('step=' + s)", arg=stopped
     )
     assert tab.problems == []
+
+
+# ----- round 2, item 3: a refused field says, where the eye is, that the race is not updating --
+
+
+@pytest.mark.parametrize("typed", ["", "1e9", "abc"])
+def test_a_refused_field_says_beside_the_ranking_that_the_race_is_the_last_that_ran(tabs, typed):
+    tab = tabs("/", viewport=LAPTOP)
+    box = control("racer-lr", 1)
+    loaded = state(tab, f"{RACE}.loadedAt")
+    tab.fill(box, typed)
+    tab.press(box, "Enter")
+    error = control("racer-error", 1)
+    tab.wait_for_function("sel => document.querySelector(sel).textContent !== ''", arg=error)
+    refusal = tab.inner_text(error)  # "learning rate: in (0, 10], got …"
+    field, allowed = refusal.split(": ", 1)
+    note = tab.locator("#not-raced")
+    note.wait_for(state="visible")
+    text = note.inner_text()
+    racer = state(tab, f"{RACE}.racers.find(r => r.index === 1).label.split(' (')[0]")
+    assert text.startswith(f"Not raced: {field} of {racer}: {allowed}"), text
+    assert "The race shown is the last one that ran." in text
+    # Where the eye is: back at the map, on the first screen, just above the ranking.
+    tab.evaluate("() => window.scrollTo(0, 0)")
+    tab.wait_for_function("() => window.scrollY === 0")
+    line, board = note.bounding_box(), tab.locator("#leaderboard").bounding_box()
+    assert 0 <= line["y"] and line["y"] + line["height"] <= board["y"] + 1
+    assert board["y"] - (line["y"] + line["height"]) <= 40
+    assert line["y"] + line["height"] <= LAPTOP["height"]
+    # A racer added meanwhile changes the cards, not the race: the line stays.
+    cards, shown = tab.locator(".racer-card").count(), state(tab, f"{RACE}.race.share")
+    tab.click("#add-racer")
+    tab.wait_for_function("n => document.querySelectorAll('.racer-card').length > n", arg=cards)
+    tab.wait_for_function(READY)
+    assert note.is_visible() and note.inner_text() == text
+    assert state(tab, f"{RACE}.race.share") == shown and state(tab, f"{RACE}.racers.length") == 4
+    # Its button takes the user to the box that was refused.
+    note.locator("button").click()
+    tab.wait_for_function("sel => document.activeElement === document.querySelector(sel)", arg=box)
+    # Corrected, the race runs again (with the added racer) and the line goes.
+    tab.fill(box, "0.002")
+    tab.press(box, "Enter")
+    tab.wait_for_function(f"t => {RACE}.loadedAt > t && {RACE}.idle()", arg=loaded)
+    note.wait_for(state="hidden")
+    assert state(tab, f"{RACE}.racers.length") == cards + 1
+    assert tab.problems == []

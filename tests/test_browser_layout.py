@@ -202,6 +202,12 @@ def test_laptop_first_screen_holds_the_map_and_quick_controls(browser, live, siz
 def test_present_fits_the_screen_with_key_ranking_and_caption(browser, live, size):
     context, tab = open_tab(browser, live[0] + "/?lesson=ravine&present=1", viewport=size)
     try:
+        # Measured once assets/present.js has fitted the page and the map has been redrawn
+        # (on a busy machine the map was read mid-fit, its axes not yet at one scale).
+        tab.wait_for_function(
+            f"s => document.documentElement.dataset.fitted === s && {RACE}.idle()",
+            arg=f"{size['width']}x{size['height']}",
+        )
         assert state(tab, "document.documentElement.scrollHeight") <= size["height"] + 1
         assert no_sideways_scroll(tab)
         for selector in (

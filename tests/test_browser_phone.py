@@ -181,7 +181,7 @@ def test_upright_a_lessons_map_and_play_are_on_the_first_screen_and_the_caption_
 TARGETS = (
     "[role=slider], .loss-axis label, .lower-chart label, .quick-show,"
     " .quick-rate, .playback button, .toolbar button, .view-select label, #loop-toggle label,"
-    " .export-menu summary"
+    " .export-menu summary, input[type=radio]"
 )
 
 
@@ -253,4 +253,69 @@ def test_upright_the_first_screen_says_what_the_race_is_in_one_short_line(tab, p
     # Play and the map are still on the first screen.
     assert on_screen(page, "#play-button") and on_screen(page, PLOT)
     assert no_sideways_scroll(page)
+    assert page.problems == []
+
+
+# ----- round 2: the students' link's targets, and its question on the first screen ------------
+
+
+@pytest.mark.parametrize("orientation", list(ORIENTATIONS))
+def test_the_students_links_full_page_link_is_a_44px_target(tab, orientation):
+    page = tab("/?lesson=how_much_momentum&hide=controls", ORIENTATIONS[orientation])
+    link = shown(page, ".controls-note a")
+    assert [t["text"] for t in link] == ["Open the full page"]
+    assert link[0]["h"] >= 44 and link[0]["w"] >= 44, link  # it was 159×18
+    # Still one line (its target reaches past the line, not the line's height).
+    line = page.evaluate(
+        "() => { const n = document.querySelector('.controls-note');"
+        " return [n.getBoundingClientRect().height, parseFloat(getComputedStyle(n).lineHeight)"
+        " || 1.4 * parseFloat(getComputedStyle(n).fontSize)]; }"
+    )
+    assert line[0] < 1.6 * line[1]
+    # A tap at the target's top edge opens the full page.
+    b = page.locator(".controls-note a").bounding_box()
+    page.wait_for_function("() => location.search.includes('race=')")
+    page.touchscreen.tap(b["x"] + b["width"] / 2, b["y"] + 2)
+    page.wait_for_function("() => !/[?&]hide=/.test(window.location.search)")
+
+
+STUDENT_QUESTION = "/?lesson=ravine&beat=2&hide=controls"
+
+
+def whole_on_screen(page, selector: str) -> list[bool]:
+    """For each drawn element ``selector`` names: wholly inside the viewport."""
+    return page.evaluate(
+        "s => [...document.querySelectorAll(s)].filter(e => e.getClientRects().length)"
+        ".map(e => { const r = e.getBoundingClientRect(); return r.width > 0 && r.top >= -0.5"
+        " && r.left >= -0.5 && r.bottom <= innerHeight + 0.5 && r.right <= innerWidth + 0.5; })",
+        selector,
+    )
+
+
+@pytest.mark.parametrize("opened", [False, True])
+def test_upright_a_students_question_is_on_the_first_screen_and_the_map_while_it_plays(tab, opened):
+    page = tab(STUDENT_QUESTION, PORTRAIT)
+    page.wait_for_function(
+        "() => document.documentElement.classList.contains('predicting')"
+        " && document.querySelectorAll('.predict-choice').length === 2"
+    )
+    # The question's choices and Reveal on the first screen, the caption not opened.
+    assert whole_on_screen(page, ".predict-choice, .predict-reveal") == [True] * 3
+    assert page.locator(".predict-prompt").is_visible()
+    assert on_screen(page, PLOT)
+    if opened:  # a student who opened the caption ("more") before answering
+        page.locator("#lesson-caption .caption-fold").tap()
+        page.wait_for_function(
+            "() => document.querySelector('.caption-fold').getAttribute('aria-expanded') === 'true'"
+        )
+    page.locator(".predict-choice").first.tap()
+    page.locator(".predict-reveal").tap()
+    # Reveal plays the beat: while it plays the verdict is read and the whole map is seen.
+    page.wait_for_function(f"() => {RACE}.playing")
+    verdict = page.locator(".predict-verdict")
+    assert verdict.is_visible() and "the answer is Momentum" in verdict.inner_text()
+    assert on_screen(page, ".predict-verdict")
+    assert on_screen(page, PLOT)
+    page.wait_for_function(f"() => !{RACE}.playing")
+    assert on_screen(page, PLOT)
     assert page.problems == []

@@ -287,3 +287,86 @@ def test_choosing_with_the_mouse_then_the_clicker_still_holds_the_race(browser, 
     tab.wait_for_function(f"() => !{RACE}.predicting")
     assert tab.inner_text(".predict-verdict") == "Right: Momentum (lr 0.01)."
     context.close()
+
+
+# The ranking's cells shown on the screen, by racer and by column header ("steps to tol",
+# "work to tol", "final loss", "best loss"): what the class can read.
+RANKING_CELLS = """() => {
+  const table = document.querySelector('#leaderboard table:not(.masked)');
+  if (!table) return null;
+  const heads = [...table.tHead.rows[0].cells].map(c => c.innerText.replace(/\\s+/g, ' ').trim());
+  const out = {};
+  [...table.tBodies[0].rows].forEach(tr => {
+    const row = {};
+    [...tr.cells].forEach((td, i) => {
+      if (td.getClientRects().length) row[heads[i]] = td.innerText.trim();
+    });
+    out[tr.dataset.racer] = row;
+  });
+  return out;
+}"""
+# Each racer's whole-race figures as the ranking would format them.
+WHOLE_RACE = f"""() => Object.fromEntries({RACE}.racers.map(r => [String(r.index), {{
+  'steps to tol': r.steps_to_tol === null ? null : String(r.steps_to_tol),
+  'final loss': {RACE}.fmt(r.final_loss), 'best loss': {RACE}.fmt(r.best_loss),
+  'reached': r.steps_to_tol}}]))"""
+LAPTOP = {"width": 1400, "height": 900}
+
+
+def whole_race_shown(tab) -> list[str]:
+    """The whole-race figures (steps to tol, final and best loss) the ranking shows now, as
+    "racer:column"."""
+    cells, whole = tab.evaluate(RANKING_CELLS), tab.evaluate(WHOLE_RACE)
+    assert cells, "the ranking is not on the page"
+    return [
+        f"{racer}:{column}"
+        for racer, row in cells.items()
+        for column in ("steps to tol", "final loss", "best loss")
+        if whole[racer][column] is not None and row.get(column) == whole[racer][column]
+    ]
+
+
+@pytest.mark.parametrize(("size", "present"), [(PRESENT, "&present=1"), (LAPTOP, "")])
+def test_a_beat_before_the_question_does_not_give_its_answer(browser, live, size, present):
+    """Issue 25 (session 13, round 2): ravine's beat 1 showed "steps to tol: SGD 185,
+    Momentum 95" at step 0, one beat before beat 2 asks which reaches the tolerance first.
+    Before the question's beat, the ranking's whole-race figures show only once the playhead
+    has reached them: a racer's steps to tol at that step, the final and best loss at its end."""
+    context, tab = open_tab(browser, live[0] + "/?lesson=ravine&beat=1" + present, viewport=size)
+    cells = tab.evaluate(RANKING_CELLS)
+    assert all("steps to tol" in row for row in cells.values())  # the column is on the screen
+    if not present:
+        assert all("final loss" in row for row in cells.values())
+    assert whole_race_shown(tab) == []
+    assert "185" not in tab.inner_text("#leaderboard")
+    assert " 95" not in " " + tab.inner_text("#leaderboard").replace("\n", " ")
+    if SHOTS:
+        tab.screenshot(path=f"{SHOTS}/beat1-open-{size['width']}x{size['height']}.png")
+    # Played to the beat's step (25): neither has reached the tolerance yet.
+    tab.click(".beat-play")
+    tab.wait_for_function(f"() => {RACE}.step === 25 && !{RACE}.playing")
+    assert whole_race_shown(tab) == []
+    # At step 100 Momentum has reached it (step 95) and shows it; SGD (185) does not yet.
+    tab.evaluate("() => window.dash_clientside.set_props('step-slider', {value: 100})")
+    tab.wait_for_function(f"() => {RACE}.step === 100 && {RACE}.idle()")
+    assert whole_race_shown(tab) == ["1:steps to tol"]
+    # Back to step 50: hidden again.
+    tab.evaluate("() => window.dash_clientside.set_props('step-slider', {value: 50})")
+    tab.wait_for_function(f"() => {RACE}.step === 50 && {RACE}.idle()")
+    assert whole_race_shown(tab) == []
+    # At the race's end every figure is there.
+    tab.evaluate(f"() => window.dash_clientside.set_props('step-slider', {{value: {RACE}.steps}})")
+    tab.wait_for_function(f"() => {RACE}.step === {RACE}.steps && {RACE}.idle()")
+    on_screen = {
+        f"{racer}:{column}"
+        for racer, row in tab.evaluate(RANKING_CELLS).items()
+        for column in ("steps to tol", "final loss", "best loss")
+        if column in row
+    }
+    assert {"0:steps to tol", "1:steps to tol"} <= on_screen
+    assert present or {"0:final loss", "1:final loss"} <= on_screen
+    assert set(whole_race_shown(tab)) == on_screen
+    if SHOTS:
+        tab.screenshot(path=f"{SHOTS}/beat1-end-{size['width']}x{size['height']}.png")
+    assert tab.problems == []
+    context.close()

@@ -462,3 +462,33 @@ def test_eight_racers_played_to_the_end_keep_every_ranking_column_on_screen(tabs
         seen = state(page, f"({SIDE_SEEN})()")
         assert seen["past"] <= 1, (size, seen)
         assert seen["loss"] >= 120, (size, seen)
+
+
+@pytest.mark.parametrize("size", SIZES, ids=lambda s: f"{s['width']}x{s['height']}")
+def test_in_present_escape_closes_the_lessons_menu_first_then_leaves_present(browser, live, size):
+    """Issue 25 (session 13, round 2): with the Lessons menu open in Present, Escape left
+    Present and left the menu open over the page. Now the first Escape closes the menu (the
+    focus back on its button) and Present stays; the second leaves Present."""
+    context, page = opened(browser, live, "/?lesson=ravine&beat=1&present=1", size)
+    try:
+        settle(page, size)
+        page.locator("details.lessons summary").click()
+        page.locator("details.lessons ul li a").first.wait_for(state="visible")
+        page.keyboard.press("Escape")
+        page.wait_for_function("() => !document.querySelector('details.lessons').open")
+        assert not page.locator("details.lessons ul").is_visible()
+        assert state(page, f"{RACE}.presenting")
+        assert state(page, "document.documentElement.classList.contains('presenting')")
+        assert state(page, "document.activeElement.matches('details.lessons summary')")
+        shot(page, f"lessons-menu-escaped-{size['width']}x{size['height']}")
+        page.keyboard.press("Escape")
+        page.wait_for_function(f"() => !{RACE}.presenting")
+        assert not state(page, "document.querySelector('details.lessons').open")
+        # Opened again from a link inside it (the focus in the list): Escape closes it too.
+        page.locator("details.lessons summary").click()
+        page.locator("details.lessons ul li a").first.focus()
+        page.keyboard.press("Escape")
+        page.wait_for_function("() => !document.querySelector('details.lessons').open")
+        assert page.problems == []
+    finally:
+        context.close()
