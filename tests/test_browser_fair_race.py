@@ -7,7 +7,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import pytest
 
-from callbacks.analysis import best_rates, isolated_dip, robust_best, short_rate, short_rates
+from callbacks.analysis import short_rate, short_rates
 from callbacks.form import OPENING_RACE
 from optimizers import run_race
 from optimizers.config import RateGrid
@@ -16,6 +16,7 @@ from optimizers.registry import OPTIMIZERS
 from optimizers.starts import many_starts
 from optimizers.sweep import sweep
 from optimizers.validate import validate_race
+from service.best_rate import best_rates, isolated_dip, robust_best
 from service.share import decode_race
 from surfaces import get_surface
 from tests.live import RACE, control, race_link, state
