@@ -202,10 +202,14 @@ def test_laptop_first_screen_holds_the_map_and_quick_controls(browser, live, siz
 def test_present_fits_the_screen_with_key_ranking_and_caption(browser, live, size):
     context, tab = open_tab(browser, live[0] + "/?lesson=ravine&present=1", viewport=size)
     try:
-        # Measured once assets/present.js has fitted the page and the map has been redrawn
-        # (on a busy machine the map was read mid-fit, its axes not yet at one scale).
+        # Measured once assets/present.js has fitted the page and Plotly has redrawn the map
+        # at its new size (on a busy machine the map was read mid-fit: 88 px a unit across,
+        # 99 up). A map that never comes back to one scale fails here, by the wait's timeout.
         tab.wait_for_function(
-            f"s => document.documentElement.dataset.fitted === s && {RACE}.idle()",
+            f"s => document.documentElement.dataset.fitted === s && {RACE}.idle()"
+            f" && (() => {{ const l = {MAP}._fullLayout;"
+            " const px = a => a._length / Math.abs(a.range[1] - a.range[0]);"
+            " return Math.abs(px(l.xaxis) / px(l.yaxis) - 1) < 0.01; })()",
             arg=f"{size['width']}x{size['height']}",
         )
         assert state(tab, "document.documentElement.scrollHeight") <= size["height"] + 1
