@@ -1,16 +1,20 @@
-"""Engine benchmarks (issue 16): the compiled engine beside torch.optim doing the same work and
-beside the first edition's NumPy engine (bench/numpy_engine/, the reference), in one run.
+"""Engine benchmarks (issue 16): the compiled engine beside torch.optim doing the same work, in
+one run.
+
+The first edition's NumPy engine, timed beside them until issue 26, left the product tree: the
+git tag ``first-edition-numpy-engine`` holds it (bench/first_edition.md says how to run it),
+and its last measured times are quoted in the section, marked as recorded.
 
 Run with ``make bench`` (or ``python -m bench.engine``); prints a table and rewrites the
 engine section of bench/results.md. Absolute times vary on these shared machines; the ratios
 measured in the same run are what the targets are about.
 
-* times: medians of ``REPEATS`` runs of ours, then of the first edition's, then of
-  torch.optim's, in the same run (``medians`` says why not interleaved). torch.optim runs
-  one optimizer per run (float64, one thread, the analytic Rosenbrock gradient in torch), as
-  a training loop would. For the batch cases (hundreds of
-  runs) torch is timed on one run per racer and multiplied by the runs per racer: its cost
-  is linear in runs (every run is its own optimizer), and timing it whole would take minutes.
+* times: medians of ``REPEATS`` runs of ours, then of torch.optim's, in the same run
+  (``medians`` says why not interleaved). torch.optim runs one optimizer per run (float64,
+  one thread, the analytic Rosenbrock gradient in torch), as a training loop would. For the
+  batch cases (hundreds of runs) torch is timed on one run per racer and multiplied by the
+  runs per racer: its cost is linear in runs (every run is its own optimizer), and timing it
+  whole would take minutes.
 * peak memory: tracemalloc's peak (NumPy reports its buffers to it) while the engine answers
   a maximum-budget sweep and fan request (3,000,000 run-steps, the validator's bound).
 * compilation: every kernel into an empty cache (what a fresh clone's ``make run`` adds
@@ -30,7 +34,6 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-import bench.numpy_engine.batch as first_batch
 from bench.coldstart import FIRST_RACE, WARM, subprocess_seconds
 from bench.report import RESULTS, stamp, write_section
 from optimizers import run_batch, run_race
@@ -44,6 +47,17 @@ from surfaces import get_surface
 from tests.torch_reference import build_optimizer
 
 REPEATS = 7
+
+# The first edition's NumPy engine as last measured beside ours (bench/first_edition.md):
+# not measured again, since the engine left the product tree.
+FIRST_EDITION_MEASURED = [
+    "The first edition's NumPy engine is no longer timed: it left the product tree (git tag",
+    "`first-edition-numpy-engine`, bench/first_edition.md). Recorded, not measured this run: its",
+    "last measurement, 2026-11-27, in the same run as ours at 0.56, 13.58, 9.43 and 2.50 ms, was",
+    "race 36.9 ms, sweep 152.0 ms, fan 113.5 ms and many starts 20.5 ms (66×, 11×, 12× and 8×",
+    "ours then), and a peak memory of 158.9 MB for the sweep and 480.3 MB for the fan below",
+    "(ours 0.4 and 22.9 MB then).",
+]
 
 EIGHT = ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "adam", "adamw", "nadam"]
 TEN = [*EIGHT[:5], "adadelta", "adam", "adamw", "adamax", "nadam"]
@@ -107,88 +121,67 @@ def peak_mb(call: Callable[[], object]) -> float:
     return peak / 1e6
 
 
-def first_edition_sweep(config) -> None:
-    first_batch.run_batch(config, lrs=list(RATES))
-
-
 def main() -> None:
     torch.set_default_dtype(torch.float64)
     torch.set_num_threads(1)
     load_before = os.getloadavg()[0]
-    rows: list[tuple[str, float, float, float, str, bool | None]] = []
+    rows: list[tuple[str, float, float, str, bool | None]] = []
 
-    def row(name: str, ours: float, first: float, ref: float, target: str, met: bool | None):
-        rows.append((name, ours * 1e3, first * 1e3, ref * 1e3, target, met))
-        print(f"{name}: ours {ours * 1e3:.2f} ms, first edition {first * 1e3:.1f} ms, "
-              f"torch.optim {ref * 1e3:.1f} ms")  # fmt: skip
+    def row(name: str, ours: float, ref: float, target: str, met: bool | None):
+        rows.append((name, ours * 1e3, ref * 1e3, target, met))
+        print(f"{name}: ours {ours * 1e3:.2f} ms, torch.optim {ref * 1e3:.1f} ms")
 
     # (a) race: 8 optimizers × 1,000 steps.
     config = validate_race(race(EIGHT, 1000))
-    ours, first, ref = medians(
-        [
-            lambda: run_race(config),
-            lambda: first_batch.run_batch(config),
-            lambda: torch_runs(race(EIGHT, 1000)),
-        ]
-    )
-    row("race: 8 optimizers × 1,000 steps", ours, first, ref, "torch ≥ 100× ours",
-        ref / ours >= 100)  # fmt: skip
+    ours, ref = medians([lambda: run_race(config), lambda: torch_runs(race(EIGHT, 1000))])
+    row("race: 8 optimizers × 1,000 steps", ours, ref, "torch ≥ 100× ours", ref / ours >= 100)
 
     # (b) sweep: 10 optimizers × 48 rates × 1,000 steps (outcomes only, as /api/sweep).
     config = validate_race(race(TEN, 1000))
-    ours, first, one = medians(
+    ours, one = medians(
         [
             lambda: run_batch(config, lrs=list(RATES), record=Record.OUTCOME),
-            lambda: first_edition_sweep(config),
             lambda: torch_runs(race(TEN, 1000)),
         ]
     )
-    row("sweep: 10 optimizers × 48 rates × 1,000 steps", ours, first, one * len(RATES),
+    row("sweep: 10 optimizers × 48 rates × 1,000 steps", ours, one * len(RATES),
         "≤ 15 ms", ours * 1e3 <= 15)  # fmt: skip
 
     # (c) fan: 8 racers × 32 seeds × 1,000 steps: the engine's runs (what torch does too),
     # then the fan as served, with its summaries (median path, loss quartiles, copies).
     config = validate_race(race(EIGHT, 1000, std=0.5))
     seeds = fan_seeds(1, 32)
-    ours, first, one, served = medians(
+    ours, one, served = medians(
         [
             lambda: run_batch(config, seeds=seeds, record=Record.POINTS),
-            lambda: first_batch.run_batch(config, seeds=seeds),
             lambda: torch_runs(race(EIGHT, 1000)),
             lambda: noisy_fans(config, 32),
         ]
     )
-    row("fan: 8 racers × 32 seeds × 1,000 steps", ours, first, one * 32, "≤ 10 ms",
-        ours * 1e3 <= 10)  # fmt: skip
+    row("fan: 8 racers × 32 seeds × 1,000 steps", ours, one * 32, "≤ 10 ms", ours * 1e3 <= 10)
     print(f"fan with its summaries (noisy_fans): {served * 1e3:.2f} ms")
 
     # (d) many starts: 64 × 1,000 (the engine's batch; the basin analysis is not engine).
     config = validate_race(race(["adam"], 1000))
     starts = start_points(get_surface("rosenbrock"), "grid", 64, 0)
-    ours, first, one = medians(
-        [
-            lambda: run_batch(config, starts=starts),
-            lambda: first_batch.run_batch(config, starts=starts),
-            lambda: torch_runs(race(["adam"], 1000)),
-        ]
+    ours, one = medians(
+        [lambda: run_batch(config, starts=starts), lambda: torch_runs(race(["adam"], 1000))]
     )
-    row("many starts: 64 × 1,000 steps", ours, first, one * 64, "≤ 3 ms", ours * 1e3 <= 3)
+    row("many starts: 64 × 1,000 steps", ours, one * 64, "≤ 3 ms", ours * 1e3 <= 3)
 
     # Peak memory of maximum-budget requests (3,000,000 run-steps).
     big_sweep = validate_race(race(TEN[:6], 5000))  # 6 racers × (49 rates + own) × 5,000
     grid = RateGrid(count=49)
     big_fan = validate_race(race(EIGHT[:2] + ["adam"] * 7, 5000, std=0.5))  # 9 × 64 × 5,000
     memory = [
-        ("sweep, 6 racers × 50 rates × 5,000 steps", lambda: sweep(big_sweep, grid),
-         lambda: first_batch.run_batch(big_sweep, lrs=list(grid.rates()))),
-        ("fan, 9 racers × 64 seeds × 5,000 steps", lambda: noisy_fans(big_fan, 64),
-         lambda: first_batch.run_batch(big_fan, seeds=fan_seeds(1, 64))),
-    ]  # fmt: skip
+        ("sweep, 6 racers × 50 rates × 5,000 steps", lambda: sweep(big_sweep, grid)),
+        ("fan, 9 racers × 64 seeds × 5,000 steps", lambda: noisy_fans(big_fan, 64)),
+    ]
     mem_rows = []
-    for name, ours_call, first_call in memory:
-        mine, theirs = peak_mb(ours_call), peak_mb(first_call)
-        mem_rows.append((name, mine, theirs, mine <= 50))
-        print(f"peak memory, {name}: ours {mine:.1f} MB, first edition {theirs:.1f} MB")
+    for name, ours_call in memory:
+        mine = peak_mb(ours_call)
+        mem_rows.append((name, mine, mine <= 50))
+        print(f"peak memory, {name}: ours {mine:.1f} MB")
 
     # Compilation into an empty cache (the first race of a warm cache: bench/coldstart.py).
     with tempfile.TemporaryDirectory() as empty:
@@ -205,36 +198,34 @@ def main() -> None:
         f"torch {torch.__version__}. Load average (1 min) {load_before:.1f} at the start and "
         f"{load_after:.1f} at the end (other processes on the same cores stretch every time "
         "here; the ratios in one run less).",
-        f"Medians of {REPEATS} runs each of ours, of the first edition's NumPy engine",
-        "(bench/numpy_engine/, the reference) and of torch.optim (one optimizer per run, float64,",
-        "one thread, analytic gradient), one after another in the same run (interleaved, a 2 ms",
-        "call timed right after torch's takes twice as long). For the batches torch.optim is",
-        "timed on one run per racer and multiplied by the runs per racer (linear: every run is",
-        "its own optimizer). The sweep keeps outcomes only, as /api/sweep does; the fan is the",
-        "engine's runs (points and losses kept); a fan as served also reduces them to its",
-        f"summaries (median path, loss quartiles, copies): `noisy_fans` {served * 1e3:.2f} ms.",
+        f"Medians of {REPEATS} runs each of ours and of torch.optim (one optimizer per run,",
+        "float64, one thread, analytic gradient), one after another in the same run",
+        "(interleaved, a 2 ms call timed right after torch's takes twice as long). For the",
+        "batches torch.optim is timed on one run per racer and multiplied by the runs per racer",
+        "(linear: every run is its own optimizer). The sweep keeps outcomes only, as /api/sweep",
+        "does; the fan is the engine's runs (points and losses kept); a fan as served also",
+        "reduces them to its summaries (median path, loss quartiles, copies): `noisy_fans`",
+        f"{served * 1e3:.2f} ms.",
         "",
-        "| case | ours (ms) | first edition (ms) | torch.optim (ms) | torch / ours | "
-        "first / ours | target | |",
-        "|---|---:|---:|---:|---:|---:|---|---|",
+        *FIRST_EDITION_MEASURED,
+        "",
+        "| case | ours (ms) | torch.optim (ms) | torch / ours | target | |",
+        "|---|---:|---:|---:|---|---|",
     ]
-    for name, mine, first_ms, ref_ms, target, met in rows:
+    for name, mine, ref_ms, target, met in rows:
         verdict = "met" if met else "missed"
         lines.append(
-            f"| {name} | {mine:.2f} | {first_ms:.1f} | {ref_ms:.0f} | {ref_ms / mine:.0f}× | "
-            f"{first_ms / mine:.0f}× | {target} | {verdict} |"
+            f"| {name} | {mine:.2f} | {ref_ms:.0f} | {ref_ms / mine:.0f}× | {target} | {verdict} |"
         )
     lines += [
         "",
         "Peak memory (tracemalloc) answering a maximum-budget request (3,000,000 run-steps):",
         "",
-        "| request | ours (MB) | first edition (MB) | target | |",
-        "|---|---:|---:|---|---|",
+        "| request | ours (MB) | target | |",
+        "|---|---:|---|---|",
     ]
-    for name, mine, theirs, met in mem_rows:
-        lines.append(
-            f"| {name} | {mine:.1f} | {theirs:.1f} | ≤ 50 MB | {'met' if met else 'missed'} |"
-        )
+    for name, mine, met in mem_rows:
+        lines.append(f"| {name} | {mine:.1f} | ≤ 50 MB | {'met' if met else 'missed'} |")
     lines += [
         "",
         f"Compilation: with an empty cache, compiling every kernel and surface function takes "

@@ -3,11 +3,11 @@ and the work clock built on the counts."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
-from bench.numpy_engine.engine import common_noise as first_edition_noise
-from bench.numpy_engine.engine import simulate as first_edition
 from common.errors import ConfigError
 from common.jit import jit
 from common.params import Param
@@ -22,6 +22,20 @@ from surfaces import SURFACES, get_surface
 from surfaces.compiled import evaluate
 
 SHIFT = 0.1  # the second gradient is taken this far along x from the current point
+
+# The first edition's NumPy engine, recorded: its paths and the gradients it saw (noise added,
+# before clipping) for the races of the first-edition tests below, and its noise for seed 5.
+# The engine left the product tree; bench/first_edition.md names the git tag that holds it and
+# the script that wrote this file.
+FIRST_EDITION = Path(__file__).parent / "data" / "first_edition.npz"
+
+
+def _first_edition(name: str, surface: str) -> tuple[np.ndarray, np.ndarray]:
+    """The first edition's path (steps+1, 2) and the gradients it saw (steps, 2)."""
+    with np.load(FIRST_EDITION) as recorded:
+        i = list(recorded["names"]).index(name)
+        j = list(recorded["surfaces"]).index(surface)
+        return recorded["points"][i, j], recorded["seen"][i, j]
 
 
 @jit
@@ -172,9 +186,10 @@ def test_work_to_tol_counts_the_work_before_arrival(probe):
 @pytest.mark.parametrize("surface", ["rosenbrock", "himmelblau", "quadratic"])
 @pytest.mark.parametrize("name", ["sgd", "momentum", "nesterov", "adagrad", "rmsprop", "lion"])
 def test_a_one_gradient_optimizer_sees_the_first_editions_noise_bit_for_bit(name, surface):
-    """Against the NumPy engine kept in bench/: the same noisy, clipped path, bit for bit (the
-    Adam family's bias corrections use pow, whose last bit NumPy's vector code and the C
-    library may round apart, so they are compared through the noise the path saw instead)."""
+    """Against the first edition's NumPy engine, recorded: the same noisy, clipped path, bit
+    for bit (the Adam family's bias corrections use pow, whose last bit NumPy's vector code and
+    the C library may round apart, so they are compared through the noise the path saw
+    instead)."""
     config = validate_race(
         {
             "surface": {"name": surface},
@@ -183,33 +198,23 @@ def test_a_one_gradient_optimizer_sees_the_first_editions_noise_bit_for_bit(name
             "racers": [{"optimizer": name, "lr": 1e-3, "clip_norm": 8.0}],
         }
     )
-    s = get_surface(surface)
-    seen = []
-    old = first_edition(
-        s,
-        config.racers,
-        np.array([config.start]),
-        config.steps,
-        first_edition_noise(0.5, 21, config.steps),
-        config.tol,
-        observe=lambda t, raw, g, groups: seen.append(raw[0].copy()),
-    )
+    old_points, seen = _first_edition(name, surface)
     new = simulate(
-        s,
+        get_surface(surface),
         config.racers,
         np.array([config.start]),
         config.steps,
         Noise(0.5, [21]),
         record=Record.STATE,
     )
-    np.testing.assert_array_equal(new.points[:, 0], old.points[:, 0])
-    np.testing.assert_array_equal(new.first[:, 0, :2], np.array(seen))
+    np.testing.assert_array_equal(new.points[:, 0], old_points)
+    np.testing.assert_array_equal(new.first[:, 0, :2], seen)
 
 
 @pytest.mark.parametrize("name", ["adam", "adamw", "nadam", "radam", "adamax", "adadelta"])
 def test_every_optimizer_gets_the_first_editions_noise_sequence(name):
     """Each step's gradient is the gradient where it was taken plus the first edition's noise
-    for that step, bit for bit."""
+    for that step (recorded), bit for bit."""
     config = validate_race(
         {
             "surface": {"name": "rosenbrock"},
@@ -227,7 +232,8 @@ def test_every_optimizer_gets_the_first_editions_noise_sequence(name):
         Noise(0.5, [5]),
         record=Record.STATE,
     )
-    expected = first_edition_noise(0.5, 5, config.steps)
+    with np.load(FIRST_EDITION) as recorded:
+        expected = recorded["noise_seed5"]
     np.testing.assert_array_equal(noise_table(0.5, 5, config.steps, 1)[:, 0], expected)
     np.testing.assert_array_equal(new.first[:, 0, :2], s.gradient(new.points[:-1, 0]) + expected)
 
