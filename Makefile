@@ -19,10 +19,9 @@ $(STAMP): $(RUNTIME) requirements-dev.txt scripts/vendor-axe.sh
 	touch $(STAMP)
 
 # The app on http://127.0.0.1:8050 with the embedded cache (set CACHE_REDIS_URL for Redis).
-# The engine's kernels are compiled into numba's cache first (under a second once cached;
-# 20-60 s after a change to optimizers/, surfaces/ or common/), so no race waits for them.
+# The page is served once the default race's loops are compiled; the others compile in the
+# background, one line each (optimizers/warm.py), and /healthz says how far they are.
 run: $(RUNTIME)
-	$(BIN)/python -m optimizers.warm
 	$(BIN)/python app.py
 
 # Production serving: nginx (deploy/nginx.conf) in front of gunicorn (gunicorn.conf.py), in the
@@ -53,6 +52,7 @@ test: lint system
 bench: $(STAMP) system
 	$(BIN)/python -m bench.engine
 	$(BIN)/python -m bench.coldstart
+	$(BIN)/python -m bench.compile
 	$(BIN)/python -m bench.curvature
 	$(BIN)/python -m bench.modern
 	$(BIN)/python -m bench.browser

@@ -193,6 +193,10 @@ def create_app(env: Mapping[str, str] | None = None) -> Dash:
     return app
 
 
+if __name__ == "__main__":  # make run: the page is served while the other loops compile
+    from optimizers.warm import start
+
+    start()
 app = create_app()
 server = app.server
 

@@ -35,4 +35,4 @@ def on_starting(server) -> None:
     place from a read-only install."""
     from optimizers.warm import warm
 
-    server.log.info("engine kernels ready in %.1f s", warm())
+    server.log.info("engine kernels ready in %.1f s", warm(server.log.info))

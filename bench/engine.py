@@ -17,16 +17,14 @@ measured in the same run are what the targets are about.
   whole would take minutes.
 * peak memory: tracemalloc's peak (NumPy reports its buffers to it) while the engine answers
   a maximum-budget sweep and fan request (3,000,000 run-steps, the validator's bound).
-* compilation: every kernel into an empty cache (what a fresh clone's ``make run`` adds
-  before its first race), and a first race that compiles only its own; a new process's first
-  race with the cache warm is bench/coldstart.py's.
+* compilation is bench/compile.py's section; a new process's first race with the cache warm
+  is bench/coldstart.py's.
 """
 
 from __future__ import annotations
 
 import os
 import statistics
-import tempfile
 import time
 import tracemalloc
 from collections.abc import Callable
@@ -34,7 +32,6 @@ from collections.abc import Callable
 import numpy as np
 import torch
 
-from bench.coldstart import FIRST_RACE, WARM, subprocess_seconds
 from bench.report import RESULTS, stamp, write_section
 from optimizers import run_batch, run_race
 from optimizers.config import RateGrid
@@ -183,13 +180,6 @@ def main() -> None:
         mem_rows.append((name, mine, mine <= 50))
         print(f"peak memory, {name}: ours {mine:.1f} MB")
 
-    # Compilation into an empty cache (the first race of a warm cache: bench/coldstart.py).
-    with tempfile.TemporaryDirectory() as empty:
-        compile_all = subprocess_seconds(WARM, {"NUMBA_CACHE_DIR": empty})
-    with tempfile.TemporaryDirectory() as empty:
-        compiled_first = subprocess_seconds(FIRST_RACE, {"NUMBA_CACHE_DIR": empty})
-    print(f"compiling every kernel {compile_all:.1f} s; a first race's own {compiled_first:.1f} s")
-
     load_after = os.getloadavg()[0]
     lines = [
         "## Engine",
@@ -226,15 +216,6 @@ def main() -> None:
     ]
     for name, mine, met in mem_rows:
         lines.append(f"| {name} | {mine:.1f} | ≤ 50 MB | {'met' if met else 'missed'} |")
-    lines += [
-        "",
-        f"Compilation: with an empty cache, compiling every kernel and surface function takes "
-        f"{compile_all:.1f} s (`optimizers/warm.py`, run by `make run`, `make test` and "
-        f"gunicorn's master before any request), and a first race that compiles only its own "
-        f"loops (6 kernels) {compiled_first:.1f} s: a fresh clone's `make run` adds the former "
-        "(after pip's install) before the first drawn race. A new process's first race with "
-        "the cache warm: the coldstart section (bench/coldstart.py).",
-    ]
     write_section("engine", lines)
     print(f"wrote {RESULTS}")
 

@@ -27,6 +27,7 @@ from layouts.controls import (
     page_field,
 )
 from layouts.equation import update_rule
+from optimizers import readiness
 from optimizers.config import RaceConfig
 from optimizers.validate import race_errors, validate_race
 from service.budget import OverBudget
@@ -78,6 +79,9 @@ class RaceUpdate:
     surface_error: str = ""
     settings_error: str = ""
     equations: dict[int, str] = field(default_factory=dict)
+    # Words for the page while a background warm-up (make run) compiles a racer's loop: the
+    # race is asked for again each second until it can run (callbacks/wiring.py).
+    preparing: str = ""
 
 
 def build_race(inputs: PageInputs) -> tuple[dict[str, Any], list[int]]:
@@ -217,6 +221,17 @@ def opening_update(
     return run_update(validate_race(race), order, {}, service)
 
 
+def preparing_words(titles: list[str]) -> str:
+    """ "Preparing L-BFGS for its first race …": what the page says while loops compile."""
+    names = titles[0] if len(titles) == 1 else ", ".join(titles[:-1]) + " and " + titles[-1]
+    whose = "its" if len(titles) == 1 else "their"
+    loops = "loop" if len(titles) == 1 else "loops"
+    return (
+        f"Preparing {names} for {whose} first race: compiling {whose} {loops}, once per "
+        "install. The race starts as soon as it is ready."
+    )
+
+
 def race_update(inputs: PageInputs, known_keys: Any, service: RaceService) -> RaceUpdate:
     """Validate the page's inputs, then run what changed; errors become messages."""
     order: list[int] = []
@@ -230,6 +245,11 @@ def race_update(inputs: PageInputs, known_keys: Any, service: RaceService) -> Ra
             for error in (first, *refusals(race)):
                 place_error(error, order, update)
             return update
+        waiting = [racer.optimizer for racer in config.racers]
+        titles = readiness.preparing(waiting)
+        if titles:
+            readiness.want(waiting)
+            return RaceUpdate(order=order, preparing=preparing_words(titles))
         return run_update(config, order, known_keys, service)
     except ConfigError as error:
         update = RaceUpdate(order=order)

@@ -105,6 +105,8 @@ def register(app: Dash, service: RaceService) -> None:
             "surface_error": Output(ids.SURFACE_ERROR, "children"),
             "settings_error": Output(ids.SETTINGS_ERROR, "children"),
             "equations": Output(ids.EQUATIONS_STORE, "data"),
+            "preparing": Output(ids.RACE_PREPARING, "children"),
+            "poll": Output(ids.PREPARING_POLL, "disabled"),
         },
         # The order is the request's: forged requests in the tests list inputs in this order.
         inputs={
@@ -124,11 +126,12 @@ def register(app: Dash, service: RaceService) -> None:
             "sams": Input(_ids(ids.RACER_SAM), "value"),
             "sam_adaptives": Input(_ids(ids.RACER_SAM_ADAPTIVE), "value"),
             "work_budget": Input(ids.WORK_BUDGET, "value"),
+            "poll": Input(ids.PREPARING_POLL, "n_intervals"),
         },
         state={"known_keys": State(ids.RACE_KEYS, "data")},
         prevent_initial_call=True,  # the opening race arrives with the layout
     )
-    def update_race(known_keys, **values):
+    def update_race(known_keys, poll=None, **values):
         # Pattern-matching inputs come with their ids ({id, value}): the racer index and the
         # parameter name are in the id, and the form checks them like any other input.
         given = ctx.args_grouping
@@ -154,6 +157,8 @@ def register(app: Dash, service: RaceService) -> None:
             "surface_error": update.surface_error,
             "settings_error": update.settings_error,
             "equations": {str(i): text for i, text in update.equations.items()} or no_update,
+            "preparing": update.preparing,
+            "poll": not update.preparing,
         }
 
     register_analysis(app, service)

@@ -1,13 +1,17 @@
-"""Compiled code: where numba keeps its cache, and how one loop is specialised per kernel.
+"""Compiled code: where numba keeps its cache, what a cache entry is keyed by, and how one
+loop is specialised per kernel.
 
 numba is imported here first, so the cache directory is chosen before numba reads it:
 
 * ``NUMBA_CACHE_DIR`` if set (a deployment's choice), else ``.numba_cache`` in the project
   when it is writable, else a directory in the system's temporary folder (a read-only
-  install). Inside it, one sub-directory per hash of the compiled sources (``optimizers/``,
-  ``surfaces/``, ``common/``): numba only checks the stamp of the file that holds a cached
-  function, not of the functions it calls in other files, so a changed optimizer module must
-  not find its old machine code. The hash makes that structural.
+  install, seeded once from the project's). Inside it, one sub-directory per source folder.
+* Each compiled function's entry is keyed by its fingerprint (``common.fingerprint``): its
+  own code and that of every compiled function it calls, inlines or links, wherever they
+  live. numba's own key is the time stamp of the one file that holds the function, which
+  misses a changed callee in another file; the fingerprint does not, and it is per function,
+  so editing one optimizer's module recompiles that optimizer's loop alone, and an edit that
+  changes no instruction (a docstring, a comment, the validator) recompiles nothing.
 * numba writes each cache file to a temporary name and renames it into place, so several
   workers warming or reading one directory never see half a file.
 
@@ -20,27 +24,16 @@ cache by a new process. Each copy gets its own qualified name, so each has its o
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
 import types
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = ("common", "optimizers", "surfaces")
-
-
-def source_hash() -> str:
-    """A short hash of every compiled source file: the cache's sub-directory."""
-    digest = hashlib.sha256()
-    for folder in SOURCES:
-        for path in sorted((ROOT / folder).glob("*.py")):
-            digest.update(path.name.encode())
-            digest.update(path.read_bytes())
-    return digest.hexdigest()[:16]
 
 
 def _writable(path: Path) -> bool:
@@ -61,75 +54,142 @@ def cache_dir() -> Path:
     base = os.environ.get("OPTIMIZER_RACE_CACHE_BASE")
     candidates = [Path(base)] if base else []
     candidates += [ROOT / ".numba_cache", Path(tempfile.gettempdir()) / f"optrace-{os.getuid()}"]
-    tag = source_hash()
     for candidate in candidates:
-        if _writable(candidate / tag):
-            _seed(candidate / tag, [c / tag for c in candidates if c != candidate])
-            return candidate / tag
-    return candidates[-1] / tag  # numba reports itself that it cannot write here
+        if _writable(candidate):
+            _seed(candidate, [c for c in candidates if c != candidate])
+            return candidate
+    return candidates[-1]  # numba reports itself that it cannot write here
 
 
 def _seed(target: Path, others: list[Path]) -> None:
-    """Copy a prebuilt cache for the same sources into an empty ``target``: copied beside it,
-    then renamed into place, so a worker starting at the same time sees all of it or none."""
-    if any(target.iterdir()):
+    """Copy a prebuilt cache into an empty ``target``: copied beside it, then its folders
+    renamed into place, so a worker starting at the same time sees each whole or not at all."""
+    if any(p for p in target.iterdir() if not p.name.startswith(".")):
         return
     for other in others:
-        if other.is_dir() and any(other.iterdir()):
-            partial = target.parent / f".{target.name}.{os.getpid()}"
+        if other.is_dir() and any(other.glob("*/*.nbi")):
+            partial = target / f".seed.{os.getpid()}"
             try:
                 shutil.copytree(other, partial)
-                os.rename(partial, target)  # fails if another process filled it first
+                for folder in partial.iterdir():
+                    os.rename(folder, target / folder.name)  # fails if another filled it
             except OSError:
-                shutil.rmtree(partial, ignore_errors=True)
+                pass
+            shutil.rmtree(partial, ignore_errors=True)
             return
 
 
 def prune() -> list[Path]:
-    """Remove caches of earlier sources beside the current one (the directory's siblings named
-    like source hashes); returns what was removed. Called when warming, not at import."""
+    """Remove what earlier layouts left in the cache directory (a folder per hash of every
+    source, 16 hex digits); returns what was removed. Called when warming, not at import."""
     current = Path(os.environ["NUMBA_CACHE_DIR"])
     removed = []
-    if current.parent.exists():
-        for sibling in current.parent.iterdir():
-            if sibling != current and sibling.is_dir() and len(sibling.name) == 16:
-                shutil.rmtree(sibling, ignore_errors=True)
-                removed.append(sibling)
+    if current.exists():
+        for child in current.iterdir():
+            if child.is_dir() and len(child.name) == 16 and set(child.name) <= set(HEX):
+                shutil.rmtree(child, ignore_errors=True)
+                removed.append(child)
     return removed
+
+
+HEX = "0123456789abcdef"
 
 
 if "NUMBA_CACHE_DIR" not in os.environ:
     os.environ["NUMBA_CACHE_DIR"] = str(cache_dir())
 
 import numba  # noqa: E402  (after the cache directory is chosen)
-from numba.core.caching import FunctionCache  # noqa: E402
+from numba.core import config  # noqa: E402
+from numba.core.caching import (  # noqa: E402
+    CompileResultCacheImpl,
+    FunctionCache,
+    _CacheLocator,
+)
+
+from common.fingerprint import fingerprint  # noqa: E402
 
 
-class _LeanCache(FunctionCache):
-    """numba's on-disk cache for a function compiled without its runtime (``_nrt=False``),
-    loaded without first loading numba's compiler: numba's own ``load_overload`` refreshes
-    every lowering and typing registry (and compiles its reference-counting runtime) before
-    it reads a cache file, ~0.3 s of a new process's first race that loading machine code
-    does not use. Such code calls neither the runtime nor the registries; a cache miss still
+class _FolderLocator(_CacheLocator):
+    """Keeps a function's entry in the cache directory's folder named after its source's
+    folder (``optimizers``, ``surfaces``), under a name without its line number (a line
+    added above it is no change), checked by its fingerprint (``_FingerprintCache``)."""
+
+    def __init__(self, py_func: Any, py_file: str) -> None:
+        self._path = os.path.join(config.CACHE_DIR, Path(py_file).parent.name)
+
+    def get_cache_path(self) -> str:
+        return self._path
+
+    def get_source_stamp(self) -> str:
+        return ""  # set from the fingerprint on first use (_FingerprintCache)
+
+    def get_disambiguator(self) -> str:
+        return "fp"
+
+    @classmethod
+    def from_function(cls, py_func: Any, py_file: str) -> _FolderLocator | None:
+        if not config.CACHE_DIR or not os.path.exists(py_file):
+            return None
+        locator = cls(py_func, py_file)
+        try:
+            locator.ensure_cache_path()
+        except OSError:
+            return None
+        return locator
+
+
+class _FingerprintImpl(CompileResultCacheImpl):
+    _locator_classes: ClassVar[list[type]] = [_FolderLocator]
+
+
+class _FingerprintCache(FunctionCache):
+    """numba's on-disk cache, each entry valid for one fingerprint of what the function is
+    compiled from (``common.fingerprint``), computed when the entry is first read or written:
+    by then every module the function reads is loaded."""
+
+    _impl_class = _FingerprintImpl
+
+    def _stamped(self) -> None:
+        if not self._cache_file._source_stamp:
+            self._cache_file._source_stamp = fingerprint(self._py_func)
+
+    def load_overload(self, sig: Any, target_context: Any) -> Any:
+        self._stamped()
+        return super().load_overload(sig, target_context)
+
+    def save_overload(self, sig: Any, data: Any) -> None:
+        self._stamped()
+        super().save_overload(sig, data)
+
+
+class _LeanCache(_FingerprintCache):
+    """The cache for a function compiled without numba's runtime (``_nrt=False``), loaded
+    without first loading numba's compiler: numba's own ``load_overload`` refreshes every
+    lowering and typing registry (and compiles its reference-counting runtime) before it
+    reads a cache file, ~0.3 s of a new process's first race that loading machine code does
+    not use. Such code calls neither the runtime nor the registries; a cache miss still
     compiles through numba's compiler, which refreshes them itself."""
 
     def load_overload(self, sig: Any, target_context: Any) -> Any:
+        self._stamped()
         with self._guard_against_spurious_io_errors():
             return self._load_overload(sig, target_context)
 
 
 def jit(fn: Callable[..., Any] | None = None, **options: Any) -> Any:
-    """``numba.njit`` with the on-disk cache on; float64 IEEE arithmetic (no fastmath), so a
-    kernel's operations round exactly as written. Division by zero is IEEE's too (±inf or
-    NaN, as torch's tensors give), not Python's ZeroDivisionError: a run that divides by zero
-    is then stopped by the engine as diverged, where an exception would end the whole call."""
+    """``numba.njit`` with the on-disk cache on (keyed by fingerprint); float64 IEEE
+    arithmetic (no fastmath), so a kernel's operations round exactly as written. Division by
+    zero is IEEE's too (±inf or NaN, as torch's tensors give), not Python's
+    ZeroDivisionError: a run that divides by zero is then stopped by the engine as diverged,
+    where an exception would end the whole call."""
     if fn is None:
         return lambda f: jit(f, **options)
     cache = options.pop("cache", True)
     options.setdefault("error_model", "numpy")
-    dispatcher = numba.njit(cache=cache and options.get("_nrt", True), **options)(fn)
-    if cache and not options.get("_nrt", True):
-        dispatcher._cache = _LeanCache(dispatcher.py_func)  # what enable_caching() sets
+    dispatcher = numba.njit(**options)(fn)
+    if cache:  # what enable_caching() sets, with our key
+        lean = not options.get("_nrt", True)
+        dispatcher._cache = (_LeanCache if lean else _FingerprintCache)(dispatcher.py_func)
     return dispatcher
 
 
@@ -137,6 +197,13 @@ def inlined(fn: Callable[..., Any]) -> Any:
     """``jit`` for a function numba should copy into each caller (a kernel, an oracle call):
     arrays passed across a real call cost reference-count updates on every step."""
     return jit(fn, inline="always")
+
+
+def called(fn: Callable[..., Any]) -> Any:
+    """``jit`` for a large function the loops call rather than copy (a line search): compiled
+    once and linked into each caller, without numba's runtime (``_nrt=False``: it allocates
+    nothing, so arrays cross the call without reference counting)."""
+    return jit(fn, _nrt=False)
 
 
 def specialize(

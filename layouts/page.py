@@ -427,6 +427,8 @@ def stage() -> html.Div:
                 children=[
                     controls_note(),  # on the students' link only (assets/phone.css)
                     toolbar(),
+                    html.Div(id=ids.RACE_PREPARING, role="status", className="race-preparing"),
+                    dcc.Interval(id=ids.PREPARING_POLL, interval=1000, disabled=True),
                     graph(ids.RACE_GRAPH, scroll_zoom=True),
                     html.Div(id=ids.RACE_3D, className="race-3d", hidden=True),
                     # Who is who: colour, marker and line pattern as drawn, with each name.

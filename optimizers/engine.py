@@ -25,6 +25,7 @@ from typing import NamedTuple
 import numpy as np
 
 from common.jit import specialize
+from optimizers import readiness
 from optimizers.base import OptimizerSpec
 from optimizers.config import RacerConfig
 from optimizers.oracle import CLIP_EPS, COST, Oracle, noise_tables
@@ -206,7 +207,7 @@ def _drive(
             x, y = kernel(o, w, s, h, lr, cyc, t)
             # ‖g‖² is finite exactly when ‖g‖ is: the root is taken only where it is kept.
             gn2 = first[0] * first[0] + first[1] * first[1] if tally[2] > 0 else 0.0
-            loss = surface_math.inline_value(sid, x, y, c)
+            loss = surface_math.value(sid, x, y, c)
             if paths:
                 points[r, t, 0] = x
                 points[r, t, 1] = y
@@ -282,20 +283,29 @@ MAX_PROBES = 8
 POWER_SLOTS = 5
 
 
-def driver(step):
-    """The compiled loop for one kernel (made once per process, compiled or loaded once).
-    Every loop takes the same argument types, so once one has been called, the next ones
-    are loaded for its signature at once (numba would otherwise type each one's forty-odd
-    arguments again on its first call: a new process's first race loads several)."""
+def loop(step):
+    """The compiled loop for one kernel, made once per process and not compiled yet (what a
+    warm-up fingerprints and orders: ``optimizers.warm``)."""
     if step not in _DRIVERS:
         module = step.py_func.__module__.rsplit(".", 1)[-1]
         name = f"drive_{module}_{step.__name__}"
-        made = specialize(_drive, name, {"_nrt": False}, kernel=step)
+        _DRIVERS[step] = specialize(_drive, name, {"_nrt": False}, kernel=step)
+    return _DRIVERS[step]
+
+
+def driver(step):
+    """The compiled loop for one kernel, ready to call (compiled or loaded once). Every loop
+    takes the same argument types, so once one has been called, the next ones are loaded
+    for its signature at once (numba would otherwise type each one's forty-odd arguments
+    again on its first call: a new process's first race loads several). While a background
+    warm-up runs (``make run``), a loop it has not made ready is waited for first."""
+    made = loop(step)
+    if not made.signatures:
+        readiness.wait_for(step)
         known = [d.signatures[0] for d in _DRIVERS.values() if d.signatures]
-        _DRIVERS[step] = made
         if known:
             made.compile(known[0])
-    return _DRIVERS[step]
+    return made
 
 
 class _Rates(NamedTuple):

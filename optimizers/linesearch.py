@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 
-from common.jit import inlined
+from common.jit import called, inlined
 from optimizers import oracle
 
 # torch's bracket-width tolerance (``_strong_wolfe``'s tolerance_change, which LBFGS does not
@@ -49,7 +49,7 @@ def _trial(o, w, t, dx, dy):
     return f, gx * dx + gy * dy
 
 
-@inlined
+@called
 def strong_wolfe(o, w, t, dx, dy, f, gtd, c1, c2, max_ls):
     """torch's _strong_wolfe along d from w (which it leaves alone), first trial t: the
     accepted step."""

@@ -130,7 +130,7 @@ def gradient(o, x, y):
         o.w[0] = x - ex
         o.w[1] = y - ey
     _probe(o, x, y)
-    gx, gy = surface.inline_gradient(o.sid, x, y, o.c)  # every step's: no call (compiled.py)
+    gx, gy = surface.gradient(o.sid, x, y, o.c)
     return _counted_gradient(o, gx, gy)
 
 

@@ -1,41 +1,251 @@
-"""Compile (or load from the cache) every kernel's loop before anyone waits for it.
+"""Compile (or load from the cache) every kernel's loop before anyone waits for it, saying
+how far it is.
 
-``python -m optimizers.warm`` runs at install (``make run``, ``make test``) and gunicorn's
-``on_starting`` hook calls ``warm()`` in the master before it forks: the workers inherit the
-compiled code, and no request ever compiles. One short race per registered optimizer, with
-noise, clipping and the inspector's recording, reaches every compiled function the engine
-uses (their types do not depend on the surface, the sizes or the settings).
+The work is split into jobs: one per surface function tree (``surfaces.compiled``) and one
+per optimizer loop (``engine.driver``). Jobs run in separate processes, one per core (numba
+compiles under a process-wide lock, so threads would take turns), each writing the shared
+cache (``common.jit``: safe for several writers); a job starts once the trees its loop calls
+are in the cache, so no two processes compile the same tree. The default page race's loops
+come first. Each finished job is one progress line: which, how many of how many, time so
+far.
+
+Three callers:
+
+* ``python -m optimizers.warm`` (``make test``; ``make bench``): everything, then exits.
+* gunicorn's ``on_starting`` hook: ``warm()`` in the master before it forks, so a request
+  never makes a worker compile; with the cache in place it loads everything in seconds.
+* ``make run`` (app.py): ``start()`` in the background; the page is served as soon as the
+  default race can run. Until the warm-up ends, ``engine.driver`` asks ``wait_for`` before
+  it loads a loop: a loop not ready yet is moved to the front of the queue and its race
+  waits for it alone; ``status()`` (``/healthz``) and ``preparing()`` (the page) say so.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+import threading
 import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
-from common.jit import prune
-from optimizers.engine import Noise, Record, driver, simulate
-from optimizers.registry import OPTIMIZERS
-from optimizers.validate import validate_racer
-from surfaces import get_surface
+from common.fingerprint import reached
+from common.jit import ROOT, prune
+from optimizers.readiness import ACTIVE, PROGRESS, Progress
+
+# The default page race (layouts' entry race): compiled first.
+FIRST = ("sgd", "momentum", "rmsprop", "adam")
+TREES = ("value", "gradient", "hessian", "residuals", "jacobian")
 
 
-def warm() -> float:
-    """Compile or load every optimizer's loop; returns the seconds it took. Caches of earlier
-    sources in the same place are removed first."""
-    start = time.perf_counter()
-    prune()
+def _tree(kind: str) -> Any:
+    from surfaces import compiled
+
+    return getattr(compiled, kind)
+
+
+def _run_one(optimizer: str) -> None:
+    """A two-step race of one racer with noise, clipping and the inspector's record: reaches
+    every compiled function its loop uses (their types do not depend on the surface, the
+    sizes or the settings)."""
+    from optimizers.engine import Noise, Record, simulate
+    from optimizers.validate import validate_racer
+    from surfaces import get_surface
+
     surface = get_surface("quadratic")
-    racers = [
-        validate_racer({"optimizer": name, "lr": 1e-3, "clip_norm": 1.0}, "warm")
-        for name in OPTIMIZERS
-    ]
-    starts = np.tile(surface.default_start, (len(racers), 1))
-    noise = Noise(0.1, [0] * len(racers))
-    simulate(surface, racers, starts, 2, noise, record=Record.STATE)
-    assert all(driver(spec.kernel).signatures for spec in OPTIMIZERS.values())
+    racer = validate_racer({"optimizer": optimizer, "lr": 1e-3, "clip_norm": 1.0}, "warm")
+    start = np.array([surface.default_start])
+    simulate(surface, [racer], start, 2, Noise(0.1, [0]), record=Record.STATE)
+
+
+def compile_job(job: str) -> float:
+    """Compile (or load) one job in this process: ``tree:<kind>`` or ``loop:<optimizer>``;
+    returns its seconds. What the worker processes run."""
+    start = time.perf_counter()
+    kind, name = job.split(":", 1)
+    if kind == "tree":
+        _tree(name)(0, 0.0, 0.0, (0.0, 0.0, 0.0, 0.0))
+    else:
+        _run_one(name)
     return time.perf_counter() - start
 
 
+@dataclass(frozen=True)
+class Job:
+    key: str  # "tree:gradient", "loop:adam"
+    label: str  # what the progress line and the page call it
+    needs: frozenset[str]  # jobs whose cache entries it reads
+
+
+def jobs(first: Iterable[str] = FIRST) -> list[Job]:
+    """Every job, in the order they are wanted: the trees the first loops need, those loops,
+    the other trees, the other loops (registry order)."""
+    from optimizers.engine import loop
+    from optimizers.registry import OPTIMIZERS
+
+    trees = {id(_tree(kind)): kind for kind in TREES}
+    loops = []
+    for name, spec in OPTIMIZERS.items():
+        used = {trees[id(d)] for d in reached(loop(spec.kernel).py_func) if id(d) in trees}
+        needs = frozenset(f"tree:{kind}" for kind in used)
+        loops.append(Job(f"loop:{name}", f"{spec.title}'s loop", needs))
+    wanted = [f"loop:{n}" for n in first if n in OPTIMIZERS]
+    loops.sort(key=lambda j: wanted.index(j.key) if j.key in wanted else len(wanted))
+    first_trees = set().union(*(j.needs for j in loops if j.key in wanted))
+    ordered_trees = sorted(
+        (Job(f"tree:{k}", f"the surfaces' {k}", frozenset()) for k in TREES),
+        key=lambda j: j.key not in first_trees,
+    )
+    head = [j for j in ordered_trees if j.key in first_trees]
+    rest = [j for j in ordered_trees if j.key not in first_trees]
+    head_loops = [j for j in loops if j.key in wanted]
+    return head + head_loops + rest + [j for j in loops if j.key not in wanted]
+
+
+def _line(progress: Progress, key: str, seconds: float) -> str:
+    return (
+        f"[{len(progress.done):>2}/{progress.total}] {progress.labels[key]} ready in "
+        f"{seconds:.1f} s ({time.perf_counter() - progress.started:.1f} s so far)"
+    )
+
+
+def _next_job(progress: Progress, pending: list[Job]) -> Job | None:
+    """The first pending job whose trees are in the cache, urgent ones (a race waits for
+    them) and their trees first; None when none can start yet. Called under the lock."""
+    for key in progress.urgent:
+        job = next((j for j in pending if j.key == key), None)
+        if job is not None:
+            order = [j for j in pending if j.key in job.needs] + [job]
+            for candidate in order:
+                if candidate.needs <= set(progress.done):
+                    return candidate
+    return next((j for j in pending if j.needs <= set(progress.done)), None)
+
+
+def _worker(progress: Progress, pending: list[Job], report: Callable[[str], None]) -> None:
+    """One compiling process (``python -m optimizers.warm --serve``), fed one job at a time."""
+    process = subprocess.Popen(
+        [sys.executable, "-m", "optimizers.warm", "--serve"],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        while True:
+            with progress.lock:
+                progress.lock.wait_for(
+                    lambda: not pending or _next_job(progress, pending) is not None
+                )
+                job = _next_job(progress, pending) if pending else None
+                if job is None:
+                    return
+                pending.remove(job)
+                progress.running.append(job.key)
+            process.stdin.write(job.key + "\n")
+            process.stdin.flush()
+            answer = process.stdout.readline().split()
+            if not answer or answer[0] != "ok":
+                raise RuntimeError(f"compiling {job.label} failed")
+            with progress.lock:
+                progress.running.remove(job.key)
+                progress.done.append(job.key)
+                line = _line(progress, job.key, float(answer[2]))
+                progress.lock.notify_all()
+            report(line)
+    finally:
+        process.stdin.close()
+        process.wait()
+
+
+def run(
+    report: Callable[[str], None] = print,
+    workers: int | None = None,
+    progress: Progress | None = None,
+) -> float:
+    """Every job, in ``workers`` processes (default: one per core, at most four), then every
+    loop loaded into this process; returns the seconds it took. ``report`` gets one line per
+    job."""
+    progress = progress or PROGRESS
+    start = time.perf_counter()
+    prune()
+    pending = jobs()
+    with progress.lock:
+        progress.total, progress.started, progress.finished = len(pending), start, None
+        progress.labels = {j.key: j.label for j in pending}
+        progress.done.clear()
+        progress.running.clear()
+    count = workers or max(1, min(os.cpu_count() or 1, 4))
+    failures: list[BaseException] = []
+
+    def body() -> None:
+        try:
+            _worker(progress, pending, report)
+        except BaseException as exc:
+            failures.append(exc)
+            with progress.lock:
+                pending.clear()
+                progress.lock.notify_all()
+
+    threads = [threading.Thread(target=body, daemon=True) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    from optimizers.registry import OPTIMIZERS
+
+    for name in OPTIMIZERS:  # loaded here (gunicorn's workers inherit them)
+        _run_one(name)
+    with progress.lock:
+        progress.finished = time.perf_counter()
+        progress.lock.notify_all()
+    return time.perf_counter() - start
+
+
+def serve() -> None:
+    """A worker process: compiles each job named on stdin, answers ``ok <job> <seconds>``."""
+    for line in sys.stdin:
+        key = line.strip()
+        seconds = compile_job(key)
+        print("ok", key, f"{seconds:.3f}", flush=True)
+
+
+def warm(report: Callable[[str], None] | None = None) -> float:
+    """Everything compiled or loaded in this process (``run``); lines to ``report`` if given."""
+    return run(report or (lambda line: None))
+
+
+def start(report: Callable[[str], None] = print) -> threading.Thread:
+    """``run`` in a background thread of this process; until it ends, ``wait_for`` holds a
+    loop that is not ready yet (``engine.driver`` asks it)."""
+    ACTIVE.set()
+
+    def body() -> None:
+        try:
+            run(report)
+        except Exception as exc:  # the loops then compile where they are asked for
+            with PROGRESS.lock:
+                PROGRESS.error = f"{type(exc).__name__}: {exc}"
+                PROGRESS.finished = time.perf_counter()
+                PROGRESS.lock.notify_all()
+            report(f"warm-up failed ({PROGRESS.error}); loops compile when first raced")
+        finally:
+            ACTIVE.clear()
+
+    thread = threading.Thread(target=body, name="warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
 if __name__ == "__main__":
-    print(f"compiled kernels ready in {warm():.1f} s")
+    if sys.argv[1:] == ["--serve"]:
+        serve()
+    else:
+        seconds = run(lambda line: print(line, flush=True))
+        print(f"compiled kernels ready in {seconds:.1f} s", flush=True)

@@ -8,11 +8,11 @@ of comparisons built from the registry (``sid < k``: the lower half, else the up
 adding a surface needs no line here and any surface is a few scalar calls away. Arguments are
 scalars and a tuple of constants, so a call copies no array and counts no reference.
 
-The two evaluations every step of every run makes (the engine's loss of the new point, the
-oracle's gradient) also come as ``inline_value`` and ``inline_gradient``: the same tree,
-copied by numba into the caller, so a step pays no call (a fifth of a plain SGD step's time).
-Each copy adds every surface's code to its caller's compilation, so only those two hot call
-sites use them; every other evaluation calls the shared tree.
+Each tree is compiled once (and cached once) and called, not copied into its callers: the
+engine's loops reach it as a linked call, which LLVM may still inline when it links them.
+Copying the trees into every loop (numba's ``inline="always"``) bought nothing measurable per
+step (bench/results.md, compile section) and cost each loop several seconds of compilation,
+growing with every surface.
 """
 
 from __future__ import annotations
@@ -68,23 +68,19 @@ def _no_jacobian(x, y, c):
 MISSING = {"residuals": _no_residuals, "jacobian": _no_jacobian}
 
 
-def _tree(kind: str, first: int, stop: int, inline: bool = False) -> Any:
-    """The dispatch over surfaces ``first`` … ``stop − 1``'s compiled ``kind`` (with
-    ``inline``, every level copied into its caller)."""
+def _tree(kind: str, first: int, stop: int) -> Any:
+    """The dispatch over surfaces ``first`` … ``stop − 1``'s compiled ``kind``."""
     specs = list(SURFACES.values())
-    options = {"inline": "always"} if inline else None
-    tag = "_inline" if inline else ""
     if stop - first == 1:
         spec = specs[first]
         this = getattr(spec.compiled, kind) or MISSING[kind]
-        return specialize(_leaf, f"{kind}_{spec.name}{tag}", options, this=this)
+        return specialize(_leaf, f"{kind}_{spec.name}", this=this)
     middle = (first + stop) // 2
     return specialize(
         _split,
-        f"{kind}_{first}_{stop}{tag}",
-        options,
-        low=_tree(kind, first, middle, inline),
-        high=_tree(kind, middle, stop, inline),
+        f"{kind}_{first}_{stop}",
+        low=_tree(kind, first, middle),
+        high=_tree(kind, middle, stop),
         MIDDLE=middle,
     )
 
@@ -94,8 +90,6 @@ gradient = _tree("gradient", 0, len(SURFACES))
 hessian = _tree("hessian", 0, len(SURFACES))
 residuals = _tree("residuals", 0, len(SURFACES))
 jacobian = _tree("jacobian", 0, len(SURFACES))
-inline_value = _tree("value", 0, len(SURFACES), inline=True)
-inline_gradient = _tree("gradient", 0, len(SURFACES), inline=True)
 
 
 def sum_of_squares(name: str) -> bool:

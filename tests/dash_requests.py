@@ -117,6 +117,8 @@ def race_body(
         {"id": "surface-error", "property": "children"},
         {"id": "settings-error", "property": "children"},
         {"id": "equations-store", "property": "data"},
+        {"id": "race-preparing", "property": "children"},
+        {"id": "preparing-poll", "property": "disabled"},
     ]
     inputs = [
         _one("surface-select", "value", surface),
@@ -138,6 +140,7 @@ def race_body(
         each("racer-sam", "sam"),
         each("racer-sam-adaptive", "sam_adaptive"),
         _one("work-budget", "value", work_budget),
+        _one("preparing-poll", "n_intervals", None),
     ]
     return {
         "output": dep["output"],

@@ -138,6 +138,8 @@ def test_health(client):
     health = client.get("/healthz").get_json()
     assert health["status"] == "ok" and health["cache"] == "ok"
     assert isinstance(health["engine_runs"], int)
+    # A process that never ran a background warm-up (gunicorn's master warms before it forks).
+    assert health["warm_up"]["state"] in {"idle", "ready"}
 
 
 def test_lbfgs_says_where_torchs_own_rule_stopped_it(client):

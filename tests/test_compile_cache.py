@@ -1,22 +1,61 @@
-"""The compile cache: one directory per version of the sources, a read-only install served
-from a writable copy, and a new process that finds every kernel compiled."""
+"""The compile cache: each compiled function's entry keyed by the fingerprint of what it is
+compiled from (common/fingerprint.py), so an edit recompiles what it changes and nothing else;
+a read-only install served from a writable copy; a new process that finds every kernel
+compiled."""
 
 from __future__ import annotations
 
+import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
 
 from common import jit
+from common.fingerprint import fingerprint, reached
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def test_the_cache_directory_is_named_by_the_sources(tmp_path, monkeypatch):
+def _callee_one(x):
+    return x + 1.0
+
+
+def _callee_two(x):
+    return x + 2.0
+
+
+def _caller(x):
+    """The template: ``callee`` is bound by ``jit.specialize``."""
+    return callee(x) * SCALE  # noqa: F821  (bound by specialize)
+
+
+def _caller_documented(x):
+    """Another docstring, and a comment below: the same instructions."""
+    # a comment
+    return callee(x) * SCALE  # noqa: F821  (bound by specialize)
+
+
+def test_a_fingerprint_follows_the_callees_and_constants_not_the_docstrings():
+    one, two = jit.jit(_callee_one), jit.jit(_callee_two)
+    base = jit.specialize(_caller, "caller", callee=one, SCALE=2.0)
+    assert fingerprint(base.py_func) == fingerprint(
+        jit.specialize(_caller, "caller", callee=one, SCALE=2.0).py_func
+    )
+    other_callee = jit.specialize(_caller, "caller", callee=two, SCALE=2.0)
+    other_constant = jit.specialize(_caller, "caller", callee=one, SCALE=3.0)
+    documented = jit.specialize(_caller_documented, "caller", callee=one, SCALE=2.0)
+    assert fingerprint(other_callee.py_func) != fingerprint(base.py_func)
+    assert fingerprint(other_constant.py_func) != fingerprint(base.py_func)
+    assert fingerprint(documented.py_func) == fingerprint(base.py_func)
+    assert reached(base.py_func) == [one]
+
+
+def test_the_cache_directory_is_the_chosen_base(tmp_path, monkeypatch):
     monkeypatch.setenv("OPTIMIZER_RACE_CACHE_BASE", str(tmp_path))
     chosen = jit.cache_dir()
-    assert chosen == tmp_path / jit.source_hash()
+    assert chosen == tmp_path
     assert chosen.is_dir()
 
 
@@ -24,17 +63,75 @@ def test_a_read_only_cache_is_copied_to_a_writable_place(tmp_path, monkeypatch):
     """numba cannot load from a directory it cannot write: the kernels compiled at install
     are copied, whole, to the first writable candidate."""
     read_only, writable = tmp_path / "install", tmp_path / "tmp"
-    tag = jit.source_hash()
-    (read_only / tag / "optimizers_x").mkdir(parents=True)
-    (read_only / tag / "optimizers_x" / "kernel.nbi").write_bytes(b"index")
+    (read_only / "optimizers").mkdir(parents=True)
+    (read_only / "optimizers" / "kernel.nbi").write_bytes(b"index")
     monkeypatch.setenv("OPTIMIZER_RACE_CACHE_BASE", str(read_only))
     monkeypatch.setattr(jit.tempfile, "gettempdir", lambda: str(writable))
     real = jit._writable
-    monkeypatch.setattr(jit, "_writable", lambda p: writable in p.parents and real(p))
+    monkeypatch.setattr(jit, "_writable", lambda p: writable in (p, *p.parents) and real(p))
     chosen = jit.cache_dir()
-    assert chosen.parent.parent == writable and chosen.name == tag
-    assert (chosen / "optimizers_x" / "kernel.nbi").read_bytes() == b"index"
-    assert not list(chosen.parent.glob(".*"))  # no partial copy left behind
+    assert chosen.parent == writable
+    assert (chosen / "optimizers" / "kernel.nbi").read_bytes() == b"index"
+    assert not list(chosen.glob(".*"))  # no partial copy left behind
+
+
+PROBE = """
+import json, numpy as np
+from optimizers.engine import driver, simulate
+from optimizers.registry import OPTIMIZERS
+from optimizers.validate import validate_racer
+from surfaces import get_surface
+surface = get_surface("quadratic")
+names = ["sgd", "adam", "lion"]
+racers = [validate_racer({"optimizer": n, "lr": 1e-3}, "t") for n in names]
+simulate(surface, racers, np.tile(surface.default_start, (3, 1)), 2)
+stats = {n: driver(OPTIMIZERS[n].kernel).stats for n in names}
+print(json.dumps({n: [len(s.cache_hits), len(s.cache_misses)] for n, s in stats.items()}))
+"""
+
+
+def _probe(tree: Path, cache: Path) -> dict[str, list[int]]:
+    """Which of three loops a new process over ``tree`` loaded ([1, 0]) or compiled ([0, 1])."""
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache), "PYTHONPATH": str(tree)}
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE], cwd=tree, env=env, capture_output=True, text=True
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    return json.loads(out.stdout.splitlines()[-1])
+
+
+def _entries(cache: Path) -> dict[str, bytes]:
+    return {p.name: p.read_bytes() for p in (cache / "optimizers").glob("engine.drive_*")}
+
+
+def test_an_edit_recompiles_the_loops_it_changes_and_nothing_else(tmp_path):
+    """Over a copy of the tree and of the warmed cache: a comment and docstrings edited (in an
+    optimizer and in the validator) compile nothing; a changed instruction in Lion's kernel
+    compiles Lion's loop alone, and the other loops' entries stay as they were."""
+    tree, cache = tmp_path / "tree", tmp_path / "cache"
+    for folder in ("common", "optimizers", "surfaces"):
+        shutil.copytree(ROOT / folder, tree / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copytree(os.environ["NUMBA_CACHE_DIR"], cache)
+    loaded = {"sgd": [1, 0], "adam": [1, 0], "lion": [1, 0]}
+    assert _probe(tree, cache) == loaded  # make test warmed the project's cache
+
+    lion, validate = tree / "optimizers" / "lion.py", tree / "optimizers" / "validate.py"
+    text = lion.read_text()
+    assert '    """The paper\'s update for one run' in text
+    edited = '    # a new comment\n    """Lion\'s update'
+    text = text.replace('    """The paper\'s update', edited)
+    lion.write_text("# a line that moves every function down\n" + text)
+    validate.write_text(validate.read_text().replace('"""', '"""Edited. ', 1))
+    assert _probe(tree, cache) == loaded
+
+    before = _entries(cache)
+    code = "b1, b2, wd = cyc, h[B2], h[WD]"
+    assert code in lion.read_text()
+    lion.write_text(lion.read_text().replace(code, code + " + 0.0"))
+    assert _probe(tree, cache) == {"sgd": [1, 0], "adam": [1, 0], "lion": [0, 1]}
+    after = _entries(cache)
+    changed = {name for name in before if before[name] != after.get(name)}
+    assert changed and all(name.startswith("engine.drive_lion_") for name in changed)
 
 
 def test_a_new_process_compiles_nothing_once_warmed():
@@ -56,11 +153,13 @@ def test_a_new_process_compiles_nothing_once_warmed():
 
 def test_gunicorns_master_warms_the_kernels_before_forking():
     """gunicorn.conf.py's on_starting hook runs in the master (after the preloaded app):
-    it must compile or load every kernel, so a new worker's first request compiles nothing."""
+    it must compile or load every kernel, so a new worker's first request compiles nothing,
+    and it says how far it is, one line per job."""
     import importlib.util
 
     from optimizers.engine import _DRIVERS
     from optimizers.registry import OPTIMIZERS
+    from optimizers.warm import jobs
 
     spec = importlib.util.spec_from_file_location("gunicorn_conf", ROOT / "gunicorn.conf.py")
     conf = importlib.util.module_from_spec(spec)
@@ -69,11 +168,15 @@ def test_gunicorns_master_warms_the_kernels_before_forking():
 
     class Log:
         def info(self, message, *args):
-            said.append(message % args)
+            said.append(message % args if args else message)
 
     class Server:
         log = Log()
 
     conf.on_starting(Server())
-    assert said and said[0].startswith("engine kernels ready")
+    total = len(jobs())
+    assert [line.split("]")[0] for line in said[:-1]] == [
+        f"[{k:>2}/{total}" for k in range(1, total + 1)
+    ]
+    assert said[-1].startswith("engine kernels ready")
     assert all(_DRIVERS[s.kernel].signatures for s in OPTIMIZERS.values())

@@ -20,6 +20,7 @@ from flask_limiter import Limiter, RouteLimit
 from limits import parse_many
 from werkzeug.exceptions import HTTPException
 
+from optimizers import readiness
 from service.budget import OverBudget
 from service.clients import class_sessions, current_client
 from service.hoststore import HostStore
@@ -219,4 +220,5 @@ def harden(
             status="ok",
             cache=service.cache_health(),
             engine_runs=service.engine_runs,
+            warm_up=readiness.status(),
         )

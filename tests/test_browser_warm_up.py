@@ -1,0 +1,51 @@
+"""While `make run`'s background warm-up compiles a racer's loop, the page says so in words
+and races as soon as the loop is ready (callbacks/race.py; optimizers/warm.py)."""
+
+from __future__ import annotations
+
+import pytest
+
+from optimizers import readiness
+from optimizers.registry import OPTIMIZERS
+from tests.live import RACE
+from tests.test_browser_inputs import choose_optimizer, labelled
+
+PREPARING = "#race-preparing"
+
+
+@pytest.fixture
+def lion_compiling():
+    """This process's readiness as a background warm-up leaves it while Lion's loop is being
+    compiled by its worker (the warm-up itself: tests/test_warm.py); restored after."""
+    progress = readiness.PROGRESS
+    with progress.lock:
+        saved = (progress.total, list(progress.done), progress.started, progress.finished)
+        progress.total, progress.started, progress.finished = len(OPTIMIZERS), 1.0, None
+        progress.done[:] = [f"loop:{name}" for name in OPTIMIZERS if name != "lion"]
+    readiness.ACTIVE.set()
+    try:
+        yield progress
+    finally:
+        readiness.ACTIVE.clear()
+        with progress.lock:
+            progress.total, done, progress.started, progress.finished = saved
+            progress.done[:] = done
+            progress.urgent.clear()
+
+
+def test_the_page_names_the_optimizer_being_prepared_then_races_it(page, lion_compiling):
+    assert page.locator(PREPARING).is_hidden()  # nothing is being prepared: no empty banner
+    choose_optimizer(page, 0, "lion")
+    message = page.locator(PREPARING)
+    message.wait_for(state="visible")
+    words = message.inner_text()
+    assert words.startswith("Preparing Lion for its first race")
+    assert message.get_attribute("role") == "status"
+    assert "loop:lion" in lion_compiling.urgent  # the warm-up's queue puts it first
+    # Still waiting: the race shown is the one before (card 0 is not Lion yet).
+    assert not page.evaluate(f"{RACE}.racers[0].label.startsWith('Lion')")
+    with lion_compiling.lock:
+        lion_compiling.done.append("loop:lion")
+        lion_compiling.lock.notify_all()
+    labelled(page, 0, "Lion")  # the next poll races it
+    message.wait_for(state="hidden")

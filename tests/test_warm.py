@@ -1,0 +1,113 @@
+"""The warm-up (optimizers/warm.py): what it compiles first, how it answers a race that cannot
+wait for the rest, and what it says while it works."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+from optimizers import readiness
+from optimizers.readiness import Progress
+from optimizers.registry import OPTIMIZERS
+from optimizers.warm import FIRST, _next_job, jobs
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_the_default_race_comes_first_and_every_loop_after_its_trees():
+    order = [job.key for job in jobs()]
+    assert set(order) == {f"loop:{n}" for n in OPTIMIZERS} | {
+        f"tree:{k}" for k in ("value", "gradient", "hessian", "residuals", "jacobian")
+    }
+    first = {f"loop:{n}" for n in FIRST}
+    head = order[: order.index(max(first, key=order.index)) + 1]
+    assert first <= set(head) and all(k in first or k.startswith("tree:") for k in head)
+    assert {"tree:value", "tree:gradient"} <= set(head)
+    for index, job in enumerate(jobs()):
+        assert job.needs <= set(order[:index]), job.key
+    newton = next(job for job in jobs() if job.key == "loop:newton")
+    assert "tree:hessian" in newton.needs
+
+
+def test_a_loop_a_race_waits_for_goes_next_after_its_trees():
+    todo = jobs()
+    progress = Progress(done=["tree:value", "tree:gradient"])
+    pending = [j for j in todo if j.key not in progress.done]
+    assert _next_job(progress, pending).key == next(
+        j.key for j in pending if j.needs <= set(progress.done)
+    )
+    progress.urgent.append("loop:newton")
+    for expected in ("tree:hessian", "loop:newton"):
+        job = _next_job(progress, pending)
+        assert job.key == expected
+        pending.remove(job)  # as a worker does when it takes a job
+        progress.done.append(job.key)
+
+
+RACE_DURING_WARM_UP = """
+import json, numpy as np
+from optimizers import readiness
+from optimizers.engine import driver, simulate
+from optimizers.registry import OPTIMIZERS
+from optimizers.validate import validate_racer
+from optimizers.warm import start
+from surfaces import get_surface
+lines = []
+thread = start(lines.append)
+preparing = readiness.preparing(["lion"])
+surface = get_surface("rosenbrock")
+racer = validate_racer({"optimizer": "lion", "lr": 1e-3}, "t")
+run = simulate(surface, [racer], np.array([surface.default_start]), 50)
+stats = driver(OPTIMIZERS["lion"].kernel).stats
+seen = readiness.status()
+thread.join()
+print(json.dumps({
+    "preparing": preparing, "points": run.points[:, 0].tolist(), "seen": seen,
+    "hits": len(stats.cache_hits), "misses": len(stats.cache_misses), "lines": lines,
+    "after": readiness.status(),
+}))
+"""
+
+
+def test_a_race_during_the_warm_up_waits_for_its_loop_and_gets_its_result(tmp_path):
+    """A process warming in the background (make run) with Lion's loop missing from its cache:
+    the page's words name Lion while it is prepared; a Lion race asked for at once waits for
+    the warm-up's worker to compile that loop (this process loads it, compiling nothing) and
+    gets the same path as a process that had it ready; /healthz's field ends "ready"."""
+    from optimizers.engine import simulate
+    from optimizers.validate import validate_racer
+    from surfaces import get_surface
+
+    cache = tmp_path / "cache"
+    shutil.copytree(os.environ["NUMBA_CACHE_DIR"], cache)
+    for entry in (cache / "optimizers").glob("engine.drive_lion_*"):
+        entry.unlink()
+    env = {**os.environ, "NUMBA_CACHE_DIR": str(cache)}
+    out = subprocess.run(
+        [sys.executable, "-c", RACE_DURING_WARM_UP],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    said = json.loads(out.stdout.splitlines()[-1])
+    assert said["preparing"] == ["Lion"]
+    assert said["hits"] == 1 and said["misses"] == 0
+    assert said["seen"]["state"] in {"compiling", "ready"}
+    assert said["after"]["state"] == "ready" and said["after"]["done"] == len(jobs())
+    assert any("Lion's loop ready" in line for line in said["lines"])
+    surface = get_surface("rosenbrock")
+    racer = validate_racer({"optimizer": "lion", "lr": 1e-3}, "t")
+    here = simulate(surface, [racer], [surface.default_start], 50)
+    assert said["points"] == here.points[:, 0].tolist()
+
+
+def test_a_process_that_never_warmed_in_the_background_never_waits():
+    assert not readiness.ACTIVE.is_set()
+    assert readiness.preparing(list(OPTIMIZERS)) == []
+    assert readiness.status()["state"] in {"idle", "ready"}
