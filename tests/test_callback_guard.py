@@ -171,7 +171,7 @@ MISFITS = {
     ),
     "an input too many": (
         lambda b: b["inputs"].append(b["inputs"][0]),
-        "this callback takes 16 inputs, the request has 17",
+        "this callback takes 17 inputs, the request has 18",
     ),
     "no state": (lambda b: b.pop("state"), "this callback takes 1 state, the request has 0"),
     "a state too many": (
