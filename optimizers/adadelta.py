@@ -7,14 +7,16 @@ import numpy as np
 from common.jit import inlined
 from common.params import Param
 from optimizers import oracle
-from optimizers.base import OptimizerSpec, common_params, hyper_layout, l2_line, tex
+from optimizers.base import OptimizerSpec, common_params, hyper_layout, l2_line, state_slots, tex
 
 PARAMS = (
     Param("rho", 0.9, low=0.0, high=1.0, help="decay rate of both running averages"),
     *common_params(eps=1e-06, weight_decay=0.0),
 )
 RHO, EPS, WD = hyper_layout(PARAMS)
-SQUARE_AVG, ACC_DELTA = 0, 2
+STATE = ("square_avg", "acc_delta")
+SCALARS = ()
+SQUARE_AVG, ACC_DELTA = state_slots(STATE, SCALARS, "square_avg", "acc_delta")
 
 
 @inlined
@@ -51,7 +53,7 @@ ADADELTA = OptimizerSpec(
     params=PARAMS,
     default_lr=1.0,
     kernel=step,
-    state=("square_avg", "acc_delta"),
+    state=STATE,
     torch_name="Adadelta",
     sam=True,
     equation=equation,

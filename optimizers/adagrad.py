@@ -7,7 +7,7 @@ import numpy as np
 from common.jit import inlined
 from common.params import Param
 from optimizers import oracle
-from optimizers.base import OptimizerSpec, common_params, hyper_layout, l2_line, tex
+from optimizers.base import OptimizerSpec, common_params, hyper_layout, l2_line, state_slots, tex
 
 PARAMS = (
     Param("lr_decay", 0.0, low=0.0, high=10.0, help="divides the rate by 1 + (t−1)·lr_decay"),
@@ -22,7 +22,9 @@ PARAMS = (
     *common_params(eps=1e-10),
 )
 LR_DECAY, WD, INITIAL, EPS = hyper_layout(PARAMS)
-SUM = 0
+STATE = ("sum",)
+SCALARS = ()
+(SUM,) = state_slots(STATE, SCALARS, "sum")
 
 
 @inlined
@@ -66,7 +68,7 @@ ADAGRAD = OptimizerSpec(
     params=PARAMS,
     default_lr=1e-2,
     kernel=step,
-    state=("sum",),
+    state=STATE,
     init=init,
     torch_name="Adagrad",
     sam=True,

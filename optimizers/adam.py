@@ -13,6 +13,7 @@ from optimizers.base import (
     decay_lines,
     hyper_layout,
     moment_lines,
+    state_slots,
     tex,
 )
 
@@ -36,7 +37,9 @@ def params(weight_decay: float) -> tuple[Param, ...]:
 
 
 B1, B2, EPS, WD, AMSGRAD, BIAS, DECOUPLED = hyper_layout(params(0.0), "decoupled")
-M, V, V_MAX = 0, 2, 4
+STATE = ("m", "v", "v_max")
+SCALARS = ()
+M, V, V_MAX = state_slots(STATE, SCALARS, "m", "v", "v_max")
 
 
 @inlined
@@ -109,7 +112,7 @@ def make(name: str, title: str, weight_decay: float, decoupled: bool, help: str)
         params=params(weight_decay),
         default_lr=1e-3,
         kernel=step,
-        state=("m", "v", "v_max"),
+        state=STATE,
         constants={"decoupled": float(decoupled)},
         cycles="beta1",
         torch_name="AdamW" if decoupled else "Adam",

@@ -6,11 +6,13 @@ import numpy as np
 
 from common.jit import inlined
 from optimizers import oracle
-from optimizers.base import OptimizerSpec, common_params, hyper_layout, l2_line, tex
+from optimizers.base import OptimizerSpec, common_params, hyper_layout, l2_line, state_slots, tex
 
 PARAMS = common_params(betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
 B1, B2, EPS, WD = hyper_layout(PARAMS)
-M, U = 0, 2
+STATE = ("m", "u")
+SCALARS = ()
+M, U = state_slots(STATE, SCALARS, "m", "u")
 
 
 @inlined
@@ -45,7 +47,7 @@ ADAMAX = OptimizerSpec(
     params=PARAMS,
     default_lr=2e-3,
     kernel=step,
-    state=("m", "u"),
+    state=STATE,
     cycles="beta1",
     torch_name="Adamax",
     sam=True,

@@ -73,6 +73,20 @@ def hyper_layout(params: tuple[Param, ...], *constants: str) -> range:
     return range(len(hyper_names(params)) + len(constants))
 
 
+def state_slots(state: tuple[str, ...], scalars: tuple[str, ...], *names: str) -> tuple[int, ...]:
+    """The indices of ``s`` where the named entries start, for a kernel module to unpack into
+    named constants from the very tuples its spec declares, e.g. ``M, V = state_slots(STATE,
+    (), "m", "v")``: a vector takes two slots, in ``state`` order, then the scalars. Derived,
+    so a kernel cannot read one slot while the inspector names another; an unknown name
+    fails at import."""
+    layout = {name: 2 * i for i, name in enumerate(state)}
+    layout.update({name: 2 * len(state) + i for i, name in enumerate(scalars)})
+    unknown = [name for name in names if name not in layout]
+    if unknown:
+        raise KeyError(f"not in the state {state} or scalars {scalars}: {unknown}")
+    return tuple(layout[name] for name in names)
+
+
 def tex(value: float) -> str:
     """A number as LaTeX: plain where it reads easily, a power of ten where it does not."""
     if value == 0:

@@ -30,7 +30,7 @@ from __future__ import annotations
 from common.jit import inlined
 from common.params import Param
 from optimizers import oracle
-from optimizers.base import OptimizerSpec, hyper_layout, tex
+from optimizers.base import OptimizerSpec, hyper_layout, state_slots, tex
 from optimizers.newton import solve
 
 GROW, SHRINK = 10.0, 0.1  # Marquardt's factors: λ × 10 on a rejected trial, × 0.1 on success
@@ -68,7 +68,11 @@ PARAMS = (
 DAMPING, SCALING, ADAPTIVE = hyper_layout(PARAMS)
 # State: the step taken, the λ it was solved with, the λ the next step starts from, the
 # trials it took, whether one was accepted, and JᵀJ (the curvature the inspector shows).
-DIRECTION, USED, NEXT, TRIED, ACCEPTED, JTJ = 0, 2, 3, 4, 5, 6
+STATE = ("direction",)
+SCALARS = ("damping", "next_damping", "trials", "accepted", "jtj_xx", "jtj_xy", "jtj_yy")
+DIRECTION, USED, NEXT, TRIED, ACCEPTED, JTJ = state_slots(
+    STATE, SCALARS, "direction", "damping", "next_damping", "trials", "accepted", "jtj_xx"
+)
 
 
 @inlined
@@ -145,8 +149,8 @@ GAUSS_NEWTON = OptimizerSpec(
     params=PARAMS,
     default_lr=1.0,
     kernel=step,
-    state=("direction",),
-    scalars=("damping", "next_damping", "trials", "accepted", "jtj_xx", "jtj_xy", "jtj_yy"),
+    state=STATE,
+    scalars=SCALARS,
     init=initial_state,
     torch_name=None,
     swept="damping",

@@ -17,7 +17,7 @@ from __future__ import annotations
 from common.jit import inlined
 from common.params import Param
 from optimizers import linesearch, oracle
-from optimizers.base import OptimizerSpec, hyper_layout, require, tex
+from optimizers.base import OptimizerSpec, hyper_layout, require, state_slots, tex
 
 TRIALS = 30  # Armijo's trials per step: shrink 0.5 reaches 2^-30 ≈ 1e-9 of the first trial
 MAX_LS = 25  # torch's _strong_wolfe default
@@ -71,7 +71,9 @@ PARAMS = (
 )
 SEARCH, ALPHA0, SHRINK, C1, C2 = hyper_layout(PARAMS)
 # State: the accepted step length t, and whether the search accepted one.
-STEP, ACCEPTED = 0, 1
+STATE = ()
+SCALARS = ("step", "accepted")
+STEP, ACCEPTED = state_slots(STATE, SCALARS, "step", "accepted")
 
 
 @inlined
@@ -123,7 +125,7 @@ GD_LINE_SEARCH = OptimizerSpec(
     params=PARAMS,
     default_lr=1.0,
     kernel=step,
-    scalars=("step", "accepted"),
+    scalars=SCALARS,
     # f and ∇f at θ, then _strong_wolfe's first trial and up to MAX_LS more.
     gradients=2 + MAX_LS,
     torch_name=None,

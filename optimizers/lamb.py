@@ -16,7 +16,7 @@ import math
 from common.jit import inlined
 from common.params import Param
 from optimizers import decay, oracle
-from optimizers.base import OptimizerSpec, common_params, hyper_layout, tex
+from optimizers.base import OptimizerSpec, common_params, hyper_layout, state_slots, tex
 
 PARAMS = (
     *common_params(betas=(0.9, 0.999)),
@@ -30,7 +30,11 @@ PARAMS = (
     *common_params(eps=1e-06),
 )
 B1, B2, WD, DECOUPLE, FIXED, AVERAGING, EPS = hyper_layout(PARAMS)
-M, V, TRUST, WEIGHT_NORM, ADAM_NORM = 0, 2, 4, 5, 6
+STATE = ("m", "v")
+SCALARS = ("trust_ratio", "weight_norm", "adam_norm")
+M, V, TRUST, WEIGHT_NORM, ADAM_NORM = state_slots(
+    STATE, SCALARS, "m", "v", "trust_ratio", "weight_norm", "adam_norm"
+)
 # The package clamps the weight norm to this.
 CLAMP = 10.0
 
@@ -93,8 +97,8 @@ LAMB = OptimizerSpec(
     params=PARAMS,
     default_lr=1e-3,
     kernel=step,
-    state=("m", "v"),
-    scalars=("trust_ratio", "weight_norm", "adam_norm"),
+    state=STATE,
+    scalars=SCALARS,
     cycles="beta1",
     torch_name=None,
     sam=True,

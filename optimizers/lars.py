@@ -15,7 +15,7 @@ from __future__ import annotations
 from common.jit import inlined
 from common.params import Param
 from optimizers import oracle
-from optimizers.base import OptimizerSpec, common_params, hyper_layout, tex
+from optimizers.base import OptimizerSpec, common_params, hyper_layout, state_slots, tex
 
 PARAMS = (
     *common_params(weight_decay=0.0, momentum=0.9),
@@ -37,7 +37,9 @@ PARAMS = (
     Param("nesterov", False, kind="bool", help="step with g + μ·b instead of b"),
 )
 WD, MOMENTUM, DAMPENING, TC, NESTEROV = hyper_layout(PARAMS)
-BUF, TRUST = 0, 2
+STATE = ("momentum_buffer",)
+SCALARS = ("trust_ratio",)
+BUF, TRUST = state_slots(STATE, SCALARS, "momentum_buffer", "trust_ratio")
 
 
 @inlined
@@ -90,8 +92,8 @@ LARS = OptimizerSpec(
     params=PARAMS,
     default_lr=1.0,
     kernel=step,
-    state=("momentum_buffer",),
-    scalars=("trust_ratio",),
+    state=STATE,
+    scalars=SCALARS,
     cycles="momentum",
     torch_name=None,
     sam=True,

@@ -25,7 +25,7 @@ from __future__ import annotations
 from common.jit import inlined
 from common.params import Param
 from optimizers import linesearch, oracle
-from optimizers.base import OptimizerSpec, hyper_layout, tex
+from optimizers.base import OptimizerSpec, hyper_layout, state_slots, tex
 
 # The largest history a racer may keep: the state's memory holds this many pairs.
 HISTORY = 100
@@ -79,9 +79,11 @@ PARAMS = (
 HISTORY_SIZE, LINE_SEARCH, MAX_EVALS, TOL_GRAD, TOL_CHANGE = hyper_layout(PARAMS)
 
 # State: named slots, then the memory (HISTORY rows each of s, y, and the scalars ρ, α).
-D, PREV = 0, 2
-T, H_DIAG, N_ITER, COUNT, STOPPED = 4, 5, 6, 7, 8
-NAMED = 9
+STATE = ("d", "prev_grad")
+SCALARS = ("t", "h_diag", "n_iter", "history", "stopped")
+D, PREV = state_slots(STATE, SCALARS, "d", "prev_grad")
+T, H_DIAG, N_ITER, COUNT, STOPPED = state_slots(STATE, SCALARS, *SCALARS)
+NAMED = 2 * len(STATE) + len(SCALARS)
 OLD_STPS = NAMED
 OLD_DIRS = OLD_STPS + 2 * HISTORY
 RO = OLD_DIRS + 2 * HISTORY
@@ -183,8 +185,8 @@ LBFGS = OptimizerSpec(
     params=PARAMS,
     default_lr=1.0,
     kernel=step,
-    state=("d", "prev_grad"),
-    scalars=("t", "h_diag", "n_iter", "history", "stopped"),
+    state=STATE,
+    scalars=SCALARS,
     memory=MEMORY,
     gradients=MAX_EVAL + 1,
     stops=("tolerance_grad", "tolerance_change"),

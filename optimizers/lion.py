@@ -8,11 +8,13 @@ from __future__ import annotations
 
 from common.jit import inlined
 from optimizers import oracle
-from optimizers.base import OptimizerSpec, common_params, hyper_layout, tex
+from optimizers.base import OptimizerSpec, common_params, hyper_layout, state_slots, tex
 
 PARAMS = common_params(betas=(0.9, 0.99), weight_decay=0.0)
 B1, B2, WD = hyper_layout(PARAMS)
-M = 0
+STATE = ("m",)
+SCALARS = ()
+(M,) = state_slots(STATE, SCALARS, "m")
 
 
 @inlined
@@ -49,7 +51,7 @@ LION = OptimizerSpec(
     params=PARAMS,
     default_lr=1e-4,
     kernel=step,
-    state=("m",),
+    state=STATE,
     cycles="beta1",
     torch_name=None,
     sam=True,

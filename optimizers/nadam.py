@@ -13,6 +13,7 @@ from optimizers.base import (
     decay_lines,
     hyper_layout,
     moment_lines,
+    state_slots,
     tex,
 )
 
@@ -28,7 +29,9 @@ PARAMS = (
     *common_params(decoupled_weight_decay=False),
 )
 B1, B2, EPS, WD, MOMENTUM_DECAY, DECOUPLED = hyper_layout(PARAMS)
-M, V, MU_PRODUCT = 0, 2, 4
+STATE = ("m", "v")
+SCALARS = ("mu_product",)
+M, V, MU_PRODUCT = state_slots(STATE, SCALARS, "m", "v", "mu_product")
 
 
 @inlined
@@ -86,8 +89,8 @@ NADAM = OptimizerSpec(
     params=PARAMS,
     default_lr=2e-3,
     kernel=step,
-    state=("m", "v"),
-    scalars=("mu_product",),
+    state=STATE,
+    scalars=SCALARS,
     init=init,
     cycles="beta1",
     torch_name="NAdam",

@@ -19,7 +19,7 @@ import math
 from common.jit import inlined
 from common.params import Param
 from optimizers import oracle
-from optimizers.base import OptimizerSpec, hyper_layout, tex
+from optimizers.base import OptimizerSpec, hyper_layout, state_slots, tex
 
 # A damped matrix with |det| at most this times its largest entry squared counts as singular.
 SINGULAR = 1e-12
@@ -45,7 +45,9 @@ PARAMS = (
 )
 DAMPING, MODE = hyper_layout(PARAMS)
 # State: the last step's direction d (what θ moved by over lr), and whether it fell back.
-DIRECTION, FELL_BACK = 0, 2
+STATE = ("direction",)
+SCALARS = ("fell_back",)
+DIRECTION, FELL_BACK = state_slots(STATE, SCALARS, "direction", "fell_back")
 
 
 @inlined
@@ -117,8 +119,8 @@ NEWTON = OptimizerSpec(
     params=PARAMS,
     default_lr=1.0,
     kernel=step,
-    state=("direction",),
-    scalars=("fell_back",),
+    state=STATE,
+    scalars=SCALARS,
     torch_name=None,
     equation=equation,
     help="Newton's method with the exact Hessian: θ ← θ − lr·(H + λI)⁻¹g. Solves a quadratic "

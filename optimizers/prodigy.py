@@ -18,7 +18,7 @@ import numpy as np
 from common.jit import inlined
 from common.params import Param
 from optimizers import oracle
-from optimizers.base import OptimizerSpec, common_params, hyper_layout, tex
+from optimizers.base import OptimizerSpec, common_params, hyper_layout, state_slots, tex
 
 PARAMS = (
     *common_params(betas=(0.9, 0.999)),
@@ -82,8 +82,10 @@ B1, B2, B3, EPS, WD, DECOUPLE, BIAS, SAFEGUARD, D0, D_COEF, GROWTH = hyper_layou
 # State: m, v, s, x0 (2-vectors), then d, d_max, the d numerator, the package's k (steps
 # taken), the step's dlr (the rate it applied) and d·lr after the step (the package's
 # group['d'] * group['lr']: the estimate the engine shows as the step's rate, base.py).
-M, V, S, X0 = 0, 2, 4, 6
-D, D_MAX, D_NUM, K, DLR, D_LR = 8, 9, 10, 11, 12, 13
+STATE = ("m", "v", "s", "x0")
+SCALARS = ("d", "d_max", "d_numerator", "k", "dlr", "d_lr")
+M, V, S, X0 = state_slots(STATE, SCALARS, *STATE)
+D, D_MAX, D_NUM, K, DLR, D_LR = state_slots(STATE, SCALARS, *SCALARS)
 
 
 @inlined
@@ -183,8 +185,8 @@ PRODIGY = OptimizerSpec(
     params=PARAMS,
     default_lr=1.0,
     kernel=step,
-    state=("m", "v", "s", "x0"),
-    scalars=("d", "d_max", "d_numerator", "k", "dlr", "d_lr"),
+    state=STATE,
+    scalars=SCALARS,
     shown_rate="d_lr",
     rate_name="d·lr",
     torch_name=None,

@@ -12,6 +12,7 @@ from optimizers.base import (
     decay_lines,
     hyper_layout,
     moment_lines,
+    state_slots,
     tex,
 )
 
@@ -20,7 +21,9 @@ PARAMS = (
     *common_params(decoupled_weight_decay=False),
 )
 B1, B2, EPS, WD, DECOUPLED = hyper_layout(PARAMS)
-M, V = 0, 2
+STATE = ("m", "v")
+SCALARS = ()
+M, V = state_slots(STATE, SCALARS, "m", "v")
 
 
 @inlined
@@ -78,7 +81,7 @@ RADAM = OptimizerSpec(
     params=PARAMS,
     default_lr=1e-3,
     kernel=step,
-    state=("m", "v"),
+    state=STATE,
     cycles="beta1",
     torch_name="RAdam",
     sam=True,

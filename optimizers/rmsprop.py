@@ -7,7 +7,7 @@ import numpy as np
 from common.jit import inlined
 from common.params import Param
 from optimizers import oracle
-from optimizers.base import OptimizerSpec, common_params, hyper_layout, l2_line, tex
+from optimizers.base import OptimizerSpec, common_params, hyper_layout, l2_line, state_slots, tex
 
 PARAMS = (
     Param(
@@ -27,7 +27,9 @@ PARAMS = (
     ),
 )
 ALPHA, EPS, WD, MOMENTUM_, CENTERED = hyper_layout(PARAMS)
-SQUARE_AVG, GRAD_AVG, BUF = 0, 2, 4
+STATE = ("square_avg", "grad_avg", "buf")
+SCALARS = ()
+SQUARE_AVG, GRAD_AVG, BUF = state_slots(STATE, SCALARS, "square_avg", "grad_avg", "buf")
 
 
 @inlined
@@ -85,7 +87,7 @@ RMSPROP = OptimizerSpec(
     params=PARAMS,
     default_lr=1e-2,
     kernel=step,
-    state=("square_avg", "grad_avg", "buf"),
+    state=STATE,
     cycles="momentum",
     torch_name="RMSprop",
     sam=True,

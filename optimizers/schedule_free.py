@@ -26,10 +26,13 @@ import numpy as np
 from common.jit import inlined
 from common.params import Param
 from optimizers import oracle
-from optimizers.base import OptimizerSpec, common_params, hyper_layout, require, tex
+from optimizers.base import OptimizerSpec, common_params, hyper_layout, require, state_slots, tex
 
 # Slots of the state: y, z (2-vectors), then AdamW's second moment v, then the scalars.
-Y, Z = 0, 2
+SGD_STATE = ("y", "z")
+ADAMW_STATE = ("y", "z", "v")
+SCALARS = ("weight_sum", "lr_max")
+Y, Z = state_slots(SGD_STATE, SCALARS, "y", "z")
 
 
 def _shared(warmup: str) -> tuple[Param, ...]:
@@ -119,7 +122,7 @@ def _average(s, beta):
     return oracle.lerp(s[Y], s[Z], weight), oracle.lerp(s[Y + 1], s[Z + 1], weight)
 
 
-SGD_SUMS = 4  # after y and z
+(SGD_SUMS,) = state_slots(SGD_STATE, SCALARS, "weight_sum")  # lr_max follows
 
 
 @inlined
@@ -135,8 +138,7 @@ def sgd_step(o, w, s, h, lr, cyc, t):
     return _average(s, beta)
 
 
-V = 4  # AdamW's second moment, after y and z
-ADAMW_SUMS = 6
+V, ADAMW_SUMS = state_slots(ADAMW_STATE, SCALARS, "v", "weight_sum")
 
 
 @inlined
@@ -217,8 +219,8 @@ SCHEDULE_FREE_SGD = OptimizerSpec(
     params=SGD_PARAMS,
     default_lr=1.0,
     kernel=sgd_step,
-    state=("y", "z"),
-    scalars=("weight_sum", "lr_max"),
+    state=SGD_STATE,
+    scalars=SCALARS,
     torch_name=None,
     sam=True,
     equation=sgd_equation,
@@ -231,8 +233,8 @@ SCHEDULE_FREE_ADAMW = OptimizerSpec(
     params=ADAMW_PARAMS,
     default_lr=0.0025,
     kernel=adamw_step,
-    state=("y", "z", "v"),
-    scalars=("weight_sum", "lr_max"),
+    state=ADAMW_STATE,
+    scalars=SCALARS,
     torch_name=None,
     sam=True,
     check=adamw_check,

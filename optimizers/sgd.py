@@ -7,7 +7,15 @@ from typing import Any
 from common.jit import inlined
 from common.params import Param
 from optimizers import oracle
-from optimizers.base import OptimizerSpec, common_params, hyper_layout, l2_line, require, tex
+from optimizers.base import (
+    OptimizerSpec,
+    common_params,
+    hyper_layout,
+    l2_line,
+    require,
+    state_slots,
+    tex,
+)
 
 
 def params(momentum: float, nesterov: bool) -> tuple[Param, ...]:
@@ -32,7 +40,9 @@ def params(momentum: float, nesterov: bool) -> tuple[Param, ...]:
 
 MOMENTUM_, DAMPENING, NESTEROV_, WEIGHT_DECAY = hyper_layout(params(0.0, False))
 # State: the velocity, then whether it has been started (torch's ``momentum_buffer is None``).
-BUF, STARTED = 0, 2
+STATE = ("buf",)
+SCALARS = ("started",)
+BUF, STARTED = state_slots(STATE, SCALARS, "buf", "started")
 
 
 @inlined
@@ -87,8 +97,8 @@ def make(name: str, title: str, momentum: float, nesterov: bool, help: str) -> O
         params=params(momentum, nesterov),
         default_lr=1e-3,
         kernel=step,
-        state=("buf",),
-        scalars=("started",),
+        state=STATE,
+        scalars=SCALARS,
         check=check,
         cycles="momentum",
         torch_name="SGD",

@@ -23,7 +23,7 @@ import numpy as np
 from common.jit import inlined
 from common.params import Param
 from optimizers import decay, oracle
-from optimizers.base import OptimizerSpec, common_params, hyper_layout, tex
+from optimizers.base import OptimizerSpec, common_params, hyper_layout, state_slots, tex
 
 PARAMS = (
     *common_params(momentum=0.0),
@@ -49,8 +49,10 @@ PARAMS = (
 MOMENTUM, WD, DECOUPLE, FIXED, EVERY, MATRIX_EPS = hyper_layout(PARAMS)
 # State: the momentum buffer (the last preconditioned step), then L and L^{-1/2} as
 # (xx, xy, yy), then whether L has been started.
-BUF = 0
-L_XX, L_XY, L_YY, P_XX, P_XY, P_YY, STARTED = 2, 3, 4, 5, 6, 7, 8
+STATE = ("momentum_buffer",)
+SCALARS = ("l_xx", "l_xy", "l_yy", "p_xx", "p_xy", "p_yy", "started")
+(BUF,) = state_slots(STATE, SCALARS, *STATE)
+L_XX, L_XY, L_YY, P_XX, P_XY, P_YY, STARTED = state_slots(STATE, SCALARS, *SCALARS)
 
 
 @inlined
@@ -147,8 +149,8 @@ SHAMPOO = OptimizerSpec(
     params=PARAMS,
     default_lr=1e-3,
     kernel=step,
-    state=("momentum_buffer",),
-    scalars=("l_xx", "l_xy", "l_yy", "p_xx", "p_xy", "p_yy", "started"),
+    state=STATE,
+    scalars=SCALARS,
     cycles="momentum",
     torch_name=None,
     sam=True,

@@ -22,7 +22,7 @@ import numpy as np
 from common.jit import inlined
 from common.params import Param
 from optimizers import decay, oracle
-from optimizers.base import OptimizerSpec, common_params, hyper_layout, tex
+from optimizers.base import OptimizerSpec, common_params, hyper_layout, state_slots, tex
 
 PARAMS = (
     *common_params(betas=(0.96, 0.99)),
@@ -71,7 +71,9 @@ PARAMS = (
 )
 B1, B2, WD, DECOUPLE, FIXED, CLIP, PERIOD, ESTIMATOR, DISTRIBUTION, SEED, EPS = hyper_layout(PARAMS)
 # State: m, the curvature average h, the last estimate ĥ, which coordinates were clipped.
-M, HM, EST, CLIPPED = 0, 2, 4, 6
+STATE = ("m", "hessian_moment", "hessian", "clipped")
+SCALARS = ()
+M, HM, EST, CLIPPED = state_slots(STATE, SCALARS, "m", "hessian_moment", "hessian", "clipped")
 SEED_STRIDE = 1_000_003
 
 
@@ -140,7 +142,7 @@ SOPHIA = OptimizerSpec(
     params=PARAMS,
     default_lr=6e-2,
     kernel=step,
-    state=("m", "hessian_moment", "hessian", "clipped"),
+    state=STATE,
     cycles="beta1",
     torch_name=None,
     equation=equation,
