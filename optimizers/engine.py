@@ -107,62 +107,115 @@ def kernel(o, w, s, h, lr, cyc, t):  # rebound in each driver (common.jit.specia
     raise NotImplementedError
 
 
-def _drive(
-    members,
-    sid,
-    c,
-    starts,
-    hyper,
-    state0,
-    lr_const,
-    lr_row,
-    lr_table,
-    cyc_const,
-    cyc_row,
-    cyc_table,
-    noise_row,
-    noise,
-    clip,
-    sam,
-    steps,
-    box,
-    f_star,
-    tol,
-    budget,
-    cost,
-    stop_slot,
-    rate_slot,
-    shown,
-    points,
-    losses,
-    grad_norms,
-    evaluations,
-    states,
-    firsts,
-    probed,
-    probe_counts,
-    diverged,
-    arrived,
-    ends,
-    final,
-    totals,
-    stopped,
-    tally,
-    first,
-    probes,
-    quiet,
-    w,
-    s,
-    bases,
-    powers,
-):
-    """Runs ``members`` through ``kernel`` (see the module docstring), writing their rows of
-    the output arrays (every array holds every run; other kernels fill the other rows).
-    Compiled without numba's reference counting (``_nrt=False``): arrays handed to an inlined
-    kernel would otherwise be counted on every step, which costs more than the step itself;
-    so nothing here allocates, and the scratch arrays (the oracle's tally, first gradient,
-    probes and remembered powers, a silent noise table, the parameters ``w`` and state ``s``)
-    come from the caller."""
+class Loop(NamedTuple):
+    """Everything one engine call hands a kernel's loop (``_drive``), by name: the runs and
+    their settings, the outputs it writes in place, and the scratch arrays it reuses (it
+    allocates nothing). One typed record, so a loop's argument list cannot be misordered."""
+
+    members: np.ndarray  # int64[k]: the runs this loop advances (its rows of every array)
+    sid: int  # the surface's id (surfaces.compiled)
+    c: tuple[float, ...]  # the surface's constants, padded to CONSTANTS
+    starts: np.ndarray  # (runs, 2) start points
+    hyper: np.ndarray  # (runs, ·) each run's h
+    state0: np.ndarray  # (runs, width) each run's starting state
+    lr_const: np.ndarray  # (runs,) the rate where the schedule is constant
+    lr_row: np.ndarray  # int64 (runs,) the run's row of lr_table, −1: constant
+    lr_table: np.ndarray  # (rows, steps) scheduled rates
+    cyc_const: np.ndarray  # (runs,) momentum or β1 where nothing cycles it
+    cyc_row: np.ndarray  # int64 (runs,) the run's row of cyc_table, −1: constant
+    cyc_table: np.ndarray  # (rows, steps) cycled momentum or β1
+    noise_row: np.ndarray  # int64 (runs,) the run's noise table, −1: none
+    noise: np.ndarray  # (tables, steps, per_step, 2) gradient noise
+    clip: np.ndarray  # (runs,) clipping norm, inf: none
+    sam: np.ndarray  # (runs, 2) SAM's ρ (0: off) and whether ASAM's
+    steps: int  # steps per run
+    box: np.ndarray  # (4,) the divergence box: x_lo, y_lo, x_hi, y_hi
+    f_star: float  # the surface's minimum, NaN: unknown
+    tol: float  # arrival: f − f* ≤ tol
+    budget: float  # work per run in gradient evaluations, inf: none
+    cost: np.ndarray  # (3,) the work of f, ∇f, ∇²f (oracle.COST)
+    stop_slot: int  # the state slot of 'stopped', −1: never stops
+    rate_slot: int  # the state slot of the shown rate, −1: scheduled
+    shown: np.ndarray  # out (steps, runs) rates shown
+    points: np.ndarray  # out (runs, steps+1 or 0, 2)
+    losses: np.ndarray  # out (runs, steps+1 or 0)
+    grad_norms: np.ndarray  # out (runs, steps or 0)
+    evaluations: np.ndarray  # out int32 (runs, steps or 0, 3)
+    states: np.ndarray  # out (runs, steps or 0, named)
+    firsts: np.ndarray  # out (runs, steps or 0, 3)
+    probed: np.ndarray  # out (runs, steps or 0, MAX_PROBES, 2)
+    probe_counts: np.ndarray  # out int64 (runs, steps or 0)
+    diverged: np.ndarray  # out int64 (runs,)
+    arrived: np.ndarray  # out int64 (runs,)
+    ends: np.ndarray  # out int64 (runs,)
+    final: np.ndarray  # out (runs, 4): x, y, loss, best
+    totals: np.ndarray  # out int64 (runs, 3)
+    stopped: np.ndarray  # out int64 (runs, 2): step, reason
+    tally: np.ndarray  # scratch int64 (5,): the oracle's count
+    first: np.ndarray  # scratch (3,): the step's first gradient and its clip factor
+    probes: np.ndarray  # scratch (MAX_PROBES or 0, 2)
+    quiet: np.ndarray  # scratch (0, per_step, 2): the noise table of a quiet run
+    w: np.ndarray  # scratch (2,): the parameters
+    s: np.ndarray  # scratch (width,): the state
+    bases: np.ndarray  # scratch (POWER_SLOTS, 2): the powers remembered
+    powers: np.ndarray  # scratch (POWER_SLOTS, steps + 2)
+
+
+def _drive(a):
+    """Runs ``a.members`` (a ``Loop``) through ``kernel`` (see the module docstring), writing
+    their rows of the output arrays (every array holds every run; other kernels fill the
+    other rows). Compiled without numba's reference counting (``_nrt=False``): arrays handed
+    to an inlined kernel would otherwise be counted on every step, which costs more than the
+    step itself; so nothing here allocates, and the scratch arrays (the oracle's tally, first
+    gradient, probes and remembered powers, a silent noise table, the parameters ``w`` and
+    state ``s``) come from the caller."""
+    members = a.members
+    sid = a.sid
+    c = a.c
+    starts = a.starts
+    hyper = a.hyper
+    state0 = a.state0
+    lr_const = a.lr_const
+    lr_row = a.lr_row
+    lr_table = a.lr_table
+    cyc_const = a.cyc_const
+    cyc_row = a.cyc_row
+    cyc_table = a.cyc_table
+    noise_row = a.noise_row
+    noise = a.noise
+    clip = a.clip
+    sam = a.sam
+    steps = a.steps
+    box = a.box
+    f_star = a.f_star
+    tol = a.tol
+    budget = a.budget
+    cost = a.cost
+    stop_slot = a.stop_slot
+    rate_slot = a.rate_slot
+    shown = a.shown
+    points = a.points
+    losses = a.losses
+    grad_norms = a.grad_norms
+    evaluations = a.evaluations
+    states = a.states
+    firsts = a.firsts
+    probed = a.probed
+    probe_counts = a.probe_counts
+    diverged = a.diverged
+    arrived = a.arrived
+    ends = a.ends
+    final = a.final
+    totals = a.totals
+    stopped = a.stopped
+    tally = a.tally
+    first = a.first
+    probes = a.probes
+    quiet = a.quiet
+    w = a.w
+    s = a.s
+    bases = a.bases
+    powers = a.powers
     paths = points.shape[1] > 0
     per_step = grad_norms.shape[1] > 0
     record_state = states.shape[1] > 0
@@ -440,53 +493,55 @@ def simulate(
         by_kernel.setdefault(spec.kernel, []).append(i)
     for step, members in by_kernel.items():
         driver(step)(
-            np.array(members, dtype=np.int64),
-            sid,
-            c,
-            starts,
-            hyper,
-            state0,
-            lr_const,
-            lr_row,
-            lr_table,
-            cyc_const,
-            cyc_row,
-            cyc_table,
-            noise_row,
-            tables,
-            clip,
-            sam,
-            steps,
-            box,
-            f_star,
-            float(tol),
-            math.inf if budget is None else float(budget),
-            cost,
-            stop_slots[step],
-            rate_slots[step],
-            shown,
-            points,
-            losses,
-            grad_norms,
-            evaluations,
-            states,
-            firsts,
-            probed,
-            probe_counts,
-            diverged,
-            arrived,
-            ends,
-            final,
-            totals,
-            stopped,
-            np.zeros(5, dtype=np.int64),
-            np.zeros(3),
-            np.zeros((MAX_PROBES if record >= Record.STATE else 0, 2)),
-            np.zeros((0, per_step, 2)),
-            np.zeros(2),
-            np.zeros(width),
-            np.full((POWER_SLOTS, 2), np.nan),
-            np.full((POWER_SLOTS, steps + 2), np.nan),
+            Loop(
+                members=np.array(members, dtype=np.int64),
+                sid=sid,
+                c=c,
+                starts=starts,
+                hyper=hyper,
+                state0=state0,
+                lr_const=lr_const,
+                lr_row=lr_row,
+                lr_table=lr_table,
+                cyc_const=cyc_const,
+                cyc_row=cyc_row,
+                cyc_table=cyc_table,
+                noise_row=noise_row,
+                noise=tables,
+                clip=clip,
+                sam=sam,
+                steps=steps,
+                box=box,
+                f_star=f_star,
+                tol=float(tol),
+                budget=math.inf if budget is None else float(budget),
+                cost=cost,
+                stop_slot=stop_slots[step],
+                rate_slot=rate_slots[step],
+                shown=shown,
+                points=points,
+                losses=losses,
+                grad_norms=grad_norms,
+                evaluations=evaluations,
+                states=states,
+                firsts=firsts,
+                probed=probed,
+                probe_counts=probe_counts,
+                diverged=diverged,
+                arrived=arrived,
+                ends=ends,
+                final=final,
+                totals=totals,
+                stopped=stopped,
+                tally=np.zeros(5, dtype=np.int64),
+                first=np.zeros(3),
+                probes=np.zeros((MAX_PROBES if record >= Record.STATE else 0, 2)),
+                quiet=np.zeros((0, per_step, 2)),
+                w=np.zeros(2),
+                s=np.zeros(width),
+                bases=np.full((POWER_SLOTS, 2), np.nan),
+                powers=np.full((POWER_SLOTS, steps + 2), np.nan),
+            )
         )
 
     return Trajectories(
