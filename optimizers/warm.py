@@ -148,9 +148,12 @@ def _worker(progress: Progress, pending: list[Job], report: Callable[[str], None
                 progress.running.append(job.key)
             process.stdin.write(job.key + "\n")
             process.stdin.flush()
-            answer = process.stdout.readline().split()
-            if not answer or answer[0] != "ok":
-                raise RuntimeError(f"compiling {job.label} failed")
+            answer: list[str] = []
+            while answer[:2] != ["ok", job.key]:  # other output (a library's) is passed over
+                line = process.stdout.readline()
+                if not line:
+                    raise RuntimeError(f"compiling {job.label} failed (its process ended)")
+                answer = line.split()
             with progress.lock:
                 progress.running.remove(job.key)
                 progress.done.append(job.key)

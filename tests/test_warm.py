@@ -10,10 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from optimizers import readiness
 from optimizers.readiness import Progress
 from optimizers.registry import OPTIMIZERS
-from optimizers.warm import FIRST, _next_job, jobs
+from optimizers.warm import FIRST, Job, _next_job, _worker, jobs
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -111,3 +113,13 @@ def test_a_process_that_never_warmed_in_the_background_never_waits():
     assert not readiness.ACTIVE.is_set()
     assert readiness.preparing(list(OPTIMIZERS)) == []
     assert readiness.status()["state"] in {"idle", "ready"}
+
+
+def test_a_job_whose_process_fails_is_reported_not_waited_for():
+    """A compile that fails ends its worker process: the warm-up says which job, at once
+    (make run then compiles loops where they are raced; gunicorn's master does not start)."""
+    progress = Progress(labels={"loop:nowhere": "Nowhere's loop"})
+    pending = [Job("loop:nowhere", "Nowhere's loop", frozenset())]
+    with pytest.raises(RuntimeError, match="compiling Nowhere's loop failed"):
+        _worker(progress, pending, lambda line: None)
+    assert progress.done == []
