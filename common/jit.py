@@ -176,6 +176,16 @@ class _LeanCache(_FingerprintCache):
             return self._load_overload(sig, target_context)
 
 
+def cached(dispatcher: Any) -> bool:
+    """Whether the on-disk cache holds an entry for what ``dispatcher`` is compiled from now
+    (its fingerprint): loading it then compiles nothing."""
+    cache = dispatcher._cache
+    if not isinstance(cache, _FingerprintCache):
+        return False
+    cache._stamped()
+    return bool(cache._cache_file._load_index())
+
+
 def jit(fn: Callable[..., Any] | None = None, **options: Any) -> Any:
     """``numba.njit`` with the on-disk cache on (keyed by fingerprint); float64 IEEE
     arithmetic (no fastmath), so a kernel's operations round exactly as written. Division by

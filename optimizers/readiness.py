@@ -29,13 +29,18 @@ class Progress:
     lock: threading.Condition = field(default_factory=threading.Condition)
     urgent: list[str] = field(default_factory=list)
 
+    def _state(self) -> str:
+        if self.error:
+            return "failed"
+        if self.finished:
+            return "ready"
+        return "loading" if len(self.done) == self.total else "compiling"
+
     def snapshot(self) -> dict[str, Any]:
         with self.lock:
             end = self.finished or time.perf_counter()
             return {
-                "state": "ready"
-                if self.finished and not self.error
-                else ("failed" if self.error else "compiling"),
+                "state": self._state(),
                 "done": len(self.done),
                 "total": self.total,
                 "compiling": [self.labels.get(k, k) for k in self.running],

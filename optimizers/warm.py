@@ -34,7 +34,7 @@ from typing import Any
 import numpy as np
 
 from common.fingerprint import reached
-from common.jit import ROOT, prune
+from common.jit import ROOT, cached, prune
 from optimizers.readiness import ACTIVE, PROGRESS, Progress
 
 # The default page race (layouts' entry race): compiled first.
@@ -106,11 +106,21 @@ def jobs(first: Iterable[str] = FIRST) -> list[Job]:
     return head + head_loops + rest + [j for j in loops if j.key not in wanted]
 
 
-def _line(progress: Progress, key: str, seconds: float) -> str:
+def _line(progress: Progress, key: str, seconds: float | None) -> str:
+    how = "in the cache" if seconds is None else f"ready in {seconds:.1f} s"
     return (
-        f"[{len(progress.done):>2}/{progress.total}] {progress.labels[key]} ready in "
-        f"{seconds:.1f} s ({time.perf_counter() - progress.started:.1f} s so far)"
+        f"[{len(progress.done):>2}/{progress.total}] {progress.labels[key]} {how} "
+        f"({time.perf_counter() - progress.started:.1f} s so far)"
     )
+
+
+def _in_cache(key: str) -> bool:
+    """Whether a job's function is in the cache already (no process needs starting for it)."""
+    from optimizers.engine import loop
+    from optimizers.registry import OPTIMIZERS
+
+    kind, name = key.split(":", 1)
+    return cached(_tree(name) if kind == "tree" else loop(OPTIMIZERS[name].kernel))
 
 
 def _next_job(progress: Progress, pending: list[Job]) -> Job | None:
@@ -182,7 +192,14 @@ def run(
         progress.labels = {j.key: j.label for j in pending}
         progress.done.clear()
         progress.running.clear()
-    count = workers or max(1, min(os.cpu_count() or 1, 4))
+    for job in list(pending):  # a restart with the cache in place starts no process
+        if _in_cache(job.key):
+            pending.remove(job)
+            with progress.lock:
+                progress.done.append(job.key)
+                line = _line(progress, job.key, None)
+            report(line)
+    count = min(workers or max(1, min(os.cpu_count() or 1, 4)), len(pending))
     failures: list[BaseException] = []
 
     def body() -> None:
