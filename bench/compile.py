@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -88,7 +89,11 @@ def _serving(cache: Path) -> float:
     start = time.perf_counter()
     env = _env(cache, PORT=str(port))
     process = subprocess.Popen(
-        [sys.executable, "app.py"], cwd=ROOT, env=env, stdout=subprocess.DEVNULL
+        [sys.executable, "app.py"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        start_new_session=True,
     )
     try:
         while True:
@@ -101,8 +106,14 @@ def _serving(cache: Path) -> float:
                     raise RuntimeError("app.py exited") from None
                 time.sleep(0.2)  # a bench polling a server coming up, not a test
     finally:
-        process.terminate()
-        process.wait()
+        _stop(process)
+
+
+def _stop(process: subprocess.Popen) -> None:
+    """Stop ``process`` and the warm-up workers it started (its process group), so none
+    compiles on beside the next case."""
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait()
 
 
 def _edited(warmed: Path, work: Path, edit: str) -> float:
