@@ -4,7 +4,7 @@ Run by ``make bench`` (or ``python -m bench.compile``); rewrites the compile sec
 bench/results.md. Every case is a new process (as a new user's, a deploy's, a developer's)
 timed by wall clock from its start, each with an empty compile cache of its own unless it
 says otherwise; beside them, in the same run, the reference: a new process in which numba
-compiles one trivial function into an empty cache (what any numba program pays first).
+compiles one trivial function (what any numba program pays first).
 
 * the default page race (callbacks/form.py's opening race) in a process that starts the
   background warm-up as ``make run`` does, cache empty;
@@ -38,7 +38,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TRIVIAL = """
 import time, numba
 t = time.perf_counter()
-@numba.njit(cache=True)
+@numba.njit
 def one(x):
     return x + 1.0
 one(1.0)
@@ -180,7 +180,7 @@ def main() -> None:
         "Each case a new process timed by wall clock from its start, with an empty compile",
         "cache of its own (the edits: a copy of the tree and of the warmed cache); run once each",
         "(cold compiles take minutes). Reference, in the same run: a new process in which numba",
-        "compiles one trivial function into an empty cache (median of 3). The warm-up compiles",
+        "compiles one trivial function, not cached (median of 3). The warm-up compiles",
         f'in {min(os.cpu_count() or 1, 4)} processes (one per core). "Before" is the issue\'s',
         "figure, measured before this change. A new process's first race with the cache warm:",
         "the coldstart section.",

@@ -230,10 +230,13 @@ def run(
 
 def serve() -> None:
     """A worker process: compiles each job named on stdin, answers ``ok <job> <seconds>``."""
-    for line in sys.stdin:
-        key = line.strip()
-        seconds = compile_job(key)
-        print("ok", key, f"{seconds:.3f}", flush=True)
+    try:
+        for line in sys.stdin:
+            key = line.strip()
+            seconds = compile_job(key)
+            print("ok", key, f"{seconds:.3f}", flush=True)
+    except (BrokenPipeError, KeyboardInterrupt):
+        pass  # the warm-up that fed it has gone (Ctrl-C on make run): nothing to report to
 
 
 def warm(report: Callable[[str], None] | None = None) -> float:
