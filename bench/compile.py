@@ -215,8 +215,10 @@ INLINING = [
     "| not the oracle's calls either (measured under load 4) | ×1.5 | ×1.5 | ×1.5 | ×1.1 |"
     " 3.0 s | no |",
     "",
-    "The trees were worth nothing per step (within the noise of a shared machine) and cost",
-    "every loop seconds, growing with every surface: they are compiled once and linked. The",
+    "In that measurement the trees were worth nothing per step (within the noise of a shared",
+    "machine) and cost every loop seconds, growing with every surface: they are compiled once",
+    "and linked. The engine section's sweep and fan, measured later the same day, are slower",
+    "than on 2026-11-27 (the machine ran bimodally; not yet settled: an A/B is owed). The",
     "oracle's calls, copied into the kernels, are worth half of a first-order step: they stay",
     "copied. L-BFGS's and GD + line search's strong-Wolfe search (three copies of the oracle)",
     "is compiled once and called, one call per step.",
