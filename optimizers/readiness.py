@@ -81,13 +81,12 @@ def wait_for(kernel: Any) -> None:
         return
     from optimizers.registry import OPTIMIZERS
 
-    key = next((f"loop:{n}" for n, s in OPTIMIZERS.items() if s.kernel is kernel), None)
+    name = next((n for n, s in OPTIMIZERS.items() if s.kernel is kernel), None)
+    if name is None:
+        return
+    want([name])
+    key = f"loop:{name}"
     with PROGRESS.lock:
-        if key is None or key in PROGRESS.done or PROGRESS.finished:
-            return
-        if key not in PROGRESS.urgent:
-            PROGRESS.urgent.append(key)
-            PROGRESS.lock.notify_all()
         PROGRESS.lock.wait_for(lambda: key in PROGRESS.done or PROGRESS.finished is not None)
 
 

@@ -96,12 +96,9 @@ def jobs(first: Iterable[str] = FIRST) -> list[Job]:
     wanted = [f"loop:{n}" for n in first if n in OPTIMIZERS]
     loops.sort(key=lambda j: wanted.index(j.key) if j.key in wanted else len(wanted))
     first_trees = set().union(*(j.needs for j in loops if j.key in wanted))
-    ordered_trees = sorted(
-        (Job(f"tree:{k}", f"the surfaces' {k}", frozenset()) for k in TREES),
-        key=lambda j: j.key not in first_trees,
-    )
-    head = [j for j in ordered_trees if j.key in first_trees]
-    rest = [j for j in ordered_trees if j.key not in first_trees]
+    trees_first = [Job(f"tree:{k}", f"the surfaces' {k}", frozenset()) for k in TREES]
+    head = [j for j in trees_first if j.key in first_trees]
+    rest = [j for j in trees_first if j.key not in first_trees]
     head_loops = [j for j in loops if j.key in wanted]
     return head + head_loops + rest + [j for j in loops if j.key not in wanted]
 
