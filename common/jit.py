@@ -25,6 +25,7 @@ cache by a new process. Each copy gets its own qualified name, so each has its o
 from __future__ import annotations
 
 import os
+import pickle
 import shutil
 import tempfile
 import types
@@ -103,6 +104,7 @@ from numba.core import config  # noqa: E402
 from numba.core.caching import (  # noqa: E402
     CompileResultCacheImpl,
     FunctionCache,
+    IndexDataCacheFile,
     _CacheLocator,
 )
 
@@ -142,12 +144,32 @@ class _FingerprintImpl(CompileResultCacheImpl):
     _locator_classes: ClassVar[list[type]] = [_FolderLocator]
 
 
+class _TolerantIndex(IndexDataCacheFile):
+    """A function's cache index that another version of the code wrote is a miss, not a
+    crash: the index pickles the types of the signature it holds, and a checkout from before
+    a type existed (``git checkout`` of an older commit with the same cache directory) cannot
+    unpickle them. numba reads the stamp only after unpickling, so its own check comes too
+    late; the entry is compiled again and the index overwritten."""
+
+    def _load_index(self) -> dict:
+        try:
+            return super()._load_index()
+        except (AttributeError, ImportError, EOFError, pickle.UnpicklingError, ValueError):
+            return {}
+
+
 class _FingerprintCache(FunctionCache):
     """numba's on-disk cache, each entry valid for one fingerprint of what the function is
     compiled from (``common.fingerprint``), computed when the entry is first read or written:
     by then every module the function reads is loaded."""
 
     _impl_class = _FingerprintImpl
+
+    def __init__(self, py_func: Any) -> None:
+        super().__init__(py_func)
+        self._cache_file = _TolerantIndex(
+            self._cache_path, self._impl.filename_base, self._cache_file._source_stamp
+        )
 
     def _stamped(self) -> None:
         if not self._cache_file._source_stamp:

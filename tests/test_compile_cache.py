@@ -7,10 +7,14 @@ from __future__ import annotations
 
 import json
 import os
+import pickle
 import shutil
 import subprocess
 import sys
+import types
 from pathlib import Path
+
+import pytest
 
 from common import jit
 from common.fingerprint import fingerprint, reached
@@ -50,6 +54,35 @@ def test_a_fingerprint_follows_the_callees_and_constants_not_the_docstrings():
     assert fingerprint(other_constant.py_func) != fingerprint(base.py_func)
     assert fingerprint(documented.py_func) == fingerprint(base.py_func)
     assert reached(base.py_func) == [one]
+
+
+def _cached_target(x):
+    return x * 3.0
+
+
+def test_an_index_an_other_checkout_wrote_is_a_miss_not_a_crash():
+    """An index that names a type this code does not have (written by a later commit into a
+    shared cache) is compiled over, where numba's own reader raises."""
+    first = jit.jit(_cached_target)
+    assert first(2.0) == 6.0
+    index = Path(first._cache._cache_file._index_path)
+    assert index.exists()
+    gone = types.ModuleType("gone_module")
+    gone.Gone = type("Gone", (), {"__module__": "gone_module"})
+    sys.modules["gone_module"] = gone
+    try:
+        payload = pickle.dumps(("another stamp", {gone.Gone(): "x.nbc"}))
+    finally:
+        del sys.modules["gone_module"]
+    with index.open("wb") as f:
+        pickle.dump(jit.numba.__version__, f, protocol=-1)
+        f.write(payload)
+    plain = jit.IndexDataCacheFile(str(index.parent), index.stem, "another stamp")
+    with pytest.raises(ModuleNotFoundError):
+        plain._load_index()
+    again = jit.jit(_cached_target)
+    assert again(2.0) == 6.0
+    assert again._cache._cache_file._load_index(), "the index was not written again"
 
 
 def test_the_cache_directory_is_the_chosen_base(tmp_path, monkeypatch):
