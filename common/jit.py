@@ -24,6 +24,7 @@ cache by a new process. Each copy gets its own qualified name, so each has its o
 
 from __future__ import annotations
 
+import functools
 import os
 import pickle
 import shutil
@@ -133,11 +134,20 @@ class _FolderLocator(_CacheLocator):
         if not config.CACHE_DIR or not os.path.exists(py_file):
             return None
         locator = cls(py_func, py_file)
-        try:
-            locator.ensure_cache_path()
-        except OSError:
-            return None
-        return locator
+        return locator if _usable(locator._path) else None
+
+
+@functools.cache
+def _usable(folder: str) -> bool:
+    """Whether ``folder`` can hold cache files (made, and a file written in it): checked once
+    per folder and process, not once per function as numba's locators do (a temporary file
+    for each of the ~220 functions was ~0.1 s of a new process's first race)."""
+    try:
+        os.makedirs(folder, exist_ok=True)
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError:
+        return False
+    return True
 
 
 class _FingerprintImpl(CompileResultCacheImpl):
