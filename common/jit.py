@@ -101,6 +101,7 @@ if "NUMBA_CACHE_DIR" not in os.environ:
     os.environ["NUMBA_CACHE_DIR"] = str(cache_dir())
 
 import numba  # noqa: E402  (after the cache directory is chosen)
+from numba._dispatcher import compute_fingerprint  # noqa: E402, F401  (optimizers.engine)
 from numba.core import config  # noqa: E402
 from numba.core.caching import (  # noqa: E402
     CompileResultCacheImpl,

@@ -8,11 +8,11 @@ of comparisons built from the registry (``sid < k``: the lower half, else the up
 adding a surface needs no line here and any surface is a few scalar calls away. Arguments are
 scalars and a tuple of constants, so a call copies no array and counts no reference.
 
-Each tree is compiled once (and cached once) and called, not copied into its callers: the
-engine's loops reach it as a linked call, which LLVM may still inline when it links them.
-Copying the trees into every loop (numba's ``inline="always"``) bought nothing measurable per
-step (bench/results.md, compile section) and cost each loop several seconds of compilation,
-growing with every surface.
+Each tree is compiled once (and cached once) as one function and called, not copied into
+its callers: the engine's loops reach it as a linked call. Copying the trees into every loop
+(numba's ``inline="always"``) bought about a tenth of a sweep's time per step and doubled
+the compile time of every loop, growing with every surface (bench/results.md, compile
+section).
 """
 
 from __future__ import annotations
@@ -68,19 +68,26 @@ def _no_jacobian(x, y, c):
 MISSING = {"residuals": _no_residuals, "jacobian": _no_jacobian}
 
 
-def _tree(kind: str, first: int, stop: int) -> Any:
-    """The dispatch over surfaces ``first`` … ``stop − 1``'s compiled ``kind``."""
+def _tree(kind: str, first: int, stop: int, root: bool = True) -> Any:
+    """The dispatch over surfaces ``first`` … ``stop − 1``'s compiled ``kind``: one compiled
+    function, the root, into which every split, leaf and surface function is copied
+    (numba's ``inline="always"``), so a caller makes one call and the tree is compiled as
+    one function instead of twenty-five (numba's fixed cost per function was most of the
+    tree's compile time: 1.5 s a tree instead of 6)."""
     specs = list(SURFACES.values())
+    copied = {"inline": "always"}
     if stop - first == 1:
         spec = specs[first]
         this = getattr(spec.compiled, kind) or MISSING[kind]
-        return specialize(_leaf, f"{kind}_{spec.name}", this=this)
+        this = specialize(this.py_func, f"{kind}_{spec.name}_body", copied)
+        return specialize(_leaf, f"{kind}_{spec.name}", None if root else copied, this=this)
     middle = (first + stop) // 2
     return specialize(
         _split,
         f"{kind}_{first}_{stop}",
-        low=_tree(kind, first, middle),
-        high=_tree(kind, middle, stop),
+        None if root else copied,
+        low=_tree(kind, first, middle, root=False),
+        high=_tree(kind, middle, stop, root=False),
         MIDDLE=middle,
     )
 
