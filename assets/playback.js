@@ -654,7 +654,7 @@
     return tunedNote() + html + "</tbody></table>";
   }
 
-  // An optimizer that estimates its own rate (Prodigy's d·lr, OptimizerSpec.shown_rate): that
+  // An optimizer that estimates its own rate (Prodigy's d·lr, Kernel.shown_rate): that
   // rate at the playhead, on a line of its own under the racer's name. A line, not a column:
   // only such racers have one, and Present and phones keep few columns (the rate chart, its
   // other home, is hidden in Present). Its rate after step k is lr[k − 1]: none before the

@@ -101,11 +101,11 @@ def rounded_rates(tuned: RaceConfig, sweep: SweepResult) -> str:
     grid = [float(g) for g in sweep.grid.rates()]
     said = []
     for racer in tuned.racers:
-        if OPTIMIZERS[racer.optimizer].swept != "lr":
+        if OPTIMIZERS[racer.optimizer].kernel.swept != "lr":
             continue  # Auto-tune leaves it as it was
         near = [g for g in grid if short_rate(g) == racer.lr and g != racer.lr]
         if near:
-            name = racer.label or OPTIMIZERS[racer.optimizer].title
+            name = racer.label or OPTIMIZERS[racer.optimizer].card.title
             said.append(f"{name}'s {near[0]:.6g} as {racer.lr:g}")
     return "; ".join(said)
 

@@ -195,7 +195,8 @@ def register(app: Dash, service: RaceService) -> None:
             return no_update, no_update
         rate = rate_value(lr)
         untouched = rate is not None and rate == rate_value(was)
-        return (spec.default_lr if untouched else no_update), spec.default_lr
+        default = spec.card.default_lr
+        return (default if untouched else no_update), default
 
     @app.callback(
         Output(ids.SURFACE_PARAMS, "children"),
@@ -242,7 +243,7 @@ def register(app: Dash, service: RaceService) -> None:
                 return unchanged
             used = set(optimizers)
             name = next((n for n in OPTIMIZERS if n not in used), "adam")
-            racer = {"optimizer": name, "lr": OPTIMIZERS[name].default_lr}
+            racer = {"optimizer": name, "lr": OPTIMIZERS[name].card.default_lr}
             patch.append(racer_card(next_index, validate_racer(racer, "racer").to_json()))
             return changed(len(present) + 1, next_index + 1)
         if isinstance(trigger, dict) and trigger.get("type") == ids.RACER_REMOVE:

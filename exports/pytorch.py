@@ -57,7 +57,7 @@ def pytorch_snippet(config: RaceConfig, index: int) -> str:
 
         return package_snippet(config, index)
     _refuse_what_torch_lacks(racer, config.steps)
-    spec = OPTIMIZERS[racer.optimizer]
+    torch_name = OPTIMIZERS[racer.optimizer].export.torch_name
     surface = get_surface(config.surface.name, **config.surface.params)
     steps, noise = config.steps, config.noise
     noisy = noise.std != 0
@@ -83,7 +83,7 @@ def pytorch_snippet(config: RaceConfig, index: int) -> str:
         "",
         *factor,
         f"xy = torch.tensor([{start}], requires_grad=True)  # the point (x, y)",
-        *_call("optimizer", f"torch.optim.{spec.torch_name}", ["[xy]"], _optimizer_kwargs(racer)),
+        *_call("optimizer", f"torch.optim.{torch_name}", ["[xy]"], _optimizer_kwargs(racer)),
         *scheduler,
     ]
     if noisy:
@@ -163,11 +163,14 @@ PACKAGES = (
 
 def _refuse_what_torch_lacks(racer: RacerConfig, steps: int) -> None:
     spec = OPTIMIZERS[racer.optimizer]
-    if spec.torch_name is None:
-        raise ValueError(f"{spec.title} is not in torch.optim: this racer has no PyTorch copy.")
+    torch_name = spec.export.torch_name
+    if torch_name is None:
+        raise ValueError(
+            f"{spec.card.title} is not in torch.optim: this racer has no PyTorch copy."
+        )
     if racer.params.get("bias_correction") is False:
         raise ValueError(
-            f"torch.optim.{spec.torch_name} always corrects the moments' bias: turn bias "
+            f"torch.optim.{torch_name} always corrects the moments' bias: turn bias "
             "correction on to copy this racer as PyTorch."
         )
     schedule = racer.schedule
@@ -196,7 +199,7 @@ def _optimizer_kwargs(racer: RacerConfig) -> Kwargs:
 
 def _cycled(racer: RacerConfig, p: Kwargs) -> Kwargs:
     # The race cycles momentum only for optimizers that have one; torch would refuse the rest.
-    if not (p["cycle_momentum"] and OPTIMIZERS[racer.optimizer].cycles):
+    if not (p["cycle_momentum"] and OPTIMIZERS[racer.optimizer].kernel.cycles):
         return {"cycle_momentum": False}
     return {
         "cycle_momentum": True,

@@ -151,7 +151,7 @@ WHAT = {
 
 def refuse(racer: RacerConfig) -> None:
     """ValueError, for the page, where this module cannot write the racer."""
-    title = OPTIMIZERS[racer.optimizer].title
+    title = OPTIMIZERS[racer.optimizer].card.title
     if racer.clip_norm is not None or racer.schedule.name != "constant":
         raise ValueError(
             f"Copy as PyTorch writes {title} without clipping or a schedule: remove them to "
@@ -162,7 +162,7 @@ def refuse(racer: RacerConfig) -> None:
 def refuse_noise(config: RaceConfig, racer: RacerConfig) -> None:
     """ValueError, for the page, when the race adds gradient noise this module cannot write."""
     if config.noise.std != 0:
-        title = OPTIMIZERS[racer.optimizer].title
+        title = OPTIMIZERS[racer.optimizer].card.title
         raise ValueError(
             f"Copy as PyTorch writes {title} without gradient noise: set σ to 0 to copy it."
         )

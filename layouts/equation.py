@@ -29,7 +29,7 @@ def update_rule(racer: dict[str, Any], noisy: bool = False) -> str:
             rf"g &\leftarrow g\cdot\min\!\left(1, \frac{{{tex(clip)}}}"
             rf"{{\lVert g\rVert + {tex(CLIP_EPS)}}}\right)"
         )
-    lines += spec.equation(lr, racer["params"])
+    lines += spec.card.equation(lr, racer["params"])
     text = "$$\n\\begin{aligned}\n" + " \\\\\n".join(lines) + "\n\\end{aligned}\n$$"
     if scheduled:
         title = SCHEDULES[schedule["name"]].title.lower()

@@ -32,12 +32,12 @@ def optimizer_params(index: int, optimizer: str, values: dict[str, Any]) -> list
     note = method_note(optimizer)
     if note is not None:
         controls = [html.P(note, className="param-note method-note"), *controls]
-    if spec.swept == "lr":
+    if spec.kernel.swept == "lr":
         return controls
     # An optimizer that takes no rate (Gauss–Newton) says so; its card hides the rate box
     # (inputs.css) and its quick slider is disabled (assets/quick.js), both by this note.
     note = html.P(
-        f"No learning rate: {spec.title}'s step length is set by {spec.swept}.",
+        f"No learning rate: {spec.card.title}'s step length is set by {spec.kernel.swept}.",
         className="param-note no-lr",
     )
     return [note, *controls]
@@ -74,7 +74,9 @@ def racer_card(index: int, racer: dict[str, Any], noisy: bool = False) -> html.D
                     ),
                     dcc.Dropdown(
                         id=racer_id(ids.RACER_OPTIMIZER, index),
-                        options=[{"label": s.title, "value": s.name} for s in OPTIMIZERS.values()],
+                        options=[
+                            {"label": s.card.title, "value": s.name} for s in OPTIMIZERS.values()
+                        ],
                         value=optimizer,
                         clearable=False,
                         className="racer-optimizer",
@@ -120,7 +122,7 @@ def racer_card(index: int, racer: dict[str, Any], noisy: bool = False) -> html.D
                     # A rate nobody has changed follows the optimizer (callbacks/wiring.py).
                     dcc.Store(
                         id=racer_id(ids.RACER_DEFAULT_LR, index),
-                        data=OPTIMIZERS[optimizer].default_lr,
+                        data=OPTIMIZERS[optimizer].card.default_lr,
                     ),
                 ],
             ),

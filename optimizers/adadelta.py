@@ -7,7 +7,18 @@ import numpy as np
 from common.jit import inlined
 from common.params import Param
 from optimizers import oracle
-from optimizers.base import OptimizerSpec, common_params, hyper_layout, l2_line, state_slots, tex
+from optimizers.base import (
+    Card,
+    Export,
+    Kernel,
+    Limits,
+    OptimizerSpec,
+    common_params,
+    hyper_layout,
+    l2_line,
+    state_slots,
+    tex,
+)
 
 PARAMS = (
     Param("rho", 0.9, low=0.0, high=1.0, help="decay rate of both running averages"),
@@ -49,13 +60,14 @@ def equation(lr: str, v) -> list[str]:
 
 ADADELTA = OptimizerSpec(
     name="adadelta",
-    title="Adadelta",
     params=PARAMS,
-    default_lr=1.0,
-    kernel=step,
-    state=STATE,
-    torch_name="Adadelta",
-    sam=True,
-    equation=equation,
-    help="Matches the units of the step to the parameters using past update sizes.",
+    kernel=Kernel(step=step, state=STATE),
+    card=Card(
+        title="Adadelta",
+        default_lr=1.0,
+        equation=equation,
+        help="Matches the units of the step to the parameters using past update sizes.",
+    ),
+    limits=Limits(sam=True),
+    export=Export(torch_name="Adadelta"),
 )

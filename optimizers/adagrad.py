@@ -7,7 +7,18 @@ import numpy as np
 from common.jit import inlined
 from common.params import Param
 from optimizers import oracle
-from optimizers.base import OptimizerSpec, common_params, hyper_layout, l2_line, state_slots, tex
+from optimizers.base import (
+    Card,
+    Export,
+    Kernel,
+    Limits,
+    OptimizerSpec,
+    common_params,
+    hyper_layout,
+    l2_line,
+    state_slots,
+    tex,
+)
 
 PARAMS = (
     Param("lr_decay", 0.0, low=0.0, high=10.0, help="divides the rate by 1 + (t−1)·lr_decay"),
@@ -64,15 +75,15 @@ def equation(lr: str, v) -> list[str]:
 
 ADAGRAD = OptimizerSpec(
     name="adagrad",
-    title="AdaGrad",
     params=PARAMS,
-    default_lr=1e-2,
-    kernel=step,
-    state=STATE,
-    init=init,
-    torch_name="Adagrad",
-    sam=True,
-    equation=equation,
-    inspect=inspect,
-    help="Sums every squared gradient, so each coordinate's step only ever shrinks.",
+    kernel=Kernel(step=step, state=STATE, init=init),
+    card=Card(
+        title="AdaGrad",
+        default_lr=1e-2,
+        equation=equation,
+        inspect=inspect,
+        help="Sums every squared gradient, so each coordinate's step only ever shrinks.",
+    ),
+    limits=Limits(sam=True),
+    export=Export(torch_name="Adagrad"),
 )

@@ -8,6 +8,10 @@ from common.jit import inlined
 from common.params import Param
 from optimizers import oracle
 from optimizers.base import (
+    Card,
+    Export,
+    Kernel,
+    Limits,
     OptimizerSpec,
     common_params,
     decay_lines,
@@ -108,18 +112,16 @@ def make(name: str, title: str, weight_decay: float, decoupled: bool, help: str)
 
     return OptimizerSpec(
         name=name,
-        title=title,
         params=params(weight_decay),
-        default_lr=1e-3,
-        kernel=step,
-        state=STATE,
-        constants={"decoupled": float(decoupled)},
-        cycles="beta1",
-        torch_name="AdamW" if decoupled else "Adam",
-        sam=True,
-        equation=equation,
-        inspect=inspect,
-        help=help,
+        kernel=Kernel(
+            step=step,
+            state=STATE,
+            constants={"decoupled": float(decoupled)},
+            cycles="beta1",
+        ),
+        card=Card(title=title, default_lr=1e-3, equation=equation, inspect=inspect, help=help),
+        limits=Limits(sam=True),
+        export=Export(torch_name="AdamW" if decoupled else "Adam"),
     )
 
 

@@ -6,7 +6,18 @@ import numpy as np
 
 from common.jit import inlined
 from optimizers import oracle
-from optimizers.base import OptimizerSpec, common_params, hyper_layout, l2_line, state_slots, tex
+from optimizers.base import (
+    Card,
+    Export,
+    Kernel,
+    Limits,
+    OptimizerSpec,
+    common_params,
+    hyper_layout,
+    l2_line,
+    state_slots,
+    tex,
+)
 
 PARAMS = common_params(betas=(0.9, 0.999), eps=1e-8, weight_decay=0.0)
 B1, B2, EPS, WD = hyper_layout(PARAMS)
@@ -43,14 +54,14 @@ def equation(lr: str, v) -> list[str]:
 
 ADAMAX = OptimizerSpec(
     name="adamax",
-    title="Adamax",
     params=PARAMS,
-    default_lr=2e-3,
-    kernel=step,
-    state=STATE,
-    cycles="beta1",
-    torch_name="Adamax",
-    sam=True,
-    equation=equation,
-    help="Adam whose denominator is a decaying maximum of |g| instead of an RMS.",
+    kernel=Kernel(step=step, state=STATE, cycles="beta1"),
+    card=Card(
+        title="Adamax",
+        default_lr=2e-3,
+        equation=equation,
+        help="Adam whose denominator is a decaying maximum of |g| instead of an RMS.",
+    ),
+    limits=Limits(sam=True),
+    export=Export(torch_name="Adamax"),
 )

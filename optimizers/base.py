@@ -14,16 +14,17 @@ many-starts view through it. The kernel's signature::
   It adds the race's noise to and clips every gradient, and counts every evaluation;
   nothing else reaches the surface.
 * ``w``: the optimizer's parameters (float64[2]); the kernel updates them in place.
-* ``s``: the state (float64[...]): the 2-vectors named in ``state`` (two slots each, in order),
-  then the scalars named in ``scalars``, then ``memory`` more slots (zeros): room for what
-  does not fit a few names (L-BFGS's history of pairs), carried from step to step like the
-  rest but not recorded for the inspector. ``init`` gives its starting values (zeros if None).
-* ``h``: the hyper-parameters (float64[...]) in ``params`` order, a pair as two entries, a
-  bool as 1.0/0.0, a choice as its index in ``choices``, an empty nullable number as NaN,
-  then ``constants``
-  (``hyper_layout`` gives the indices).
+* ``s``: the state (float64[...]): the 2-vectors named in ``Kernel.state`` (two slots each,
+  in order), then the scalars named in ``Kernel.scalars``, then ``Kernel.memory`` more slots
+  (zeros): room for what does not fit a few names (L-BFGS's history of pairs), carried from
+  step to step like the rest but not recorded for the inspector. ``Kernel.init`` gives its
+  starting values (zeros if None).
+* ``h``: the hyper-parameters (float64[...]) in ``OptimizerSpec.params`` order, a pair as two
+  entries, a bool as 1.0/0.0, a choice as its index in ``choices``, an empty nullable number
+  as NaN, then ``Kernel.constants`` (``hyper_layout`` gives the indices).
 * ``lr``: this step's rate (the schedule applied); ``cyc``: this step's momentum or β1 when
-  the optimizer names one in ``cycles`` (a cycling schedule drives it; else its own value).
+  the optimizer names one in ``Kernel.cycles`` (a cycling schedule drives it; else its own
+  value).
 * ``t``: the step number, from 1.
 * returns the point to display (and score) after the step: usually ``w``, but a method that
   evaluates at one point and shows another (Schedule-Free's average) returns the latter.
@@ -123,68 +124,46 @@ def decay_lines(lr: str, v, decoupled: bool) -> list[str]:
     return l2_line(v)
 
 
-@dataclass(frozen=True)
-class OptimizerSpec:
-    """A registry entry: everything the engine, validator, UI and API need to know.
+@dataclass(frozen=True, kw_only=True)
+class Kernel:
+    """What running an optimizer needs: the compiled step and the layout of what it reads and
+    writes (the module docstring's ``s``, ``h`` and ``cyc``). The engine reads this record and
+    the entry's ``params``, nothing else of it; the sweep reads ``swept``, the step inspector
+    the state's names.
 
-    ``kernel`` is the compiled step (module docstring). ``gradients`` is the most gradient
-    evaluations one step asks for: the race draws that many noise vectors per step.
-    ``inspect`` (optional), for the step inspector: quantities derived from the state after
-    every step (bias corrections, the per-coordinate effective rate), given the state's
-    history, the hyper-parameter values, and per step the rate, ``cyc`` and ``t``.
+    ``step`` is the compiled kernel (``common.jit``). ``state``, ``scalars``, ``memory``: the
+    layout of ``s``; ``init`` its starting values, given the hyper-parameter values (zeros if
+    None). ``constants``: ``h``'s entries after the hyper-parameters, fixed by the registry
+    entry (AdamW's ``decoupled``), so two entries can share one compiled step.
+    ``gradients`` is the most gradient evaluations one step asks for: the race draws that
+    many noise vectors per step. ``cycles``: the hyper-parameter ``cyc`` stands for
+    (``momentum`` or ``beta1``), which a cycling schedule drives; None: the step reads no
+    ``cyc``.
 
     ``swept`` names what sets the step's length and what a sweep varies: ``lr``, or for an
-    optimizer that takes no rate (its kernel ignores lr) one of its own ``params``.
-    ``residuals``: the optimizer needs a surface that is a sum of squares (the validator
-    refuses others). ``stops``: the reasons an optimizer may stop for good, for the state
-    scalar ``stopped`` (1 is the first reason, 2 the second; 0 running): the engine reports
-    the step and the reason (``Trajectories.stopped_at``, ``stop_reason``).
-
-    ``sam``: a step asks for exactly one gradient, at the point its parameters hold (torch's
-    param), and nothing else, so sharpness-aware steps (a racer's ``sam_rho``) can move that
-    point: the oracle takes the gradient at θ + e instead. False (the default) for anything
-    else (line searches, Hessians, function values, several gradients): the validator
-    refuses SAM there.
+    optimizer that takes no rate (its step ignores lr) one of its own ``params``.
+    ``stops``: the reasons an optimizer may stop for good, for the state scalar ``stopped``
+    (1 is the first reason, 2 the second; 0 running): the engine reports the step and the
+    reason (``Trajectories.stopped_at``, ``stop_reason``).
 
     ``shown_rate``: for an optimizer that estimates its own rate (Prodigy's d·lr), the state
-    scalar its kernel writes that rate into after every step; the engine records it as the
+    scalar its step writes that rate into after every step; the engine records it as the
     step's rate (``Trajectories.lrs``: the result's ``lr``, the rate chart, the leaderboard's
-    note, named ``rate_name``) instead of the scheduled one. None (the default): the
-    scheduled rate, exactly as the kernel received it.
+    note, named ``Card.rate_name``) instead of the scheduled one. None (the default): the
+    scheduled rate, exactly as the step received it.
     """
 
-    name: str
-    title: str
-    params: tuple[Param, ...]
-    default_lr: float
-    kernel: Any
-    help: str
+    step: Any
     state: tuple[str, ...] = ()
     scalars: tuple[str, ...] = ()
-    constants: Mapping[str, float] = field(default_factory=dict)
-    init: Callable[[Mapping[str, Any]], Array] | None = None
     memory: int = 0
+    init: Callable[[Mapping[str, Any]], Array] | None = None
+    constants: Mapping[str, float] = field(default_factory=dict)
     gradients: int = 1
-    torch_name: str | None = None
     cycles: str | None = None
     swept: str = "lr"
-    residuals: bool = False
     stops: tuple[str, ...] = ()
-    sam: bool = False
     shown_rate: str | None = None
-    rate_name: str = "lr"
-    check: Callable[[Mapping[str, Any], str], None] = lambda values, field: None
-    # What one step costs the server at worst, in plain steps (a one-gradient step on the
-    # costliest surface), given the hyper-parameters: the work limits count a racer's steps
-    # times this (optimizers/validate.py ``racer_cost``). Measured with bench-like batches
-    # (2,000 steps × 12 rates on rastrigin, ackley, rosenbrock, himmelblau; see the specs).
-    step_cost: Callable[[Mapping[str, Any]], float] = lambda values: 1.0
-    # The update rule as aligned LaTeX lines, given the rate (already as LaTeX, η_t when a
-    # schedule drives it) and the hyper-parameter values: shown beside each racer.
-    equation: Callable[[str, Mapping[str, Any]], list[str]] = lambda lr, values: []
-    inspect: (
-        Callable[[StateHistory, Mapping[str, Any], Array, Array, Array], dict[str, Array]] | None
-    ) = None
 
     @property
     def named_size(self) -> int:
@@ -209,22 +188,6 @@ class OptimizerSpec:
     def state_size(self) -> int:
         return self.named_size + self.memory
 
-    def hyper(self, values: Mapping[str, Any]) -> Array:
-        """``h`` for one run: its hyper-parameter values as the kernel reads them (an empty
-        nullable number as NaN: the kernel applies the default its help states)."""
-        out: list[float] = []
-        for p in self.params:
-            v = values[p.name]
-            if p.kind == "pair":
-                out += [float(v[0]), float(v[1])]
-            elif p.kind == "choice":
-                out.append(float(p.choices.index(v)))
-            elif v is None:
-                out.append(np.nan)
-            else:
-                out.append(float(v))
-        return np.array(out + [float(c) for c in self.constants.values()] or [0.0])
-
     def initial_state(self, values: Mapping[str, Any]) -> Array:
         size = max(self.state_size, 1)
         return np.zeros(size) if self.init is None else np.asarray(self.init(values), float)
@@ -244,20 +207,132 @@ class OptimizerSpec:
         out.update({name: rows[:, base + i] for i, name in enumerate(self.scalars)})
         return out
 
+
+@dataclass(frozen=True, kw_only=True)
+class Card:
+    """What a person sees of an optimizer: a racer's card (its title in the optimizer menu
+    and the labels, its rate box's starting value, its update rule), the step inspector's
+    derived quantities, and the words the registry's listing gives it (``help``).
+
+    ``rate_name`` names the rate the results show when the optimizer estimates its own
+    (``Kernel.shown_rate``: Prodigy's ``d·lr``). ``equation``: the update rule as aligned
+    LaTeX lines, given the rate (already as LaTeX, η_t when a schedule drives it) and the
+    hyper-parameter values: shown beside each racer. ``inspect`` (optional), for the step
+    inspector: quantities derived from the state after every step (bias corrections, the
+    per-coordinate effective rate), given the state's history, the hyper-parameter values,
+    and per step the rate, ``cyc`` and ``t``.
+    """
+
+    title: str
+    help: str
+    default_lr: float
+    rate_name: str = "lr"
+    equation: Callable[[str, Mapping[str, Any]], list[str]] = lambda lr, values: []
+    inspect: (
+        Callable[[StateHistory, Mapping[str, Any], Array, Array, Array], dict[str, Array]] | None
+    ) = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class Limits:
+    """What the validator checks a racer of this optimizer against, and what the work limits
+    charge for it (optimizers/validate.py). ``sam`` and ``residuals`` state facts about the
+    step's code, but nothing that runs it reads them: the engine runs what it is given, and
+    the validator refuses what they rule out, before anything runs.
+
+    ``check``: refuses a combination of hyper-parameter values that each pass their own
+    bounds (a ``ConfigError`` naming the field), given the values and the field's path.
+    ``step_cost``: what one step costs the server at worst, in plain steps (a one-gradient
+    step on the costliest surface), given the hyper-parameters: the work limits count a
+    racer's steps times this (``racer_cost``). Measured with bench-like batches (2,000
+    steps × 12 rates on rastrigin, ackley, rosenbrock, himmelblau; see the specs).
+
+    ``sam``: a step asks for exactly one gradient, at the point its parameters hold (torch's
+    param), and nothing else, so sharpness-aware steps (a racer's ``sam_rho``) can move that
+    point: the oracle takes the gradient at θ + e instead. False (the default) for anything
+    else (line searches, Hessians, function values, several gradients): the validator
+    refuses SAM there. ``residuals``: the step needs a surface that is a sum of squares
+    (``normal_equations``); the validator refuses others.
+    """
+
+    check: Callable[[Mapping[str, Any], str], None] = lambda values, field: None
+    step_cost: Callable[[Mapping[str, Any]], float] = lambda values: 1.0
+    sam: bool = False
+    residuals: bool = False
+
+
+@dataclass(frozen=True, kw_only=True)
+class Export:
+    """What Copy as PyTorch needs to write a racer as a plain torch.optim loop
+    (exports/pytorch.py), and what the conformance tests compare it with: ``torch_name``,
+    the class in torch.optim with the same hyper-parameter names (None: none; the curvature
+    and package racers are written by their own modules, exports/pytorch_loops.py and
+    pytorch_packages.py, and the others are refused)."""
+
+    torch_name: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class OptimizerSpec:
+    """A registry entry: everything the engine, validator, UI and exports need to know,
+    grouped by who reads it, so each reader takes one small record and a field's meaning is
+    written once, beside its kind: ``kernel`` (running it), ``card`` (showing it), ``limits``
+    (validating and charging it), ``export`` (writing it as PyTorch).
+
+    A field more than one of them reads lives with the record of what decides it: the step's
+    code decides ``Kernel.swept`` (it ignores lr) and ``Kernel.cycles`` (what ``cyc`` stands
+    for), which the card, the listing and Copy as PyTorch also read; ``Kernel.shown_rate`` is
+    the step's, the name the page gives that rate (``Card.rate_name``) the card's.
+
+    ``name`` and ``params`` (the hyper-parameters) stay on the entry itself: every reader
+    needs them (the step's ``h``, the validator's bounds, the card's controls, the torch
+    copy's arguments, a share link's defaults), and they are what the schedule and surface
+    registries have too (``registry[name].params``), so code that handles any of the three
+    reads them the same way. Adding an optimizer is still one module (its step and this
+    entry) and one line in optimizers/registry.py.
+    """
+
+    name: str
+    params: tuple[Param, ...]
+    kernel: Kernel
+    card: Card
+    limits: Limits = field(default_factory=Limits)
+    export: Export = field(default_factory=Export)
+
+    def hyper(self, values: Mapping[str, Any]) -> Array:
+        """``h`` for one run: its hyper-parameter values as the kernel reads them (an empty
+        nullable number as NaN: the kernel applies the default its help states), then the
+        kernel's constants."""
+        out: list[float] = []
+        for p in self.params:
+            v = values[p.name]
+            if p.kind == "pair":
+                out += [float(v[0]), float(v[1])]
+            elif p.kind == "choice":
+                out.append(float(p.choices.index(v)))
+            elif v is None:
+                out.append(np.nan)
+            else:
+                out.append(float(v))
+        constants = [float(c) for c in self.kernel.constants.values()]
+        return np.array(out + constants or [0.0])
+
     def defaults(self) -> dict[str, Any]:
         return {p.name: p.default for p in self.params}
 
     def to_json(self) -> dict[str, Any]:
+        """The registry's listing of this optimizer (the API's ``/api/optimizers``): flat,
+        because its keys are the API's contract, not this record's layout."""
         lr = LR.to_json()
-        lr["default"] = self.default_lr
+        lr["default"] = self.card.default_lr
         return {
             "name": self.name,
-            "title": self.title,
-            "help": self.help,
-            "torch": self.torch_name,
-            "cycles": self.cycles,
-            "swept": self.swept,
-            "residuals": self.residuals,
+            "title": self.card.title,
+            "help": self.card.help,
+            "torch": self.export.torch_name,
+            "cycles": self.kernel.cycles,
+            "swept": self.kernel.swept,
+            "residuals": self.limits.residuals,
             "lr": lr,
             "params": [p.to_json() for p in self.params],
         }

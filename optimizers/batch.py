@@ -20,15 +20,15 @@ from surfaces import get_surface
 
 
 def swept_value(racer: RacerConfig) -> float:
-    """The racer's value of what a sweep varies (``OptimizerSpec.swept``: lr, or for a racer
+    """The racer's value of what a sweep varies (``Kernel.swept``: lr, or for a racer
     that takes no rate its named hyper-parameter)."""
-    swept = OPTIMIZERS[racer.optimizer].swept
+    swept = OPTIMIZERS[racer.optimizer].kernel.swept
     return racer.lr if swept == "lr" else float(racer.params[swept])
 
 
 def with_swept(racer: RacerConfig, value: float) -> RacerConfig:
     """``racer`` with its swept value (``swept_value``) set to ``value``."""
-    swept = OPTIMIZERS[racer.optimizer].swept
+    swept = OPTIMIZERS[racer.optimizer].kernel.swept
     if swept == "lr":
         return dataclasses.replace(racer, lr=float(value))
     return dataclasses.replace(racer, params={**racer.params, swept: float(value)})
@@ -67,7 +67,7 @@ def run_batch(
 ) -> BatchResult:
     """Every racer of ``config`` once per combination of the given rates, starts and seeds.
 
-    ``lrs`` are the values of what each racer's sweep varies (``OptimizerSpec.swept``): its
+    ``lrs`` are the values of what each racer's sweep varies (``Kernel.swept``): its
     rate, or for a racer that takes none (Gauss–Newton) its damping. A grid left out keeps
     the race's own value. With seeds, run ``i`` draws its own noise
     sequence from its seed, the same one a race with that seed would use. ``record`` says what

@@ -68,9 +68,9 @@ class Trajectories:
     ``probes`` (steps, runs, MAX_PROBES, 2) the points the step evaluated (f, ∇f or ∇²f), in
     order, and ``probe_counts`` (steps, runs) how many (beyond MAX_PROBES not kept).
     ``stopped_at`` is the step at which an optimizer that can stop for good
-    (``OptimizerSpec.stops``) did so (0: it did not), ``stop_reason`` its reason's number
+    (``Kernel.stops``) did so (0: it did not), ``stop_reason`` its reason's number
     (1 for the spec's first reason; 0: none). ``lrs`` holds each step's scheduled rate, or,
-    for an optimizer that estimates its own (``OptimizerSpec.shown_rate``: Prodigy's d·lr),
+    for an optimizer that estimates its own (``Kernel.shown_rate``: Prodigy's d·lr),
     that estimate after the step; a step whose estimate is not finite is a divergence.
     """
 
@@ -279,7 +279,7 @@ def _drive(a):
                 for k in range(min(tally[4], probes.shape[0])):
                     probed[r, t - 1, k, 0] = probes[k, 0]
                     probed[r, t - 1, k, 1] = probes[k, 1]
-            # An optimizer that estimates its own rate shows that (OptimizerSpec.shown_rate).
+            # An optimizer that estimates its own rate shows that (Kernel.shown_rate).
             rate = s[rate_slot] if rate_slot >= 0 else 0.0
             if per_step and rate_slot >= 0:
                 shown[t - 1, r] = rate
@@ -396,11 +396,11 @@ def _rates(racers: Sequence[RacerConfig], steps: int, keep: bool) -> _Rates:
     """Each run's rate and ``cyc`` per step: a constant where the schedule is constant, else a
     row of a table (one ``schedule_values`` call per schedule). Also the (steps, runs) rates
     when ``keep`` (the results show them; the driver writes an optimizer's own estimate over
-    its rows, ``OptimizerSpec.shown_rate``)."""
+    its rows, ``Kernel.shown_rate``)."""
     runs = len(racers)
     lr_const = np.array([r.lr for r in racers], dtype=float)
     lr_row = np.full(runs, -1, dtype=np.int64)
-    cycled = {id(r): OPTIMIZERS[r.optimizer].cycled_default(r.params) for r in racers}
+    cycled = {id(r): OPTIMIZERS[r.optimizer].kernel.cycled_default(r.params) for r in racers}
     cyc_const = np.array([cycled[id(r)] for r in racers], dtype=float)
     cyc_row = np.full(runs, -1, dtype=np.int64)
     lr_rows: list[np.ndarray] = []
@@ -420,7 +420,7 @@ def _rates(racers: Sequence[RacerConfig], steps: int, keep: bool) -> _Rates:
             cycled_row = len(cyc_rows)
             cyc_rows.append(np.ascontiguousarray(cycled, dtype=float))
             for i in members:
-                if OPTIMIZERS[racers[i].optimizer].cycles is not None:
+                if OPTIMIZERS[racers[i].optimizer].kernel.cycles is not None:
                     cyc_row[i] = cycled_row
     lr_table = np.array(lr_rows).reshape(len(lr_rows), steps)
     cyc_table = np.array(cyc_rows).reshape(len(cyc_rows), steps)
@@ -463,7 +463,7 @@ def simulate(
     starts = np.array(starts, dtype=float, order="C").reshape(runs, 2)
     specs = [OPTIMIZERS[r.optimizer] for r in racers]
     kinds = list({id(spec): spec for spec in specs}.values())  # a fan repeats each racer
-    per_step = max(spec.gradients for spec in kinds)
+    per_step = max(spec.kernel.gradients for spec in kinds)
     lr_const, lr_row, lr_table, cyc_const, cyc_row, cyc_table, shown = _rates(
         racers, steps, record >= Record.PATHS
     )
@@ -497,9 +497,9 @@ def simulate(
     totals = np.zeros((runs, 3), dtype=np.int64)
     stopped = np.zeros((runs, 2), dtype=np.int64)
     state_rows = steps if record >= Record.STATE else 0
-    width = max(max(spec.state_size, 1) for spec in kinds)
+    width = max(max(spec.kernel.state_size, 1) for spec in kinds)
     # The inspector's record holds the named slots, not an optimizer's memory (base.py).
-    named = max(max(spec.named_size, 1) for spec in kinds)
+    named = max(max(spec.kernel.named_size, 1) for spec in kinds)
     states = np.full((runs, state_rows, named), np.nan)
     firsts = np.full((runs, state_rows, 3), np.nan)
     probed = np.full((runs, state_rows, MAX_PROBES, 2), np.nan)
@@ -508,10 +508,10 @@ def simulate(
     # One call per kernel, over the runs it serves, each writing its own rows in place.
     hyper, state0 = _settings(specs, racers, width)
     by_kernel: dict[object, list[int]] = {}
-    stop_slots = {spec.kernel: spec.stop_slot for spec in specs}
-    rate_slots = {spec.kernel: spec.rate_slot for spec in specs}
+    stop_slots = {spec.kernel.step: spec.kernel.stop_slot for spec in specs}
+    rate_slots = {spec.kernel.step: spec.kernel.rate_slot for spec in specs}
     for i, spec in enumerate(specs):
-        by_kernel.setdefault(spec.kernel, []).append(i)
+        by_kernel.setdefault(spec.kernel.step, []).append(i)
     for step, members in by_kernel.items():
         run_loop(
             step,
@@ -598,7 +598,7 @@ def _settings(
     for spec, racer in zip(specs, racers, strict=True):
         if id(racer) not in rows:
             rows[id(racer)] = len(unique)
-            unique.append((spec.hyper(racer.params), spec.initial_state(racer.params)))
+            unique.append((spec.hyper(racer.params), spec.kernel.initial_state(racer.params)))
         index.append(rows[id(racer)])
     size = max(len(h) for h, _ in unique)
     hyper, state0 = np.zeros((len(unique), size)), np.zeros((len(unique), width))

@@ -15,8 +15,8 @@ test). The one fallback: a singular or non-finite system takes the gradient step
   the next step). Each trial costs one function value, counted by the oracle, which records
   the trial points for the map.
 
-There is no rate: the step is d itself, whose length the damping sets, so ``swept`` names
-``damping`` (a sweep varies it instead of lr) and the racer's lr is not used.
+There is no rate: the step is d itself, whose length the damping sets, so ``Kernel.swept``
+names ``damping`` (a sweep varies it instead of lr) and the racer's lr is not used.
 
 Why it is the natural gradient here: f = ½‖r‖² is the negative log-likelihood of Gaussian
 observations with unit variance, whose Fisher information is JᵀJ; so JᵀJ is also the
@@ -30,7 +30,7 @@ from __future__ import annotations
 from common.jit import inlined
 from common.params import Param
 from optimizers import oracle
-from optimizers.base import OptimizerSpec, hyper_layout, state_slots, tex
+from optimizers.base import Card, Kernel, Limits, OptimizerSpec, hyper_layout, state_slots, tex
 from optimizers.newton import solve
 
 GROW, SHRINK = 10.0, 0.1  # Marquardt's factors: λ × 10 on a rejected trial, × 0.1 on success
@@ -145,19 +145,16 @@ def equation(lr: str, v) -> list[str]:
 
 GAUSS_NEWTON = OptimizerSpec(
     name="gauss_newton",
-    title="Gauss–Newton / LM",
     params=PARAMS,
-    default_lr=1.0,
-    kernel=step,
-    state=STATE,
-    scalars=SCALARS,
-    init=initial_state,
-    torch_name=None,
-    swept="damping",
-    residuals=True,
-    equation=equation,
-    help="Gauss–Newton / Levenberg–Marquardt for sums of squares f = ½‖r‖²: d solves "
-    "(JᵀJ + λD)d = −Jᵀr. For Gaussian residuals JᵀJ is the Fisher information, so this is "
-    "the natural gradient step: never drawn to maxima or saddles. No rate (lr is not used): "
-    "damping sets the step, and sweeps vary it. Only on surfaces that are sums of squares.",
+    kernel=Kernel(step=step, state=STATE, scalars=SCALARS, init=initial_state, swept="damping"),
+    card=Card(
+        title="Gauss–Newton / LM",
+        default_lr=1.0,
+        equation=equation,
+        help="Gauss–Newton / Levenberg–Marquardt for sums of squares f = ½‖r‖²: d solves "
+        "(JᵀJ + λD)d = −Jᵀr. For Gaussian residuals JᵀJ is the Fisher information, so this is "
+        "the natural gradient step: never drawn to maxima or saddles. No rate (lr is not used): "
+        "damping sets the step, and sweeps vary it. Only on surfaces that are sums of squares.",
+    ),
+    limits=Limits(residuals=True),
 )

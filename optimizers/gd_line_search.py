@@ -17,7 +17,16 @@ from __future__ import annotations
 from common.jit import inlined
 from common.params import Param
 from optimizers import linesearch, oracle
-from optimizers.base import OptimizerSpec, hyper_layout, require, state_slots, tex
+from optimizers.base import (
+    Card,
+    Kernel,
+    Limits,
+    OptimizerSpec,
+    hyper_layout,
+    require,
+    state_slots,
+    tex,
+)
 
 TRIALS = 30  # Armijo's trials per step: shrink 0.5 reaches 2^-30 ≈ 1e-9 of the first trial
 MAX_LS = 25  # torch's _strong_wolfe default
@@ -119,18 +128,23 @@ def equation(lr: str, v) -> list[str]:
 
 GD_LINE_SEARCH = OptimizerSpec(
     name="gd_line_search",
-    # Up to 2 + MAX_LS evaluations a step; measured at worst about 5 plain steps.
-    step_cost=lambda v: 5.0,
-    title="GD + line search",
     params=PARAMS,
-    default_lr=1.0,
-    kernel=step,
-    scalars=SCALARS,
-    # f and ∇f at θ, then _strong_wolfe's first trial and up to MAX_LS more.
-    gradients=2 + MAX_LS,
-    torch_name=None,
-    check=check,
-    equation=equation,
-    help="Gradient descent whose step length a line search picks each step (Armijo "
-    "backtracking or strong Wolfe); its trials are the points it evaluated.",
+    kernel=Kernel(
+        step=step,
+        scalars=SCALARS,
+        # f and ∇f at θ, then _strong_wolfe's first trial and up to MAX_LS more.
+        gradients=2 + MAX_LS,
+    ),
+    card=Card(
+        title="GD + line search",
+        default_lr=1.0,
+        equation=equation,
+        help="Gradient descent whose step length a line search picks each step (Armijo "
+        "backtracking or strong Wolfe); its trials are the points it evaluated.",
+    ),
+    limits=Limits(
+        check=check,
+        # Up to 2 + MAX_LS evaluations a step; measured at worst about 5 plain steps.
+        step_cost=lambda v: 5.0,
+    ),
 )

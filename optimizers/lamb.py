@@ -16,7 +16,16 @@ import math
 from common.jit import inlined
 from common.params import Param
 from optimizers import decay, oracle
-from optimizers.base import OptimizerSpec, common_params, hyper_layout, state_slots, tex
+from optimizers.base import (
+    Card,
+    Kernel,
+    Limits,
+    OptimizerSpec,
+    common_params,
+    hyper_layout,
+    state_slots,
+    tex,
+)
 
 PARAMS = (
     *common_params(betas=(0.9, 0.999)),
@@ -93,21 +102,19 @@ def inspect(state, values, lr, cyc, t):
 
 LAMB = OptimizerSpec(
     name="lamb",
-    title="LAMB",
     params=PARAMS,
-    default_lr=1e-3,
-    kernel=step,
-    state=STATE,
-    scalars=SCALARS,
-    cycles="beta1",
-    torch_name=None,
-    sam=True,
-    equation=equation,
-    inspect=inspect,
-    help="Reference: pytorch-optimizer 4.1.0 (Lamb: step lr/(1 − β1^t), v not bias-corrected, "
-    "‖θ‖ clamped to 10; rectify, pre_norm, adam and adanorm not offered). Adam's direction "
-    "times a trust ratio ‖θ‖/‖u‖ per layer; here the point is one layer, so the step is about "
-    "lr·‖θ‖ long: it follows the distance from the origin, not the gradient, and stalls about "
-    "lr·‖θ*‖ from a minimum away from the origin. torch-optimizer's Lamb differs: it steps "
-    "by lr (debias off).",
+    kernel=Kernel(step=step, state=STATE, scalars=SCALARS, cycles="beta1"),
+    card=Card(
+        title="LAMB",
+        default_lr=1e-3,
+        equation=equation,
+        inspect=inspect,
+        help="Reference: pytorch-optimizer 4.1.0 (Lamb: step lr/(1 − β1^t), v not bias-corrected, "
+        "‖θ‖ clamped to 10; rectify, pre_norm, adam and adanorm not offered). Adam's direction "
+        "times a trust ratio ‖θ‖/‖u‖ per layer; here the point is one layer, so the step is about "
+        "lr·‖θ‖ long: it follows the distance from the origin, not the gradient, and stalls about "
+        "lr·‖θ*‖ from a minimum away from the origin. torch-optimizer's Lamb differs: it steps "
+        "by lr (debias off).",
+    ),
+    limits=Limits(sam=True),
 )

@@ -15,7 +15,16 @@ from __future__ import annotations
 from common.jit import inlined
 from common.params import Param
 from optimizers import oracle
-from optimizers.base import OptimizerSpec, common_params, hyper_layout, state_slots, tex
+from optimizers.base import (
+    Card,
+    Kernel,
+    Limits,
+    OptimizerSpec,
+    common_params,
+    hyper_layout,
+    state_slots,
+    tex,
+)
 
 PARAMS = (
     *common_params(weight_decay=0.0, momentum=0.9),
@@ -88,21 +97,19 @@ def inspect(state, values, lr, cyc, t):
 
 LARS = OptimizerSpec(
     name="lars",
-    title="LARS",
     params=PARAMS,
-    default_lr=1.0,
-    kernel=step,
-    state=STATE,
-    scalars=SCALARS,
-    cycles="momentum",
-    torch_name=None,
-    sam=True,
-    equation=equation,
-    inspect=inspect,
-    help="Reference: pytorch-optimizer 4.1.0 (LARS) with the point as one 1×2 weight (on a "
-    "(2,) tensor it scales nothing: plain momentum SGD). Momentum SGD on the gradient "
-    "rescaled by a trust ratio tc·‖θ‖/(‖g‖ + λ‖θ‖): on one 2-D layer each step is about "
-    "lr·tc·‖θ‖ long whatever the gradient, so it follows the distance from the origin. "
-    "Default lr 1 (the package's 1e-3 with tc 1e-3 barely moves). torch-optimizer's LARS "
-    "scales only when weight_decay ≠ 0.",
+    kernel=Kernel(step=step, state=STATE, scalars=SCALARS, cycles="momentum"),
+    card=Card(
+        title="LARS",
+        default_lr=1.0,
+        equation=equation,
+        inspect=inspect,
+        help="Reference: pytorch-optimizer 4.1.0 (LARS) with the point as one 1×2 weight (on a "
+        "(2,) tensor it scales nothing: plain momentum SGD). Momentum SGD on the gradient "
+        "rescaled by a trust ratio tc·‖θ‖/(‖g‖ + λ‖θ‖): on one 2-D layer each step is about "
+        "lr·tc·‖θ‖ long whatever the gradient, so it follows the distance from the origin. "
+        "Default lr 1 (the package's 1e-3 with tc 1e-3 barely moves). torch-optimizer's LARS "
+        "scales only when weight_decay ≠ 0.",
+    ),
+    limits=Limits(sam=True),
 )

@@ -15,7 +15,7 @@ good: the state's ``stopped`` says which (1 gradient, 2 direction), and later st
 nothing (torch would call the closure again and again not move).
 
 The history (up to ``HISTORY`` pairs s, y with their ρ and α) does not fit the contract's
-named slots; it lives in the state's ``memory`` tail (``OptimizerSpec.memory``), which the
+named slots; it lives in the state's ``memory`` tail (``Kernel.memory``), which the
 engine carries from step to step but does not record for the inspector. The newest pair is
 last, as in torch's lists: a full history drops its oldest pair by shifting (torch's pop(0)).
 """
@@ -25,7 +25,7 @@ from __future__ import annotations
 from common.jit import inlined
 from common.params import Param
 from optimizers import linesearch, oracle
-from optimizers.base import OptimizerSpec, hyper_layout, state_slots, tex
+from optimizers.base import Card, Kernel, Limits, OptimizerSpec, hyper_layout, state_slots, tex
 
 # The largest history a racer may keep: the state's memory holds this many pairs.
 HISTORY = 100
@@ -179,20 +179,25 @@ def equation(lr: str, v) -> list[str]:
 
 LBFGS = OptimizerSpec(
     name="lbfgs",
-    # The two-loop recursion walks the whole history every step: about 1 + history/10.
-    step_cost=lambda v: 1.0 + v["history_size"] / 10,
-    title="L-BFGS",
     params=PARAMS,
-    default_lr=1.0,
-    kernel=step,
-    state=STATE,
-    scalars=SCALARS,
-    memory=MEMORY,
-    gradients=MAX_EVAL + 1,
-    stops=("tolerance_grad", "tolerance_change"),
-    torch_name=None,
-    equation=equation,
-    help="torch.optim.LBFGS, one iteration per step: a quasi-Newton direction from the last "
-    "history_size steps and gradient changes, optionally with a strong Wolfe line search. "
-    "Stops where torch's tolerances fire (stopped: 1 gradient, 2 direction).",
+    kernel=Kernel(
+        step=step,
+        state=STATE,
+        scalars=SCALARS,
+        memory=MEMORY,
+        gradients=MAX_EVAL + 1,
+        stops=("tolerance_grad", "tolerance_change"),
+    ),
+    card=Card(
+        title="L-BFGS",
+        default_lr=1.0,
+        equation=equation,
+        help="torch.optim.LBFGS, one iteration per step: a quasi-Newton direction from the last "
+        "history_size steps and gradient changes, optionally with a strong Wolfe line search. "
+        "Stops where torch's tolerances fire (stopped: 1 gradient, 2 direction).",
+    ),
+    limits=Limits(
+        # The two-loop recursion walks the whole history every step: about 1 + history/10.
+        step_cost=lambda v: 1.0 + v["history_size"] / 10,
+    ),
 )

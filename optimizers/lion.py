@@ -8,7 +8,16 @@ from __future__ import annotations
 
 from common.jit import inlined
 from optimizers import oracle
-from optimizers.base import OptimizerSpec, common_params, hyper_layout, state_slots, tex
+from optimizers.base import (
+    Card,
+    Kernel,
+    Limits,
+    OptimizerSpec,
+    common_params,
+    hyper_layout,
+    state_slots,
+    tex,
+)
 
 PARAMS = common_params(betas=(0.9, 0.99), weight_decay=0.0)
 B1, B2, WD = hyper_layout(PARAMS)
@@ -47,14 +56,13 @@ def equation(lr: str, v) -> list[str]:
 
 LION = OptimizerSpec(
     name="lion",
-    title="Lion",
     params=PARAMS,
-    default_lr=1e-4,
-    kernel=step,
-    state=STATE,
-    cycles="beta1",
-    torch_name=None,
-    sam=True,
-    equation=equation,
-    help="Steps by the sign of a momentum blend: every coordinate moves by the same amount.",
+    kernel=Kernel(step=step, state=STATE, cycles="beta1"),
+    card=Card(
+        title="Lion",
+        default_lr=1e-4,
+        equation=equation,
+        help="Steps by the sign of a momentum blend: every coordinate moves by the same amount.",
+    ),
+    limits=Limits(sam=True),
 )

@@ -8,6 +8,10 @@ from common.jit import inlined
 from common.params import Param
 from optimizers import oracle
 from optimizers.base import (
+    Card,
+    Export,
+    Kernel,
+    Limits,
     OptimizerSpec,
     common_params,
     decay_lines,
@@ -85,16 +89,14 @@ def equation(lr: str, v) -> list[str]:
 
 NADAM = OptimizerSpec(
     name="nadam",
-    title="NAdam",
     params=PARAMS,
-    default_lr=2e-3,
-    kernel=step,
-    state=STATE,
-    scalars=SCALARS,
-    init=init,
-    cycles="beta1",
-    torch_name="NAdam",
-    sam=True,
-    equation=equation,
-    help="Adam with a Nesterov look-ahead on the first moment.",
+    kernel=Kernel(step=step, state=STATE, scalars=SCALARS, init=init, cycles="beta1"),
+    card=Card(
+        title="NAdam",
+        default_lr=2e-3,
+        equation=equation,
+        help="Adam with a Nesterov look-ahead on the first moment.",
+    ),
+    limits=Limits(sam=True),
+    export=Export(torch_name="NAdam"),
 )

@@ -19,7 +19,7 @@ import math
 from common.jit import inlined
 from common.params import Param
 from optimizers import oracle
-from optimizers.base import OptimizerSpec, hyper_layout, state_slots, tex
+from optimizers.base import Card, Kernel, Limits, OptimizerSpec, hyper_layout, state_slots, tex
 
 # A damped matrix with |det| at most this times its largest entry squared counts as singular.
 SINGULAR = 1e-12
@@ -114,16 +114,17 @@ def equation(lr: str, v) -> list[str]:
 
 NEWTON = OptimizerSpec(
     name="newton",
-    step_cost=lambda v: 2.0,  # a Hessian and a 2×2 solve (eigen-decomposition: saddle-free)
-    title="Newton",
     params=PARAMS,
-    default_lr=1.0,
-    kernel=step,
-    state=STATE,
-    scalars=SCALARS,
-    torch_name=None,
-    equation=equation,
-    help="Newton's method with the exact Hessian: θ ← θ − lr·(H + λI)⁻¹g. Solves a quadratic "
-    "in one step at any angle; plain Newton heads for the nearest stationary point (saddles "
-    "and maxima too), saddle-free uses |H|. A singular system takes the gradient step.",
+    kernel=Kernel(step=step, state=STATE, scalars=SCALARS),
+    card=Card(
+        title="Newton",
+        default_lr=1.0,
+        equation=equation,
+        help="Newton's method with the exact Hessian: θ ← θ − lr·(H + λI)⁻¹g. Solves a quadratic "
+        "in one step at any angle; plain Newton heads for the nearest stationary point (saddles "
+        "and maxima too), saddle-free uses |H|. A singular system takes the gradient step.",
+    ),
+    limits=Limits(
+        step_cost=lambda v: 2.0,  # a Hessian and a 2×2 solve (eigen-decomposition: saddle-free)
+    ),
 )

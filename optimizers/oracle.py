@@ -16,7 +16,7 @@ and the racer's clipping; every evaluation is counted, per kind, for the step in
   probes; both get the same noise sample (SAM recomputes the loss on the same mini-batch);
   only the second is clipped (it is the one the optimizer steps with; e is normalised, so
   clipping the first would change nothing but rounding). Only optimizers whose step is one
-  gradient at their parameters take SAM (``OptimizerSpec.sam``): as the source's SAM moves
+  gradient at their parameters take SAM (``Limits.sam``): as the source's SAM moves
   the parameters to θ + e and back (θ + e − e, which may round θ's last bit), the oracle
   writes θ + e − e into the kernel's parameters ``w``.
 * counting: ``tally`` holds [t, function values, gradients, Hessians, probes] for the step in

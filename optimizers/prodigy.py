@@ -18,7 +18,16 @@ import numpy as np
 from common.jit import inlined
 from common.params import Param
 from optimizers import oracle
-from optimizers.base import OptimizerSpec, common_params, hyper_layout, state_slots, tex
+from optimizers.base import (
+    Card,
+    Kernel,
+    Limits,
+    OptimizerSpec,
+    common_params,
+    hyper_layout,
+    state_slots,
+    tex,
+)
 
 PARAMS = (
     *common_params(betas=(0.9, 0.999)),
@@ -181,20 +190,18 @@ def inspect(state, values, lr, cyc, t):
 
 PRODIGY = OptimizerSpec(
     name="prodigy",
-    title="Prodigy",
     params=PARAMS,
-    default_lr=1.0,
-    kernel=step,
-    state=STATE,
-    scalars=SCALARS,
-    shown_rate="d_lr",
-    rate_name="d·lr",
-    torch_name=None,
-    sam=True,
-    equation=equation,
-    inspect=inspect,
-    help="Reference: prodigyopt 1.1.2 (Prodigy). Adam that estimates its own rate d from how "
-    "far it has come from the start against the gradients seen; d only grows, from d0. Leave "
-    "lr at 1 (it scales d); its results, rate chart and leaderboard show d·lr after each step "
-    "(the rate the next step applies) as its rate. growth_rate empty = no limit (inf).",
+    kernel=Kernel(step=step, state=STATE, scalars=SCALARS, shown_rate="d_lr"),
+    card=Card(
+        title="Prodigy",
+        default_lr=1.0,
+        rate_name="d·lr",
+        equation=equation,
+        inspect=inspect,
+        help="Reference: prodigyopt 1.1.2 (Prodigy). Adam that estimates its own rate d from how "
+        "far it has come from the start against the gradients seen; d only grows, from d0. Leave "
+        "lr at 1 (it scales d); its results, rate chart and leaderboard show d·lr after each step "
+        "(the rate the next step applies) as its rate. growth_rate empty = no limit (inf).",
+    ),
+    limits=Limits(sam=True),
 )

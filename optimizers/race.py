@@ -23,8 +23,9 @@ def default_label(racer: RacerConfig) -> str:
     schedule; SAM if on."""
     spec = OPTIMIZERS[racer.optimizer]
     # An optimizer that takes no rate is named by what sets its step (Gauss–Newton: damping).
-    step = racer.params[spec.swept] if spec.swept != "lr" else racer.lr
-    label = f"{spec.title} ({spec.swept} {step:g}"
+    swept = spec.kernel.swept
+    step = racer.params[swept] if swept != "lr" else racer.lr
+    label = f"{spec.card.title} ({swept} {step:g}"
     for p in spec.params:
         value = racer.params.get(p.name, p.default)
         if value == p.default or p.kind not in ("choice", "bool"):
@@ -113,7 +114,7 @@ RACER_RESULT_SCHEMA: dict[str, Any] = {
                 "step": {"type": "integer", "minimum": 1},
                 "reason": {
                     "type": "string",
-                    "enum": sorted({r for spec in OPTIMIZERS.values() for r in spec.stops}),
+                    "enum": sorted({r for spec in OPTIMIZERS.values() for r in spec.kernel.stops}),
                 },
             },
         },
@@ -162,7 +163,7 @@ class RacerResult:
         diverged = int(traj.diverged_at[run]) or None
         arrived = int(traj.steps_to_tol[run])
         stop_at, reason = int(traj.stopped_at[run]), int(traj.stop_reason[run])
-        stops = OPTIMIZERS[racer.optimizer].stops
+        stops = OPTIMIZERS[racer.optimizer].kernel.stops
         return cls(
             label=racer.label or default_label(racer),
             optimizer=racer.optimizer,

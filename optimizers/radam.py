@@ -7,6 +7,10 @@ import numpy as np
 from common.jit import inlined
 from optimizers import oracle
 from optimizers.base import (
+    Card,
+    Export,
+    Kernel,
+    Limits,
     OptimizerSpec,
     common_params,
     decay_lines,
@@ -77,14 +81,15 @@ def equation(lr: str, v) -> list[str]:
 
 RADAM = OptimizerSpec(
     name="radam",
-    title="RAdam",
     params=PARAMS,
-    default_lr=1e-3,
-    kernel=step,
-    state=STATE,
-    cycles="beta1",
-    torch_name="RAdam",
-    sam=True,
-    equation=equation,
-    help="Adam with a rectifier that damps the adaptive step while its variance estimate is young.",
+    kernel=Kernel(step=step, state=STATE, cycles="beta1"),
+    card=Card(
+        title="RAdam",
+        default_lr=1e-3,
+        equation=equation,
+        help="Adam with a rectifier that damps the adaptive step while its variance estimate "
+        "is young.",
+    ),
+    limits=Limits(sam=True),
+    export=Export(torch_name="RAdam"),
 )

@@ -61,7 +61,7 @@ def preparing(optimizers: Iterable[str]) -> list[str]:
     with PROGRESS.lock:
         done = set(PROGRESS.done)
     names = dict.fromkeys(optimizers)
-    return [OPTIMIZERS[n].title for n in names if f"loop:{n}" not in done and n in OPTIMIZERS]
+    return [OPTIMIZERS[n].card.title for n in names if f"loop:{n}" not in done and n in OPTIMIZERS]
 
 
 def want(optimizers: Iterable[str]) -> None:
@@ -81,7 +81,7 @@ def wait_for(kernel: Any) -> None:
         return
     from optimizers.registry import OPTIMIZERS
 
-    name = next((n for n, s in OPTIMIZERS.items() if s.kernel is kernel), None)
+    name = next((n for n, s in OPTIMIZERS.items() if s.kernel.step is kernel), None)
     if name is None:
         return
     want([name])

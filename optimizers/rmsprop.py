@@ -7,7 +7,18 @@ import numpy as np
 from common.jit import inlined
 from common.params import Param
 from optimizers import oracle
-from optimizers.base import OptimizerSpec, common_params, hyper_layout, l2_line, state_slots, tex
+from optimizers.base import (
+    Card,
+    Export,
+    Kernel,
+    Limits,
+    OptimizerSpec,
+    common_params,
+    hyper_layout,
+    l2_line,
+    state_slots,
+    tex,
+)
 
 PARAMS = (
     Param(
@@ -83,15 +94,15 @@ def equation(lr: str, v) -> list[str]:
 
 RMSPROP = OptimizerSpec(
     name="rmsprop",
-    title="RMSProp",
     params=PARAMS,
-    default_lr=1e-2,
-    kernel=step,
-    state=STATE,
-    cycles="momentum",
-    torch_name="RMSprop",
-    sam=True,
-    equation=equation,
-    inspect=inspect,
-    help="Divides each coordinate by a running RMS of its gradient, so old history fades.",
+    kernel=Kernel(step=step, state=STATE, cycles="momentum"),
+    card=Card(
+        title="RMSProp",
+        default_lr=1e-2,
+        equation=equation,
+        inspect=inspect,
+        help="Divides each coordinate by a running RMS of its gradient, so old history fades.",
+    ),
+    limits=Limits(sam=True),
+    export=Export(torch_name="RMSprop"),
 )

@@ -26,7 +26,17 @@ import numpy as np
 from common.jit import inlined
 from common.params import Param
 from optimizers import oracle
-from optimizers.base import OptimizerSpec, common_params, hyper_layout, require, state_slots, tex
+from optimizers.base import (
+    Card,
+    Kernel,
+    Limits,
+    OptimizerSpec,
+    common_params,
+    hyper_layout,
+    require,
+    state_slots,
+    tex,
+)
 
 # Slots of the state: y, z (2-vectors), then AdamW's second moment v, then the scalars.
 SGD_STATE = ("y", "z")
@@ -215,30 +225,27 @@ HELP = (
 
 SCHEDULE_FREE_SGD = OptimizerSpec(
     name="schedule_free_sgd",
-    title="Schedule-Free SGD",
     params=SGD_PARAMS,
-    default_lr=1.0,
-    kernel=sgd_step,
-    state=SGD_STATE,
-    scalars=SCALARS,
-    torch_name=None,
-    sam=True,
-    equation=sgd_equation,
-    inspect=_inspect(lambda v: v["momentum"]),
-    help=HELP.format(cls="SGDScheduleFree"),
+    kernel=Kernel(step=sgd_step, state=SGD_STATE, scalars=SCALARS),
+    card=Card(
+        title="Schedule-Free SGD",
+        default_lr=1.0,
+        equation=sgd_equation,
+        inspect=_inspect(lambda v: v["momentum"]),
+        help=HELP.format(cls="SGDScheduleFree"),
+    ),
+    limits=Limits(sam=True),
 )
 SCHEDULE_FREE_ADAMW = OptimizerSpec(
     name="schedule_free_adamw",
-    title="Schedule-Free AdamW",
     params=ADAMW_PARAMS,
-    default_lr=0.0025,
-    kernel=adamw_step,
-    state=ADAMW_STATE,
-    scalars=SCALARS,
-    torch_name=None,
-    sam=True,
-    check=adamw_check,
-    equation=adamw_equation,
-    inspect=_inspect(lambda v: v["betas"][0]),
-    help=HELP.format(cls="AdamWScheduleFree"),
+    kernel=Kernel(step=adamw_step, state=ADAMW_STATE, scalars=SCALARS),
+    card=Card(
+        title="Schedule-Free AdamW",
+        default_lr=0.0025,
+        equation=adamw_equation,
+        inspect=_inspect(lambda v: v["betas"][0]),
+        help=HELP.format(cls="AdamWScheduleFree"),
+    ),
+    limits=Limits(check=adamw_check, sam=True),
 )

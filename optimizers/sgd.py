@@ -8,6 +8,10 @@ from common.jit import inlined
 from common.params import Param
 from optimizers import oracle
 from optimizers.base import (
+    Card,
+    Export,
+    Kernel,
+    Limits,
     OptimizerSpec,
     common_params,
     hyper_layout,
@@ -93,18 +97,11 @@ def equation(lr: str, v) -> list[str]:
 def make(name: str, title: str, momentum: float, nesterov: bool, help: str) -> OptimizerSpec:
     return OptimizerSpec(
         name=name,
-        title=title,
         params=params(momentum, nesterov),
-        default_lr=1e-3,
-        kernel=step,
-        state=STATE,
-        scalars=SCALARS,
-        check=check,
-        cycles="momentum",
-        torch_name="SGD",
-        sam=True,
-        equation=equation,
-        help=help,
+        kernel=Kernel(step=step, state=STATE, scalars=SCALARS, cycles="momentum"),
+        card=Card(title=title, default_lr=1e-3, equation=equation, help=help),
+        limits=Limits(check=check, sam=True),
+        export=Export(torch_name="SGD"),
     )
 
 

@@ -23,7 +23,16 @@ import numpy as np
 from common.jit import inlined
 from common.params import Param
 from optimizers import decay, oracle
-from optimizers.base import OptimizerSpec, common_params, hyper_layout, state_slots, tex
+from optimizers.base import (
+    Card,
+    Kernel,
+    Limits,
+    OptimizerSpec,
+    common_params,
+    hyper_layout,
+    state_slots,
+    tex,
+)
 
 PARAMS = (
     *common_params(momentum=0.0),
@@ -144,20 +153,20 @@ def inspect(state, values, lr, cyc, t):
 
 SHAMPOO = OptimizerSpec(
     name="shampoo",
-    step_cost=lambda v: 2.0,  # a 2×2 matrix root a step
-    title="Shampoo",
     params=PARAMS,
-    default_lr=1e-3,
-    kernel=step,
-    state=STATE,
-    scalars=SCALARS,
-    cycles="momentum",
-    torch_name=None,
-    sam=True,
-    equation=equation,
-    inspect=inspect,
-    help="Reference: pytorch-optimizer 4.1.0 (Shampoo) on a (2,) tensor: full-matrix AdaGrad, "
-    "θ ← θ − lr·L^{-1/2}g with L = εI + Σggᵀ (one factor, exponent −1/2; L^{-1/2} from a 2×2 "
-    "eigendecomposition where the package uses an SVD: equal to rounding). It sees rotation, "
-    "unlike diagonal AdaGrad or Adam. torch-optimizer's Shampoo takes L^{-1} for a vector.",
+    kernel=Kernel(step=step, state=STATE, scalars=SCALARS, cycles="momentum"),
+    card=Card(
+        title="Shampoo",
+        default_lr=1e-3,
+        equation=equation,
+        inspect=inspect,
+        help="Reference: pytorch-optimizer 4.1.0 (Shampoo) on a (2,) tensor: full-matrix AdaGrad, "
+        "θ ← θ − lr·L^{-1/2}g with L = εI + Σggᵀ (one factor, exponent −1/2; L^{-1/2} from a 2×2 "
+        "eigendecomposition where the package uses an SVD: equal to rounding). It sees rotation, "
+        "unlike diagonal AdaGrad or Adam. torch-optimizer's Shampoo takes L^{-1} for a vector.",
+    ),
+    limits=Limits(
+        step_cost=lambda v: 2.0,  # a 2×2 matrix root a step
+        sam=True,
+    ),
 )

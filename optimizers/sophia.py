@@ -22,7 +22,16 @@ import numpy as np
 from common.jit import inlined
 from common.params import Param
 from optimizers import decay, oracle
-from optimizers.base import OptimizerSpec, common_params, hyper_layout, state_slots, tex
+from optimizers.base import (
+    Card,
+    Kernel,
+    Limits,
+    OptimizerSpec,
+    common_params,
+    hyper_layout,
+    state_slots,
+    tex,
+)
 
 PARAMS = (
     *common_params(betas=(0.96, 0.99)),
@@ -136,19 +145,22 @@ def equation(lr: str, v) -> list[str]:
 
 SOPHIA = OptimizerSpec(
     name="sophia",
-    # Seeding a probe's generator costs about 15 plain steps (once per update).
-    step_cost=lambda v: 2.0 + (15.0 / v["update_period"] if v["estimator"] == "hutchinson" else 0),
-    title="Sophia",
     params=PARAMS,
-    default_lr=6e-2,
-    kernel=step,
-    state=STATE,
-    cycles="beta1",
-    torch_name=None,
-    equation=equation,
-    help="Reference: pytorch-optimizer 4.1.0 (SophiaH) with the Hessian diagonal injected "
-    "through step(hessian=…) every update_period steps: Hutchinson's z ⊙ Hz with seeded probes "
-    "(shared by racers with the same seed) or the exact diagonal. A clipped diagonal Newton "
-    "step: a sign step of lr·p where the curvature is small, negative or not yet estimated, a "
-    "Newton step near a minimum. Each estimate costs one Hessian on the work clock.",
+    kernel=Kernel(step=step, state=STATE, cycles="beta1"),
+    card=Card(
+        title="Sophia",
+        default_lr=6e-2,
+        equation=equation,
+        help="Reference: pytorch-optimizer 4.1.0 (SophiaH) with the Hessian diagonal injected "
+        "through step(hessian=…) every update_period steps: Hutchinson's z ⊙ Hz with seeded probes "
+        "(shared by racers with the same seed) or the exact diagonal. A clipped diagonal Newton "
+        "step: a sign step of lr·p where the curvature is small, negative or not yet estimated, a "
+        "Newton step near a minimum. Each estimate costs one Hessian on the work clock.",
+    ),
+    limits=Limits(
+        # Seeding a probe's generator costs about 15 plain steps (once per update).
+        step_cost=lambda v: (
+            2.0 + (15.0 / v["update_period"] if v["estimator"] == "hutchinson" else 0)
+        ),
+    ),
 )

@@ -8,7 +8,7 @@ too, so tuning can only keep or improve a racer's result by the chosen criterion
 What a sweep measures does not depend on the criterion, only which rate wins does: a racer's
 sweep is computed (and cached) once, and judged by either criterion on demand.
 
-What is swept is the registry's choice (``OptimizerSpec.swept``): the rate lr for every
+What is swept is the registry's choice (``Kernel.swept``): the rate lr for every
 optimizer that takes one (Newton and L-BFGS included), and for one that takes none its named
 hyper-parameter instead (Gauss–Newton: its damping λ, over the same log grid). Each racer's
 sweep says which (``parameter``); its values keep the key ``lr`` in the JSON. Auto-tuning
@@ -157,7 +157,7 @@ def sweep(config: RaceConfig, grid: RateGrid, criterion: str = DEFAULT_CRITERION
             current=own,
             grid=tuple(outcomes),
             edge_lr=divergence_edge(tuple(outcomes)),
-            parameter=OPTIMIZERS[racer.optimizer].swept,
+            parameter=OPTIMIZERS[racer.optimizer].kernel.swept,
         )
         for racer, outcomes, (own,) in zip(
             config.racers, _outcomes(config, grid.rates()), _outcomes(config, None), strict=True

@@ -149,13 +149,13 @@ def trace_racer(config: RaceConfig, index: int) -> Trace:
     raw, factor = first[:, :2], first[:, 2]
     lr, cyc = step_values([racer], steps)
     t = np.arange(1, steps + 1)
-    named = spec.unpack_state(traj.states[:, 0])
-    state = {k: v for k, v in named.items() if k in spec.state}
+    named = spec.kernel.unpack_state(traj.states[:, 0])
+    state = {k: v for k, v in named.items() if k in spec.kernel.state}
     derived: dict[str, np.ndarray] = {}
-    if spec.inspect is not None:
+    if spec.card.inspect is not None:
         with np.errstate(all="ignore"):
             # Given the scalars too (Prodigy's d): what the panel shows is derived from them.
-            derived = spec.inspect(named, racer.params, lr[:, 0], cyc[:, 0], t)
+            derived = spec.card.inspect(named, racer.params, lr[:, 0], cyc[:, 0], t)
     # Steps before divergence, and before any recorded number stops being finite.
     n = traj.length(0) - 1
     rows = [raw, factor[:, None], *state.values(), *derived.values()]

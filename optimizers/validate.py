@@ -152,7 +152,7 @@ def validate_racer(value: Any, field: str) -> RacerConfig:
     params = validate_params(
         spec.params, obj.get("params"), f"{field}.params", f"optimizer '{name}'"
     )
-    spec.check(params, f"{field}.params")
+    spec.limits.check(params, f"{field}.params")
     schedule = obj.get("schedule")
     schedule = (
         NamedParams("constant", {})
@@ -168,19 +168,19 @@ def validate_racer(value: Any, field: str) -> RacerConfig:
 
 def _sam(obj: dict[str, Any], field: str, name: str) -> tuple[float | None, bool]:
     """SAM's ρ and form, refused for an optimizer whose step is not one gradient at its
-    parameters (``OptimizerSpec.sam``)."""
+    parameters (``Limits.sam``)."""
     rho = SAM_RHO.validate(obj.get("sam_rho"), f"{field}.sam_rho")
     adaptive = obj.get("sam_adaptive")
     if adaptive is not None:  # absent or null: SAM's own form
         adaptive = SAM_ADAPTIVE.validate(adaptive, f"{field}.sam_adaptive")
     spec = OPTIMIZERS[name]
-    if rho is not None and not spec.sam:
-        takes = ", ".join(n for n, s in OPTIMIZERS.items() if s.sam)
+    if rho is not None and not spec.limits.sam:
+        takes = ", ".join(n for n, s in OPTIMIZERS.items() if s.limits.sam)
         raise ConfigError(
             f"{field}.sam_rho",
             f"SAM replaces the one gradient a step takes with the gradient at a perturbed "
-            f"point; {spec.title} ({name}) evaluates more than one gradient, function values or "
-            f"a Hessian a step, so it cannot take SAM (optimizers that can: {takes})",
+            f"point; {spec.card.title} ({name}) evaluates more than one gradient, function "
+            f"values or a Hessian a step, so it cannot take SAM (optimizers that can: {takes})",
         )
     return rho, bool(adaptive) and rho is not None
 
@@ -229,14 +229,14 @@ def _racers_list(obj: dict[str, Any]) -> list[Any]:
 
 
 def racer_on_surface(racer: RacerConfig, surface: str, field: str) -> None:
-    """Refuse an optimizer that needs residuals (``OptimizerSpec.residuals``) on a surface
+    """Refuse an optimizer that needs residuals (``Limits.residuals``) on a surface
     that is not a sum of squares, naming both and the surfaces that are."""
     spec = OPTIMIZERS[racer.optimizer]
-    if spec.residuals and not sum_of_squares(surface):
+    if spec.limits.residuals and not sum_of_squares(surface):
         fits = ", ".join(name for name in SURFACES if sum_of_squares(name))
         raise ConfigError(
             f"{field}.optimizer",
-            f"{spec.title} needs a sum of squares f = ½‖r‖², and the surface "
+            f"{spec.card.title} needs a sum of squares f = ½‖r‖², and the surface "
             f"'{SURFACES[surface].title}' ({surface}) is not one (sums of squares: {fits})",
         )
 
@@ -337,9 +337,9 @@ def run_steps(factors: Factors, steps: int) -> int:
 
 
 def racer_cost(racer: RacerConfig) -> float:
-    """What one step of ``racer`` costs, in plain steps (``OptimizerSpec.step_cost``); SAM
+    """What one step of ``racer`` costs, in plain steps (``Limits.step_cost``); SAM
     takes every gradient twice."""
-    cost = OPTIMIZERS[racer.optimizer].step_cost(racer.params)
+    cost = OPTIMIZERS[racer.optimizer].limits.step_cost(racer.params)
     return cost * (2 if racer.sam_rho else 1)
 
 

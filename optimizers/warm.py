@@ -90,9 +90,9 @@ def jobs(first: Iterable[str] = FIRST) -> list[Job]:
     trees = {id(_tree(kind)): kind for kind in TREES}
     loops = []
     for name, spec in OPTIMIZERS.items():
-        used = {trees[id(d)] for d in reached(loop(spec.kernel).py_func) if id(d) in trees}
+        used = {trees[id(d)] for d in reached(loop(spec.kernel.step).py_func) if id(d) in trees}
         needs = frozenset(f"tree:{kind}" for kind in used)
-        loops.append(Job(f"loop:{name}", f"{spec.title}'s loop", needs))
+        loops.append(Job(f"loop:{name}", f"{spec.card.title}'s loop", needs))
     wanted = [f"loop:{n}" for n in first if n in OPTIMIZERS]
     loops.sort(key=lambda j: wanted.index(j.key) if j.key in wanted else len(wanted))
     first_trees = set().union(*(j.needs for j in loops if j.key in wanted))
@@ -117,7 +117,7 @@ def _in_cache(key: str) -> bool:
     from optimizers.registry import OPTIMIZERS
 
     kind, name = key.split(":", 1)
-    return cached(_tree(name) if kind == "tree" else loop(OPTIMIZERS[name].kernel))
+    return cached(_tree(name) if kind == "tree" else loop(OPTIMIZERS[name].kernel.step))
 
 
 def _next_job(progress: Progress, pending: list[Job]) -> Job | None:

@@ -90,7 +90,7 @@ def compact_racer(result: RacerResult, f_star: float | None) -> dict[str, Any]:
         "lr": typed(lr) if len(lr) else None,
         # What ``lr`` holds when the optimizer estimates its own rate (Prodigy: "d·lr"): the
         # leaderboard then shows it at the playhead. None: the scheduled rate.
-        "rate_name": spec.rate_name if spec.shown_rate is not None else None,
+        "rate_name": spec.card.rate_name if spec.kernel.shown_rate is not None else None,
         # The lower chart's other choices: ‖x_k − x_{k−1}‖ and ‖g_k‖ per step (float64 here:
         # float32 positions could not resolve steps below ~1e-7).
         "step_length": typed(np.hypot(*np.diff(result.path, axis=0).T)) if len(lr) else None,

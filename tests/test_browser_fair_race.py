@@ -233,13 +233,13 @@ def test_a_tuned_rate_belongs_to_its_optimizer_and_a_typed_rate_stays(tab):
     choose(page, "analysis-select", "sweep")
     sweep_shown(page)
     boxes = tuned(page)
-    assert float(boxes[0]) != OPTIMIZERS["adagrad"].default_lr
+    assert float(boxes[0]) != OPTIMIZERS["adagrad"].card.default_lr
     # Card 0: tuned, then switched: the new optimizer's default, like an untouched rate.
     choose_optimizer(page, 0, "adagrad")
     page.wait_for_function(f"() => {RACE}.idle() && {RACE}.racers[0].label.startsWith('AdaGrad')")
-    assert float(page.input_value(control("racer-lr", 0))) == OPTIMIZERS["adagrad"].default_lr
+    assert float(page.input_value(control("racer-lr", 0))) == OPTIMIZERS["adagrad"].card.default_lr
     assert decode_race(state(page, f"{RACE}.race.share")).racers[0].lr == (
-        OPTIMIZERS["adagrad"].default_lr
+        OPTIMIZERS["adagrad"].card.default_lr
     )
     # Card 1: tuned, then a rate typed by hand: the person's, whatever the optimizer.
     type_into(page, control("racer-lr", 1), "0.005")

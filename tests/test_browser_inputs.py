@@ -297,17 +297,17 @@ def test_a_rate_nobody_changed_follows_the_optimizer_and_a_chosen_one_stays(page
     # Card 0 is SGD at its default rate: L-BFGS (no line search) takes steps of lr·direction,
     # and at SGD's 1e-3 it would crawl; it gets its own default.
     sgd, lbfgs = OPTIMIZERS["sgd"], OPTIMIZERS["lbfgs"]
-    assert value_of(page, control("racer-lr", 0)) in {"0.001", str(sgd.default_lr)}
-    assert lbfgs.default_lr != sgd.default_lr
+    assert value_of(page, control("racer-lr", 0)) in {"0.001", str(sgd.card.default_lr)}
+    assert lbfgs.card.default_lr != sgd.card.default_lr
     choose_optimizer(page, 0, "lbfgs")
-    labelled(page, 0, lbfgs.title)
-    assert float(value_of(page, control("racer-lr", 0))) == lbfgs.default_lr
-    assert f"lr {lbfgs.default_lr:g}" in state(page, f"{RACE}.racers[0].label")
-    assert slider_value(page, 0) == pytest.approx(lr_slider_value(lbfgs.default_lr))
+    labelled(page, 0, lbfgs.card.title)
+    assert float(value_of(page, control("racer-lr", 0))) == lbfgs.card.default_lr
+    assert f"lr {lbfgs.card.default_lr:g}" in state(page, f"{RACE}.racers[0].label")
+    assert slider_value(page, 0) == pytest.approx(lr_slider_value(lbfgs.card.default_lr))
     # Card 1: a rate the person typed is theirs, whatever the optimizer.
     type_into(page, control("racer-lr", 1), "0.005")
     page.wait_for_function(f"() => {RACE}.idle() && /0\\.005\\b/.test({RACE}.racers[1].label)")
     choose_optimizer(page, 1, "adagrad")
-    labelled(page, 1, OPTIMIZERS["adagrad"].title)
+    labelled(page, 1, OPTIMIZERS["adagrad"].card.title)
     assert value_of(page, control("racer-lr", 1)) == "0.005"
     assert "0.005" in state(page, f"{RACE}.racers[1].label")

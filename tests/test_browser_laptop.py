@@ -191,7 +191,7 @@ def test_the_inspector_names_every_row_in_words(tabs, group):
     race = {
         "surface": {"name": "rosenbrock"},
         "steps": 20,
-        "racers": [{"optimizer": n, "lr": OPTIMIZERS[n].default_lr} for n in names],
+        "racers": [{"optimizer": n, "lr": OPTIMIZERS[n].card.default_lr} for n in names],
     }
     tab = tabs(race_link(race), viewport=LAPTOP)  # step 0: a racer that diverges has a step
     for index, name in enumerate(names):

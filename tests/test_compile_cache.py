@@ -118,7 +118,7 @@ surface = get_surface("quadratic")
 names = ["sgd", "adam", "lion"]
 racers = [validate_racer({"optimizer": n, "lr": 1e-3}, "t") for n in names]
 simulate(surface, racers, np.tile(surface.default_start, (3, 1)), 2)
-stats = {n: driver(OPTIMIZERS[n].kernel).stats for n in names}
+stats = {n: driver(OPTIMIZERS[n].kernel.step).stats for n in names}
 print(json.dumps({n: [len(s.cache_hits), len(s.cache_misses)] for n, s in stats.items()}))
 """
 
@@ -212,4 +212,4 @@ def test_gunicorns_master_warms_the_kernels_before_forking():
         f"[{k:>2}/{total}" for k in range(1, total + 1)
     ]
     assert said[-1].startswith("engine kernels ready")
-    assert all(_DRIVERS[s.kernel].signatures for s in OPTIMIZERS.values())
+    assert all(_DRIVERS[s.kernel.step].signatures for s in OPTIMIZERS.values())

@@ -104,8 +104,8 @@ def movement(case: Compared) -> float:
         if case.fields:
             spec = OPTIMIZERS[config.racers[i].optimizer]
             kept, other = (
-                spec.unpack_state(base.states[:, i]),
-                spec.unpack_state(moved.states[:, i]),
+                spec.kernel.unpack_state(base.states[:, i]),
+                spec.kernel.unpack_state(moved.states[:, i]),
             )
             for field in case.fields:
                 steps = slice(None) if field.every_step else slice(-1, None)

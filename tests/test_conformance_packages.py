@@ -56,7 +56,7 @@ class Prefix(NamedTuple):
 
 
 class Field(NamedTuple):
-    """A state field (``OptimizerSpec.unpack_state``) a test compares, within atol +
+    """A state field (``Kernel.unpack_state``) a test compares, within atol +
     rtol·|value|: at the last step, or at every step."""
 
     name: str
@@ -142,7 +142,7 @@ def assert_same_path(config, theirs: np.ndarray) -> np.ndarray:
     assert gap <= TOLERANCE, f"largest coordinate difference {gap:.3g}"
     assert (
         result.evaluations[:, 1].tolist()
-        == [OPTIMIZERS[config.racers[0].optimizer].gradients] * config.steps
+        == [OPTIMIZERS[config.racers[0].optimizer].kernel.gradients] * config.steps
     )
     return result.path
 
@@ -153,7 +153,7 @@ def states(config) -> dict[str, np.ndarray]:
         surface, config.racers, np.array([config.start]), config.steps, record=Record.STATE
     )
     spec = OPTIMIZERS[config.racers[0].optimizer]
-    return spec.unpack_state(traj.states[:, 0, :])
+    return spec.kernel.unpack_state(traj.states[:, 0, :])
 
 
 # Schedule-Free (schedulefree 1.4.1): the racer is drawn at x = what .eval() would put in the
@@ -239,7 +239,7 @@ def test_schedule_free_takes_its_gradient_at_y_and_draws_x():
     config = _config("quadratic30", "schedule_free_sgd", 0.02, {}, steps=20)
     surface = get_surface("quadratic", a=20, b=1, angle=30)
     traj = simulate(surface, config.racers, np.array([config.start]), 20, record=Record.STATE)
-    y = OPTIMIZERS["schedule_free_sgd"].unpack_state(traj.states[:, 0, :])["y"]
+    y = OPTIMIZERS["schedule_free_sgd"].kernel.unpack_state(traj.states[:, 0, :])["y"]
     # Step t's gradient point is the y left by step t − 1 (the start on the first step).
     np.testing.assert_array_equal(traj.probes[1:, 0, 0], y[:-1])
     np.testing.assert_array_equal(traj.first[1:, 0, :2], surface.gradient(y[:-1]))

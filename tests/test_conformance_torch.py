@@ -51,7 +51,7 @@ DEFAULT_MULTIPLIERS = {"rmsprop": {"quadratic30": 0.5}}
 OPTIMIZER_CASES = [
     (name, {}, DEFAULT_MULTIPLIERS.get(name, 1.0))
     for name, spec in OPTIMIZERS.items()
-    if spec.torch_name
+    if spec.export.torch_name
 ] + [
     ("sgd", {"momentum": 0.8, "dampening": 0.3}, 1.0),
     ("sgd", {"momentum": 0.9, "nesterov": True, "weight_decay": 0.05}, 1.0),
@@ -194,7 +194,7 @@ def test_lion_matches_paper_update(surface_key):
     assert np.max(np.abs(result.path - np.array(expected))) <= TOLERANCE
 
 
-@pytest.mark.parametrize("name", [n for n, spec in OPTIMIZERS.items() if spec.torch_name])
+@pytest.mark.parametrize("name", [n for n, spec in OPTIMIZERS.items() if spec.export.torch_name])
 def test_single_steps_agree_to_an_ulp(name):
     """From random states, one step of ours and one of torch's differ by rounding only."""
     torch = require_module("torch")

@@ -16,16 +16,16 @@ NEW = ["lbfgs", "newton", "gd_line_search", "gauss_newton"]
 
 
 def _race(name: str, surface: str = "himmelblau", **extra):
-    racer = {"optimizer": name, "lr": OPTIMIZERS[name].default_lr}
+    racer = {"optimizer": name, "lr": OPTIMIZERS[name].card.default_lr}
     return validate_race({"surface": {"name": surface}, "steps": 60, "racers": [racer], **extra})
 
 
 def test_the_swept_parameter_comes_from_the_registry():
-    swept = {name: spec.swept for name, spec in OPTIMIZERS.items()}
+    swept = {name: spec.kernel.swept for name, spec in OPTIMIZERS.items()}
     assert swept["gauss_newton"] == "damping"
     assert {name for name, p in swept.items() if p != "lr"} == {"gauss_newton"}
     for spec in OPTIMIZERS.values():
-        assert spec.swept == "lr" or spec.swept in {p.name for p in spec.params}
+        assert spec.kernel.swept == "lr" or spec.kernel.swept in {p.name for p in spec.params}
 
 
 @pytest.mark.parametrize("name", NEW)
@@ -33,7 +33,7 @@ def test_a_sweep_takes_each_curvature_racer(name):
     config = _race(name, "rosenbrock")
     result = sweep(config, sweep_options({"grid": {"count": 5}}, config).grid)
     (racer,) = result.racers
-    assert racer.parameter == OPTIMIZERS[name].swept
+    assert racer.parameter == OPTIMIZERS[name].kernel.swept
     assert len(racer.grid) == 5
     assert result.best_values()[0] is not None  # some value does not diverge
 

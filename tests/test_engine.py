@@ -10,7 +10,7 @@ import pytest
 from common.jit import jit
 from common.params import Param
 from optimizers import engine, oracle, run_batch, run_race
-from optimizers.base import OptimizerSpec
+from optimizers.base import Card, Kernel, OptimizerSpec
 from optimizers.registry import OPTIMIZERS
 from optimizers.validate import validate_race
 from surfaces import get_surface
@@ -60,9 +60,11 @@ FAMILIES = [
 def test_presets_share_a_kernel_and_each_run_keeps_its_own_path():
     """SGD/momentum/Nesterov and Adam/AdamW each run through one compiled loop, and every
     run's path is still bit for bit the one it takes alone."""
-    kernels = {OPTIMIZERS[r["optimizer"]].kernel for r in FAMILIES}
+    kernels = {OPTIMIZERS[r["optimizer"]].kernel.step for r in FAMILIES}
     assert len(kernels) == 2
-    assert engine.driver(OPTIMIZERS["sgd"].kernel) is engine.driver(OPTIMIZERS["nesterov"].kernel)
+    assert engine.driver(OPTIMIZERS["sgd"].kernel.step) is engine.driver(
+        OPTIMIZERS["nesterov"].kernel.step
+    )
     together = run_race(race(FAMILIES, noise={"std": 0.2, "seed": 9})).racers
     for racer, result in zip(FAMILIES, together, strict=True):
         alone = run_race(race([racer], noise={"std": 0.2, "seed": 9})).racers[0]
@@ -208,11 +210,9 @@ def test_adding_an_optimizer_is_one_registry_entry(monkeypatch):
     change."""
     spec = OptimizerSpec(
         name="signsgd",
-        title="SignSGD",
         params=(Param("scale", 1.0, low=0.0, high=2.0, help="multiplies the sign step"),),
-        default_lr=1e-2,
-        kernel=_sign_step,
-        help="Steps by the sign of the gradient.",
+        kernel=Kernel(step=_sign_step),
+        card=Card(title="SignSGD", default_lr=1e-2, help="Steps by the sign of the gradient."),
     )
     monkeypatch.setitem(OPTIMIZERS, "signsgd", spec)
     result = run_race(
@@ -245,19 +245,19 @@ def _rate_step(o, w, s, h, lr, cyc, t):
 
 
 def test_an_optimizers_own_rate_is_shown_instead_of_the_schedule(monkeypatch):
-    """``OptimizerSpec.shown_rate``: the engine records the scalar the kernel wrote as the
+    """``Kernel.shown_rate``: the engine records the scalar the kernel wrote as the
     step's rate (any optimizer, from its registry entry alone), and a rate that stops being
     finite ends the run as diverged at that step (no Infinity reaches the results)."""
     spec = OptimizerSpec(
         name="self_rated",
-        title="Self-rated",
         params=(Param("blow_up_at", 5.0, low=1.0, high=1e9, help="step of the infinite rate"),),
-        default_lr=1e-2,
-        kernel=_rate_step,
-        help="Gradient descent that reports lr·t as its rate.",
-        scalars=("rate",),
-        shown_rate="rate",
-        rate_name="lr·t",
+        kernel=Kernel(step=_rate_step, scalars=("rate",), shown_rate="rate"),
+        card=Card(
+            title="Self-rated",
+            default_lr=1e-2,
+            rate_name="lr·t",
+            help="Gradient descent that reports lr·t as its rate.",
+        ),
     )
     monkeypatch.setitem(OPTIMIZERS, "self_rated", spec)
     racers = [
@@ -294,7 +294,7 @@ def test_prodigy_shows_d_lr_and_every_other_racer_its_schedule():
         config.steps,
         record=engine.Record.STATE,
     )
-    d = OPTIMIZERS["prodigy"].unpack_state(traj.states[:, 0])["d"]
+    d = OPTIMIZERS["prodigy"].kernel.unpack_state(traj.states[:, 0])["d"]
     np.testing.assert_array_equal(results[0].lr, d * scheduled[:, 0])
     assert d[-1] > 100 * d[0] and results[0].lr.max() > 100 * results[0].lr[0]  # d grew
     for i, result in enumerate(results[1:], start=1):

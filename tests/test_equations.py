@@ -30,7 +30,7 @@ def rule(racer: dict, noisy: bool = False) -> str:
 def test_every_optimizer_has_a_rule_with_its_rate(name):
     text = rule({"optimizer": name, "lr": 0.0123})
     assert text.startswith("$$\n\\begin{aligned}") and "\\theta" in text
-    swept = OPTIMIZERS[name].swept
+    swept = OPTIMIZERS[name].kernel.swept
     if swept == "lr":
         assert "0.0123" in text
     else:  # no rate (Gauss–Newton): the rule shows what sets its step instead, and no lr

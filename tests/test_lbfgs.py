@@ -106,10 +106,11 @@ def test_max_eval_one_is_torchs_own_default_which_may_not_move():
 
 
 def test_the_history_lives_in_memory_not_in_the_inspectors_record():
-    assert LBFGS.memory > 0 and LBFGS.state_size == LBFGS.named_size + LBFGS.memory
+    kernel = LBFGS.kernel
+    assert kernel.memory > 0 and kernel.state_size == kernel.named_size + kernel.memory
     config, surface, start = _race("rosenbrock", {})
     traj = simulate(surface, config.racers, np.array([start]), 20, record=Record.STATE)
-    assert traj.states.shape[2] == LBFGS.named_size
+    assert traj.states.shape[2] == kernel.named_size
 
 
 def test_a_division_by_zero_is_a_divergence_as_in_torch_not_an_exception():

@@ -120,4 +120,4 @@ def test_a_full_strong_wolfe_search_fits_the_declared_gradients_under_noise():
         }
     )
     counts = run_race(config).racers[0].evaluations[:, 1]
-    assert counts.max() == 2 + MAX_LS == GD_LINE_SEARCH.gradients
+    assert counts.max() == 2 + MAX_LS == GD_LINE_SEARCH.kernel.gradients

@@ -12,7 +12,7 @@ from common.errors import ConfigError
 from common.jit import jit
 from common.params import Param
 from optimizers import oracle, run_race
-from optimizers.base import OptimizerSpec
+from optimizers.base import Card, Kernel, OptimizerSpec
 from optimizers.engine import Noise, Record, simulate
 from optimizers.oracle import CLIP_EPS, COST, noise_table
 from optimizers.race import RACER_RESULT_SCHEMA
@@ -56,14 +56,16 @@ def _two_gradients_and_a_hessian(o, w, s, h, lr, cyc, t):
 
 PROBE = OptimizerSpec(
     name="probe",
-    title="Probe",
     params=(Param("unused", 0.0, low=0.0, high=1.0, help="no effect"),),
-    default_lr=1e-3,
-    kernel=_two_gradients_and_a_hessian,
-    state=("g1", "g2"),
-    scalars=("hxx", "hxy", "hyy", "x", "y"),
-    gradients=2,
-    help="Asks for two gradients and a Hessian per step.",
+    kernel=Kernel(
+        step=_two_gradients_and_a_hessian,
+        state=("g1", "g2"),
+        scalars=("hxx", "hxy", "hyy", "x", "y"),
+        gradients=2,
+    ),
+    card=Card(
+        title="Probe", default_lr=1e-3, help="Asks for two gradients and a Hessian per step."
+    ),
 )
 
 
@@ -129,7 +131,7 @@ def test_two_gradients_and_a_hessian_are_counted_noised_and_clipped(probe):
     np.testing.assert_array_equal(traj.totals[0], [0, 2 * steps, steps])
     np.testing.assert_array_equal(traj.work[:, 0], np.full(steps, 2 * COST["g"] + COST["h"]))
 
-    state = PROBE.unpack_state(traj.states[:, 0])
+    state = PROBE.kernel.unpack_state(traj.states[:, 0])
     here = np.stack([state["x"], state["y"]], axis=-1)
     np.testing.assert_array_equal(here, traj.points[:-1, 0])  # evaluated where it stood
     table = noise_table(std, seed, steps, 2)

@@ -56,14 +56,14 @@ def params_for(specs):
 @st.composite
 def racers(draw, sum_of_squares: bool = True):
     # An optimizer that needs residuals (Gauss–Newton) only where the surface gives them.
-    allowed = [n for n, spec in OPTIMIZERS.items() if sum_of_squares or not spec.residuals]
+    allowed = [n for n, spec in OPTIMIZERS.items() if sum_of_squares or not spec.limits.residuals]
     name = draw(st.sampled_from(allowed))
     params = draw(params_for(OPTIMIZERS[name].params))
     if params.get("nesterov", OPTIMIZERS[name].defaults().get("nesterov")):
         params.update(momentum=draw(st.floats(0.01, 0.99)), dampening=0.0)
     spec = OPTIMIZERS[name]
     try:  # a combination the optimizer's own check refuses (strong Wolfe's c1 < c2) is no race
-        spec.check({**spec.defaults(), **params}, "params")
+        spec.limits.check({**spec.defaults(), **params}, "params")
     except ConfigError:
         reject()
     racer = {"optimizer": name, "lr": 10.0 ** draw(st.floats(-5, 1)), "params": params}

@@ -45,7 +45,7 @@ SURFACE_CASES = {
     "himmelblau": {"name": "himmelblau"},
 }
 
-TORCH_OPTIMIZERS = [name for name, spec in OPTIMIZERS.items() if spec.torch_name]
+TORCH_OPTIMIZERS = [name for name, spec in OPTIMIZERS.items() if spec.export.torch_name]
 
 
 def _rate(name: str, surface_key: str) -> float:
@@ -310,7 +310,7 @@ CURVATURE_RATES = {("himmelblau", "lbfgs"): 0.5}
 
 
 def _curvature_config(surface_key: str, name: str, params: dict):
-    lr = CURVATURE_RATES.get((surface_key, name), OPTIMIZERS[name].default_lr)
+    lr = CURVATURE_RATES.get((surface_key, name), OPTIMIZERS[name].card.default_lr)
     racer = {"optimizer": name, "lr": lr, "params": params}
     return validate_race(
         {"surface": CURVATURE_SURFACES[surface_key], "steps": 200, "racers": [racer]}

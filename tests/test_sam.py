@@ -263,10 +263,10 @@ def test_two_gradients_a_step_and_the_perturbed_point_is_a_probe():
 
 
 def test_every_optimizer_that_takes_sam_asks_for_one_gradient_a_step():
-    """``OptimizerSpec.sam`` is honest: each optimizer that takes SAM asked, without it, for
+    """``Limits.sam`` is honest: each optimizer that takes SAM asked, without it, for
     exactly one gradient a step and nothing else (so the oracle's perturbation wraps its
     whole step); SAM doubles that."""
-    takes = [name for name, spec in OPTIMIZERS.items() if spec.sam]
+    takes = [name for name, spec in OPTIMIZERS.items() if spec.limits.sam]
     assert {"sgd", "momentum", "adam"} <= set(takes)
     for name in takes:
         for rho in (None, 0.01):
@@ -276,7 +276,7 @@ def test_every_optimizer_that_takes_sam_asks_for_one_gradient_a_step():
 
 
 @pytest.mark.parametrize(
-    "name", [name for name, spec in OPTIMIZERS.items() if not spec.sam] or ["(none)"]
+    "name", [name for name, spec in OPTIMIZERS.items() if not spec.limits.sam] or ["(none)"]
 )
 def test_the_validator_refuses_sam_where_a_step_is_more_than_one_gradient(name):
     if name == "(none)":
@@ -291,7 +291,7 @@ def test_the_validator_refuses_sam_where_a_step_is_more_than_one_gradient(name):
 
 def test_the_optimizers_named_in_the_brief_refuse_sam():
     for name in ("lbfgs", "newton", "gd_line_search", "gauss_newton", "sophia"):
-        assert not OPTIMIZERS[name].sam, name
+        assert not OPTIMIZERS[name].limits.sam, name
 
 
 @pytest.mark.parametrize(

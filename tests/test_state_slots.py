@@ -22,8 +22,8 @@ def test_a_name_the_spec_does_not_declare_fails_at_import():
 
 @pytest.mark.parametrize("name", list(OPTIMIZERS))
 def test_each_kernel_module_reads_the_tuples_its_spec_declares(name):
-    spec = OPTIMIZERS[name]
-    module = importlib.import_module(spec.kernel.py_func.__module__)
+    kernel = OPTIMIZERS[name].kernel
+    module = importlib.import_module(kernel.step.py_func.__module__)
     states = [v for k, v in vars(module).items() if k.endswith("STATE") and isinstance(v, tuple)]
-    assert any(spec.state is state for state in states) or (spec.state == () and not states)
-    assert spec.scalars == () or spec.scalars is module.SCALARS
+    assert any(kernel.state is state for state in states) or (kernel.state == () and not states)
+    assert kernel.scalars == () or kernel.scalars is module.SCALARS

@@ -206,7 +206,7 @@ def test_schedule_free_adamw_refuses_beta1_zero_and_keeps_beta2_zero():
 def test_costly_steps_count_several_in_the_work_limits():
     """A step of L-BFGS walks its history, a line search tries many points, Sophia seeds a
     probe, SAM takes two gradients: the limits count a racer's steps at their cost
-    (``OptimizerSpec.step_cost``), so a request of costly racers is refused sooner, by name."""
+    (``Limits.step_cost``), so a request of costly racers is refused sooner, by name."""
     plain = validate_race(with_change(["racers"], [{"optimizer": "adam", "lr": 0.1}] * 2))
     assert race_work(plain) == [(2, "racers"), (1, "runs")]
     lbfgs = {"optimizer": "lbfgs", "lr": 1, "params": {"history_size": 100}}

@@ -64,7 +64,7 @@ preparing = readiness.preparing(["lion"])
 surface = get_surface("rosenbrock")
 racer = validate_racer({"optimizer": "lion", "lr": 1e-3}, "t")
 run = simulate(surface, [racer], np.array([surface.default_start]), 50)
-stats = driver(OPTIMIZERS["lion"].kernel).stats
+stats = driver(OPTIMIZERS["lion"].kernel.step).stats
 seen = readiness.status()
 thread.join()
 print(json.dumps({

@@ -18,7 +18,7 @@ def build_optimizer(torch, racer: RacerConfig, param):
     kwargs = {k: v for k, v in racer.params.items() if k != "bias_correction"}
     if "bias_correction" in racer.params and not racer.params["bias_correction"]:
         raise ValueError("torch has no switch for bias correction")
-    cls = getattr(torch.optim, spec.torch_name)
+    cls = getattr(torch.optim, spec.export.torch_name)
     return cls([param], lr=racer.lr, **kwargs)
 
 
