@@ -377,8 +377,9 @@ def run_loop(step, record: Loop) -> None:
     if entry is not None:
         entry(record)
         return
-    made = driver(step)
-    made(record)
+    made = loop(step)
+    with readiness.loading(made):
+        driver(step)(record)
     _ENTRIES[key] = made.overloads[(made.typeof_pyval(record),)].entry_point
 
 

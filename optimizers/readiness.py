@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -96,3 +97,27 @@ def status() -> dict[str, Any]:
     if PROGRESS.total == 0:
         return {"state": "idle", "done": 0, "total": 0, "compiling": [], "seconds": 0.0}
     return PROGRESS.snapshot()
+
+
+_LOADED = threading.local()
+
+
+@contextmanager
+def loading(dispatcher: Any) -> Iterator[None]:
+    """Counts the thread CPU time of a first call that loads ``dispatcher``'s compiled code
+    from the cache (the server's own start-up work, done in a request while a background
+    warm-up runs): the work budget does not charge it to the client whose request it
+    happened in (``uncharged``). A call that compiled instead (a cache miss) is charged."""
+    misses = sum(dispatcher.stats.cache_misses.values())
+    started = time.thread_time()
+    yield
+    if sum(dispatcher.stats.cache_misses.values()) == misses:
+        _LOADED.seconds = getattr(_LOADED, "seconds", 0.0) + time.thread_time() - started
+
+
+def uncharged() -> float:
+    """The thread CPU seconds spent loading compiled code since the last call (``loading``),
+    and back to zero: what a request's meter leaves out (web/metering.py)."""
+    seconds = getattr(_LOADED, "seconds", 0.0)
+    _LOADED.seconds = 0.0
+    return seconds

@@ -213,3 +213,28 @@ def test_gunicorns_master_warms_the_kernels_before_forking():
     ]
     assert said[-1].startswith("engine kernels ready")
     assert all(_DRIVERS[s.kernel.step].signatures for s in OPTIMIZERS.values())
+
+
+def _loaded_target(x):
+    return x - LOADED_SHIFT  # noqa: F821  (bound by specialize)
+
+
+def test_loading_from_the_cache_is_left_uncharged_and_compiling_is_not():
+    """The work budget leaves out a request's CPU spent loading compiled code (the server's
+    start-up while a background warm-up runs), not CPU spent compiling (web/metering.py)."""
+    from optimizers import readiness
+
+    readiness.uncharged()
+    warm = jit.specialize(_loaded_target, "loaded_target", LOADED_SHIFT=1.0)
+    warm(3.0)  # compiled, or loaded: either way in the cache now
+    again = jit.specialize(_loaded_target, "loaded_target", LOADED_SHIFT=1.0)
+    with readiness.loading(again):
+        assert again(3.0) == 2.0
+    assert sum(again.stats.cache_hits.values()) == 1
+    assert readiness.uncharged() > 0
+    assert readiness.uncharged() == 0  # taken once
+    fresh = jit.specialize(_loaded_target, "loaded_target", LOADED_SHIFT=os.getpid() + 0.5)
+    with readiness.loading(fresh):
+        assert fresh(3.0) == 2.5 - os.getpid()
+    assert sum(fresh.stats.cache_misses.values()) == 1
+    assert readiness.uncharged() == 0

@@ -23,6 +23,7 @@ import time
 
 from flask import Flask, g, request
 
+from optimizers import readiness
 from service.budget import WorkBudget, cpu_run_steps
 
 log = logging.getLogger(__name__)
@@ -49,6 +50,7 @@ def meter(server: Flask, budget: WorkBudget) -> None:
     def enter() -> None:
         if not metered(request.path):
             return
+        readiness.uncharged()  # what an earlier request on this thread left
         g.cpu_started = time.thread_time()
         # A client in debt, or with as many requests in progress as it may have, is refused
         # here (OverBudget: 429 with Retry-After, answered by web/hardening.py). The page
@@ -61,7 +63,9 @@ def meter(server: Flask, budget: WorkBudget) -> None:
         started = g.get("cpu_started")
         if started is None:
             return
-        used = time.thread_time() - started
+        # Loading a compiled loop from the cache is the server's start-up, not the client's
+        # work (a background warm-up; optimizers/readiness.py); compiling one is charged.
+        used = time.thread_time() - started - readiness.uncharged()
         try:
             budget.finish(g.get("request_lease"), cpu_run_steps(used, g.get("work_charged", 0)))
         except Exception:  # the store failed too: the request is over, nothing to refuse
