@@ -47,7 +47,7 @@ lint: $(STAMP) $(NODE_STAMP)
 
 test: lint system
 	$(BIN)/python -m optimizers.warm
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n 2 --dist worksteal
 
 bench: $(STAMP) system
 	$(BIN)/python -m bench.engine

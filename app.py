@@ -6,6 +6,7 @@ gunicorn, the tests and ``python app.py`` all build the same app; ``server`` is 
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 from collections.abc import Mapping
@@ -193,12 +194,22 @@ def create_app(env: Mapping[str, str] | None = None) -> Dash:
     return app
 
 
-if __name__ == "__main__":  # make run: the page is served while the other loops compile
-    from optimizers.warm import start
+@functools.cache
+def default_app() -> Dash:
+    """The app built from the environment, once per process: what gunicorn serves
+    (``app:server``) and ``python app.py`` runs."""
+    return create_app()
 
-    start()
-app = create_app()
-server = app.server
+
+def __getattr__(name: str) -> Any:
+    """``app`` and ``server`` are built on first use (PEP 562), not when the module is
+    imported: a process that imports ``create_app`` (every test module, each test worker)
+    builds no app it does not use (1 to 4 s each, the opening race included)."""
+    if name == "app":
+        return default_app()
+    if name == "server":
+        return default_app().server
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -208,8 +219,11 @@ class QuietHandler(WSGIRequestHandler):
     sys_version = ""
 
 
-if __name__ == "__main__":
-    app.run(
+if __name__ == "__main__":  # make run: the page is served while the other loops compile
+    from optimizers.warm import start
+
+    start()
+    default_app().run(
         host=os.environ.get("HOST", "127.0.0.1"),
         port=int(os.environ.get("PORT", "8050")),
         debug=False,

@@ -98,8 +98,48 @@ def control(kind: str, index: int) -> str:
     return f'[id=\'{{"index":{index},"type":"{kind}"}}\']'
 
 
+def _local_port_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999  # Linux's default
+
+
+# A port handed out by ``free_port`` is bound later by another process (redis-server,
+# gunicorn, nginx), so until then nothing reserves it. Ports the kernel picks itself (bind to
+# port 0, every outgoing connection) come from the ephemeral range, and parallel test
+# processes (pytest-xdist workers) or a flood's thousands of connections could take the same
+# one meanwhile. So ports are handed out below that range, each process from its own slice.
+_SLICE = 500
+_next_port = 0  # where the next search starts, in this process's slice
+
+
+def _slice() -> range:
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "")  # gw0, gw1, ... under xdist
+    index = int(worker[2:]) + 1 if worker.startswith("gw") and worker[2:].isdigit() else 0
+    top = _local_port_range()[0]
+    slices = (top - 10_000) // _SLICE  # from port 10000 up to the ephemeral range
+    if slices < 1:
+        return range(0)  # an ephemeral range reaching down that far: the kernel's ports
+    low = top - _SLICE * (index % slices + 1)
+    return range(low, low + _SLICE)
+
+
 def free_port() -> int:
-    with socket.socket() as s:
+    """A loopback port nothing listens on, for a server another process starts."""
+    global _next_port
+    ports = _slice()
+    for i in range(len(ports)):
+        port = ports.start + (_next_port + i) % len(ports)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue  # in use (perhaps by a server of an earlier test): the next one
+        _next_port = port - ports.start + 1  # not handed out again soon
+        return port
+    with socket.socket() as s:  # the whole slice is in use: any port the kernel picks
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 

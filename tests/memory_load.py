@@ -4,8 +4,9 @@ Run as ``python -m tests.memory_load LINKS TRACES``: one process builds the app 
 worker has it (the embedded cache, no Redis), opens LINKS distinct share links' pages
 (``/_dash-layout``, as the browser fetches them) and asks for TRACES distinct inspect traces
 (``/api/inspect``, ~1 MB each), then prints one JSON line: its resident memory (VmRSS)
-before and after, its peak (VmHWM), and what each cache holds. Run in a subprocess, so the
-test's own memory is not counted. The test (tests/test_memory_bounds.py) and the bench
+before and after, its peak (VmHWM), and what each cache holds, at the end and halfway
+through the links and through the traces. Run in a subprocess, so the test's own memory is
+not counted. The test (tests/test_memory_bounds.py) and the bench
 (bench/stack.py) both use it.
 """
 
@@ -69,17 +70,27 @@ def main(links: int, traces: int) -> dict[str, Any]:
     )
     client = app.server.test_client()
     client.get("/_dash-layout")
+    (data,) = app.server.extensions["cache"].values()
+
+    def reading() -> dict[str, int]:
+        """Resident memory and what each cache holds, now."""
+        return {"rss": status("VmRSS"), "pages": app.pages.bytes, "cache": data.entries.bytes}
+
     before = status("VmRSS")
+    halfway: dict[str, dict[str, int]] = {}  # after half the links, and after half the traces
     for i in range(links):
+        if i == links // 2:
+            halfway["links"] = reading()
         link = "http://localhost/?race=" + quote(encode_race(validate_race(link_race(i))))
         answer = client.get("/_dash-layout", headers={"Referer": link})
         assert answer.status_code == 200, answer.status_code
+    after_links = reading()
     for i in range(traces):
+        if i == traces // 2:
+            halfway["traces"] = reading()
         share = quote(encode_race(validate_race(trace_race(i))))
         answer = client.get(f"/api/inspect?race={share}&racer=0")
         assert answer.status_code == 200, answer.status_code
-    cache = app.server.extensions["cache"]
-    (data,) = cache.values()
     return {
         "links": links,
         "traces": traces,
@@ -90,6 +101,11 @@ def main(links: int, traces: int) -> dict[str, Any]:
         "pages_max": app.pages.max_bytes,
         "cache_bytes": data.entries.bytes,
         "cache_max": data.entries.max_bytes,
+        # For the growth per link and per trace once the caches are full (the test's
+        # extrapolation): readings after half the links, after the links, after half the traces.
+        "links_half": halfway.get("links"),
+        "links_done": after_links,
+        "traces_half": halfway.get("traces"),
     }
 
 

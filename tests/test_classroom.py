@@ -24,6 +24,7 @@ import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from http.cookies import SimpleCookie
 from urllib.parse import urlsplit
 
@@ -159,7 +160,10 @@ def tabs() -> dict:
     stack = Stack({"RATE_LIMIT": SPENT_LIMIT}, workers=5)
     try:
         spent = burst(stack.port, "127.0.0.1", "POST", UPDATE, [made_up(i) for i in range(41)])
-        records, failed = asyncio.run(open_tabs(stack.base, TABS))
+        # In a thread of its own: this process may already run Playwright's synchronous API
+        # (conftest's Chromium, one per process), whose event loop asyncio.run may not nest in.
+        with ThreadPoolExecutor(1) as thread:
+            records, failed = thread.submit(asyncio.run, open_tabs(stack.base, TABS)).result()
         after = burst(stack.port, "127.0.0.1", "POST", UPDATE, [made_up(99)])
     finally:
         stack.stop()

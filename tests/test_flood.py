@@ -11,12 +11,16 @@ from __future__ import annotations
 import os
 import time
 
+import pytest
+
 from tests.flood import PROBES, Flood, p99, probe_round
 from tests.live import workers_of
 from tests.test_production_stack import Stack
 
 FLOOD_SECONDS = 30
 PROBE_INTERVAL = 0.5  # the probes' pace (the API allows 120 a minute), not a wait for an event
+# The flood loads every core and the probes are timed: nothing else runs meanwhile (conftest).
+pytestmark = pytest.mark.alone
 
 
 def flood_beside_probes(mix: str) -> tuple[dict[str, int], list[dict[str, tuple[float, int]]]]:

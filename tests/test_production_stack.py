@@ -122,6 +122,7 @@ def slow_clients(port: int, count: int) -> list[socket.socket]:
     return held
 
 
+@pytest.mark.alone  # its answers are timed (under 1 s)
 def test_slow_clients_hold_no_worker_and_the_stack_stops_cleanly(stack):
     workers = sorted(workers_of(stack.master))
     assert len(workers) == 2

@@ -190,6 +190,7 @@ def redis_paused_mid_load(redis_server):
     redis_server.resume()
 
 
+@pytest.mark.alone  # its answers are timed (p99 under 1 s)
 def test_api_keeps_answering_while_redis_is_stopped_mid_load(redis_paused_mid_load):
     redis = redis_paused_mid_load
     port = free_port()
@@ -232,6 +233,7 @@ def boot_seconds(env: dict) -> float:
     return seconds
 
 
+@pytest.mark.alone  # its start-ups and answers are timed
 def test_a_silent_redis_neither_slows_start_up_nor_the_api(silent_port):
     # The same start-up without Redis, timed just before: the machine's load stretches both
     # alike, while a start-up that waited on the silent Redis would take its timeouts longer.
