@@ -103,10 +103,24 @@ SETTLED = """size => document.documentElement.dataset.fitted === size && window.
                      && Math.abs(svg.getBoundingClientRect().height - g.clientHeight) < 2; })"""
 
 
+# Every chart's text where it will stay: Plotly places axis titles and tick labels in a pass
+# after it has sized the SVG (automargin), so a screen read right after SETTLED could find a
+# label mid-move ("cut: x in race-graph", seen once under load). Two frames apart, unchanged.
+STILL = """() => new Promise(done => {
+  const where = () => [...document.querySelectorAll('.js-plotly-plot text')].map(t => {
+    const r = t.getBoundingClientRect();
+    return [r.left, r.top, r.width, r.height].map(Math.round).join(',');
+  }).join(';');
+  const before = where();
+  requestAnimationFrame(() => requestAnimationFrame(() => done(before === where())));
+})"""
+
+
 def settle(page, size: dict) -> None:
     if page.viewport_size != size:
         page.set_viewport_size(size)
     page.wait_for_function(SETTLED, arg=f"{size['width']}x{size['height']}")
+    page.wait_for_function(STILL)
 
 
 def read_screen(page, size: dict, where: str) -> list[str]:
