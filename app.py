@@ -220,9 +220,17 @@ class QuietHandler(WSGIRequestHandler):
 
 
 if __name__ == "__main__":  # make run: the page is served while the other loops compile
+    from callbacks.form import OPENING_RACE
+    from optimizers.registry import OPTIMIZERS
     from optimizers.warm import start
 
     start()
+    first = ", ".join(OPTIMIZERS[r["optimizer"]].card.title for r in OPENING_RACE["racers"])
+    print(
+        f"The page is served once the opening race's loops are ready ({first}); the others "
+        "go on compiling in the background (/healthz: warm_up).",
+        flush=True,
+    )
     default_app().run(
         host=os.environ.get("HOST", "127.0.0.1"),
         port=int(os.environ.get("PORT", "8050")),

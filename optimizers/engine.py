@@ -513,6 +513,8 @@ def simulate(
     rate_slots = {spec.kernel.step: spec.kernel.rate_slot for spec in specs}
     for i, spec in enumerate(specs):
         by_kernel.setdefault(spec.kernel.step, []).append(i)
+    if readiness.ACTIVE.is_set():  # every loop this call waits for, first in the queue at once
+        readiness.want(spec.name for spec in specs)
     for step, members in by_kernel.items():
         run_loop(
             step,

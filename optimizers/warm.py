@@ -89,10 +89,15 @@ def jobs(first: Iterable[str] = FIRST) -> list[Job]:
 
     trees = {id(_tree(kind)): kind for kind in TREES}
     loops = []
+    owners: dict[object, str] = {}  # a kernel's first optimizer: whose loop the others share
     for name, spec in OPTIMIZERS.items():
         used = {trees[id(d)] for d in reached(loop(spec.kernel.step).py_func) if id(d) in trees}
         needs = frozenset(f"tree:{kind}" for kind in used)
-        loops.append(Job(f"loop:{name}", f"{spec.card.title}'s loop", needs))
+        owner = owners.setdefault(spec.kernel.step, spec.card.title)
+        label = f"{spec.card.title}'s loop"
+        if owner != spec.card.title:
+            label += f" (the same as {owner}'s)"
+        loops.append(Job(f"loop:{name}", label, needs))
     wanted = [f"loop:{n}" for n in first if n in OPTIMIZERS]
     loops.sort(key=lambda j: wanted.index(j.key) if j.key in wanted else len(wanted))
     first_trees = set().union(*(j.needs for j in loops if j.key in wanted))
@@ -197,6 +202,12 @@ def run(
                 line = _line(progress, job.key, None)
             report(line)
     count = min(workers or max(1, min(os.cpu_count() or 1, 4)), len(pending))
+    if pending:
+        report(
+            f"compiling {len(pending)} of {len(progress.labels)} (the surfaces' functions and "
+            f"each optimizer's loop; once per install, then cached) in {count} processes, "
+            "a line each as it is ready"
+        )
     failures: list[BaseException] = []
 
     def body() -> None:

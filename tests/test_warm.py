@@ -123,3 +123,59 @@ def test_a_job_whose_process_fails_is_reported_not_waited_for():
     with pytest.raises(RuntimeError, match="compiling Nowhere's loop failed"):
         _worker(progress, pending, lambda line: None)
     assert progress.done == []
+
+
+def test_a_race_waiting_during_the_warm_up_puts_all_its_loops_first_at_once():
+    """A race (a share link's, a lesson's) that needs several loops the warm-up has not made
+    ready asks for all of them before it waits for the first (not one at a time, each only
+    once the one before it is done: a link's four loops came 15th to 26th of 28)."""
+    import threading
+
+    import numpy as np
+
+    from optimizers import readiness
+    from optimizers.engine import simulate
+    from optimizers.registry import OPTIMIZERS
+    from optimizers.validate import validate_racer
+    from surfaces import get_surface
+
+    missing = ["lion", "sophia", "prodigy"]
+    progress = readiness.PROGRESS
+    with progress.lock:
+        saved = (progress.total, list(progress.done), progress.started, progress.finished)
+        progress.total, progress.started, progress.finished = len(OPTIMIZERS), 1.0, None
+        progress.done[:] = [f"loop:{n}" for n in OPTIMIZERS if n not in missing]
+        progress.urgent.clear()
+    readiness.ACTIVE.set()
+    surface = get_surface("rosenbrock")
+    racers = [validate_racer({"optimizer": n, "lr": 1e-3}, "t") for n in missing]
+    result = {}
+    race = threading.Thread(
+        target=lambda: result.update(
+            run=simulate(surface, racers, np.array([surface.default_start] * 3), 20)
+        ),
+        daemon=True,
+    )
+    try:
+        race.start()
+        with progress.lock:
+            asked = progress.lock.wait_for(
+                lambda: all(f"loop:{n}" in progress.urgent for n in missing), timeout=60
+            )
+            assert asked, progress.urgent
+            assert "run" not in result  # still waiting for the first of them
+            progress.done.extend(f"loop:{n}" for n in missing)
+            progress.lock.notify_all()
+        race.join(timeout=120)
+        assert not race.is_alive()
+        assert np.isfinite(result["run"].points[-1]).all()
+    finally:
+        with progress.lock:  # a race still waiting (the test failed) is let go first
+            progress.done.extend(f"loop:{n}" for n in missing)
+            progress.lock.notify_all()
+        race.join(timeout=120)
+        readiness.ACTIVE.clear()
+        with progress.lock:
+            progress.total, done, progress.started, progress.finished = saved
+            progress.done[:] = done
+            progress.urgent.clear()
