@@ -25,6 +25,7 @@ from callbacks.wiring import register
 from layouts.ids import page_ids
 from layouts.page import beat_block, page
 from lessons import LESSONS
+from optimizers import readiness
 from service.budget import make_budget
 from service.hoststore import HostStore, host_store_path
 from service.races import RaceService
@@ -123,7 +124,17 @@ class RaceDash(Dash):
         lesson = LESSONS.get(args.get("lesson", ""))
         if lesson is not None:
             kwargs["config"] += beat_block(lesson, max(beat_of(lesson.name, args.get("beat")), 0))
+        if readiness.ACTIVE.is_set():  # make run's warm-up: a link's layout may wait for it
+            kwargs["app_entry"] = kwargs["app_entry"].replace("Loading...", WARMING_UP, 1)
         return super().interpolate_index(**kwargs)
+
+
+# What the page says until its layout arrives while the server's first warm-up runs: a link's
+# or a lesson's race whose loops are not compiled yet holds the layout until they are.
+WARMING_UP = (
+    "Loading… This server started moments ago and is still compiling its racers (once per "
+    "install): if this page's racers are among them, it opens as soon as they are ready."
+)
 
 
 def create_app(env: Mapping[str, str] | None = None) -> Dash:

@@ -179,3 +179,19 @@ def test_a_race_waiting_during_the_warm_up_puts_all_its_loops_first_at_once():
             progress.total, done, progress.started, progress.finished = saved
             progress.done[:] = done
             progress.urgent.clear()
+
+
+def test_while_the_warm_up_runs_the_page_says_why_it_may_wait():
+    """Until its layout arrives, a page opened during make run's warm-up (a link whose racers'
+    loops are not ready holds its layout until they are) says why, not just 'Loading...'."""
+    from app import WARMING_UP, create_app
+    from optimizers import readiness
+
+    client = create_app({}).server.test_client()
+    assert "Loading..." in client.get("/").get_data(as_text=True)
+    readiness.ACTIVE.set()
+    try:
+        page = client.get("/?lesson=line_search").get_data(as_text=True)
+    finally:
+        readiness.ACTIVE.clear()
+    assert WARMING_UP in page and "Loading..." not in page
