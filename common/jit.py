@@ -1,7 +1,8 @@
 """Compiled code: where numba keeps its cache, what a cache entry is keyed by, and how one
 loop is specialised per kernel.
 
-numba is imported here first, so the cache directory is chosen before numba reads it:
+The cache directory is chosen before numba reads its configuration (or set in it, if a
+program imported numba first):
 
 * ``NUMBA_CACHE_DIR`` if set (a deployment's choice), else ``.numba_cache`` in the project
   when it is writable, else a directory in the system's temporary folder (a read-only
@@ -111,6 +112,11 @@ from numba.core.caching import (  # noqa: E402
 )
 
 from common.fingerprint import fingerprint  # noqa: E402
+
+if not config.CACHE_DIR:
+    # numba was imported before this module (a program's own ``import numba`` first): it read
+    # its configuration without the directory chosen above, and would refuse to cache.
+    config.CACHE_DIR = os.environ["NUMBA_CACHE_DIR"]
 
 
 class _FolderLocator(_CacheLocator):

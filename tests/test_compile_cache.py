@@ -184,6 +184,25 @@ def test_a_new_process_compiles_nothing_once_warmed():
     assert misses == 0 and hits >= 1
 
 
+def test_a_program_that_imports_numba_first_still_loads_the_engine_from_the_cache():
+    """numba reads its cache directory once, when imported: a program importing it before
+    the engine crashed at import ('no locator available')."""
+    subprocess.run([sys.executable, "-m", "optimizers.warm"], cwd=ROOT, check=True)
+    code = (
+        "import numba; from optimizers import run_race; from optimizers.engine import _DRIVERS; "
+        "run_race({'surface': {'name': 'rosenbrock'}, 'steps': 20, "
+        "'racers': [{'optimizer': 'adam', 'lr': 0.01}]}); "
+        "print(sum(len(d.stats.cache_misses) for d in _DRIVERS.values()), "
+        "sum(len(d.stats.cache_hits) for d in _DRIVERS.values()))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
+    out = subprocess.run(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+    )
+    misses, hits = map(int, out.stdout.split())
+    assert misses == 0 and hits >= 1
+
+
 def test_gunicorns_master_warms_the_kernels_before_forking():
     """gunicorn.conf.py's on_starting hook runs in the master (after the preloaded app):
     it must compile or load every kernel, so a new worker's first request compiles nothing,
