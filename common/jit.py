@@ -161,6 +161,57 @@ class _FingerprintImpl(CompileResultCacheImpl):
     _locator_classes: ClassVar[list[type]] = [_FolderLocator]
 
 
+class _EntryLocator(_FolderLocator):
+    """An entry of another form (``_EntryImpl``), so under another name: an entry written in
+    numba's own form is not read as one."""
+
+    def get_disambiguator(self) -> str:
+        return "entry"
+
+
+class _EntryImpl(_FingerprintImpl):
+    """The cache entry of a function no compiled code calls (an engine loop: ``entry=True``):
+    its machine code and the names it defines, without the LLVM bitcode numba keeps in every
+    entry for linking the function into a caller. Reading that bitcode back was half the time
+    to load a loop (~7 ms of ~15, five loops in a new process's first race), for a module
+    nothing links. A library loaded from such an entry cannot be linked into another one:
+    numba then raises ("library unfit for linking"), it does not run wrong code."""
+
+    _locator_classes: ClassVar[list[type]] = [_EntryLocator]
+
+    def reduce(self, cres: Any) -> Any:
+        libdata, *rest = super().reduce(cres)
+        name, _, (code, _) = libdata
+        shared = cres.library._get_module_for_linking()
+        names = {
+            g.name
+            for group in (shared.functions, shared.global_variables)
+            for g in group
+            if not g.is_declaration
+        }
+        return ((name, "entry", (code, tuple(sorted(names)))), *rest)
+
+    def rebuild(self, target_context: Any, payload: Any) -> Any:
+        libdata, *rest = payload
+        name, kind, data = libdata
+        if kind != "entry":
+            return super().rebuild(target_context, payload)
+        code, names = data
+        codegen = target_context.codegen()
+        library = codegen.create_library(name)
+        library.enable_object_caching()
+        library._set_compiled_object(code)
+        library._finalize_final_module()
+        codegen._engine._defined_symbols.update(names)
+        # numba's rebuild asks the code generator to read the library back: for this one call
+        # (under numba's compiler lock, which loading holds) it is handed the one just read.
+        codegen.unserialize_library = lambda serialized: library
+        try:
+            return super().rebuild(target_context, (libdata, *rest))
+        finally:
+            del codegen.unserialize_library
+
+
 class _TolerantIndex(IndexDataCacheFile):
     """A function's cache index that another version of the code wrote is a miss, not a
     crash: the index pickles the types of the signature it holds, and a checkout from before
@@ -215,10 +266,39 @@ class _LeanCache(_FingerprintCache):
             return self._load_overload(sig, target_context)
 
 
+class _EntryCache(_LeanCache):
+    """``_LeanCache`` for a function no compiled code calls (``_EntryImpl``)."""
+
+    _impl_class = _EntryImpl
+
+
+class _CacheOnFirstUse:
+    """A dispatcher's cache, made when the dispatcher first compiles or loads: ~280 compiled
+    functions are defined at import and most never do (the pieces copied into the surface
+    trees), and making numba's cache object (its locator, index and paths) was a third of
+    defining one, ~0.03 s of a new process's first race."""
+
+    def __init__(self, kind: type[_FingerprintCache], py_func: Any) -> None:
+        self._kind = kind
+        self._py_func = py_func
+        self._made: _FingerprintCache | None = None
+
+    @property
+    def made(self) -> _FingerprintCache:
+        if self._made is None:
+            self._made = self._kind(self._py_func)
+        return self._made
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.made, name)
+
+
 def cached(dispatcher: Any) -> bool:
     """Whether the on-disk cache holds an entry for what ``dispatcher`` is compiled from now
     (its fingerprint): loading it then compiles nothing."""
     cache = dispatcher._cache
+    if isinstance(cache, _CacheOnFirstUse):
+        cache = cache.made
     if not isinstance(cache, _FingerprintCache):
         return False
     cache._stamped()
@@ -230,15 +310,19 @@ def jit(fn: Callable[..., Any] | None = None, **options: Any) -> Any:
     arithmetic (no fastmath), so a kernel's operations round exactly as written. Division by
     zero is IEEE's too (±inf or NaN, as torch's tensors give), not Python's
     ZeroDivisionError: a run that divides by zero is then stopped by the engine as diverged,
-    where an exception would end the whole call."""
+    where an exception would end the whole call. ``entry=True`` (with ``_nrt=False``): no
+    compiled code calls the function, so its cache entry leaves out what linking needs
+    (``_EntryImpl``)."""
     if fn is None:
         return lambda f: jit(f, **options)
     cache = options.pop("cache", True)
+    entry = options.pop("entry", False)
     options.setdefault("error_model", "numpy")
     dispatcher = numba.njit(**options)(fn)
     if cache:  # what enable_caching() sets, with our key
         lean = not options.get("_nrt", True)
-        dispatcher._cache = (_LeanCache if lean else _FingerprintCache)(dispatcher.py_func)
+        kind = (_EntryCache if entry else _LeanCache) if lean else _FingerprintCache
+        dispatcher._cache = _CacheOnFirstUse(kind, dispatcher.py_func)
     return dispatcher
 
 

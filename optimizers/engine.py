@@ -342,7 +342,7 @@ def loop(step):
     if step not in _DRIVERS:
         module = step.py_func.__module__.rsplit(".", 1)[-1]
         name = f"drive_{module}_{step.__name__}"
-        _DRIVERS[step] = specialize(_drive, name, {"_nrt": False}, kernel=step)
+        _DRIVERS[step] = specialize(_drive, name, {"_nrt": False, "entry": True}, kernel=step)
     return _DRIVERS[step]
 
 
@@ -362,6 +362,7 @@ def driver(step):
 
 
 _ENTRIES: dict[tuple[object, object], object] = {}
+_TYPES: dict[object, object] = {}  # a record's C fingerprint → numba's type of it
 
 
 def run_loop(step, record: Loop) -> None:
@@ -371,16 +372,26 @@ def run_loop(step, record: Loop) -> None:
     types (``compute_fingerprint``: each field's dtype, dimensions, layout and writability,
     ~4 µs): the first call with a new key goes through the dispatcher, which types it (and
     compiles a specialisation if it must: conftest's one-signature check still sees it), and
-    the next ones call the compiled code it found directly."""
-    key = (step, compute_fingerprint(record))
+    the next ones call the compiled code it found directly. Every loop takes the same record
+    types, so a record typed for one loop is not typed again for the next (a new process's
+    first race loads five loops)."""
+    shape = compute_fingerprint(record)
+    key = (step, shape)
     entry = _ENTRIES.get(key)
-    if entry is not None:
-        entry(record)
-        return
-    made = loop(step)
-    with readiness.loading(made):
-        driver(step)(record)
-    _ENTRIES[key] = made.overloads[(made.typeof_pyval(record),)].entry_point
+    if entry is None:
+        made = loop(step)
+        with readiness.loading(made):
+            ready = driver(step)
+        known = _TYPES.get(shape)
+        overload = ready.overloads.get((known,)) if known is not None else None
+        if overload is None:
+            with readiness.loading(made):
+                ready(record)
+            typed = _TYPES.setdefault(shape, ready.typeof_pyval(record))
+            _ENTRIES[key] = ready.overloads[(typed,)].entry_point
+            return
+        entry = _ENTRIES[key] = overload.entry_point
+    entry(record)
 
 
 class _Rates(NamedTuple):
