@@ -83,29 +83,59 @@ class Job:
 
 def jobs(first: Iterable[str] = FIRST) -> list[Job]:
     """Every job, in the order they are wanted: the trees the first loops need, those loops,
-    the other trees, the other loops (registry order)."""
+    the other trees, the other loops (those another loop waits for first, then registry
+    order).
+
+    No two processes compile the same code: a loop shared by several optimizers (Nesterov's
+    is SGD's) is its first optimizer's job, which the others wait for; a compiled function
+    that several loops link besides the trees (the line search of L-BFGS and GD + line
+    search) is compiled with the first of them, which the others wait for. Both cost CPU
+    that the loops a race waits for could have had (bench/results.md, compile section)."""
     from optimizers.engine import loop
     from optimizers.registry import OPTIMIZERS
 
     trees = {id(_tree(kind)): kind for kind in TREES}
+    under_trees = {id(d) for kind in TREES for d in reached(_tree(kind).py_func)}
+    heads = [n for n in first if n in OPTIMIZERS]
+    names = heads + [n for n in OPTIMIZERS if n not in heads]
+    used: dict[str, set[str]] = {}  # the trees each loop calls
+    linked: dict[str, set[int]] = {}  # the other compiled functions it links
+    for name in names:
+        pieces = reached(loop(OPTIMIZERS[name].kernel.step).py_func)
+        used[name] = {trees[id(d)] for d in pieces if id(d) in trees}
+        linked[name] = {
+            id(d)
+            for d in pieces
+            if id(d) not in trees
+            and id(d) not in under_trees
+            and d.targetoptions.get("inline") != "always"
+        }
+    # After the first race's, a loop that links what another links goes first (the others
+    # wait for it); the rest keep the registry's order.
+    shared = {n for n in names for o in names if o != n and linked[n] & linked[o]}
+    rest = [n for n in names if n not in heads]
+    names = heads + [n for n in rest if n in shared] + [n for n in rest if n not in shared]
     loops = []
-    owners: dict[object, str] = {}  # a kernel's first optimizer: whose loop the others share
-    for name, spec in OPTIMIZERS.items():
-        used = {trees[id(d)] for d in reached(loop(spec.kernel.step).py_func) if id(d) in trees}
-        needs = frozenset(f"tree:{kind}" for kind in used)
-        owner = owners.setdefault(spec.kernel.step, spec.card.title)
-        label = f"{spec.card.title}'s loop"
-        if owner != spec.card.title:
-            label += f" (the same as {owner}'s)"
+    owners: dict[object, str] = {}  # the first optimizer of a kernel or of a linked piece
+    titles = {n: OPTIMIZERS[n].card.title for n in names}
+    for name in names:
+        step = OPTIMIZERS[name].kernel.step
+        owner = owners.setdefault(step, name)
+        before = {owner} | {owners.setdefault(piece, name) for piece in linked[name]}
+        needs = frozenset(f"tree:{kind}" for kind in used[name]) | frozenset(
+            f"loop:{o}" for o in before if o != name
+        )
+        label = f"{titles[name]}'s loop"
+        if owner != name:
+            label += f" (the same as {titles[owner]}'s)"
         loops.append(Job(f"loop:{name}", label, needs))
-    wanted = [f"loop:{n}" for n in first if n in OPTIMIZERS]
-    loops.sort(key=lambda j: wanted.index(j.key) if j.key in wanted else len(wanted))
-    first_trees = set().union(*(j.needs for j in loops if j.key in wanted))
-    trees_first = [Job(f"tree:{k}", f"the surfaces' {k}", frozenset()) for k in TREES]
-    head = [j for j in trees_first if j.key in first_trees]
-    rest = [j for j in trees_first if j.key not in first_trees]
+    wanted = {f"loop:{n}" for n in heads}
+    first_trees = {k for j in loops if j.key in wanted for k in j.needs}
+    tree_jobs = [Job(f"tree:{k}", f"the surfaces' {k}", frozenset()) for k in TREES]
+    trees_first = [j for j in tree_jobs if j.key in first_trees]
+    trees_later = [j for j in tree_jobs if j.key not in first_trees]
     head_loops = [j for j in loops if j.key in wanted]
-    return head + head_loops + rest + [j for j in loops if j.key not in wanted]
+    return trees_first + head_loops + trees_later + [j for j in loops if j.key not in wanted]
 
 
 def _line(progress: Progress, key: str, seconds: float | None) -> str:

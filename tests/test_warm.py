@@ -35,6 +35,25 @@ def test_the_default_race_comes_first_and_every_loop_after_its_trees():
     assert "tree:hessian" in newton.needs
 
 
+def test_no_two_processes_compile_the_same_code():
+    """An optimizer sharing another's loop (Nesterov, SGD's) waits for that loop's job, and
+    GD + line search waits for L-BFGS, which compiles the line search both link: two
+    processes compiled each twice, beside the loops a race waited for."""
+    order = jobs()
+    index = {job.key: i for i, job in enumerate(order)}
+    by_kernel: dict[object, list[str]] = {}
+    for name, spec in OPTIMIZERS.items():
+        by_kernel.setdefault(spec.kernel.step, []).append(f"loop:{name}")
+    shared = [keys for keys in by_kernel.values() if len(keys) > 1]
+    assert shared  # SGD's loop is Momentum's and Nesterov's
+    for keys in shared:
+        owner = min(keys, key=index.get)
+        for key in keys:
+            assert key == owner or owner in order[index[key]].needs, key
+    search = order[index["loop:gd_line_search"]]
+    assert "loop:lbfgs" in search.needs and index["loop:lbfgs"] < index["loop:gd_line_search"]
+
+
 def test_a_loop_a_race_waits_for_goes_next_after_its_trees():
     todo = jobs()
     progress = Progress(done=["tree:value", "tree:gradient"])
