@@ -20,7 +20,7 @@ from werkzeug.exceptions import NotFound
 from werkzeug.serving import WSGIRequestHandler
 
 from callbacks.entry import EntryKey, beat_of, entry_key, entry_race
-from callbacks.race import opening_update
+from callbacks.race import opening_update, preparing_words
 from callbacks.wiring import register
 from layouts.ids import page_ids
 from layouts.page import beat_block, page
@@ -129,12 +129,21 @@ class RaceDash(Dash):
         return super().interpolate_index(**kwargs)
 
 
-# What the page says until its layout arrives while the server's first warm-up runs: a link's
-# or a lesson's race whose loops are not compiled yet holds the layout until they are.
+# What the page says until its layout arrives while the server's first warm-up runs.
 WARMING_UP = (
-    "Loading… This server started moments ago and is still compiling its racers (once per "
-    "install): if this page's racers are among them, it opens as soon as they are ready."
+    "Loading… This server started moments ago and is still compiling its racers (once per install)."
 )
+
+
+def unready(race: dict[str, Any]) -> list[str]:
+    """The titles of ``race``'s (a page's validated race) optimizers whose loops ``make run``'s background warm-up has
+    not made ready, put first in its queue; none in production (gunicorn's master warms
+    everything before it serves)."""
+    names = [racer["optimizer"] for racer in race["racers"]]  # validated (entry_race)
+    titles = readiness.preparing(names)
+    if titles:
+        readiness.want(names)
+    return titles
 
 
 def create_app(env: Mapping[str, str] | None = None) -> Dash:
@@ -169,6 +178,15 @@ def create_app(env: Mapping[str, str] | None = None) -> Dash:
         race, lesson, note = entry_race(key)
         # A link's racers keep their card indices, and with them their colours (``slots``).
         slots = card_slots(key, race)
+        waiting = unready(race)
+        if waiting:
+            # make run's warm-up has not compiled this race's loops yet: the page now, saying
+            # so, and its race once they are ready (the race callback polls for it).
+            stores: dict[str, Any] = {"race": None, "keys": {}, "surface": None}
+            words = preparing_words(waiting)
+            return page(
+                race, stores, lesson=lesson, note=note, beat=key.beat, slots=slots, preparing=words
+            )
         opening = opening_update(race, service, slots)
         stores = {"race": opening.store, "keys": opening.keys, "surface": opening.surface}
         return page(race, stores, lesson=lesson, note=note, beat=key.beat, slots=slots)
@@ -183,6 +201,8 @@ def create_app(env: Mapping[str, str] | None = None) -> Dash:
 
     def layout_response() -> Response:
         key = entry_key(page_args())
+        if unready(entry_race(key)[0]):  # a page still waiting for its race is not kept
+            return Response(layout_json(key), mimetype="application/json")
         return pages.response(key, lambda: layout_json(key))
 
     app.layout = lambda: layout_for(entry_key(page_args()))

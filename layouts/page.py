@@ -415,7 +415,7 @@ def side_panel() -> html.Aside:
     )
 
 
-def stage() -> html.Div:
+def stage(preparing: str = "") -> html.Div:
     """The map with its tools, key and playback; beside it the quick controls, the ranking and
     the charts. On a laptop and in Present the stage fills the first screen."""
     return html.Div(
@@ -427,8 +427,12 @@ def stage() -> html.Div:
                 children=[
                     controls_note(),  # on the students' link only (assets/phone.css)
                     toolbar(),
-                    html.Div(id=ids.RACE_PREPARING, role="status", className="race-preparing"),
-                    dcc.Interval(id=ids.PREPARING_POLL, interval=1000, disabled=True),
+                    html.Div(
+                        preparing, id=ids.RACE_PREPARING, role="status", className="race-preparing"
+                    ),
+                    # While the page's race waits for its loops (``preparing``), the race
+                    # callback asks again each second (callbacks/wiring.py).
+                    dcc.Interval(id=ids.PREPARING_POLL, interval=1000, disabled=not preparing),
                     graph(ids.RACE_GRAPH, scroll_zoom=True),
                     html.Div(id=ids.RACE_3D, className="race-3d", hidden=True),
                     # Who is who: colour, marker and line pattern as drawn, with each name.
@@ -450,9 +454,12 @@ def page(
     beat: int = 0,
     *,
     slots: list[int],
+    preparing: str = "",
 ) -> html.Div:
     """The page with ``race`` in its controls and ``opening`` (its computed stores) loaded;
-    ``slots`` are the racers' card indices (their colours): app.card_slots decides them."""
+    ``slots`` are the racers' card indices (their colours): app.card_slots decides them.
+    ``preparing``: why the race is not here yet (``make run``'s warm-up is compiling its
+    loops); the stores are then empty and the race callback polls until it can run it."""
     racers = race["racers"]
     noisy = race["noise"]["std"] > 0
     return html.Div(
@@ -485,7 +492,7 @@ def page(
             html.Main(
                 [
                     caption(lesson, note, beat),
-                    stage(),
+                    stage(preparing),
                     analysis_section(),
                     html.Section(
                         className="controls",

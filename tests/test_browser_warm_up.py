@@ -7,7 +7,7 @@ import pytest
 
 from optimizers import readiness
 from optimizers.registry import OPTIMIZERS
-from tests.live import RACE
+from tests.live import RACE, READY, control, race_link
 from tests.test_browser_inputs import choose_optimizer, labelled
 
 PREPARING = "#race-preparing"
@@ -49,3 +49,30 @@ def test_the_page_names_the_optimizer_being_prepared_then_races_it(page, lion_co
         lion_compiling.lock.notify_all()
     labelled(page, 0, "Lion")  # the next poll races it
     message.wait_for(state="hidden")
+
+
+def test_a_link_opened_while_its_loop_compiles_shows_the_page_saying_so(page, live, lion_compiling):
+    """A share link whose racer's loop was not ready held its whole page (Dash's layout)
+    until it was; the page now opens at once with the link's racers in their cards, says
+    which it is preparing, and races them once the loop is ready."""
+    link = race_link(
+        {
+            "surface": {"name": "rosenbrock"},
+            "steps": 150,
+            "racers": [{"optimizer": "lion", "lr": 0.00123}, {"optimizer": "adam", "lr": 0.02}],
+        }
+    )
+    page.goto(live[0] + link)
+    message = page.locator(PREPARING)
+    message.wait_for(state="visible")
+    assert message.inner_text().startswith("Preparing Lion for its first race")
+    assert "loop:lion" in lion_compiling.urgent
+    assert page.locator(control("racer-lr", 0)).input_value() == "0.00123"
+    assert page.evaluate(f"{RACE}.race") is None  # no race yet: the map waits for it
+    with lion_compiling.lock:
+        lion_compiling.done.append("loop:lion")
+        lion_compiling.lock.notify_all()
+    page.wait_for_function(READY)
+    message.wait_for(state="hidden")
+    labels = page.evaluate(f"{RACE}.racers.map(r => r.label)")
+    assert labels[0].startswith("Lion") and labels[1].startswith("Adam")

@@ -201,8 +201,8 @@ def test_a_race_waiting_during_the_warm_up_puts_all_its_loops_first_at_once():
 
 
 def test_while_the_warm_up_runs_the_page_says_why_it_may_wait():
-    """Until its layout arrives, a page opened during make run's warm-up (a link whose racers'
-    loops are not ready holds its layout until they are) says why, not just 'Loading...'."""
+    """Until its layout arrives, a page opened during make run's warm-up says why, not just
+    'Loading...'."""
     from app import WARMING_UP, create_app
     from optimizers import readiness
 
@@ -214,3 +214,51 @@ def test_while_the_warm_up_runs_the_page_says_why_it_may_wait():
     finally:
         readiness.ACTIVE.clear()
     assert WARMING_UP in page and "Loading..." not in page
+
+
+def test_a_links_layout_while_its_loop_compiles_is_the_page_without_its_race_and_not_kept():
+    """A link whose loops make run's warm-up has not made ready gets its page at once, with
+    the link's racers in the cards, no race and the words saying why (the race callback
+    polls); that page is not kept, so once the loop is ready the link opens raced."""
+    from app import create_app
+    from optimizers.validate import validate_race
+    from service.share import encode_race
+    from tests.dash_requests import layout_components
+
+    race = {
+        "surface": {"name": "beale"},
+        "steps": 40,
+        "racers": [{"optimizer": "lion", "lr": 0.0031}],
+    }
+    referer = {"Referer": "http://x/?race=" + encode_race(validate_race(race))}
+    client = create_app({}).server.test_client()
+
+    def layout() -> dict:
+        answer = client.get("/_dash-layout", headers=referer)
+        assert answer.status_code == 200
+        return {json.dumps(i, sort_keys=True): p for i, p in layout_components(answer.get_json())}
+
+    progress = readiness.PROGRESS
+    with progress.lock:
+        saved = (progress.total, list(progress.done), progress.started, progress.finished)
+        progress.total, progress.started, progress.finished = len(OPTIMIZERS), 1.0, None
+        progress.done[:] = [f"loop:{n}" for n in OPTIMIZERS if n != "lion"]
+    readiness.ACTIVE.set()
+    try:
+        waiting = layout()
+        assert waiting['"race-preparing"']["children"].startswith("Preparing Lion")
+        assert waiting['"preparing-poll"']["disabled"] is False
+        assert waiting['"race-store"'].get("data") is None
+        assert "loop:lion" in progress.urgent
+        with progress.lock:
+            progress.done.append("loop:lion")
+        raced = layout()
+    finally:
+        readiness.ACTIVE.clear()
+        with progress.lock:
+            progress.total, done, progress.started, progress.finished = saved
+            progress.done[:] = done
+            progress.urgent.clear()
+    assert not raced['"race-preparing"'].get("children")
+    assert raced['"preparing-poll"']["disabled"] is True
+    assert raced['"race-store"']["data"]["racers"]
