@@ -136,9 +136,9 @@ WARMING_UP = (
 
 
 def unready(race: dict[str, Any]) -> list[str]:
-    """The titles of ``race``'s (a page's validated race) optimizers whose loops ``make run``'s background warm-up has
-    not made ready, put first in its queue; none in production (gunicorn's master warms
-    everything before it serves)."""
+    """The titles of ``race``'s optimizers (a page's validated race) whose loops ``make
+    run``'s background warm-up has not made ready, put first in its queue; none in
+    production (gunicorn's master warms everything before it serves)."""
     names = [racer["optimizer"] for racer in race["racers"]]  # validated (entry_race)
     titles = readiness.preparing(names)
     if titles:
@@ -251,20 +251,31 @@ class QuietHandler(WSGIRequestHandler):
 
 
 if __name__ == "__main__":  # make run: the page is served while the other loops compile
+    import threading
+
+    from werkzeug.serving import run_simple
+
     from callbacks.form import OPENING_RACE
     from optimizers.registry import OPTIMIZERS
     from optimizers.warm import start
+    from web.starting import Starting
 
     start()
     first = ", ".join(OPTIMIZERS[r["optimizer"]].card.title for r in OPENING_RACE["racers"])
+    host, port = os.environ.get("HOST", "127.0.0.1"), int(os.environ.get("PORT", "8050"))
     print(
-        f"The page is served once the opening race's loops are ready ({first}); the others "
-        "go on compiling in the background (/healthz: warm_up).",
+        f"Open http://{host}:{port}/ : it says how far the start is until the opening race's "
+        f"loops are ready ({first}), then shows the page; the other loops go on compiling in "
+        "the background (/healthz: warm_up).",
         flush=True,
     )
-    default_app().run(
-        host=os.environ.get("HOST", "127.0.0.1"),
-        port=int(os.environ.get("PORT", "8050")),
-        debug=False,
-        request_handler=QuietHandler,
-    )
+    # The port answers at once (web/starting.py) while the app, its opening race included, is
+    # built beside it.
+    starting = Starting()
+
+    def build() -> None:
+        starting.serve(default_app().server)
+        print(f"The page is served at http://{host}:{port}/", flush=True)
+
+    threading.Thread(target=build, name="build-app", daemon=True).start()
+    run_simple(host, port, starting, threaded=True, request_handler=QuietHandler)
