@@ -81,6 +81,28 @@ def grouped(entries: list[dict[str, Any]], field: str) -> dict[Any, dict[str, An
     return out
 
 
+def current(entries: list[dict[str, Any]], owners: Mapping[Any, Any]) -> list[dict[str, Any]]:
+    """Parameter controls' entries without those built for another optimizer (or schedule)
+    than their card's current one (``owners``: the card's choice by racer index).
+
+    A card's parameter controls are replaced a round trip after its optimizer changes
+    (callbacks/wiring.py ``regenerate``); a request sent meanwhile, for another card's change
+    or the rate that follows the optimizer, still carries the old optimizer's controls. Those
+    are stale, not wrong, and are left out here, as their id says whose they are
+    (layouts/controls.py ``param_id``). An entry naming the current owner, or none, goes to
+    the validator like any other input: a parameter the optimizer does not have is refused
+    there, whoever sent it."""
+
+    def stale(entry: Any) -> bool:
+        ident = entry.get("id") if isinstance(entry, dict) else None
+        if not isinstance(ident, dict) or "owner" not in ident:
+            return False  # not the page's shape: ``grouped`` and the validator judge it
+        index = ident.get("index")
+        return isinstance(index, int) and ident["owner"] != owners.get(index)
+
+    return [entry for entry in entries if not stale(entry)]
+
+
 def known(registry: Mapping[str, Any], name: Any) -> Any:
     """The registry entry for ``name`` if there is one (the validator reports unknown names)."""
     return registry.get(name) if isinstance(name, str) else None

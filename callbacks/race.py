@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from callbacks.form import (
+    current,
     grouped,
     racer_from_controls,
     sam_from_controls,
@@ -91,9 +92,12 @@ def build_race(inputs: PageInputs) -> tuple[dict[str, Any], list[int]]:
     if len(order) > MAX_PAGE_RACERS:
         raise ConfigError("racers", f"the page races at most {MAX_PAGE_RACERS} racers")
     lrs = grouped(inputs.lrs, "racers")
-    params = grouped(inputs.params, "racers")
     schedules = grouped(inputs.schedules, "racers")
-    schedule_params = grouped(inputs.schedule_params, "racers")
+    chosen = {i: optimizers[i].get("") for i in order}
+    scheduled = {i: schedules.get(i, {}).get("", "constant") for i in order}
+    # Controls left from a card's previous optimizer or schedule are stale: left out.
+    params = grouped(current(inputs.params, chosen), "racers")
+    schedule_params = grouped(current(inputs.schedule_params, scheduled), "racers")
     clips = grouped(inputs.clips, "racers")
     labels = grouped(inputs.labels, "racers")
     sams = grouped(inputs.sams, "racers")
@@ -104,7 +108,7 @@ def build_race(inputs: PageInputs) -> tuple[dict[str, Any], list[int]]:
             optimizers[i].get(""),
             lrs.get(i, {}).get(""),
             {} if i in inputs.stale_params else params.get(i, {}),
-            schedules.get(i, {}).get("", "constant"),
+            scheduled[i],
             {} if i in inputs.stale_schedule_params else schedule_params.get(i, {}),
             clips.get(i, {}).get(""),
             labels.get(i, {}).get(""),

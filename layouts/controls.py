@@ -141,25 +141,38 @@ PAGE_FIELDS: dict[str, Param] = {
 }
 
 
-def param_id(kind: str, name: str, index: int | None = None) -> dict[str, Any]:
-    """Pattern-matching id of a parameter control; racers' controls carry their index."""
-    return (
-        {"type": kind, "name": name}
-        if index is None
-        else {"type": kind, "index": index, "name": name}
-    )
+def param_id(
+    kind: str, name: str, index: int | None = None, owner: str | None = None
+) -> dict[str, Any]:
+    """Pattern-matching id of a parameter control; racers' controls carry their index and
+    the optimizer (or schedule) they were built for, their ``owner``: after a card's optimizer
+    changes, Dash replaces its controls a round trip later, and a request sent meanwhile still
+    carries the old ones. The owner in their id tells the race callback they are stale
+    (callbacks/form.py ``current``) instead of leaving it to guess from their names."""
+    if index is None:
+        return {"type": kind, "name": name}
+    return {"type": kind, "index": index, "name": name, "owner": owner}
 
 
 def param_controls(
-    kind: str, params: tuple[Param, ...], values: dict[str, Any], index: int | None = None
+    kind: str,
+    params: tuple[Param, ...],
+    values: dict[str, Any],
+    index: int | None = None,
+    owner: str | None = None,
 ) -> list:
-    """A labelled input for each parameter, with its help as a tooltip and its bounds shown."""
+    """A labelled input for each parameter, with its help as a tooltip and its bounds shown.
+    A racer's controls name their card (``index``) and the registry entry they belong to
+    (``owner``, see ``param_id``)."""
     rows = []
     for p in params:
         value = values.get(p.name, p.default)
         rows.append(
             html.Label(
-                [html.Span(p.label, className="param-name"), _input(kind, p, value, index)],
+                [
+                    html.Span(p.label, className="param-name"),
+                    _input(kind, p, value, index, owner),
+                ],
                 className="param",
                 title=_tooltip(p),
             )
@@ -172,17 +185,17 @@ def _tooltip(p: Param) -> str:
     return p.help + bounds
 
 
-def _input(kind: str, p: Param, value: Any, index: int | None):
+def _input(kind: str, p: Param, value: Any, index: int | None, owner: str | None):
     if p.kind == "bool":
         return dcc.Checklist(
-            id=param_id(kind, p.name, index),
+            id=param_id(kind, p.name, index, owner),
             options=[{"label": "", "value": "on"}],
             value=["on"] if value else [],
             className="param-bool",
         )
     if p.kind == "choice":
         return dcc.Dropdown(
-            id=param_id(kind, p.name, index),
+            id=param_id(kind, p.name, index, owner),
             options=list(p.choices),
             value=value,
             clearable=False,
@@ -192,7 +205,7 @@ def _input(kind: str, p: Param, value: Any, index: int | None):
         return html.Span(
             [
                 _number(
-                    param_id(kind, f"{p.name}{PAIR_SEPARATOR}{i}", index),
+                    param_id(kind, f"{p.name}{PAIR_SEPARATOR}{i}", index, owner),
                     value[i],
                     p,
                     f"{FIELD_PREFIX.get(kind, '')}{p.name}[{i}]",
@@ -201,7 +214,9 @@ def _input(kind: str, p: Param, value: Any, index: int | None):
             ],
             className="param-pair",
         )
-    return _number(param_id(kind, p.name, index), value, p, f"{FIELD_PREFIX.get(kind, '')}{p.name}")
+    return _number(
+        param_id(kind, p.name, index, owner), value, p, f"{FIELD_PREFIX.get(kind, '')}{p.name}"
+    )
 
 
 def _number(id_: dict[str, Any], value: Any, p: Param, field: str):

@@ -27,7 +27,7 @@ def racer_id(kind: str, index: int) -> dict[str, Any]:
 
 def optimizer_params(index: int, optimizer: str, values: dict[str, Any]) -> list:
     spec = OPTIMIZERS[optimizer]
-    controls = param_controls(ids.RACER_PARAM, spec.params, values, index)
+    controls = param_controls(ids.RACER_PARAM, spec.params, values, index, optimizer)
     # Where a result that looks broken is the method's own doing, the card says so first.
     note = method_note(optimizer)
     if note is not None:
@@ -44,7 +44,8 @@ def optimizer_params(index: int, optimizer: str, values: dict[str, Any]) -> list
 
 
 def schedule_params(index: int, schedule: str, values: dict[str, Any]) -> list:
-    return param_controls(ids.RACER_SCHED_PARAM, SCHEDULES[schedule].params, values, index)
+    params = SCHEDULES[schedule].params
+    return param_controls(ids.RACER_SCHED_PARAM, params, values, index, schedule)
 
 
 def lr_slider_value(lr: Any) -> float | None:

@@ -47,7 +47,11 @@ def dependency(client, output_part: str, input_id: str | None = None) -> dict[st
 
 
 def racer_controls(index: int, racer: dict[str, Any]) -> dict[str, Any]:
-    """The control values a racer card holds for ``racer`` (defaults filled as the page does)."""
+    """The control values a racer card holds for ``racer`` (defaults filled as the page does).
+
+    Its parameter controls' ids name the optimizer and schedule they were built for
+    (``params_owner``, ``schedule_params_owner``): a test that changes ``optimizer`` afterwards
+    sends what the page sends before Dash replaces the card's controls."""
     spec = OPTIMIZERS[racer["optimizer"]]
     params = {}
     for p in spec.params:
@@ -65,6 +69,8 @@ def racer_controls(index: int, racer: dict[str, Any]) -> dict[str, Any]:
         "params": params,
         "schedule": racer.get("schedule", "constant"),
         "schedule_params": racer.get("schedule_params", {}),
+        "params_owner": racer["optimizer"],
+        "schedule_params_owner": racer.get("schedule", "constant"),
         "clip": racer.get("clip"),
         "label": racer.get("label"),
         "sam": racer.get("sam"),
@@ -101,7 +107,11 @@ def race_body(
 
     def named(kind: str, field: str) -> list[dict[str, Any]]:
         return [
-            _one({"type": kind, "index": r["index"], "name": name}, "value", value)
+            _one(
+                {"type": kind, "index": r["index"], "name": name, "owner": r[f"{field}_owner"]},
+                "value",
+                value,
+            )
             for r in racers
             for name, value in r[field].items()
         ]

@@ -17,6 +17,7 @@ from tests.dash_requests import (
     error_of,
     opening_controls,
     post,
+    prop_id,
     race_body,
     racer_controls,
 )
@@ -191,6 +192,59 @@ def test_optimizer_change_regenerates_its_controls_and_ignores_unknown_names(cli
     text = ask("adam").get_data(as_text=True)
     assert "betas:0" in text and "amsgrad" in text and "momentum" not in text
     assert ask("no_such_optimizer").get_json()["response"] == {}  # nothing to update
+
+
+@pytest.mark.parametrize(
+    ("before", "change", "after"),
+    [
+        (
+            {"optimizer": "momentum", "lr": 1e-3, "params": {"momentum": 0.5}},
+            {"optimizer": "sophia"},
+            {"optimizer": "sophia"},
+        ),
+        (
+            {"optimizer": "momentum", "lr": 1e-3, "schedule": "step"}
+            | {"schedule_params": {"step_size": 50}},
+            {"schedule": "cosine"},
+            {"optimizer": "momentum", "schedule": "cosine"},
+        ),
+    ],
+    ids=["optimizer", "schedule"],
+)
+def test_controls_left_from_a_cards_previous_choice_are_stale_not_refused(
+    client, before, change, after
+):
+    """Card 1 goes from Momentum to Sophia and card 2 changes before Dash has replaced card 1's
+    controls: the request for card 2's change still carries Momentum's (their ids say so).
+    Card 1 races Sophia with her defaults and no card shows a refusal (a newcomer's try-out
+    saw "Not raced: momentum of Sophia: is not a parameter" for a moment). The same for a
+    schedule's controls."""
+    racers = opening_controls()
+    racers[1] = racer_controls(1, before)  # with a value the person chose for the old one
+    racers[1].update(change)  # the card's choice changed; its controls are still the old ones
+    racers[2]["optimizer"] = "adagrad"
+    changed = [prop_id({"type": "racer-optimizer", "index": 2}, "value")]
+    answer = post(client, race_body(client, racers, changed=changed)).get_json()["response"]
+    assert [error_of(answer, i) for i in range(4)] == ["", "", "", ""]
+    # Card 1 is the racer its new choice makes with its own defaults.
+    fresh = opening_controls()
+    fresh[1] = racer_controls(1, {"lr": 1e-3, **after})
+    fresh[2]["optimizer"] = "adagrad"
+    expected = post(client, race_body(client, fresh)).get_json()["response"]
+    assert answer["race-keys"]["data"] == expected["race-keys"]["data"]
+    assert answer["race-store"]["data"]["order"] == ["0", "1", "2", "3"]
+
+
+def test_a_parameter_the_optimizer_lacks_is_refused_in_a_control_of_its_own(client, first):
+    """A control whose id names the card's current optimizer goes to the validator, whoever
+    sent it: a parameter Sophia does not have is refused, named beside her card."""
+    racers = opening_controls()
+    racers[1] = racer_controls(1, {"optimizer": "sophia", "lr": 0.06})
+    racers[1]["params"]["momentum"] = 0.9
+    body = race_body(client, racers, keys=first["race-keys"]["data"])
+    answer = post(client, body).get_json()["response"]
+    assert error_of(answer, 1).startswith("momentum: is not a parameter of optimizer 'sophia'")
+    assert "race-store" not in answer  # the last good race stays
 
 
 def test_adding_racers_stops_at_the_page_limit(client):

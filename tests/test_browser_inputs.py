@@ -18,9 +18,10 @@ from tests.live import RACE, READY, control, open_tab, state
 PHONE = {"viewport": {"width": 390, "height": 844}, "has_touch": True, "is_mobile": True}
 
 
-def param_box(index: int, name: str, kind: str = "racer-param") -> str:
-    """Selector of a registry parameter's box in racer ``index``'s card (ids are sorted JSON)."""
-    return f'[id=\'{{"index":{index},"name":"{name}","type":"{kind}"}}\']'
+def param_box(index: int, name: str, owner: str, kind: str = "racer-param") -> str:
+    """Selector of a registry parameter's box in racer ``index``'s card, built for ``owner``
+    (its optimizer or schedule; ids are sorted JSON)."""
+    return f'[id=\'{{"index":{index},"name":"{name}","owner":"{owner}","type":"{kind}"}}\']'
 
 
 def button(page, box: str, direction: int):
@@ -115,7 +116,7 @@ def test_plus_on_a_rate_of_0_001_gives_a_rate_below_0_01(page):
 
 
 def test_plus_on_momentum_stays_below_one(page):
-    box = param_box(1, "momentum")
+    box = param_box(1, "momentum", "momentum")
     assert value_of(page, box) == "0.9"
     button(page, box, 1).click()
     assert wait_value(page, box, "0.9") == "0.91"
@@ -131,7 +132,10 @@ def test_plus_on_momentum_stays_below_one(page):
     assert value_of(page, box) == "0.99"
     button(page, box, -1).click()
     assert writes(page, "racer-param") == [
-        [{"index": 1, "name": "momentum", "type": "racer-param"}, {"value": 0.98}]
+        [
+            {"index": 1, "name": "momentum", "owner": "momentum", "type": "racer-param"},
+            {"value": 0.98},
+        ]
     ]
     assert wait_value(page, box, "0.99") == "0.98"
     assert page.locator(control("racer-error", 1)).text_content() == ""
@@ -149,10 +153,20 @@ MESSAGES = [
         "learning rate: a number in (0, 10], got 'abc'",
     ),
     (control("racer-lr", 0), control("racer-error", 0), "20", "learning rate: in (0, 10], got 20"),
-    (param_box(1, "momentum"), control("racer-error", 1), "1.5", "momentum: in [0, 1), got 1.5"),
-    (param_box(1, "momentum"), control("racer-error", 1), "-0.5", "momentum: in [0, 1), got -0.5"),
     (
-        param_box(1, "momentum"),
+        param_box(1, "momentum", "momentum"),
+        control("racer-error", 1),
+        "1.5",
+        "momentum: in [0, 1), got 1.5",
+    ),
+    (
+        param_box(1, "momentum", "momentum"),
+        control("racer-error", 1),
+        "-0.5",
+        "momentum: in [0, 1), got -0.5",
+    ),
+    (
+        param_box(1, "momentum", "momentum"),
         control("racer-error", 1),
         "x",
         "momentum: a number in [0, 1), got 'x'",

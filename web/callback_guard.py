@@ -51,13 +51,15 @@ def wildcard_bounds() -> dict[str, int]:
     ``index`` numbers racers' cards: the page adds at most ``MAX_PAGE_RACERS``, but a share
     link (made by the API) opens with up to the validator's ``MAX_RACERS`` cards, which the
     race callback then refuses with a message. ``name`` names a parameter's control: at most
-    as many as any one optimizer, schedule or surface has (a pair parameter has two boxes)."""
+    as many as any one optimizer, schedule or surface has (a pair parameter has two boxes).
+    ``owner`` names the optimizer or schedule a racer's parameter control was built for: a
+    card holds one owner's controls at a time, so it adds no entries to the page's list."""
     controls = max(
         sum(2 if p.kind == "pair" else 1 for p in spec.params)
         for registry in (OPTIMIZERS, SCHEDULES, SURFACES)
         for spec in registry.values()
     )
-    return {"index": max(MAX_PAGE_RACERS, MAX_RACERS), "name": controls}
+    return {"index": max(MAX_PAGE_RACERS, MAX_RACERS), "name": controls, "owner": 1}
 
 
 class ShapeError(Exception):
