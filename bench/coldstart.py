@@ -93,6 +93,8 @@ def main() -> None:
         "|---|---:|---|---:|---:|---|---|",
         f"| first race of a new process | {mine:.3f} | NumPy + numba imported | {theirs:.3f} | "
         f"{mine / theirs:.2f} | ≤ 0.5 s | {met} |",
+        "",
+        *HISTORY,
     ]
     write_section("coldstart", lines)
     print(f"wrote {RESULTS}")
@@ -100,3 +102,16 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
+
+
+# What the figure rests on; the machine's two speeds (bench/results.md's engine section) move
+# the reference from ~0.25 to ~0.39 s, and ours with it: the ratio is what compares.
+HISTORY = [
+    "Session 15 measured 0.658 s against a reference of 0.390 s (ratio 1.69), the machine in",
+    "its slow mode. Session 16: a loop's cache entry keeps its machine code only, not the",
+    "bitcode numba keeps for linking it into a caller (nothing links a loop; reading that back",
+    "was half of each loop's ~15 ms load), numba's cache object is made when a function first",
+    "compiles or loads, not for each of the ~280 defined at import, and a record is typed once",
+    "for every loop. The ratio went from 1.69 to the one above; in the machine's slow mode",
+    "(reference ~0.39 s) that ratio gives ~0.62 s, over the target.",
+]

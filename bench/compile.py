@@ -226,6 +226,16 @@ INLINING = [
     "oracle's calls, copied into the kernels, are worth half of a first-order step: they stay",
     "copied. L-BFGS's and GD + line search's strong-Wolfe search (three copies of the oracle)",
     "is compiled once and called, one call per step.",
+    "",
+    "Session 16 (2026-12-07): every loop went from 93.2 s (session 15's run, reference 0.21 s)",
+    "to the figure above. No two warm-up processes compile the same code any more: Momentum's",
+    "and Nesterov's job waited for nothing and compiled SGD's loop again beside it, AdamW's",
+    "Adam's, and GD + line search compiled the line search L-BFGS's job was compiling; now",
+    "each waits for the job that owns the code (optimizers/warm.py, jobs). The same pinned,",
+    "interleaved A/B as above against session 15's last commit (0816c8a) found the engine",
+    "unchanged (sweep 15.9–16.1 against 15.9–17.0 ms, fan 10.3–11.5 against 10.6–11.1,",
+    "many starts 2.7–2.9 against 2.8–2.9): the engine section's sweep is the machine's slow",
+    "moments, not a change.",
 ]
 
 
