@@ -5,10 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from optimizers import readiness
-from optimizers.registry import OPTIMIZERS
 from tests.live import RACE, READY, control, race_link
 from tests.test_browser_inputs import choose_optimizer, labelled
+from tests.warming import warming
 
 PREPARING = "#race-preparing"
 
@@ -17,20 +16,8 @@ PREPARING = "#race-preparing"
 def lion_compiling():
     """This process's readiness as a background warm-up leaves it while Lion's loop is being
     compiled by its worker (the warm-up itself: tests/test_warm.py); restored after."""
-    progress = readiness.PROGRESS
-    with progress.lock:
-        saved = (progress.total, list(progress.done), progress.started, progress.finished)
-        progress.total, progress.started, progress.finished = len(OPTIMIZERS), 1.0, None
-        progress.done[:] = [f"loop:{name}" for name in OPTIMIZERS if name != "lion"]
-    readiness.ACTIVE.set()
-    try:
+    with warming(["lion"]) as progress:
         yield progress
-    finally:
-        readiness.ACTIVE.clear()
-        with progress.lock:
-            progress.total, done, progress.started, progress.finished = saved
-            progress.done[:] = done
-            progress.urgent.clear()
 
 
 def test_the_page_names_the_optimizer_being_prepared_then_races_it(page, lion_compiling):

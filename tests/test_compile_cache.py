@@ -167,43 +167,46 @@ def test_an_edit_recompiles_the_loops_it_changes_and_nothing_else(tmp_path):
     assert changed and all(name.startswith("engine.drive_lion_") for name in changed)
 
 
-def test_a_new_process_compiles_nothing_once_warmed():
-    """What gunicorn's workers and `make run` rely on: after warming, a fresh process loads
-    every kernel from the cache (numba counts cache hits and misses per function)."""
+def _loaded_in_a_new_process(code: str) -> list[int]:
+    """After warming, a new process (the project's cache directory, as a worker's) runs
+    ``code`` then prints what numba counted over every loop: cache misses, cache hits, and
+    loops loaded with the bitcode for linking them (common.jit._EntryImpl leaves it out)."""
     subprocess.run([sys.executable, "-m", "optimizers.warm"], cwd=ROOT, check=True)
-    code = (
-        "from optimizers.warm import warm; from optimizers.engine import _DRIVERS; warm(); "
+    count = (
+        "; from optimizers.engine import _DRIVERS; "
         "print(sum(len(d.stats.cache_misses) for d in _DRIVERS.values()), "
         "sum(len(d.stats.cache_hits) for d in _DRIVERS.values()), "
-        # A loop's entry holds its machine code only (common.jit._EntryImpl): nothing of
-        # the bitcode for linking it was read back.
         "sum(o.library._shared_module is not None "
         "for d in _DRIVERS.values() for o in d.overloads.values()))"
     )
     env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
     out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
+        [sys.executable, "-c", code + count],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
-    misses, hits, linkable = map(int, out.stdout.split())
+    return list(map(int, out.stdout.split()))
+
+
+def test_a_new_process_compiles_nothing_once_warmed():
+    """What gunicorn's workers and `make run` rely on: after warming, a fresh process loads
+    every kernel from the cache (numba counts cache hits and misses per function), each
+    loop's machine code only."""
+    misses, hits, linkable = _loaded_in_a_new_process("from optimizers.warm import warm; warm()")
     assert misses == 0 and hits >= 1 and linkable == 0
 
 
 def test_a_program_that_imports_numba_first_still_loads_the_engine_from_the_cache():
     """numba reads its cache directory once, when imported: a program importing it before
     the engine crashed at import ('no locator available')."""
-    subprocess.run([sys.executable, "-m", "optimizers.warm"], cwd=ROOT, check=True)
-    code = (
-        "import numba; from optimizers import run_race; from optimizers.engine import _DRIVERS; "
+    misses, hits, _ = _loaded_in_a_new_process(
+        "import numba; from optimizers import run_race; "
         "run_race({'surface': {'name': 'rosenbrock'}, 'steps': 20, "
-        "'racers': [{'optimizer': 'adam', 'lr': 0.01}]}); "
-        "print(sum(len(d.stats.cache_misses) for d in _DRIVERS.values()), "
-        "sum(len(d.stats.cache_hits) for d in _DRIVERS.values()))"
+        "'racers': [{'optimizer': 'adam', 'lr': 0.01}]})"
     )
-    env = {k: v for k, v in os.environ.items() if k != "NUMBA_CACHE_DIR"}
-    out = subprocess.run(
-        [sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True, check=True
-    )
-    misses, hits = map(int, out.stdout.split())
     assert misses == 0 and hits >= 1
 
 

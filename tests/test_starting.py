@@ -7,7 +7,8 @@ import json
 
 from werkzeug.test import Client
 
-from optimizers import readiness
+from optimizers.registry import OPTIMIZERS
+from tests.warming import warming
 from web.starting import Starting
 
 
@@ -17,28 +18,21 @@ def _app(environ, start_response):
 
 
 def test_until_the_app_is_built_every_path_says_how_far_the_start_is():
-    progress = readiness.PROGRESS
-    with progress.lock:
-        saved = (progress.total, list(progress.done), progress.started, progress.finished)
-        progress.total, progress.started, progress.finished = 28, 1.0, None
+    with warming(OPTIMIZERS, active=False) as progress:  # nothing ready yet
         progress.done[:] = ["tree:value", "tree:gradient", "loop:sgd"]
-    try:
+        total = progress.total
         starting = Starting()
         client = Client(starting)
         health = client.get("/healthz")
         assert health.status_code == 503 and health.headers["Retry-After"]
         body = json.loads(health.get_data())
         assert body["status"] == "starting"
-        assert body["warm_up"]["done"] == 3 and body["warm_up"]["total"] == 28
+        assert body["warm_up"]["done"] == 3 and body["warm_up"]["total"] == total
         page = client.get("/?race=<script>alert(1)</script>")
         text = page.get_data(as_text=True)
         assert page.status_code == 503 and page.headers["Cache-Control"] == "no-store"
-        assert "3 of 28 done so far" in text and "http-equiv='refresh'" in text
+        assert f"3 of {total} done so far" in text and "http-equiv='refresh'" in text
         assert "<script" not in text  # nothing of the request is echoed
         starting.serve(_app)
         assert client.get("/healthz").get_data() == b"the app"
         assert client.get("/").status_code == 200
-    finally:
-        with progress.lock:
-            progress.total, done, progress.started, progress.finished = saved
-            progress.done[:] = done

@@ -16,6 +16,7 @@ from optimizers import readiness
 from optimizers.readiness import Progress
 from optimizers.registry import OPTIMIZERS
 from optimizers.warm import FIRST, Job, _next_job, _worker, jobs
+from tests.warming import warming
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -152,20 +153,11 @@ def test_a_race_waiting_during_the_warm_up_puts_all_its_loops_first_at_once():
 
     import numpy as np
 
-    from optimizers import readiness
     from optimizers.engine import simulate
-    from optimizers.registry import OPTIMIZERS
     from optimizers.validate import validate_racer
     from surfaces import get_surface
 
     missing = ["lion", "sophia", "prodigy"]
-    progress = readiness.PROGRESS
-    with progress.lock:
-        saved = (progress.total, list(progress.done), progress.started, progress.finished)
-        progress.total, progress.started, progress.finished = len(OPTIMIZERS), 1.0, None
-        progress.done[:] = [f"loop:{n}" for n in OPTIMIZERS if n not in missing]
-        progress.urgent.clear()
-    readiness.ACTIVE.set()
     surface = get_surface("rosenbrock")
     racers = [validate_racer({"optimizer": n, "lr": 1e-3}, "t") for n in missing]
     result = {}
@@ -175,29 +167,25 @@ def test_a_race_waiting_during_the_warm_up_puts_all_its_loops_first_at_once():
         ),
         daemon=True,
     )
-    try:
-        race.start()
-        with progress.lock:
-            asked = progress.lock.wait_for(
-                lambda: all(f"loop:{n}" in progress.urgent for n in missing), timeout=60
-            )
-            assert asked, progress.urgent
-            assert "run" not in result  # still waiting for the first of them
-            progress.done.extend(f"loop:{n}" for n in missing)
-            progress.lock.notify_all()
-        race.join(timeout=120)
-        assert not race.is_alive()
-        assert np.isfinite(result["run"].points[-1]).all()
-    finally:
-        with progress.lock:  # a race still waiting (the test failed) is let go first
-            progress.done.extend(f"loop:{n}" for n in missing)
-            progress.lock.notify_all()
-        race.join(timeout=120)
-        readiness.ACTIVE.clear()
-        with progress.lock:
-            progress.total, done, progress.started, progress.finished = saved
-            progress.done[:] = done
-            progress.urgent.clear()
+    with warming(missing) as progress:
+        try:
+            race.start()
+            with progress.lock:
+                asked = progress.lock.wait_for(
+                    lambda: all(f"loop:{n}" in progress.urgent for n in missing), timeout=60
+                )
+                assert asked, progress.urgent
+                assert "run" not in result  # still waiting for the first of them
+                progress.done.extend(f"loop:{n}" for n in missing)
+                progress.lock.notify_all()
+            race.join(timeout=120)
+            assert not race.is_alive()
+            assert np.isfinite(result["run"].points[-1]).all()
+        finally:
+            with progress.lock:  # a race still waiting (the test failed) is let go first
+                progress.done.extend(f"loop:{n}" for n in missing)
+                progress.lock.notify_all()
+            race.join(timeout=120)
 
 
 def test_while_the_warm_up_runs_the_page_says_why_it_may_wait():
@@ -238,13 +226,7 @@ def test_a_links_layout_while_its_loop_compiles_is_the_page_without_its_race_and
         assert answer.status_code == 200
         return {json.dumps(i, sort_keys=True): p for i, p in layout_components(answer.get_json())}
 
-    progress = readiness.PROGRESS
-    with progress.lock:
-        saved = (progress.total, list(progress.done), progress.started, progress.finished)
-        progress.total, progress.started, progress.finished = len(OPTIMIZERS), 1.0, None
-        progress.done[:] = [f"loop:{n}" for n in OPTIMIZERS if n != "lion"]
-    readiness.ACTIVE.set()
-    try:
+    with warming(["lion"]) as progress:
         waiting = layout()
         assert waiting['"race-preparing"']["children"].startswith("Preparing Lion")
         assert waiting['"preparing-poll"']["disabled"] is False
@@ -253,12 +235,6 @@ def test_a_links_layout_while_its_loop_compiles_is_the_page_without_its_race_and
         with progress.lock:
             progress.done.append("loop:lion")
         raced = layout()
-    finally:
-        readiness.ACTIVE.clear()
-        with progress.lock:
-            progress.total, done, progress.started, progress.finished = saved
-            progress.done[:] = done
-            progress.urgent.clear()
     assert not raced['"race-preparing"'].get("children")
     assert raced['"preparing-poll"']["disabled"] is True
     assert raced['"race-store"']["data"]["racers"]
