@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from tests.live import RACE, READY, control, race_link
-from tests.test_browser_inputs import choose_optimizer, labelled
+from tests.test_browser_inputs import PHONE, choose_optimizer, labelled
 from tests.warming import warming
 
 PREPARING = "#race-preparing"
@@ -63,3 +63,31 @@ def test_a_link_opened_while_its_loop_compiles_shows_the_page_saying_so(page, li
     message.wait_for(state="hidden")
     labels = page.evaluate(f"{RACE}.racers.map(r => r.label)")
     assert labels[0].startswith("Lion") and labels[1].startswith("Adam")
+
+
+def test_on_a_phone_the_words_are_in_view_beside_the_card_that_was_changed(
+    browser, live, lion_compiling
+):
+    """On a phone the card a student changes is far below the map, where the words were (a
+    try-out found them ~4,100 px above the card): they stay at the bottom of the screen."""
+    context = browser.new_context(**PHONE)
+    try:
+        tab = context.new_page()
+        tab.goto(live[0])
+        tab.wait_for_function(READY)
+        card = tab.locator(control("racer-optimizer", 3))
+        card.scroll_into_view_if_needed()
+        choose_optimizer(tab, 3, "lion")
+        message = tab.locator(PREPARING)
+        message.wait_for(state="visible")
+        box, seen = message.bounding_box(), card.bounding_box()
+        height = PHONE["viewport"]["height"]
+        assert 0 <= box["y"] and box["y"] + box["height"] <= height  # on the screen
+        assert 0 <= seen["y"] <= height  # and the card still is
+        with lion_compiling.lock:
+            lion_compiling.done.append("loop:lion")
+            lion_compiling.lock.notify_all()
+        labelled(tab, 3, "Lion")
+        message.wait_for(state="hidden")
+    finally:
+        context.close()
