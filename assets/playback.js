@@ -987,7 +987,7 @@
       heads.push({index: r.index, x: line.x[kk], y: line.y[kk], step: kk,
                   px: (line.x[kk] - area.x0) * sx, py: (area.y1 - line.y[kk]) * sy, r: r});
     });
-    fanOut(ctx, heads, big);
+    fanOut(ctx, heads, big, area.w, area.h);
     heads.forEach(function (h) {
       ctx.globalAlpha = faded(h.r) ? 0.3 : 1;
       shape(ctx, h.r.marker, h.fx, h.fy, big ? 30 : 15);
@@ -1009,7 +1009,10 @@
   // markers are fanned out on a small ring about it, each joined to it by a thin line, so who
   // is who shows from the first frame (issue 25). Only at the start: racers that later meet
   // (at a minimum) are drawn where they are, as the caption and the ranking say they are.
-  function fanOut(ctx, heads, big) {
+  // Near an edge of the map (a start in a corner, or on the edge) the ring would put markers
+  // off the map: they are fanned over a quarter of a circle facing the map's middle instead,
+  // and kept whole inside it.
+  function fanOut(ctx, heads, big, width, height) {
     var near = big ? 12 : 6, size = big ? 30 : 15, groups = [];
     heads.forEach(function (h) {
       h.fx = h.px;
@@ -1024,10 +1027,19 @@
       if (g.length < 2) return;
       // A ring clear of the start's ring (18 px) and wide enough for the markers side by side.
       var at = g[0], ring = Math.max(size * 1.5, g.length * (size + 3) / (2 * Math.PI));
+      var margin = ring + size / 2, from = -Math.PI / 2, span = 2 * Math.PI, steps = g.length;
+      if (at.px < margin || at.py < margin || at.px > width - margin || at.py > height - margin) {
+        // A quarter circle towards the middle, wide enough for the markers side by side.
+        span = Math.PI / 2;
+        ring = Math.max(size * 1.5, (g.length - 1) * (size + 3) / span);
+        steps = g.length - 1;
+        from = Math.atan2(height / 2 - at.py, width / 2 - at.px) - span / 2;
+      }
+      var half = size / 2;
       g.forEach(function (h, i) {
-        var angle = -Math.PI / 2 + 2 * Math.PI * i / g.length;
-        h.fx = at.px + ring * Math.cos(angle);
-        h.fy = at.py + ring * Math.sin(angle);
+        var angle = from + span * i / steps;
+        h.fx = Math.min(Math.max(at.px + ring * Math.cos(angle), half), width - half);
+        h.fy = Math.min(Math.max(at.py + ring * Math.sin(angle), half), height - half);
         ctx.beginPath();
         ctx.moveTo(at.px, at.py);
         ctx.lineTo(h.fx, h.fy);

@@ -79,3 +79,26 @@ def test_racers_that_meet_after_the_start_are_drawn_where_they_are(tabs):
         tab.wait_for_function(f"() => {RACE}.rendered === {step} && {RACE}.idle()")
         a, b = state(tab, f"{RACE}.drawnHeads")
         assert (a["px"], a["py"]) == (b["px"], b["py"])
+
+
+def test_at_step_0_near_a_corner_every_racer_is_on_the_map(tabs):
+    """A start near the map's corner (prodigy_rate's, (2, 1.5)) put the fanned-out markers
+    off the map: a try-out saw Prodigy half cut and Adam gone, in Present and on a phone.
+    They are fanned towards the map's middle there, each whole inside the plot."""
+    for viewport, present in ((LAPTOP, ""), ({"width": 1024, "height": 768}, "&present=1")):
+        tab = tabs(f"/?lesson=prodigy_rate&beat=1{present}", viewport=viewport)
+        assert state(tab, f"{RACE}.step") == 0
+        drawn = state(tab, f"{RACE}.drawnHeads")
+        size = 30 if present else 15  # a marker's width (assets/playback.js, fanOut)
+        width, height = state(
+            tab,
+            "(() => { const r = document.querySelector('#race-graph canvas.race-overlay')"
+            ".getBoundingClientRect(); return [r.width, r.height]; })()",
+        )
+        assert len(drawn) == len(state(tab, f"{RACE}.racers"))
+        for head in drawn:
+            assert size / 2 - 0.5 <= head["px"] <= width - size / 2 + 0.5, (present, head)
+            assert size / 2 - 0.5 <= head["py"] <= height - size / 2 + 0.5, (present, head)
+        for i, a in enumerate(drawn):
+            for b in drawn[i + 1 :]:
+                assert ((a["px"] - b["px"]) ** 2 + (a["py"] - b["py"]) ** 2) ** 0.5 >= size / 2
