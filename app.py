@@ -257,7 +257,7 @@ if __name__ == "__main__":  # make run: the page is served while the other loops
 
     from callbacks.form import OPENING_RACE
     from optimizers.registry import OPTIMIZERS
-    from optimizers.warm import start
+    from optimizers.warm import jobs, start
     from web.starting import Starting
 
     start()
@@ -271,7 +271,8 @@ if __name__ == "__main__":  # make run: the page is served while the other loops
     )
     # The port answers at once (web/starting.py) while the app, its opening race included, is
     # built beside it.
-    starting = Starting()
+    wanted = {f"loop:{r['optimizer']}" for r in OPENING_RACE["racers"]}
+    starting = Starting(k for j in jobs() if j.key in wanted for k in (j.key, *j.needs))
 
     def build() -> None:
         starting.serve(default_app().server)

@@ -3,6 +3,7 @@ first second and says how far the start is, then every request goes to the app."
 
 from __future__ import annotations
 
+import html
 import json
 
 from werkzeug.test import Client
@@ -21,7 +22,7 @@ def test_until_the_app_is_built_every_path_says_how_far_the_start_is():
     with warming(OPTIMIZERS, active=False) as progress:  # nothing ready yet
         progress.done[:] = ["tree:value", "tree:gradient", "loop:sgd"]
         total = progress.total
-        starting = Starting()
+        starting = Starting(["tree:value", "tree:gradient", "loop:sgd", "loop:adam"])
         client = Client(starting)
         health = client.get("/healthz")
         assert health.status_code == 503 and health.headers["Retry-After"]
@@ -31,7 +32,9 @@ def test_until_the_app_is_built_every_path_says_how_far_the_start_is():
         page = client.get("/?race=<script>alert(1)</script>")
         text = page.get_data(as_text=True)
         assert page.status_code == 503 and page.headers["Cache-Control"] == "no-store"
-        assert f"3 of {total} done so far" in text and "http-equiv='refresh'" in text
+        words = html.unescape(text)
+        assert "3 of the opening race's 4 parts ready" in words and f"3 of {total} in all" in words
+        assert "http-equiv='refresh'" in text
         assert "<script" not in text  # nothing of the request is echoed
         starting.serve(_app)
         assert client.get("/healthz").get_data() == b"the app"

@@ -23,9 +23,15 @@ WSGI = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 RETRY_SECONDS = 2
 
 
-def _page(progress: dict[str, Any]) -> bytes:
-    done, total = progress["done"], progress["total"]
-    where = f"{done} of {total} done so far" if total else "starting"
+def _page(progress: dict[str, Any], opening: tuple[int, int]) -> bytes:
+    ready, needed = opening
+    if progress["total"]:
+        where = (
+            f"{ready} of the opening race's {needed} parts ready; {progress['done']} of "
+            f"{progress['total']} in all, the others compiled behind the page"
+        )
+    else:
+        where = "starting up"
     return (
         "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
         f"<meta http-equiv='refresh' content='{RETRY_SECONDS}'>"
@@ -34,16 +40,19 @@ def _page(progress: dict[str, Any]) -> bytes:
         "<body style='font: 20px/1.5 system-ui, sans-serif; max-width: 36em; margin: 2em auto;"
         " padding: 0 1em'><h1>Optimizer Race is starting</h1>"
         "<p role='status'>This server started moments ago and is compiling its racers, once "
-        f"per install ({html.escape(where)}). This page opens by itself as soon as the "
-        "opening race's are ready; the others go on compiling behind it.</p></body></html>"
+        f"per install ({html.escape(where)}). This page opens by itself as soon as the opening "
+        "race's racers are ready.</p></body></html>"
     ).encode()
 
 
 class Starting:
-    """A WSGI app that answers for the app until ``serve(app)`` is called, then is the app."""
+    """A WSGI app that answers for the app until ``serve(app)`` is called, then is the app.
+    ``opening``: the warm-up's jobs the opening race waits for (``optimizers.warm.jobs``), whose
+    count the page gives (the page opens after them, not after all)."""
 
-    def __init__(self) -> None:
+    def __init__(self, opening: Iterable[str] = ()) -> None:
         self.app: WSGI | None = None
+        self.opening = frozenset(opening)  # the warm-up's jobs the opening race needs
 
     def serve(self, app: WSGI) -> None:
         self.app = app
@@ -57,7 +66,9 @@ class Starting:
             body = json.dumps({"status": "starting", "warm_up": progress}).encode()
             kind = "application/json"
         else:
-            body, kind = _page(progress), "text/html; charset=utf-8"
+            with readiness.PROGRESS.lock:
+                ready = len(self.opening & set(readiness.PROGRESS.done))
+            body, kind = _page(progress, (ready, len(self.opening))), "text/html; charset=utf-8"
         start_response(
             "503 Service Unavailable",
             [
