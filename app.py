@@ -201,7 +201,9 @@ def create_app(env: Mapping[str, str] | None = None) -> Dash:
 
     def layout_response() -> Response:
         key = entry_key(page_args())
-        if unready(entry_race(key)[0]):  # a page still waiting for its race is not kept
+        # A page still waiting for its race is not kept. Only while make run's warm-up runs:
+        # otherwise a kept page is answered without reading its link again.
+        if readiness.ACTIVE.is_set() and unready(entry_race(key)[0]):
             return Response(layout_json(key), mimetype="application/json")
         return pages.response(key, lambda: layout_json(key))
 
