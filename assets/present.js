@@ -180,12 +180,33 @@
     }
     // The charts follow their boxes on a window resize (Plotly's responsive mode).
     window.requestAnimationFrame(function () {
-      window.dispatchEvent(new Event("resize"));
+      telling = true;
+      try {
+        window.dispatchEvent(new Event("resize"));
+      } finally {
+        telling = false;
+      }
       var done = function () {
         root.setAttribute("data-fitted", window.innerWidth + "x" + window.innerHeight);
       };
-      mapAgain().then(done, done);
+      redrawn().then(mapAgain).then(done, done);
     });
+  }
+
+  // Every chart on the screen drawn at its box's new size. Plotly redraws a resized chart
+  // 100 ms after the last resize it heard (Plots.resize): data-fitted had been set before that,
+  // and a screen read then found the map's x at its new width with y's range still the old
+  // one (88 px a unit across, 99 up) and its axis titles mid-move. Asking for the resize here
+  // joins the one pending (Plotly keeps one timer and one promise a chart).
+  function redrawn() {
+    var graphs = Array.prototype.filter.call(
+      document.querySelectorAll(".js-plotly-plot"),
+      function (gd) { return gd._fullLayout && gd.offsetParent; }
+    );
+    if (!window.Plotly || !graphs.length) return Promise.resolve();
+    return Promise.all(graphs.map(function (gd) {
+      return window.Plotly.Plots.resize(gd).catch(function () { return null; });
+    }));
   }
 
   // After the window's size changed (another projector), the map is drawn once more at its
@@ -202,11 +223,11 @@
     });
   }
 
-  var lastSize = "";
+  var lastSize = "", telling = false;
   function fitOnce() {
     // A resize this script sent itself changes nothing here.
     var size = window.innerWidth + "x" + window.innerHeight + (R.presenting ? "p" : "");
-    if (size === lastSize && root.getAttribute("data-fitted")) return;
+    if (size === lastSize && (telling || root.getAttribute("data-fitted"))) return;
     lastSize = size;
     root.removeAttribute("data-fitted");
     window.requestAnimationFrame(fit);

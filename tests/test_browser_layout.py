@@ -198,6 +198,43 @@ def test_laptop_first_screen_holds_the_map_and_quick_controls(browser, live, siz
         context.close()
 
 
+def test_present_says_fitted_only_once_every_chart_is_drawn_at_its_new_size(browser, live):
+    # html[data-fitted] was set a frame after the fit, and Plotly redraws a resized chart 100 ms
+    # after the last resize it heard: a screen read then found the map's x at its new width and
+    # y's range still the old one (88 px a unit across, 99 up), its axis titles mid-move.
+    first, second = PROJECTORS[0], PROJECTORS[1]
+    context, tab = open_tab(browser, live[0] + "/?lesson=ravine&present=1", viewport=first)
+    try:
+        tab.wait_for_function(
+            f"s => document.documentElement.dataset.fitted === s && {RACE}.idle() && !!{MAP}",
+            arg=f"{first['width']}x{first['height']}",
+        )
+        tab.set_viewport_size(second)  # a second projector
+        tab.wait_for_function(
+            "s => document.documentElement.dataset.fitted === s",
+            arg=f"{second['width']}x{second['height']}",
+        )
+        seen = state(
+            tab,
+            "(() => { const graphs = [...document.querySelectorAll('.js-plotly-plot')]"
+            "  .filter(g => g.offsetParent);"
+            " const l = " + MAP + "._fullLayout;"
+            " const px = a => a._length / Math.abs(a.range[1] - a.range[0]);"
+            " return {pending: graphs.filter(g => g.classList.contains('dash-graph--pending')"
+            "           || g._redrawTimer && g._resolveResize).length,"
+            "  unsized: graphs.filter(g => { const r = g.querySelector('.main-svg')"
+            "           .getBoundingClientRect();"
+            "         return Math.abs(r.width - g.clientWidth) > 1"
+            "           || Math.abs(r.height - g.clientHeight) > 1; }).length,"
+            "  ratio: px(l.xaxis) / px(l.yaxis)}; })()",
+        )
+        assert seen["pending"] == 0
+        assert seen["unsized"] == 0
+        assert seen["ratio"] == pytest.approx(1, rel=0.01)
+    finally:
+        context.close()
+
+
 @pytest.mark.parametrize("size", PROJECTORS, ids=lambda s: f"{s['width']}x{s['height']}")
 def test_present_fits_the_screen_with_key_ranking_and_caption(browser, live, size):
     context, tab = open_tab(browser, live[0] + "/?lesson=ravine&present=1", viewport=size)
