@@ -30,7 +30,7 @@ def shot(page, name: str) -> None:
 # with its font size and whatever hides part of it. Returns the problems found, and the
 # map's plot height.
 READ_SCREEN = """() => {
-  const vw = innerWidth, vh = innerHeight, pieces = [], problems = [];
+  const vw = innerWidth, vh = innerHeight, pieces = [], problems = [], cuts = [];
   const plot = document.querySelector('#race-graph .nsewdrag');
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   const hidden = el => {
@@ -76,7 +76,10 @@ READ_SCREEN = """() => {
         const b = e.getBoundingClientRect();
         if (r.left < b.left - 1 || r.right > b.right + 1 || r.top < b.top - 1 ||
             r.bottom > b.bottom + 1) {
+          const at = q => [q.left, q.top, q.right, q.bottom].map(Math.round).join(',');
           problems.push(`cut: ${name(n)}`);
+          cuts.push(`${name(n)}: [${at(r)}] outside ${e.tagName}.${e.getAttribute('class')}` +
+            ` [${at(b)}]`);
           break;
         }
       }
@@ -92,35 +95,46 @@ READ_SCREEN = """() => {
       if (dx > 2 && dy > 2) problems.push(`overlap: ${name(pieces[i].n)} / ${name(pieces[j].n)}`);
     }
   }
-  return {plot: plot ? plot.getBoundingClientRect().height : 0, problems: [...new Set(problems)]};
+  return {plot: plot ? plot.getBoundingClientRect().height : 0, problems: [...new Set(problems)],
+          cuts};
 }"""
 
-# Fitted to this window and every chart drawn at its box's size.
+# Fitted to this window and every chart drawn at its box's size, none waiting to be redrawn
+# (Plotly redraws a resized chart 100 ms after the last resize it heard; dcc.Graph marks it
+# dash-graph--pending meanwhile).
 SETTLED = """size => document.documentElement.dataset.fitted === size && window.optimizerRace.idle()
   && [...document.querySelectorAll('.js-plotly-plot')].filter(g => g.offsetParent)
      .every(g => { const svg = g.querySelector('.main-svg');
-                   return svg && Math.abs(svg.getBoundingClientRect().width - g.clientWidth) < 2
+                   return svg && !g.classList.contains('dash-graph--pending')
+                     && Math.abs(svg.getBoundingClientRect().width - g.clientWidth) < 2
                      && Math.abs(svg.getBoundingClientRect().height - g.clientHeight) < 2; })"""
 
 
-# Every chart's text where it will stay: Plotly places axis titles and tick labels in a pass
-# after it has sized the SVG (automargin), so a screen read right after SETTLED could find a
-# label mid-move ("cut: x in race-graph", seen once under load). Two frames apart, unchanged.
-STILL = """() => new Promise(done => {
+# Every chart's text where it will stay, and still settled two frames later. Plotly places axis
+# titles and tick labels in a pass after it has sized the SVG (automargin); and a change to the
+# page (the next beat's caption) reaches the ResizeObservers that refit the page and resize the
+# charts only after the frame it was polled in, so SETTLED alone held once with the map's box
+# changed and its chart not yet told ("cut: x in race-graph", beat 2 at 1280x720, CI).
+STILL = (
+    """size => new Promise(done => {
   const where = () => [...document.querySelectorAll('.js-plotly-plot text')].map(t => {
     const r = t.getBoundingClientRect();
     return [r.left, r.top, r.width, r.height].map(Math.round).join(',');
   }).join(';');
   const before = where();
-  requestAnimationFrame(() => requestAnimationFrame(() => done(before === where())));
+  requestAnimationFrame(() => requestAnimationFrame(
+    () => done(before === where() && ("""
+    + SETTLED
+    + """)(size))));
 })"""
+)
 
 
 def settle(page, size: dict) -> None:
     if page.viewport_size != size:
         page.set_viewport_size(size)
     page.wait_for_function(SETTLED, arg=f"{size['width']}x{size['height']}")
-    page.wait_for_function(STILL)
+    page.wait_for_function(STILL, arg=f"{size['width']}x{size['height']}")
 
 
 def read_screen(page, size: dict, where: str) -> list[str]:
@@ -130,6 +144,7 @@ def read_screen(page, size: dict, where: str) -> list[str]:
     seen = state(page, f"({READ_SCREEN})()")
     shot(page, f"{size['width']}x{size['height']}-{where}")
     wrong = [f"{where} {size['width']}x{size['height']}: {p}" for p in seen["problems"]]
+    wrong += [f"{where} {size['width']}x{size['height']}: where: {c}" for c in seen["cuts"]]
     if seen["plot"] < size["height"] / 2:
         wrong.append(f"{where} {size['width']}x{size['height']}: map {seen['plot']:.0f} px")
     return wrong
