@@ -197,11 +197,16 @@
   // 100 ms after the last resize it heard (Plots.resize): data-fitted had been set before that,
   // and a screen read then found the map's x at its new width with y's range still the old
   // one (88 px a unit across, 99 up) and its axis titles mid-move. Asking for the resize here
-  // joins the one pending (Plotly keeps one timer and one promise a chart).
+  // joins the one pending (Plotly keeps one timer and one promise a chart). Not the 3-D view:
+  // its Plotly is another copy (assets/view3d.js), which follows the resize itself; the page's
+  // copy, asked to resize it, laid it out again without its scene.
   function redrawn() {
+    var view3d = R.el("RACE_3D");
     var graphs = Array.prototype.filter.call(
       document.querySelectorAll(".js-plotly-plot"),
-      function (gd) { return gd._fullLayout && gd.offsetParent; }
+      function (gd) {
+        return gd._fullLayout && gd.offsetParent && !(view3d && view3d.contains(gd));
+      }
     );
     if (!window.Plotly || !graphs.length) return Promise.resolve();
     return Promise.all(graphs.map(function (gd) {
