@@ -17,7 +17,8 @@
   var CAMERA_EYE = {x: -0.55, y: -0.8, z: 2.3};
   var SYMBOLS = {circle: "circle", square: "square", diamond: "diamond", cross: "cross",
                  x: "x", "triangle-up": "diamond-open", star: "cross", pentagon: "square-open"};
-  var V = {plotly: null, loading: null, shown: false, drawnAt: 0, drawn: -1, asked: 0, failed: ""};
+  var V = {plotly: null, loading: null, shown: false, drawnAt: 0, drawn: -1, failed: ""};
+  var asked = 0;  // draws asked for: only the last one's end sets V.drawn
   R.provide("view3d", V);
 
   function box() { return R.el("RACE_3D"); }
@@ -187,12 +188,11 @@
     if (!V.shown || !V.plotly || !el || !R.race || !R.surface) return;
     var fig = figure(k);
     V.drawnAt = performance.now();
-    var asked = ++V.asked;
+    var mine = ++asked;
     // Drawn once Plotly's promise says so: set at the call, a reader found no scene yet (Plotly
     // queues a draw behind one still running).
-    Promise.resolve(V.plotly.react(el, fig.data, fig.layout, {
-      displaylogo: false, responsive: true,
-    })).then(function () { if (asked === V.asked) V.drawn = k; }, function () { return null; });
+    V.plotly.react(el, fig.data, fig.layout, {displaylogo: false, responsive: true})
+      .then(function () { if (mine === asked) V.drawn = k; }, function () { return null; });
   }
 
   function show(on) {

@@ -218,19 +218,16 @@ def test_present_says_fitted_only_once_every_chart_is_drawn_at_its_new_size(brow
             tab,
             "(() => { const graphs = [...document.querySelectorAll('.js-plotly-plot')]"
             "  .filter(g => g.offsetParent);"
-            " const l = " + MAP + "._fullLayout;"
-            " const px = a => a._length / Math.abs(a.range[1] - a.range[0]);"
             " return {pending: graphs.filter(g => g.classList.contains('dash-graph--pending'))"
             "  .length,"
             "  unsized: graphs.filter(g => { const r = g.querySelector('.main-svg')"
             "           .getBoundingClientRect();"
             "         return Math.abs(r.width - g.clientWidth) > 1"
-            "           || Math.abs(r.height - g.clientHeight) > 1; }).length,"
-            "  ratio: px(l.xaxis) / px(l.yaxis)}; })()",
+            "           || Math.abs(r.height - g.clientHeight) > 1; }).length}; })()",
         )
-        assert seen["pending"] == 0
-        assert seen["unsized"] == 0
-        assert seen["ratio"] == pytest.approx(1, rel=0.01)
+        assert seen == {"pending": 0, "unsized": 0}
+        x, y = pixels_per_unit(tab)
+        assert x == pytest.approx(y, rel=0.01)
     finally:
         context.close()
 
